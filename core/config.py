@@ -1,0 +1,72 @@
+"""The workspace configuration (``funnelsync.yaml``): connections, mappings, where things live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from funnelsync.contract import FunnelContract
+from funnelsync.mapping import FieldMap, Mapping
+
+ConnectionName = str
+
+
+class ConnectionConfig(BaseModel):
+    """One connected system: which connector, its settings, and mapping overrides."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    connector: str = Field(min_length=1, description="Connector name, see `funnelsync plugins`.")
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="Connector settings, checked by the connector's model."
+    )
+    mapping: Mapping | None = Field(
+        default=None, description="Overrides of the connector's default mapping."
+    )
+    create_leads: bool = Field(
+        default=True, description="Create leads that this system does not have yet."
+    )
+
+
+class WorkspaceConfig(BaseModel):
+    """A client workspace: its funnel contract, its state and its connections."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1] = 1
+    contract: Path = Field(description="Path of the funnel contract, relative to this file.")
+    state_dir: Path = Field(default=Path("state"), description="Where funnelsync keeps state.")
+    connections: dict[ConnectionName, ConnectionConfig] = Field(min_length=1)
+
+    @field_validator("connections")
+    @classmethod
+    def _names(cls, value: dict[str, ConnectionConfig]) -> dict[str, ConnectionConfig]:
+        for name in value:
+            if not name.replace("_", "").replace("-", "").isalnum():
+                raise ValueError(
+                    f"connection name {name!r} may only use letters, digits, '-' and '_'"
+                )
+        return value
+
+
+def effective_mapping(
+    default: Mapping, connection: ConnectionConfig, contract: FunnelContract, name: str
+) -> Mapping:
+    """The mapping one connection runs with.
+
+    The connector's default, overlaid by the connection's config; the ``stage`` field's
+    value map then takes each stage's value for this connection from the contract.
+    """
+    mapping = default.overlay(connection.mapping)
+    stage_map = mapping.lead_fields.get("stage")
+    contract_values = {
+        stage.name: stage.values[name] for stage in contract.all_stages if name in stage.values
+    }
+    if stage_map is None or not contract_values:
+        return mapping
+    merged = FieldMap.model_validate(
+        {**stage_map.model_dump(), "values": {**stage_map.values, **contract_values}}
+    )
+    return mapping.model_copy(update={"lead_fields": {**mapping.lead_fields, "stage": merged}})

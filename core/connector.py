@@ -1,0 +1,177 @@
+"""The connector interface every system plugin implements (DESIGN §5).
+
+A connector moves records between funnelsync and one system. It never owns state: the
+engine hands it a cursor and takes back batches of system records (plus rows it could
+not parse, with where and why); it hands the connector batches of writes and takes back
+exactly one :class:`WriteResult` per record.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from funnelsync.mapping import Mapping as FieldMapping
+
+
+class Capabilities(BaseModel):
+    """What a connector can do; the engine only asks for what is declared."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    read_leads: bool = False
+    write_leads: bool = False
+    read_activities: bool = False
+    write_activities: bool = False
+    deletes: bool = False
+
+    def names(self) -> list[str]:
+        """The capabilities that are switched on, by name."""
+        return [name for name, on in self.model_dump().items() if on]
+
+
+class ConnectorSettings(BaseModel):
+    """Base of every connector's settings model; unknown keys are errors.
+
+    Declare secrets as ``pydantic.SecretStr`` so they never print.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorContext:
+    """What the engine tells a connector about where it runs."""
+
+    connection: str
+    """The connection's name in the workspace config."""
+    workspace_dir: Path
+    """Directory of the workspace config; relative paths in settings are relative to it."""
+
+
+@dataclass(frozen=True, slots=True)
+class SystemRecord:
+    """One record as the system holds it: its id, its fields, and where it came from."""
+
+    record_id: str
+    fields: Mapping[str, Any]
+    location: str
+    """Where to find it, for people: ``leads.csv:17``, a record URL…"""
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRecord:
+    """A record the connector could not even parse (e.g. a CSV row with too many cells)."""
+
+    location: str
+    reason: str
+    payload: str
+
+
+@dataclass(slots=True)
+class ReadBatch:
+    """A page of records read from a system, and the cursor to resume after it."""
+
+    records: list[SystemRecord] = field(default_factory=list)
+    rejected: list[RejectedRecord] = field(default_factory=list)
+    cursor: str | None = None
+    """Opaque position after this batch; the engine stores it once the batch is committed."""
+
+
+@dataclass(frozen=True, slots=True)
+class LeadWrite:
+    """One lead to create or update in a system."""
+
+    key: str
+    """The canonical key (normalised email) the engine identifies the lead by."""
+    record_id: str | None
+    """The system's id for the record, or ``None`` to create it."""
+    fields: Mapping[str, Any]
+    """System field → new value; only these fields are written."""
+
+
+class WriteStatus(StrEnum):
+    """Outcome of writing one record."""
+
+    ok = "ok"
+    rejected = "rejected"
+    """The system refused the record; retrying unchanged will not help."""
+    retryable = "retryable"
+    """A passing failure (rate limit, lock, timeout); try again later."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """The outcome of one :class:`LeadWrite`."""
+
+    key: str
+    status: WriteStatus
+    record_id: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInfo:
+    """A field as the system describes it."""
+
+    name: str
+    type: str
+    writable: bool = True
+    picklist: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """Whether a connection works, and what a person should know or fix."""
+
+    ok: bool
+    messages: tuple[str, ...] = ()
+
+
+class ConnectorError(Exception):
+    """A connection-level failure (unreachable, bad credentials, missing file)."""
+
+
+class Connector(ABC):
+    """Base class of connectors. Subclasses set the class attributes and the methods."""
+
+    name: ClassVar[str]
+    """Unique connector name used in configs, e.g. ``csv``."""
+    settings_model: ClassVar[type[ConnectorSettings]]
+    capabilities: ClassVar[Capabilities]
+    default_mapping: ClassVar[FieldMapping]
+    write_batch_size: ClassVar[int | None] = None
+    """Most records per :meth:`write_leads` call; ``None`` means all in one call."""
+
+    def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
+        self.settings = settings
+        self.context = context
+
+    @abstractmethod
+    def check(self) -> CheckResult:
+        """Check the system is reachable and usable with these settings."""
+
+    @abstractmethod
+    def describe_fields(self) -> list[FieldInfo]:
+        """The lead fields the system has."""
+
+    def read_leads(self, cursor: str | None) -> Iterator[ReadBatch]:
+        """Lead records changed since ``cursor`` (all of them when ``None``)."""
+        raise NotImplementedError(f"{self.name} does not read leads")
+
+    def read_activities(self, cursor: str | None) -> Iterator[ReadBatch]:
+        """Activity records since ``cursor`` (all of them when ``None``)."""
+        raise NotImplementedError(f"{self.name} does not read activities")
+
+    def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:
+        """Create or update leads; one result per write, in any order."""
+        raise NotImplementedError(f"{self.name} does not write leads")
+
+    def close(self) -> None:  # noqa: B027 - optional hook with a no-op default
+        """Release connections and files; called once at the end of a run."""

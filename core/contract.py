@@ -1,0 +1,276 @@
+"""The funnel contract: the stages, scoring, SLA and field ownership both teams agree on."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from funnelsync.models import COMPUTED_FIELDS, DESCRIPTIVE_FIELDS, Lead
+
+StageName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+Scalar = str | int | float | bool
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class FieldCondition(_Strict):
+    """A test on one lead field; exactly one operator is given.
+
+    ``equals``/``in`` compare case-insensitively for text; ``matches`` is a regular
+    expression searched in the text; ``min``/``max`` bound a number (either or both);
+    ``present: true`` means the field has a value, ``present: false`` that it has none.
+    """
+
+    field: str
+    equals: Scalar | None = None
+    in_: list[Scalar] | None = Field(default=None, alias="in")
+    matches: str | None = None
+    min: float | None = None
+    max: float | None = None
+    present: bool | None = None
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, value: str) -> str:
+        if value not in Lead.model_fields or value in ("stage_dates",):
+            known = ", ".join(sorted((*DESCRIPTIVE_FIELDS, "email")))
+            raise ValueError(f"unknown lead field {value!r}; expected one of: {known}")
+        return value
+
+    @field_validator("matches")
+    @classmethod
+    def _valid_regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_operator(self) -> FieldCondition:
+        given = [
+            name
+            for name, present in (
+                ("equals", self.equals is not None),
+                ("in", self.in_ is not None),
+                ("matches", self.matches is not None),
+                ("min/max", self.min is not None or self.max is not None),
+                ("present", self.present is not None),
+            )
+            if present
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "a condition needs exactly one of equals, in, matches, min/max, present"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+
+class EntryRule(_Strict):
+    """When a lead qualifies for a stage: score thresholds and field conditions, all required.
+
+    An empty rule means every lead qualifies.
+    """
+
+    fit_min: int | None = None
+    engagement_min: int | None = None
+    score_min: int | None = None
+    when: list[FieldCondition] = Field(default_factory=list)
+
+
+class Team(StrEnum):
+    """The team that owns a lead while it is in a stage."""
+
+    marketing = "marketing"
+    sales = "sales"
+
+
+class Stage(_Strict):
+    """One stage of the funnel, on the success path or a detour."""
+
+    name: StageName
+    label: str | None = None
+    team: Team
+    entry: EntryRule | None = Field(
+        default=None, description="Rule to enter this stage; no rule means never entered by rule."
+    )
+    values: dict[str, str] = Field(
+        default_factory=dict,
+        description="The value this stage has in each connection, keyed by connection name.",
+    )
+
+    @property
+    def display_name(self) -> str:
+        """Human label, defaulting to the upper-cased name for short names (MQL, SQL)."""
+        if self.label:
+            return self.label
+        return self.name.upper() if len(self.name) <= 3 else self.name.replace("_", " ").title()
+
+
+class FitRule(FieldCondition):
+    """Points given when a lead field meets the condition."""
+
+    points: int
+    label: str | None = Field(default=None, description="How the rule reads in explanations.")
+
+
+class FitScoring(_Strict):
+    """Fit: how well the person matches who we sell to."""
+
+    rules: list[FitRule] = Field(default_factory=list)
+    cap: int | None = Field(default=None, ge=0)
+
+
+class EngagementScoring(_Strict):
+    """Engagement: what the person did, with caps per activity type and decay over time."""
+
+    points: dict[str, int] = Field(default_factory=dict)
+    caps: dict[str, int] = Field(default_factory=dict)
+    half_life_days: float | None = Field(default=None, gt=0)
+    cap: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _caps_name_scored_types(self) -> EngagementScoring:
+        unknown = sorted(set(self.caps) - set(self.points))
+        if unknown:
+            raise ValueError(f"caps given for activity types without points: {', '.join(unknown)}")
+        return self
+
+
+class Scoring(_Strict):
+    """Both halves of the score; the total is fit + engagement."""
+
+    fit: FitScoring = Field(default_factory=FitScoring)
+    engagement: EngagementScoring = Field(default_factory=EngagementScoring)
+
+
+class SlaRule(_Strict):
+    """A follow-up promise: leads entering ``stage`` leave it (or are touched) within a time."""
+
+    stage: StageName
+    within_hours: float = Field(gt=0)
+    description: str | None = None
+
+
+class OwnershipKind(StrEnum):
+    """How a field's value is chosen when systems disagree."""
+
+    prefer = "prefer"
+    always = "always"
+    two_way = "two_way"
+    set_if_empty = "set_if_empty"
+    dont_sync = "dont_sync"
+
+
+_OWNERSHIP_PHRASES: dict[str, tuple[OwnershipKind, bool]] = {
+    # phrase -> (kind, whether it names a system)
+    r"prefer (\S+) unless blank": (OwnershipKind.prefer, True),
+    r"prefer (\S+)": (OwnershipKind.prefer, True),
+    r"always (\S+)": (OwnershipKind.always, True),
+    r"two[- ]way": (OwnershipKind.two_way, False),
+    r"set if empty": (OwnershipKind.set_if_empty, False),
+    r"don'?t sync": (OwnershipKind.dont_sync, False),
+}
+
+
+class OwnershipRule(_Strict):
+    """Which system's value of a field wins.
+
+    Written either as a mapping (``{rule: prefer, system: sales}``) or as a phrase:
+    ``prefer sales unless blank``, ``always sales``, ``two-way``, ``set if empty``,
+    ``don't sync``.
+    """
+
+    rule: OwnershipKind
+    system: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_phrase(cls, data: Any) -> Any:
+        if not isinstance(data, str):
+            return data
+        phrase = " ".join(data.strip().lower().split())
+        for pattern, (kind, names_system) in _OWNERSHIP_PHRASES.items():
+            found = re.fullmatch(pattern, phrase)
+            if found:
+                return {"rule": kind, "system": found.group(1) if names_system else None}
+        raise ValueError(
+            f"unknown ownership rule {data!r}; expected 'prefer <system> unless blank', "
+            "'always <system>', 'two-way', 'set if empty' or \"don't sync\""
+        )
+
+    @model_validator(mode="after")
+    def _system_when_needed(self) -> OwnershipRule:
+        needs_system = self.rule in (OwnershipKind.prefer, OwnershipKind.always)
+        if needs_system and not self.system:
+            raise ValueError(f"rule {self.rule.value!r} needs a system")
+        if not needs_system and self.system:
+            raise ValueError(f"rule {self.rule.value!r} takes no system")
+        return self
+
+
+class FunnelContract(_Strict):
+    """The versioned agreement between marketing and sales that funnelsync enforces."""
+
+    version: str = Field(min_length=1, description="The contract's own version, e.g. a date.")
+    name: str | None = None
+    stages: list[Stage] = Field(min_length=1, description="The success path, in order.")
+    detours: list[Stage] = Field(
+        default_factory=list, description="Stages off the success path: recycled, disqualified…"
+    )
+    scoring: Scoring = Field(default_factory=Scoring)
+    sla: list[SlaRule] = Field(default_factory=list)
+    ownership: dict[str, OwnershipRule] = Field(default_factory=dict)
+    default_ownership: OwnershipRule = Field(
+        default_factory=lambda: OwnershipRule(rule=OwnershipKind.two_way),
+        description="Rule for fields the ownership table does not name.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FunnelContract:
+        names = [stage.name for stage in self.all_stages]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"stage names must be unique; repeated: {', '.join(duplicates)}")
+        for rule in self.sla:
+            if rule.stage not in names:
+                raise ValueError(
+                    f"sla names stage {rule.stage!r}, which is not in stages or detours"
+                )
+        for field_name in self.ownership:
+            if field_name not in DESCRIPTIVE_FIELDS and field_name != "email":
+                raise ValueError(
+                    f"ownership names {field_name!r}, which is not a descriptive lead field "
+                    f"(computed fields {', '.join(COMPUTED_FIELDS)} belong to the contract)"
+                )
+        return self
+
+    @property
+    def all_stages(self) -> list[Stage]:
+        """Success-path stages in order, then detours."""
+        return [*self.stages, *self.detours]
+
+    def stage(self, name: str) -> Stage:
+        """The stage called ``name``; ``KeyError`` if the contract has none."""
+        for stage in self.all_stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(name)
+
+    def path_index(self, name: str) -> int | None:
+        """Position of ``name`` on the success path, or ``None`` for a detour or unknown."""
+        for index, stage in enumerate(self.stages):
+            if stage.name == name:
+                return index
+        return None
+
+    def ownership_for(self, field_name: str) -> OwnershipRule:
+        """The ownership rule that applies to ``field_name``."""
+        return self.ownership.get(field_name, self.default_ownership)

@@ -1,0 +1,63 @@
+"""The hooks funnelsync plugins implement, grouped by when they fire.
+
+Every hook is prefixed ``funnelsync_``. Implement one by decorating a function of the same
+name with :data:`hookimpl` in a module registered under the ``funnelsync.plugins``
+entry-point group. Each hook's exact signature is documented in ``docs/plugins.md``.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+from funnelsync.connector import Connector
+from funnelsync.models import Lead
+from funnelsync.run_report import RunReport
+
+PROJECT = "funnelsync"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+"""Decorator for plugin functions that implement a hook."""
+
+
+# --- Registration: asked once, when the plugin manager is built -------------------------
+
+
+@hookspec
+def funnelsync_register_connectors() -> list[type[Connector]]:  # type: ignore[empty-body]
+    """Return the connector classes this plugin provides.
+
+    Fires once when funnelsync loads plugins. Returns a list of :class:`Connector`
+    subclasses; every plugin's lists are combined, and two connectors with one name are a
+    load error for the second plugin. Not ``firstresult``.
+    """
+
+
+# --- Notifications during a run: observe, return nothing -------------------------------
+
+
+@hookspec
+def funnelsync_record_quarantined(connection: str, location: str, reason: str) -> None:
+    """Observe a record that was set aside instead of synced.
+
+    Fires during a run, once per bad record, with the connection's name, where the record
+    is (``file:line`` or a record id) and why it was refused. Returns nothing.
+    """
+
+
+@hookspec
+def funnelsync_stage_changed(lead: Lead, old_stage: str | None, new_stage: str) -> None:
+    """Observe a lead moving to another funnel stage.
+
+    Fires during a run, after scoring, once per lead whose stage differs from the stage
+    the systems held (``old_stage`` is ``None`` for a lead no system had staged yet).
+    Returns nothing.
+    """
+
+
+@hookspec
+def funnelsync_run_finished(report: RunReport) -> None:
+    """Observe the end of a sync run, whatever its status.
+
+    Fires once per run, after every write, with the run's report. Returns nothing.
+    """

@@ -1,0 +1,156 @@
+"""Loading plugins and the typed facade the engine calls instead of ``pm.hook``.
+
+Entry points in the ``funnelsync.plugins`` group are loaded defensively: a plugin that
+fails to import, implements a hook wrongly, or registers a clashing connector is recorded
+in :attr:`FunnelPlugins.failures` and skipped; the others load normally.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from funnelsync import hookspecs
+from funnelsync.connector import Connector
+from funnelsync.models import Lead
+from funnelsync.run_report import RunReport
+
+ENTRY_POINT_GROUP = "funnelsync.plugins"
+
+
+@dataclass(frozen=True, slots=True)
+class PluginInfo:
+    """A loaded plugin: its name, and the distribution that installed it."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    connectors: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadFailure:
+    """A plugin that was skipped, and why."""
+
+    name: str
+    distribution: str | None
+    error: str
+
+
+@dataclass(slots=True)
+class FunnelPlugins:
+    """The plugin manager behind a typed API: what the engine and CLI call."""
+
+    pm: pluggy.PluginManager
+    plugins: list[PluginInfo] = field(default_factory=list)
+    failures: list[LoadFailure] = field(default_factory=list)
+    _connectors: dict[str, type[Connector]] = field(default_factory=dict)
+
+    def connectors(self) -> dict[str, type[Connector]]:
+        """Every registered connector class, by connector name."""
+        return dict(self._connectors)
+
+    def connector(self, name: str) -> type[Connector]:
+        """The connector called ``name``; ``KeyError`` with the known names otherwise."""
+        try:
+            return self._connectors[name]
+        except KeyError:
+            known = ", ".join(sorted(self._connectors)) or "none"
+            raise KeyError(f"no connector named {name!r} (installed: {known})") from None
+
+    def record_quarantined(self, connection: str, location: str, reason: str) -> None:
+        """Tell plugins a record was quarantined."""
+        self.pm.hook.funnelsync_record_quarantined(
+            connection=connection, location=location, reason=reason
+        )
+
+    def stage_changed(self, lead: Lead, old_stage: str | None, new_stage: str) -> None:
+        """Tell plugins a lead changed stage."""
+        self.pm.hook.funnelsync_stage_changed(lead=lead, old_stage=old_stage, new_stage=new_stage)
+
+    def run_finished(self, report: RunReport) -> None:
+        """Tell plugins a run ended."""
+        self.pm.hook.funnelsync_run_finished(report=report)
+
+    def add(
+        self,
+        plugin: ModuleType | object,
+        name: str,
+        distribution: str | None = None,
+        version: str | None = None,
+    ) -> bool:
+        """Register ``plugin``; on any problem record a :class:`LoadFailure` and return False."""
+        try:
+            self.pm.register(plugin, name=name)
+        except Exception as exc:  # noqa: BLE001 - any plugin error is reported, not fatal
+            self.failures.append(LoadFailure(name, distribution, _describe(exc)))
+            return False
+        try:
+            self.pm.check_pending()
+            provided = _collect_connectors(self.pm.hook.funnelsync_register_connectors, plugin)
+            clashes = sorted(set(provided) & set(self._connectors))
+            if clashes:
+                raise ValueError(f"connector name(s) already registered: {', '.join(clashes)}")
+        except Exception as exc:  # noqa: BLE001
+            self.pm.unregister(plugin)
+            self.failures.append(LoadFailure(name, distribution, _describe(exc)))
+            return False
+        self._connectors.update(provided)
+        self.plugins.append(PluginInfo(name, distribution, version, tuple(sorted(provided))))
+        return True
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _collect_connectors(hook: Any, plugin: object) -> dict[str, type[Connector]]:
+    impls = [impl for impl in hook.get_hookimpls() if impl.plugin is plugin]
+    found: dict[str, type[Connector]] = {}
+    for impl in impls:
+        classes = impl.function()
+        if not isinstance(classes, list):
+            raise TypeError("funnelsync_register_connectors must return a list of classes")
+        for cls in classes:
+            if not (isinstance(cls, type) and issubclass(cls, Connector)):
+                raise TypeError(f"{cls!r} is not a Connector subclass")
+            if cls.name in found:
+                raise ValueError(f"connector name {cls.name!r} registered twice")
+            found[cls.name] = cls
+    return found
+
+
+def _entry_points() -> Iterable[importlib.metadata.EntryPoint]:
+    return importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+
+
+def create_plugins(
+    entry_points: Iterable[importlib.metadata.EntryPoint] | None = None,
+    extra: Iterable[tuple[str, object]] = (),
+) -> FunnelPlugins:
+    """Build the plugin manager and load every ``funnelsync.plugins`` entry point.
+
+    ``entry_points`` replaces discovery (tests pass their own); ``extra`` registers
+    in-process plugins as ``(name, plugin)`` pairs after the entry points.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    plugins = FunnelPlugins(pm)
+    for ep in _entry_points() if entry_points is None else entry_points:
+        dist = ep.dist
+        dist_name = dist.metadata["Name"] if dist is not None else None
+        version = dist.version if dist is not None else None
+        try:
+            loaded = ep.load()
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the others
+            plugins.failures.append(LoadFailure(ep.name, dist_name, _describe(exc)))
+            continue
+        plugins.add(loaded, ep.name, dist_name, version)
+    for name, plugin in extra:
+        plugins.add(plugin, name)
+    return plugins

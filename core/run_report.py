@@ -1,0 +1,50 @@
+"""What one run did, per connection: the object `funnelsync sync --json` prints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class RunStatus(StrEnum):
+    """How a run ended."""
+
+    ok = "ok"
+    partial = "partial"
+    """Some records were left for the next run (quarantined or retryable)."""
+    failed = "failed"
+
+
+class ApiCalls(BaseModel):
+    """Calls made to a system, split into reads and writes."""
+
+    read: int = 0
+    write: int = 0
+
+
+class ConnectionCounts(BaseModel):
+    """Record counts for one connection in one run."""
+
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    activities_read: int = 0
+    api_calls: ApiCalls = Field(default_factory=ApiCalls)
+
+
+class RunReport(BaseModel):
+    """The outcome of one sync run."""
+
+    run_id: str
+    status: RunStatus
+    started_at: datetime
+    duration_s: float
+    connections: dict[str, ConnectionCounts]
+    leads: int = Field(description="Canonical leads after merging every system.")
+    stages: dict[str, int] = Field(description="Leads per stage, success path then detours.")
+    mqls: int = Field(description="Leads at or past the MQL stage on the success path.")
+    error: str | None = None

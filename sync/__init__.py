@@ -1,0 +1,1 @@
+"""Running funnelsync: the engine, the command line, the demo."""
