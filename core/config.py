@@ -28,6 +28,10 @@ class ConnectionConfig(BaseModel):
     create_leads: bool = Field(
         default=True, description="Create leads that this system does not have yet."
     )
+    create_from_stage: str | None = Field(
+        default=None,
+        description="Only create leads that reached this success-path stage (e.g. mql).",
+    )
 
 
 class WorkspaceConfig(BaseModel):

@@ -38,7 +38,7 @@ class FieldCondition(_Strict):
     @classmethod
     def _known_field(cls, value: str) -> str:
         if value not in Lead.model_fields or value in ("stage_dates",):
-            known = ", ".join(sorted((*DESCRIPTIVE_FIELDS, "email")))
+            known = ", ".join(sorted(name for name in Lead.model_fields if name != "stage_dates"))
             raise ValueError(f"unknown lead field {value!r}; expected one of: {known}")
         return value
 
@@ -176,7 +176,7 @@ _OWNERSHIP_PHRASES: dict[str, tuple[OwnershipKind, bool]] = {
     r"always (\S+)": (OwnershipKind.always, True),
     r"two[- ]way": (OwnershipKind.two_way, False),
     r"set if empty": (OwnershipKind.set_if_empty, False),
-    r"don'?t sync": (OwnershipKind.dont_sync, False),
+    r"don['\u2019]?t sync": (OwnershipKind.dont_sync, False),
 }
 
 
@@ -196,9 +196,11 @@ class OwnershipRule(_Strict):
     def _from_phrase(cls, data: Any) -> Any:
         if not isinstance(data, str):
             return data
-        phrase = " ".join(data.strip().lower().split())
+        # Keywords are case-insensitive; the system name keeps its case, as in the
+        # mapping form, because it is compared with connection names.
+        phrase = " ".join(data.split())
         for pattern, (kind, names_system) in _OWNERSHIP_PHRASES.items():
-            found = re.fullmatch(pattern, phrase)
+            found = re.fullmatch(pattern, phrase, flags=re.IGNORECASE)
             if found:
                 return {"rule": kind, "system": found.group(1) if names_system else None}
         raise ValueError(
@@ -226,6 +228,10 @@ class FunnelContract(_Strict):
         default_factory=list, description="Stages off the success path: recycled, disqualified…"
     )
     scoring: Scoring = Field(default_factory=Scoring)
+    mql_stage: StageName = Field(
+        default="mql",
+        description="The success-path stage that counts as a marketing-qualified lead.",
+    )
     sla: list[SlaRule] = Field(default_factory=list)
     ownership: dict[str, OwnershipRule] = Field(default_factory=dict)
     default_ownership: OwnershipRule = Field(
@@ -239,6 +245,8 @@ class FunnelContract(_Strict):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"stage names must be unique; repeated: {', '.join(duplicates)}")
+        if self.path_index(self.mql_stage) is None:
+            raise ValueError(f"mql_stage {self.mql_stage!r} is not a stage of the success path")
         for rule in self.sla:
             if rule.stage not in names:
                 raise ValueError(

@@ -88,7 +88,8 @@ class Mapping(BaseModel):
             if name not in Lead.model_fields or name == "stage_dates":
                 raise ValueError(
                     f"unknown canonical lead field {name!r}; expected one of "
-                    f"{', '.join(Lead.model_fields)} or stage_dates.<stage>"
+                    f"{', '.join(f for f in Lead.model_fields if f != 'stage_dates')} "
+                    "or stage_dates.<stage>"
                 )
         return value
 
@@ -149,11 +150,13 @@ def _read_value(field_map: FieldMap, raw: Any, zone: tzinfo, timestamp: bool) ->
         return None
     value = raw
     if isinstance(value, str):
+        # Clean up the system's text first, then translate it: a value-map result is
+        # already canonical and must not be transformed again.
+        if field_map.transform is not None:
+            value = _apply_transform(field_map.transform, value)
         if field_map.values:
             reverse = {sys.casefold(): canon for canon, sys in field_map.values.items()}
             value = reverse.get(value.strip().casefold(), value)
-        if field_map.transform is not None:
-            value = _apply_transform(field_map.transform, value)
         if timestamp:
             value = _parse_timestamp(value, field_map.format)
     if isinstance(value, datetime) and value.tzinfo is None:
@@ -223,8 +226,13 @@ def read_lead(mapping: Mapping, fields: AbcMapping[str, Any]) -> Lead:
         else:
             data[canonical] = value
     if data.get("email") is None:
-        where = system_names.get("email", "email")
-        raise MappingError(f"{where} (email): missing; every lead needs an email address")
+        email_map = mapping.active_lead_fields().get("email")
+        if email_map is None or not email_map.reads:
+            raise MappingError(
+                "email: no system field is mapped (for reading) to email; "
+                "every lead needs an email address"
+            )
+        raise MappingError(f"{email_map.field} (email): missing; every lead needs an email address")
     data["stage_dates"] = stage_dates
     try:
         return Lead.model_validate(data)
@@ -260,13 +268,17 @@ def canonical_value(lead: Lead, canonical: str) -> Any:
     return getattr(lead, canonical)
 
 
-def format_value(field_map: FieldMap, value: Any) -> Any:
-    """A canonical value as the system should store it (value map, timestamp format)."""
+def format_value(field_map: FieldMap, value: Any, zone: tzinfo = UTC) -> Any:
+    """A canonical value as the system should store it (value map, timestamp format).
+
+    Timestamps are written in ``zone`` (the connection's :attr:`Mapping.timezone`), the
+    same zone naive values are read in, so a value read and written back is unchanged.
+    """
     if value is None:
         return None
     if isinstance(value, datetime):
-        aware = value.astimezone(UTC)
-        return aware.strftime(field_map.format) if field_map.format else aware.isoformat()
+        local = value.astimezone(zone)
+        return local.strftime(field_map.format) if field_map.format else local.isoformat()
     if isinstance(value, str) and field_map.values:
         return field_map.values.get(value, value)
     return value
@@ -274,9 +286,10 @@ def format_value(field_map: FieldMap, value: Any) -> Any:
 
 def write_fields(mapping: Mapping, lead: Lead, only: set[str] | None = None) -> dict[str, Any]:
     """System field → value for every writable mapped field of ``lead`` (or just ``only``)."""
+    zone = ZoneInfo(mapping.timezone)
     out: dict[str, Any] = {}
     for canonical, field_map in mapping.active_lead_fields().items():
         if not field_map.writes or (only is not None and canonical not in only):
             continue
-        out[field_map.field] = format_value(field_map, canonical_value(lead, canonical))
+        out[field_map.field] = format_value(field_map, canonical_value(lead, canonical), zone)
     return out

@@ -13,7 +13,7 @@ class RunStatus(StrEnum):
 
     ok = "ok"
     partial = "partial"
-    """Some records were left for the next run (quarantined or retryable)."""
+    """Some writes were left for the next run (a system asked us to retry later)."""
     failed = "failed"
 
 
@@ -47,4 +47,8 @@ class RunReport(BaseModel):
     leads: int = Field(description="Canonical leads after merging every system.")
     stages: dict[str, int] = Field(description="Leads per stage, success path then detours.")
     mqls: int = Field(description="Leads at or past the MQL stage on the success path.")
+    activities: int = Field(default=0, description="Activities read from every system.")
+    activities_without_lead: int = Field(
+        default=0, description="Activities whose email matches no lead in any system."
+    )
     error: str | None = None

@@ -1,0 +1,78 @@
+"""Evaluating field conditions (used by fit rules and stage entry rules) against a lead."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from funnelsync.contract import FieldCondition
+from funnelsync.models import Lead
+
+
+@lru_cache(maxsize=512)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _same(left: Any, right: Any) -> bool:
+    if isinstance(left, str) and isinstance(right, str):
+        return left.strip().casefold() == right.strip().casefold()
+    if isinstance(left, int | float) and isinstance(right, str):
+        try:
+            return float(left) == float(right)
+        except ValueError:
+            return False
+    return bool(left == right)
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def condition_holds(condition: FieldCondition, lead: Lead) -> bool:
+    """Whether ``lead`` meets ``condition`` (a missing value meets only ``present: false``)."""
+    value = getattr(lead, condition.field)
+    if condition.present is not None:
+        return (value is not None) is condition.present
+    if value is None:
+        return False
+    if condition.equals is not None:
+        return _same(value, condition.equals)
+    if condition.in_ is not None:
+        return any(_same(value, option) for option in condition.in_)
+    if condition.matches is not None:
+        return _compiled(condition.matches).search(str(value)) is not None
+    number = _as_number(value)
+    if number is None:
+        return False
+    low_ok = condition.min is None or number >= condition.min
+    high_ok = condition.max is None or number <= condition.max
+    return low_ok and high_ok
+
+
+def describe_condition(condition: FieldCondition) -> str:
+    """A short human reading of ``condition``, e.g. ``industry in Healthcare, Software``."""
+    field = condition.field.replace("_", " ")
+    if condition.present is not None:
+        return f"{field} {'given' if condition.present else 'missing'}"
+    if condition.equals is not None:
+        return f"{field} {condition.equals}"
+    if condition.in_ is not None:
+        return f"{field} in {', '.join(str(option) for option in condition.in_)}"
+    if condition.matches is not None:
+        return f"{field} matches {condition.matches}"
+    if condition.min is not None and condition.max is not None:
+        return f"{field} {condition.min:g}-{condition.max:g}"
+    if condition.min is not None:
+        return f"{field} ≥ {condition.min:g}"
+    return f"{field} ≤ {condition.max:g}"

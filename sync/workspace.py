@@ -1,0 +1,189 @@
+"""Loading a workspace: the config file, its funnel contract, and each connection's settings.
+
+Everything is checked before anything runs; all problems found are reported together.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from funnelsync.config import ConnectionConfig, WorkspaceConfig, effective_mapping
+from funnelsync.connector import Connector, ConnectorContext, ConnectorSettings
+from funnelsync.contract import FunnelContract, OwnershipKind
+from funnelsync.mapping import STAGE_DATES_PREFIX, Mapping
+from funnelsync.plugin_manager import FunnelPlugins
+from funnelsync.sync.config_errors import (
+    ConfigError,
+    ConfigProblem,
+    key_path,
+    line_for,
+    problems_from_validation,
+)
+from funnelsync.sync.yaml_source import YamlDocument, load_yaml
+
+CONFIG_ENV = "FUNNELSYNC_CONFIG"
+DEFAULT_CONFIG = Path("funnelsync.yaml")
+
+
+def default_config_path() -> Path:
+    """``$FUNNELSYNC_CONFIG`` if set, else ``./funnelsync.yaml``."""
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A configured connection, ready to open: connector class, settings and mapping."""
+
+    name: str
+    config: ConnectionConfig
+    connector_class: type[Connector]
+    settings: ConnectorSettings
+    mapping: Mapping
+
+    def open(self, workspace_dir: Path) -> Connector:
+        """A connector instance for this connection."""
+        return self.connector_class(self.settings, ConnectorContext(self.name, workspace_dir))
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """A loaded, validated workspace."""
+
+    config_path: Path
+    config: WorkspaceConfig
+    contract_path: Path
+    contract: FunnelContract
+    connections: tuple[Connection, ...]
+
+    @property
+    def root(self) -> Path:
+        """The directory of the config file; relative paths start here."""
+        return self.config_path.parent
+
+    @property
+    def state_dir(self) -> Path:
+        """Where this workspace keeps its state."""
+        return self.root / self.config.state_dir
+
+
+def _validate_config(doc: YamlDocument) -> WorkspaceConfig:
+    try:
+        return WorkspaceConfig.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ConfigError(
+            problems_from_validation(exc, WorkspaceConfig, doc.path, doc.lines)
+        ) from None
+
+
+def _validate_contract(doc: YamlDocument) -> FunnelContract:
+    try:
+        return FunnelContract.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ConfigError(
+            problems_from_validation(exc, FunnelContract, doc.path, doc.lines)
+        ) from None
+
+
+def _problem(doc: YamlDocument, loc: tuple[str | int, ...], message: str) -> ConfigProblem:
+    return ConfigProblem(doc.path, key_path(loc), message, line_for(doc.lines, loc))
+
+
+def _contract_problems(
+    contract: FunnelContract, doc: YamlDocument, names: set[str]
+) -> list[ConfigProblem]:
+    problems = []
+    known = ", ".join(sorted(names))
+    for group, stages in (("stages", contract.stages), ("detours", contract.detours)):
+        for index, stage in enumerate(stages):
+            for connection in stage.values:
+                if connection not in names:
+                    problems.append(
+                        _problem(
+                            doc,
+                            (group, index, "values", connection),
+                            f"no connection named {connection!r} in the config (have: {known})",
+                        )
+                    )
+    for field, rule in contract.ownership.items():
+        if rule.rule in (OwnershipKind.prefer, OwnershipKind.always) and rule.system not in names:
+            problems.append(
+                _problem(
+                    doc,
+                    ("ownership", field),
+                    f"names system {rule.system!r}, which is not a connection (have: {known})",
+                )
+            )
+    return problems
+
+
+def _connection(
+    name: str,
+    config: ConnectionConfig,
+    contract: FunnelContract,
+    plugins: FunnelPlugins,
+    doc: YamlDocument,
+) -> Connection | list[ConfigProblem]:
+    base: tuple[str | int, ...] = ("connections", name)
+    try:
+        connector_class = plugins.connector(config.connector)
+    except KeyError as exc:
+        return [_problem(doc, (*base, "connector"), str(exc.args[0]))]
+    try:
+        settings = connector_class.settings_model.model_validate(config.settings)
+    except ValidationError as exc:
+        return problems_from_validation(
+            exc, connector_class.settings_model, doc.path, doc.lines, (*base, "settings")
+        )
+    mapping = effective_mapping(connector_class.default_mapping, config, contract, name)
+    stage_names = {stage.name for stage in contract.all_stages}
+    problems = []
+    for field in mapping.active_lead_fields():
+        stage = field.removeprefix(STAGE_DATES_PREFIX)
+        if field.startswith(STAGE_DATES_PREFIX) and stage not in stage_names:
+            known = ", ".join(sorted(stage_names))
+            problems.append(
+                _problem(
+                    doc,
+                    (*base, "mapping", "lead_fields", field),
+                    f"the contract has no stage {stage!r} (stages: {known})",
+                )
+            )
+    if connector_class.capabilities.read_leads and "email" not in mapping.active_lead_fields():
+        loc = (*base, "mapping", "lead_fields")
+        problems.append(
+            ConfigProblem(
+                doc.path, key_path(loc), "no field is mapped to email", line_for(doc.lines, loc)
+            )
+        )
+    if problems:
+        return problems
+    return Connection(name, config, connector_class, settings, mapping)
+
+
+def load_workspace(config_path: Path, plugins: FunnelPlugins) -> Workspace:
+    """Load and check ``config_path`` and its contract; raise :class:`ConfigError` if wrong."""
+    config_path = config_path.resolve()
+    config_doc = load_yaml(config_path)
+    config = _validate_config(config_doc)
+    contract_path = (config_path.parent / config.contract).resolve()
+    if not contract_path.is_file():
+        raise ConfigError(
+            [_problem(config_doc, ("contract",), f"contract file {contract_path} not found")]
+        )
+    contract_doc = load_yaml(contract_path)
+    contract = _validate_contract(contract_doc)
+    problems = _contract_problems(contract, contract_doc, set(config.connections))
+    connections = []
+    for name, connection_config in config.connections.items():
+        result = _connection(name, connection_config, contract, plugins, config_doc)
+        if isinstance(result, list):
+            problems.extend(result)
+        else:
+            connections.append(result)
+    if problems:
+        raise ConfigError(problems)
+    return Workspace(config_path, config, contract_path, contract, tuple(connections))
