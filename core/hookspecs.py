@@ -34,6 +34,8 @@ def funnelsync_register_connectors() -> list[type[Connector]]:  # type: ignore[e
 
 
 # --- Notifications during a run: observe, return nothing -------------------------------
+# An exception raised by one implementation is logged and does not stop the run or the
+# other implementations.
 
 
 @hookspec
@@ -41,7 +43,7 @@ def funnelsync_record_quarantined(connection: str, location: str, reason: str) -
     """Observe a record that was set aside instead of synced.
 
     Fires during a run, once per bad record, with the connection's name, where the record
-    is (``file:line`` or a record id) and why it was refused. Returns nothing.
+    is (``file:line`` or a record id) and why it was refused. Returns nothing; not ``firstresult``.
     """
 
 
@@ -51,7 +53,7 @@ def funnelsync_stage_changed(lead: Lead, old_stage: str | None, new_stage: str) 
 
     Fires during a run, after scoring, once per lead whose stage differs from the stage
     the systems held (``old_stage`` is ``None`` for a lead no system had staged yet).
-    Returns nothing.
+    Returns nothing; not ``firstresult``.
     """
 
 
@@ -59,5 +61,6 @@ def funnelsync_stage_changed(lead: Lead, old_stage: str | None, new_stage: str) 
 def funnelsync_run_finished(report: RunReport) -> None:
     """Observe the end of a sync run, whatever its status.
 
-    Fires once per run, after every write, with the run's report. Returns nothing.
+    Fires once per run, after every write, with the run's report. Returns nothing;
+    not ``firstresult``.
     """

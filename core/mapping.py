@@ -197,7 +197,12 @@ def _describe(error: ValidationError, field_names: AbcMapping[str, str]) -> str:
         canonical = ".".join(str(part) for part in item["loc"])
         system = field_names.get(canonical, canonical)
         where = system if system == canonical else f"{system} ({canonical})"
-        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing" or item.get("input", "") is None:
+            message = "missing (blank or no such field)"
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] != "value_error":
+                message += f" (got {item['input']!r})"
         parts.append(f"{where}: {message}")
     return "; ".join(parts)
 

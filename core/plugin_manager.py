@@ -8,6 +8,8 @@ in :attr:`FunnelPlugins.failures` and skipped; the others load normally.
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -21,6 +23,9 @@ from funnelsync.models import Lead
 from funnelsync.run_report import RunReport
 
 ENTRY_POINT_GROUP = "funnelsync.plugins"
+BUILT_IN_DISTRIBUTION = "funnelsync"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,19 +68,29 @@ class FunnelPlugins:
             known = ", ".join(sorted(self._connectors)) or "none"
             raise KeyError(f"no connector named {name!r} (installed: {known})") from None
 
+    def _notify(self, hook_name: str, **kwargs: Any) -> None:
+        """Call every implementation of a notification hook; one failing does not stop others."""
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+            try:
+                impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            except Exception:
+                logger.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
+
     def record_quarantined(self, connection: str, location: str, reason: str) -> None:
         """Tell plugins a record was quarantined."""
-        self.pm.hook.funnelsync_record_quarantined(
-            connection=connection, location=location, reason=reason
+        self._notify(
+            "funnelsync_record_quarantined", connection=connection, location=location, reason=reason
         )
 
     def stage_changed(self, lead: Lead, old_stage: str | None, new_stage: str) -> None:
         """Tell plugins a lead changed stage."""
-        self.pm.hook.funnelsync_stage_changed(lead=lead, old_stage=old_stage, new_stage=new_stage)
+        self._notify(
+            "funnelsync_stage_changed", lead=lead, old_stage=old_stage, new_stage=new_stage
+        )
 
     def run_finished(self, report: RunReport) -> None:
         """Tell plugins a run ended."""
-        self.pm.hook.funnelsync_run_finished(report=report)
+        self._notify("funnelsync_run_finished", report=report)
 
     def add(
         self,
@@ -109,6 +124,9 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+_CONNECTOR_ATTRIBUTES = ("name", "settings_model", "capabilities", "default_mapping")
+
+
 def _collect_connectors(hook: Any, plugin: object) -> dict[str, type[Connector]]:
     impls = [impl for impl in hook.get_hookimpls() if impl.plugin is plugin]
     found: dict[str, type[Connector]] = {}
@@ -119,6 +137,10 @@ def _collect_connectors(hook: Any, plugin: object) -> dict[str, type[Connector]]
         for cls in classes:
             if not (isinstance(cls, type) and issubclass(cls, Connector)):
                 raise TypeError(f"{cls!r} is not a Connector subclass")
+            missing = [attr for attr in _CONNECTOR_ATTRIBUTES if not hasattr(cls, attr)]
+            if missing or inspect.isabstract(cls):
+                what = f"lacks {', '.join(missing)}" if missing else "is abstract"
+                raise TypeError(f"connector class {cls.__name__} {what}")
             if cls.name in found:
                 raise ValueError(f"connector name {cls.name!r} registered twice")
             found[cls.name] = cls
@@ -126,7 +148,13 @@ def _collect_connectors(hook: Any, plugin: object) -> dict[str, type[Connector]]
 
 
 def _entry_points() -> Iterable[importlib.metadata.EntryPoint]:
-    return importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    """Entry points of the group, funnelsync's own first so built-in names cannot be taken."""
+    found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+
+    def built_in_first(ep: importlib.metadata.EntryPoint) -> bool:
+        return not (ep.dist is not None and ep.dist.metadata["Name"] == BUILT_IN_DISTRIBUTION)
+
+    return sorted(found, key=built_in_first)
 
 
 def create_plugins(

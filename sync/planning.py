@@ -1,10 +1,15 @@
-"""Deciding what to write to each system: only the fields whose value differs."""
+"""Deciding what to write to each system: only the fields whose value differs.
+
+Descriptive fields are compared as canonical values, so a formatting difference (an
+email's case, a timestamp's offset) is not a change. Computed fields are compared as the
+system stores them, so a system value shared by two stages (HubSpot's ``other`` for both
+recycled and disqualified, say) is not misread as a change.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from funnelsync.connector import LeadWrite
@@ -29,11 +34,7 @@ def _blank(value: Any) -> bool:
 
 
 def _same(current: Any, desired: Any) -> bool:
-    if _blank(current) and _blank(desired):
-        return True
-    if isinstance(current, datetime) and isinstance(desired, datetime):
-        return current == desired
-    return bool(current == desired)
+    return (_blank(current) and _blank(desired)) or bool(current == desired)
 
 
 def _same_raw(raw: Any, formatted: Any) -> bool:
@@ -62,7 +63,7 @@ def _changed_fields(
             continue
         desired = canonical_value(lead, canonical)
         formatted = format_value(field_map, desired)
-        if field_map.reads:
+        if field_map.reads and canonical in DESCRIPTIVE_FIELDS:
             if _same(current, desired):
                 continue
         elif _same_raw(raw.get(field_map.field), formatted):
@@ -89,6 +90,8 @@ def plan_connection(
     for email, lead in leads.items():
         source = view.leads.get(email)
         if source is None:
+            if email in view.unreadable_emails:
+                continue
             config = connection.config
             if config.create_leads and _creatable(contract, lead, config.create_from_stage):
                 fields = {

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from funnelsync.connector import Connector, ReadBatch
 from funnelsync.mapping import MappingError, read_activity, read_lead
 from funnelsync.merge import SourceLead
-from funnelsync.models import Activity
+from funnelsync.models import Activity, normalise_email
 from funnelsync.sync.progress import ProgressSink
 from funnelsync.sync.workspace import Connection
 
@@ -33,6 +33,8 @@ class SystemView:
     raw_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     activities: list[Activity] = field(default_factory=list)
     quarantined: list[Quarantined] = field(default_factory=list)
+    unreadable_emails: set[str] = field(default_factory=set)
+    """Emails of quarantined lead records: such a person must not be created again here."""
     leads_read: int = 0
     read_calls: int = 0
 
@@ -53,6 +55,16 @@ def _payload(fields: Any) -> str:
     return ", ".join(f"{key}={value}" for key, value in dict(fields).items())
 
 
+def _email_of(connection: Connection, fields: Mapping[str, Any]) -> str | None:
+    """The normalised email of a record that failed to map, if it has a valid one."""
+    email_map = connection.mapping.active_lead_fields().get("email")
+    raw = fields.get(email_map.field) if email_map else None
+    try:
+        return normalise_email(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
 def read_system(connection: Connection, connector: Connector, progress: ProgressSink) -> SystemView:
     """Read all leads and activities of one connection (full read; cursors come later)."""
     view = SystemView(connection)
@@ -68,6 +80,9 @@ def read_system(connection: Connection, connector: Connector, progress: Progress
                     view.quarantined.append(
                         Quarantined(name, record.location, str(exc), _payload(record.fields))
                     )
+                    email = _email_of(connection, record.fields)
+                    if email:
+                        view.unreadable_emails.add(email)
                     continue
                 earlier = view.leads.get(lead.email)
                 if earlier is not None:

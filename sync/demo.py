@@ -1,0 +1,69 @@
+"""The demo: a workspace with generated data for a marketing and a sales system."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from funnelsync.sync.demo_data import generate_demo_data
+from funnelsync.sync.scaffold import write_templates
+
+MARKER = ".funnelsync-demo"
+"""File that marks a directory as a demo workspace, so `--force` may rebuild it."""
+
+
+class DemoExistsError(Exception):
+    """The demo directory is in use and may not be rebuilt."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoBuild:
+    """Where the demo workspace is and what was generated in it."""
+
+    config_path: Path
+    people: int
+    marketing_leads: int
+    sales_leads: int
+    activities: int
+    bad_rows: int
+
+
+def default_demo_dir() -> Path:
+    """A new temporary directory for a demo run without ``--dir``."""
+    return Path(tempfile.mkdtemp(prefix="funnelsync-demo-"))
+
+
+def _clear(target: Path, replace: bool) -> None:
+    if not target.exists() or not any(target.iterdir()):
+        return
+    if not (target / MARKER).exists():
+        raise DemoExistsError(
+            f"{target} is not empty and is not a funnelsync demo; not touching it"
+        )
+    if not replace:
+        raise DemoExistsError(
+            f"{target} already holds a demo; run `funnelsync sync --config "
+            f"{target / 'funnelsync.yaml'}`, or rebuild it with --force"
+        )
+    shutil.rmtree(target)
+
+
+def build_demo(
+    target: Path, *, seed: int = 7, replace: bool = False, as_of: datetime | None = None
+) -> DemoBuild:
+    """Write the template config and contract and generated data into ``target``."""
+    _clear(target, replace)
+    config_path = write_templates(target, with_empty_data=False)
+    (target / MARKER).write_text("built by `funnelsync demo`\n", encoding="utf-8")
+    summary = generate_demo_data(target / "data", seed=seed, as_of=as_of or datetime.now(UTC))
+    return DemoBuild(
+        config_path=config_path,
+        people=summary.people,
+        marketing_leads=summary.marketing_leads,
+        sales_leads=summary.sales_leads,
+        activities=summary.marketing_activities + summary.sales_activities,
+        bad_rows=summary.bad_rows,
+    )
