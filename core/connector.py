@@ -81,7 +81,10 @@ class ReadBatch:
     records: list[SystemRecord] = field(default_factory=list)
     rejected: list[RejectedRecord] = field(default_factory=list)
     cursor: str | None = None
-    """Opaque position after this batch; the engine stores it once the batch is committed."""
+    """Opaque position after this batch, stored by the engine once the batch is committed.
+
+    ``None`` means "do not move the cursor" (e.g. on every batch but the last).
+    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,49 @@
+"""Cell values: what funnelsync writes into a CSV cell, and formula-injection defusing.
+
+A spreadsheet runs a cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return
+as a formula. Cells funnelsync writes are defused by prefixing ``'`` (plain numbers such
+as ``-5`` or ``+3.2`` are left alone); reading removes that ``'`` again, so every value
+round-trips. To keep the round trip exact for text that itself starts with apostrophes
+before such a character (``'=x``), the rule looks past all leading apostrophes: writing
+adds one, reading removes one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+class UnsupportedValueError(TypeError):
+    """A value that has no CSV cell form (only text, numbers, booleans and None do)."""
+
+
+def to_cell(value: Any) -> str:
+    """``value`` as cell text: None → empty, booleans ``true``/``false``, numbers via ``str``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise UnsupportedValueError(
+        f"a {type(value).__name__} cannot be written to a CSV cell "
+        "(expected text, a number, a boolean or nothing)"
+    )
+
+
+def defuse(text: str) -> str:
+    """``text`` safe to open in a spreadsheet: prefixed with ``'`` if it looks like a formula."""
+    if text.lstrip("'").startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def undefuse(cell: str) -> str:
+    """The text :func:`defuse` turned into ``cell`` (``cell`` itself if it was not defused)."""
+    if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_STARTS):
+        return cell[1:]
+    return cell

@@ -1,0 +1,170 @@
+"""The ``csv`` connector: leads and activities kept in CSV files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from funnelsync.connector import (
+    Capabilities,
+    CheckResult,
+    Connector,
+    ConnectorContext,
+    ConnectorError,
+    ConnectorSettings,
+    FieldInfo,
+    LeadWrite,
+    ReadBatch,
+    WriteResult,
+)
+from funnelsync.mapping import Direction, FieldMap, Mapping
+from funnelsync.plugins.csv.reading import IdColumn, UniqueKey, content_id, read_records
+from funnelsync.plugins.csv.settings import CsvSettings
+from funnelsync.plugins.csv.table import CsvFormat, open_table
+from funnelsync.plugins.csv.writing import KEY_SETTING, upsert_leads
+
+_LEAD_COLUMNS = (
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "company",
+    "industry",
+    "company_size",
+    "country",
+    "phone",
+    "source",
+    "owner",
+    "lead_status",
+    "fit_score",
+    "engagement_score",
+    "score",
+    "stage",
+    "explanation",
+)
+_READ_ONLY_LEAD_COLUMNS = ("created_at", "updated_at")
+_ACTIVITY_COLUMNS = ("email", "type", "occurred_at", "activity_id", "campaign", "asset")
+
+DEFAULT_MAPPING = Mapping(
+    lead_fields={
+        **{name: FieldMap(field=name) for name in _LEAD_COLUMNS},
+        **{
+            name: FieldMap(field=name, direction=Direction.read) for name in _READ_ONLY_LEAD_COLUMNS
+        },
+    },
+    activity_fields={
+        name: FieldMap(field=name, direction=Direction.read) for name in _ACTIVITY_COLUMNS
+    },
+)
+"""Every canonical field to the column of the same name; ``created_at``/``updated_at`` are
+only read, and activities are only read."""
+
+
+class CsvConnector(Connector):
+    """Leads (read and upserted) and activities (read) in CSV files.
+
+    A missing leads file is an empty system (the first write creates it); a missing
+    activities file is a :class:`ConnectorError`. Record ids are the stripped key column
+    (leads), the id column, or a hash of the row's non-empty cells (activities without an
+    id column). Cursors are described in :mod:`funnelsync.plugins.csv.cursors`.
+    """
+
+    name = "csv"
+    settings_model = CsvSettings
+    capabilities = Capabilities(read_leads=True, write_leads=True, read_activities=True)
+    default_mapping = DEFAULT_MAPPING
+    write_batch_size = None
+    """Every write comes in one call: each call rewrites the whole file."""
+
+    settings: CsvSettings
+
+    def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
+        if not isinstance(settings, CsvSettings):
+            raise TypeError(f"the csv connector needs CsvSettings, not {type(settings).__name__}")
+        super().__init__(settings, context)
+        self.format = CsvFormat(settings.delimiter, settings.encoding)
+
+    def _path(self, path: Path) -> Path:
+        return self.context.workspace_dir / path
+
+    @property
+    def leads_path(self) -> Path:
+        """Where the leads file is."""
+        return self._path(self.settings.leads.path)
+
+    def _lead_columns(self) -> dict[str, str]:
+        leads = self.settings.leads
+        columns = {leads.key_column: KEY_SETTING}
+        if leads.modified_column is not None:
+            columns[leads.modified_column] = "leads.modified_column"
+        return columns
+
+    def _activity_columns(self) -> dict[str, str]:
+        activities = self.settings.activities
+        columns: dict[str, str] = {}
+        if activities is not None and activities.id_column is not None:
+            columns[activities.id_column] = "activities.id_column"
+        if activities is not None and activities.modified_column is not None:
+            columns[activities.modified_column] = "activities.modified_column"
+        return columns
+
+    def check(self) -> CheckResult:
+        """The files open and their headers hold the configured columns."""
+        if self.leads_path.exists():
+            results = [self._check_file(self.leads_path, self._lead_columns())]
+        else:
+            results = [(True, f"{self.leads_path}: does not exist yet; the first write creates it")]
+        if self.settings.activities is not None:
+            path = self._path(self.settings.activities.path)
+            results.append(self._check_file(path, self._activity_columns()))
+        return CheckResult(all(ok for ok, _ in results), tuple(message for _, message in results))
+
+    def _check_file(self, path: Path, columns: dict[str, str]) -> tuple[bool, str]:
+        try:
+            with open_table(path, self.format) as table:
+                for column, setting in columns.items():
+                    table.require(column, setting)
+                return True, f"{path}: readable, {len(table.header)} columns"
+        except ConnectorError as exc:
+            return False, str(exc)
+
+    def describe_fields(self) -> list[FieldInfo]:
+        """The leads file's columns, all text (none while the file does not exist)."""
+        if not self.leads_path.exists():
+            return []
+        with open_table(self.leads_path, self.format) as table:
+            return [FieldInfo(name, "string") for name in table.header]
+
+    def read_leads(self, cursor: str | None) -> Iterator[ReadBatch]:
+        """Lead rows changed since ``cursor``; a missing file has none (cursor unchanged)."""
+        if not self.leads_path.exists():
+            yield ReadBatch(cursor=cursor)
+            return
+        leads = self.settings.leads
+        yield from read_records(
+            self.leads_path,
+            self.format,
+            cursor,
+            UniqueKey(leads.key_column),
+            self._lead_columns(),
+            leads.modified_column,
+        )
+
+    def read_activities(self, cursor: str | None) -> Iterator[ReadBatch]:
+        """Activity rows new since ``cursor``; no activities file configured means none."""
+        activities = self.settings.activities
+        if activities is None:
+            yield ReadBatch(cursor=cursor)
+            return
+        yield from read_records(
+            self._path(activities.path),
+            self.format,
+            cursor,
+            IdColumn(activities.id_column) if activities.id_column else content_id,
+            self._activity_columns(),
+            activities.modified_column,
+        )
+
+    def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:
+        """Upsert ``writes`` into the leads file (see :mod:`funnelsync.plugins.csv.writing`)."""
+        return upsert_leads(self.leads_path, self.settings.leads.key_column, self.format, writes)

@@ -1,0 +1,137 @@
+"""Turning CSV rows into system records, in batches, from a cursor.
+
+Each record's ``location`` is ``<file name>:<line>``, the physical line its row starts on
+(the header is line 1). A row with the wrong number of cells, an empty id, or (leads
+only) the id of an earlier row becomes a :class:`RejectedRecord`; reading goes on.
+
+Batches hold up to :data:`BATCH_SIZE` records and rejections. Only the last batch of a
+read carries the cursor; the ones before it carry ``None``. Rows whose modified cell is
+not an ISO 8601 timestamp are returned on every read (for the engine to quarantine with
+its reason) and do not move the cursor; so are rejected rows when reading by modified
+column.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+from funnelsync.connector import ReadBatch, RejectedRecord, SystemRecord
+from funnelsync.plugins.csv import cursors
+from funnelsync.plugins.csv.cells import undefuse
+from funnelsync.plugins.csv.table import CsvFormat, CsvTable, Row, file_digest, open_table
+
+BATCH_SIZE = 5_000
+
+
+class RowRejectedError(ValueError):
+    """A row that cannot be a record; the message says why."""
+
+
+Identify = Callable[[Mapping[str, str], int], str]
+"""Gives a row's record id from its fields and line, or raises :class:`RowRejectedError`."""
+
+
+class UniqueKey:
+    """Record id from a key column that must be filled in and unique (leads)."""
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+        self._first_line: dict[str, int] = {}
+
+    def __call__(self, fields: Mapping[str, str], line: int) -> str:
+        """The stripped key cell; rejects an empty key or a repeat of an earlier row's."""
+        key = fields[self.column].strip()
+        if not key:
+            raise RowRejectedError(f"{self.column} is empty")
+        first = self._first_line.setdefault(key, line)
+        if first != line:
+            raise RowRejectedError(f"duplicate {self.column} {key!r}; first on line {first}")
+        return key
+
+
+class IdColumn:
+    """Record id from an id column that must be filled in (activities)."""
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+
+    def __call__(self, fields: Mapping[str, str], line: int) -> str:
+        """The stripped id cell; rejects an empty one."""
+        record_id = fields[self.column].strip()
+        if not record_id:
+            raise RowRejectedError(f"{self.column} is empty")
+        return record_id
+
+
+def content_id(fields: Mapping[str, str], line: int) -> str:
+    """A stable id for a row without an id column: 32 hex digits of the sha256 of its
+    non-empty ``(column, value)`` pairs, so adding or reordering columns keeps ids."""
+    cells = sorted((name, value) for name, value in fields.items() if value)
+    text = json.dumps(cells, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def read_records(
+    path: Path,
+    fmt: CsvFormat,
+    cursor: str | None,
+    identify: Identify,
+    required: Mapping[str, str],
+    modified_column: str | None,
+) -> Iterator[ReadBatch]:
+    """Batches of the records in ``path`` new since ``cursor``.
+
+    ``required`` maps each column the settings name to the setting naming it; a header
+    without one is a :class:`~funnelsync.connector.ConnectorError`.
+    """
+    start = cursors.decode(cursor)
+    watermark: cursors.Watermark | None = None
+    fingerprint: str | None = None
+    if modified_column is None:
+        digest = file_digest(path)
+        if start == cursors.FingerprintCursor(digest):
+            yield ReadBatch(cursor=cursor)
+            return
+        fingerprint = cursors.encode(cursors.FingerprintCursor(digest))
+    else:
+        watermark = cursors.Watermark(modified_column, start)
+    with open_table(path, fmt) as table:
+        for column, setting in required.items():
+            table.require(column, setting)
+        batch = ReadBatch()
+        for row in table.rows():
+            item = _record(table, row, identify, watermark)
+            if isinstance(item, SystemRecord):
+                batch.records.append(item)
+            elif isinstance(item, RejectedRecord):
+                batch.rejected.append(item)
+            if len(batch.records) + len(batch.rejected) >= BATCH_SIZE:
+                yield batch
+                batch = ReadBatch()
+    batch.cursor = fingerprint if watermark is None else watermark.cursor()
+    yield batch
+
+
+def _record(
+    table: CsvTable, row: Row, identify: Identify, watermark: cursors.Watermark | None
+) -> SystemRecord | RejectedRecord | None:
+    location = f"{table.path.name}:{row.line}"
+
+    def rejected(reason: str) -> RejectedRecord:
+        return RejectedRecord(location, reason, table.format.delimiter.join(row.cells))
+
+    if len(row.cells) != len(table.header):
+        return rejected(f"expected {len(table.header)} cells, found {len(row.cells)}")
+    fields = dict(zip(table.header, map(undefuse, row.cells), strict=True))
+    try:
+        record_id = identify(fields, row.line)
+    except RowRejectedError as exc:
+        return rejected(str(exc))
+    if watermark is not None:
+        modified = cursors.parse_timestamp(fields[watermark.column])
+        if modified is not None and not watermark.take(modified, record_id):
+            return None
+    return SystemRecord(record_id, fields, location)

@@ -1,0 +1,159 @@
+"""Upserting leads into the leads file.
+
+The whole file is loaded, every write applied in order, and the file replaced
+atomically (see :mod:`funnelsync.plugins.csv.atomic`). A write matches the row whose key
+cell equals its ``record_id``, or else the row whose key matches its ``key`` ignoring
+case; only the fields it names change. Columns the file lacks are appended to the header
+(other rows get empty cells). A write matching no row appends one, with the key column
+set to ``write.key`` unless the fields set it.
+
+The rewrite keeps the file's delimiter, encoding, line ending, byte-order mark (only if
+it had one) and every cell it does not change, byte for byte; rows with the wrong number
+of cells are kept as they are. Blank lines are dropped. A new file has no byte-order
+mark and CRLF line endings (RFC 4180).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from funnelsync.connector import LeadWrite, WriteResult, WriteStatus
+from funnelsync.plugins.csv.atomic import replace_file
+from funnelsync.plugins.csv.cells import UnsupportedValueError, defuse, to_cell, undefuse
+from funnelsync.plugins.csv.table import BOM, DEFAULT_NEWLINE, CsvFormat, open_table
+
+KEY_SETTING = "leads.key_column"
+
+
+def upsert_leads(
+    path: Path, key_column: str, fmt: CsvFormat, writes: Sequence[LeadWrite]
+) -> list[WriteResult]:
+    """Apply ``writes`` to the leads file at ``path`` (created if missing); one result each."""
+    sheet = _load(path, key_column, fmt)
+    results = [sheet.apply(write) for write in writes]
+    if any(result.status is WriteStatus.ok for result in results):
+        replace_file(path, fmt.encoding, sheet.dump)
+    return results
+
+
+@dataclass(slots=True)
+class _Sheet:
+    """The leads file in memory, indexed by key."""
+
+    key_column: str
+    fmt: CsvFormat
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    malformed: set[int] = field(default_factory=set)
+    """Rows whose cell count differs from the header's: written back untouched."""
+    has_bom: bool = False
+    newline: str = DEFAULT_NEWLINE
+    _by_id: dict[str, int] = field(default_factory=dict)
+    _by_key: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for index in range(len(self.rows)):
+            if index not in self.malformed:
+                self._index(index)
+
+    def _key_of(self, index: int) -> str:
+        row = self.rows[index]
+        position = self.header.index(self.key_column)
+        return undefuse(row[position]).strip() if position < len(row) else ""
+
+    def _index(self, index: int) -> None:
+        key = self._key_of(index)
+        if key:
+            self._by_id.setdefault(key, index)
+            self._by_key.setdefault(key.casefold(), index)
+
+    def _find(self, write: LeadWrite) -> int | None:
+        if write.record_id is not None and write.record_id.strip() in self._by_id:
+            return self._by_id[write.record_id.strip()]
+        return self._by_key.get(write.key.strip().casefold())
+
+    def apply(self, write: LeadWrite) -> WriteResult:
+        """Apply one write, or reject it (leaving the sheet as it was) with the reason."""
+        try:
+            cells = {name: defuse(to_cell(value)) for name, value in write.fields.items()}
+        except UnsupportedValueError as exc:
+            return WriteResult(write.key, WriteStatus.rejected, message=str(exc))
+        index = self._find(write)
+        if index is None:
+            cells.setdefault(self.key_column, defuse(write.key.strip()))
+        if self.key_column in cells and not undefuse(cells[self.key_column]).strip():
+            message = f"the write would leave {self.key_column} empty"
+            return WriteResult(write.key, WriteStatus.rejected, message=message)
+        for text in (*cells, *cells.values()):
+            try:
+                text.encode(self.fmt.encoding)
+            except UnicodeEncodeError as exc:
+                message = f"{text!r} cannot be written in {self.fmt.encoding} ({exc.reason})"
+                return WriteResult(write.key, WriteStatus.rejected, message=message)
+        if index is None:
+            index = len(self.rows)
+            self.rows.append([])
+        self._set(index, cells)
+        return WriteResult(write.key, WriteStatus.ok, record_id=self._key_of(index))
+
+    def _set(self, index: int, cells: dict[str, str]) -> None:
+        old_key = self._key_of(index)
+        self.header.extend(name for name in cells if name not in self.header)
+        row = self.rows[index]
+        row.extend([""] * (len(self.header) - len(row)))
+        for name, cell in cells.items():
+            row[self.header.index(name)] = cell
+        if self._key_of(index) != old_key:
+            if self._by_id.get(old_key) == index:
+                del self._by_id[old_key]
+            if self._by_key.get(old_key.casefold()) == index:
+                del self._by_key[old_key.casefold()]
+        self._index(index)
+
+    def dump(self, out: TextIO) -> None:
+        """Write the sheet as CSV text to ``out``."""
+        if self.has_bom:
+            out.write(BOM)
+        writer = csv.writer(
+            _LineEnding(out, self.newline), delimiter=self.fmt.delimiter, lineterminator="\r\n"
+        )
+        writer.writerow(self.header)
+        width = len(self.header)
+        for index, row in enumerate(self.rows):
+            padding = 0 if index in self.malformed else width - len(row)
+            writer.writerow(row + [""] * padding)
+
+
+class _LineEnding:
+    """Gives ``csv.writer`` rows ending in CRLF, so it quotes every cell holding a CR or a
+    LF (it only quotes its own line ending's characters), and writes them with the
+    file's own line ending. ``csv.writer`` writes each row in a single call."""
+
+    def __init__(self, out: TextIO, newline: str) -> None:
+        self._out = out
+        self._newline = newline
+
+    def write(self, line: str) -> int:
+        return self._out.write(line.removesuffix("\r\n") + self._newline)
+
+
+def _load(path: Path, key_column: str, fmt: CsvFormat) -> _Sheet:
+    if not path.exists():
+        return _Sheet(key_column, fmt, [key_column])
+    with open_table(path, fmt) as table:
+        table.require(key_column, KEY_SETTING)
+        header = table.header or [key_column]
+        rows = [row.cells for row in table.rows()]
+        return _Sheet(
+            key_column,
+            fmt,
+            header,
+            rows,
+            malformed={i for i, cells in enumerate(rows) if len(cells) != len(header)},
+            has_bom=table.has_bom,
+            newline=table.newline,
+        )
