@@ -164,6 +164,7 @@ _PROMOTIONS = {
 _SOURCES = ("Organic Search", "Webinar", "Paid Social", "Content Download", "Event", "Referral")
 _SOURCE_WEIGHTS = (25, 15, 18, 20, 10, 12)
 _SALES_ONLY_SOURCES = ("Outbound", "Partner Referral", "Trade Show", "Referral")
+_EMAIL_PATTERNS = ("{first}.{last}", "{initial}{last}", "{first}", "{first}_{last}")
 _PERSONAL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "proton.me", "icloud.com")
 _OWNERS = ("Alex Morgan", "Priya Raman", "Jordan Lee", "Sam Okoro", "Elena Fischer", "Marcus Bell")
 _STATUSES = (
@@ -267,7 +268,6 @@ class _Person:
     last: str
     email: str
     title: str
-    seniority: int
     company: _Company
     source: str
     fit: float
@@ -378,17 +378,17 @@ def _make_companies(rng: random.Random, count: int) -> list[_Company]:
                 industry=industry,
                 size=round(low * (high / low) ** rng.random()),
                 country=country,
-                email_pattern=rng.choices(("{f}.{l}", "{i}{l}", "{f}", "{f}_{l}"), (6, 3, 1, 1))[0],
+                email_pattern=rng.choices(_EMAIL_PATTERNS, weights=(6, 3, 1, 1))[0],
             )
         )
     return companies
 
 
 def _email(rng: random.Random, first: str, last: str, company: _Company, personal: bool) -> str:
-    f, l = _slug(first).replace("-", ""), _slug(last).replace("-", "")  # noqa: E741
+    given, family = _slug(first).replace("-", ""), _slug(last).replace("-", "")
     if personal:
-        return f"{f}.{l}{rng.randrange(1, 99)}@{rng.choice(_PERSONAL_DOMAINS)}"
-    local = company.email_pattern.format(f=f, l=l, i=f[:1])
+        return f"{given}.{family}{rng.randrange(1, 99)}@{rng.choice(_PERSONAL_DOMAINS)}"
+    local = company.email_pattern.format(first=given, last=family, initial=given[:1])
     return f"{local}@{company.domain}"
 
 
@@ -403,8 +403,10 @@ def _unique(email: str, taken: set[str]) -> str:
 
 
 def _email_pair(rng: random.Random, email: str) -> tuple[str, str]:
-    """The email as the marketing tool and the CRM hold it: now and then in another case
-    or with stray spaces on one side."""
+    """The email as the marketing tool and the CRM hold it.
+
+    Now and then one side has it in another case or with stray spaces.
+    """
     if rng.random() >= 0.12:
         return email, email
     variant = rng.choice((email.title(), email.upper(), f" {email}", f"{email} ", f"  {email} "))
@@ -436,7 +438,6 @@ def _make_person(
         last=last,
         email=email,
         title=title,
-        seniority=seniority,
         company=company,
         source=rng.choices(_SOURCES, weights=_SOURCE_WEIGHTS)[0],
         fit=fit,
