@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from funnelsync.mapping import Mapping as FieldMapping
+from funnelsync.run_report import ApiCalls
 
 
 class Capabilities(BaseModel):
@@ -138,7 +139,15 @@ class CheckResult:
 
 
 class ConnectorError(Exception):
-    """A connection-level failure (unreachable, bad credentials, missing file)."""
+    """A connection-level failure (unreachable, missing file, unexpected answer)."""
+
+
+class AuthenticationError(ConnectorError):
+    """The system refused our credentials or permissions; nothing more is written to it."""
+
+
+class BudgetExhaustedError(ConnectorError):
+    """The run used the share of the system's API allowance it may use; stop cleanly."""
 
 
 class Connector(ABC):
@@ -155,6 +164,8 @@ class Connector(ABC):
     def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
         self.settings = settings
         self.context = context
+        self.calls = ApiCalls()
+        """Calls made to the system so far; connectors count their own reads and writes."""
 
     @abstractmethod
     def check(self) -> CheckResult:

@@ -112,7 +112,6 @@ def _push(
     complete = True
     for batch in _batched(writes, connector.write_batch_size):
         results = connector.write_leads(batch)
-        counts.api_calls.write += 1
         for result in results:
             if result.status is WriteStatus.ok:
                 if result.key in creates:
@@ -187,8 +186,8 @@ def _sync(
                 read=view.leads_read,
                 activities_read=len(view.activities),
                 quarantined=len(view.quarantined),
+                api_calls=connector.calls,
             )
-            counts.api_calls.read = view.read_calls
             state.counts[connection.name] = counts
             state.quarantined.extend(view.quarantined)
             for item in view.quarantined:

@@ -36,12 +36,10 @@ class SystemView:
     unreadable_emails: set[str] = field(default_factory=set)
     """Emails of quarantined lead records: such a person must not be created again here."""
     leads_read: int = 0
-    read_calls: int = 0
 
 
 def _batches(view: SystemView, batches: Iterator[ReadBatch]) -> Iterator[ReadBatch]:
     for batch in batches:
-        view.read_calls += 1
         for rejected in batch.rejected:
             view.quarantined.append(
                 Quarantined(

@@ -141,6 +141,7 @@ class CsvConnector(Connector):
             yield ReadBatch(cursor=cursor)
             return
         leads = self.settings.leads
+        self.calls.read += 1
         yield from read_records(
             self.leads_path,
             self.format,
@@ -156,6 +157,7 @@ class CsvConnector(Connector):
         if activities is None:
             yield ReadBatch(cursor=cursor)
             return
+        self.calls.read += 1
         yield from read_records(
             self._path(activities.path),
             self.format,
@@ -167,4 +169,5 @@ class CsvConnector(Connector):
 
     def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:
         """Upsert ``writes`` into the leads file (see :mod:`funnelsync.plugins.csv.writing`)."""
+        self.calls.write += 1
         return upsert_leads(self.leads_path, self.settings.leads.key_column, self.format, writes)

@@ -1,0 +1,1 @@
+"""Salesforce connector (REST API through simple-salesforce) and its local emulator."""
