@@ -18,11 +18,11 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 def _same(left: Any, right: Any) -> bool:
     if isinstance(left, str) and isinstance(right, str):
         return left.strip().casefold() == right.strip().casefold()
-    if isinstance(left, int | float) and isinstance(right, str):
-        try:
-            return float(left) == float(right)
-        except ValueError:
-            return False
+    if isinstance(left, str) != isinstance(right, str):
+        # A number against text (``company_size equals "500"``, ``source equals 2024``):
+        # compare as numbers when the text is one.
+        left_number, right_number = _as_number(left), _as_number(right)
+        return left_number is not None and left_number == right_number
     return bool(left == right)
 
 
@@ -60,6 +60,11 @@ def condition_holds(condition: FieldCondition, lead: Lead) -> bool:
     return low_ok and high_ok
 
 
+def _number(value: float) -> str:
+    """``200`` for 200.0 and ``1000000`` for 1e6 (not ``1e+06``); ``2.5`` stays ``2.5``."""
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
 def describe_condition(condition: FieldCondition) -> str:
     """A short human reading of ``condition``, e.g. ``industry in Healthcare, Software``."""
     field = condition.field.replace("_", " ")
@@ -72,7 +77,8 @@ def describe_condition(condition: FieldCondition) -> str:
     if condition.matches is not None:
         return f"{field} matches {condition.matches}"
     if condition.min is not None and condition.max is not None:
-        return f"{field} {condition.min:g}-{condition.max:g}"
+        return f"{field} {_number(condition.min)}-{_number(condition.max)}"
     if condition.min is not None:
-        return f"{field} ≥ {condition.min:g}"
-    return f"{field} ≤ {condition.max:g}"
+        return f"{field} ≥ {_number(condition.min)}"
+    assert condition.max is not None  # the contract requires exactly one operator
+    return f"{field} ≤ {_number(condition.max)}"

@@ -187,5 +187,9 @@ class Connector(ABC):
         """Create or update leads; one result per write, in any order."""
         raise NotImplementedError(f"{self.name} does not write leads")
 
+    def create_fields(self, fields: Sequence[FieldInfo]) -> list[str]:
+        """Create missing custom fields in the system; returns the names created."""
+        raise NotImplementedError(f"{self.name} cannot create fields")
+
     def close(self) -> None:  # noqa: B027 - optional hook with a no-op default
         """Release connections and files; called once at the end of a run."""

@@ -22,12 +22,16 @@ def explain(
     if len(head) > max_length:
         return head[: max_length - 1] + "…"
     text = head
-    for index, part in enumerate(score.parts):
+    parts = sorted(score.parts, key=lambda part: -part.points)
+    for index, part in enumerate(parts):
         piece = f"{': ' if index == 0 else ', '}{part.label} {part.points:+d}"
-        remaining = len(score.parts) - index - 1
+        remaining = len(parts) - index - 1
         reserve = 3 if remaining else 0  # room for ", …"
         if len(text) + len(piece) + reserve > max_length:
             suffix = ", …" if index else ": …"
-            return text + suffix if len(text) + len(suffix) <= max_length else text
+            if len(text) + len(suffix) <= max_length:
+                return text + suffix
+            # Only the head fits, with less than 3 characters to spare: still mark the cut.
+            return text[: max_length - 1] + "…"
         text += piece
     return text

@@ -73,7 +73,10 @@ def engagement_score(
             continue
         weight = 1.0
         if scoring.half_life_days is not None:
-            age_days = max(0, (as_of_day - activity.occurred_at.date()).days)
+            # Whole days in the as-of zone, so the same instant written with another
+            # offset has the same age.
+            occurred_day = activity.occurred_at.astimezone(as_of.tzinfo).date()
+            age_days = max(0, (as_of_day - occurred_day).days)
             weight = 0.5 ** (age_days / scoring.half_life_days)
         by_type[activity.type] += points * weight
         counts[activity.type] += 1

@@ -28,6 +28,7 @@ CONNECTOR_METHODS = (
     "read_leads",
     "read_activities",
     "write_leads",
+    "create_fields",
     "close",
 )
 """The connector interface the page documents, in the order it documents it."""
