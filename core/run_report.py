@@ -41,14 +41,17 @@ class RunReport(BaseModel):
 
     run_id: str
     status: RunStatus
+    dry_run: bool = Field(default=False, description="A plan: nothing was written.")
     started_at: datetime
     duration_s: float
     connections: dict[str, ConnectionCounts]
-    leads: int = Field(description="Canonical leads after merging every system.")
+    leads: int = Field(description="Canonical leads (persons) in the workspace.")
+    touched: int = Field(default=0, description="Leads recomputed in this run.")
     stages: dict[str, int] = Field(description="Leads per stage, success path then detours.")
     mqls: int = Field(description="Leads at or past the MQL stage on the success path.")
     activities: int = Field(default=0, description="Activities read from every system.")
     activities_without_lead: int = Field(
         default=0, description="Activities whose email matches no lead in any system."
     )
+    notes: list[str] = Field(default_factory=list, description="Things to look at.")
     error: str | None = None

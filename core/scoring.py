@@ -10,10 +10,23 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from funnelsync.conditions import condition_holds, describe_condition
 from funnelsync.contract import EngagementScoring, FitScoring, Scoring
-from funnelsync.models import Activity, Lead
+from funnelsync.models import Lead
+
+
+class Engagement(Protocol):
+    """What scoring needs of an activity: its type and when it happened."""
+
+    @property
+    def type(self) -> str:
+        """Activity type, e.g. ``demo_request``."""
+
+    @property
+    def occurred_at(self) -> datetime:
+        """When it happened (timezone-aware)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +74,7 @@ def _plural(activity_type: str, count: int) -> str:
 
 
 def engagement_score(
-    scoring: EngagementScoring, activities: Iterable[Activity], as_of: datetime
+    scoring: EngagementScoring, activities: Iterable[Engagement], as_of: datetime
 ) -> tuple[int, list[ScorePart]]:
     """Decayed, capped points from ``activities`` up to ``as_of`` (later ones are ignored)."""
     by_type: dict[str, float] = defaultdict(float)
@@ -92,7 +105,7 @@ def engagement_score(
 
 
 def score_lead(
-    scoring: Scoring, lead: Lead, activities: Iterable[Activity], as_of: datetime
+    scoring: Scoring, lead: Lead, activities: Iterable[Engagement], as_of: datetime
 ) -> Score:
     """Fit and engagement of ``lead`` as of ``as_of``, with the breakdown."""
     fit, fit_parts = fit_score(scoring.fit, lead)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from funnelsync import __version__
@@ -16,51 +14,24 @@ from funnelsync.config import WorkspaceConfig
 from funnelsync.contract import FunnelContract
 from funnelsync.plugin_manager import FunnelPlugins, create_plugins
 from funnelsync.run_report import RunStatus
-from funnelsync.sync.config_errors import ConfigError
+from funnelsync.sync.cli_common import (
+    config_option,
+    err,
+    exit_with,
+    fail,
+    json_option,
+    load,
+    out,
+)
+from funnelsync.sync.cli_state import errors, history, retry, status
 from funnelsync.sync.demo import DemoExistsError, build_demo, default_demo_dir
 from funnelsync.sync.engine import RunFailedError, RunResult, run_sync
 from funnelsync.sync.exit_codes import ExitCode
+from funnelsync.sync.lock import WorkspaceBusyError
 from funnelsync.sync.progress import NoProgress, TerminalProgress
 from funnelsync.sync.scaffold import WorkspaceExistsError, write_templates
-from funnelsync.sync.summary import print_summary
-from funnelsync.sync.workspace import Workspace, default_config_path, load_workspace
-
-CONFIG_HELP = "Workspace config file [default: $FUNNELSYNC_CONFIG or ./funnelsync.yaml]."
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help=CONFIG_HELP,
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-
-
-def _out() -> Console:
-    return Console(highlight=False, soft_wrap=True)
-
-
-def _err() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _exit(code: ExitCode) -> NoReturn:
-    sys.exit(int(code))
-
-
-def _load(config_path: Path | None) -> tuple[FunnelPlugins, Workspace]:
-    """Plugins and the workspace, or exit 2 listing every configuration problem."""
-    plugins = create_plugins()
-    path = config_path or default_config_path()
-    try:
-        return plugins, load_workspace(path, plugins)
-    except ConfigError as exc:
-        console = _err()
-        console.print(f"[red]Invalid configuration[/red] ({len(exc.problems)} problem(s)):")
-        for problem in exc.problems:
-            console.print(f"  {problem}", markup=False)
-        _exit(ExitCode.config_error)
+from funnelsync.sync.summary import plan_document, print_plan, print_summary
+from funnelsync.sync.workspace import Workspace
 
 
 def _exit_for(result: RunResult) -> ExitCode:
@@ -70,15 +41,19 @@ def _exit_for(result: RunResult) -> ExitCode:
     return ExitCode.partial if status is RunStatus.partial else ExitCode.failed
 
 
-def _run(plugins: FunnelPlugins, workspace: Workspace) -> RunResult:
-    """Run a sync with progress bars on a terminal; a failed run still returns its result."""
+def _run(
+    plugins: FunnelPlugins, workspace: Workspace, *, dry_run: bool = False, wait: bool = False
+) -> RunResult:
+    """Run (or plan) a sync with progress bars on a terminal; a failed run still returns."""
     try:
-        if _err().is_terminal:
-            with TerminalProgress(_err()) as progress:
-                return run_sync(workspace, plugins, progress=progress)
-        return run_sync(workspace, plugins, progress=NoProgress())
+        if err().is_terminal:
+            with TerminalProgress(err()) as progress:
+                return run_sync(workspace, plugins, progress=progress, dry_run=dry_run, wait=wait)
+        return run_sync(workspace, plugins, progress=NoProgress(), dry_run=dry_run, wait=wait)
     except RunFailedError as failed:
         return failed.result
+    except WorkspaceBusyError as exc:
+        fail(str(exc), ExitCode.busy)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,26 +77,26 @@ def init(directory: Path) -> None:
     try:
         config_path = write_templates(directory, with_empty_data=True)
     except WorkspaceExistsError as exc:
-        _err().print(f"[red]{exc}[/red]")
-        _exit(ExitCode.config_error)
-    out = _out()
-    out.print(f"Created {config_path} and {directory / 'contract.yaml'}.")
-    out.print(f"Next: funnelsync validate --config {config_path}")
+        err().print(f"[red]{exc}[/red]")
+        exit_with(ExitCode.config_error)
+    console = out()
+    console.print(f"Created {config_path} and {directory / 'contract.yaml'}.")
+    console.print(f"Next: funnelsync validate --config {config_path}")
 
 
 @main.command()
 @config_option
 def validate(config_path: Path | None) -> None:
     """Check the config and its contract; exit 2 listing every problem (file:line: key: what)."""
-    _, workspace = _load(config_path)
+    _, workspace = load(config_path)
     contract = workspace.contract
     connections = ", ".join(
         f"{connection.name} ({connection.config.connector})" for connection in workspace.connections
     )
-    out = _out()
-    out.print(f"[green]OK[/green] {workspace.config_path}")
-    out.print(f"  connections: {connections}")
-    out.print(
+    console = out()
+    console.print(f"[green]OK[/green] {workspace.config_path}")
+    console.print(f"  connections: {connections}")
+    console.print(
         f"  contract {contract.name or workspace.contract_path.name!r} version {contract.version}: "
         f"{len(contract.stages)} stages, {len(contract.detours)} detours, "
         f"{len(contract.scoring.fit.rules)} fit rules, "
@@ -163,10 +138,12 @@ def plugins(as_json: bool) -> None:
             table.add_row(
                 plugin["name"], dist, connector["name"], ", ".join(connector["capabilities"])
             )
-    out = _out()
-    out.print(table)
+    console = out()
+    console.print(table)
     for failure in document["failures"]:
-        out.print(f"[red]failed to load[/red] {failure['name']}: {failure['error']}", markup=True)
+        console.print(
+            f"[red]failed to load[/red] {failure['name']}: {failure['error']}", markup=True
+        )
 
 
 @main.command()
@@ -196,19 +173,38 @@ def schema(which: str) -> None:
 @main.command()
 @config_option
 @json_option
-def sync(config_path: Path | None, as_json: bool) -> None:
-    """Run one sync: read every connection, merge, score, stage, and write back.
+@click.option("--wait", is_flag=True, help="Wait for a running sync instead of refusing.")
+def sync(config_path: Path | None, as_json: bool, wait: bool) -> None:
+    """Run one sync: read what changed, merge, score, stage, and write back.
 
     Exit code 0 when all went through, 4 when some writes were left for the next run,
-    1 when the run failed, 2 for an invalid configuration.
+    1 when the run failed, 2 for an invalid configuration, 5 when another sync is running.
     """
-    loaded, workspace = _load(config_path)
-    result = _run(loaded, workspace)
+    loaded, workspace = load(config_path)
+    result = _run(loaded, workspace, wait=wait)
     if as_json:
         click.echo(result.report.model_dump_json())
     else:
-        print_summary(_out(), workspace.contract, result)
-    _exit(_exit_for(result))
+        print_summary(out(), workspace.contract, result)
+    exit_with(_exit_for(result))
+
+
+@main.command()
+@config_option
+@json_option
+def plan(config_path: Path | None, as_json: bool) -> None:
+    """Show what `sync` would do now, writing nothing and calling no write API.
+
+    It runs the same steps as `sync` and stops before the first write, so its counts are
+    the ones the next sync makes if nothing changes in between.
+    """
+    loaded, workspace = load(config_path)
+    result = _run(loaded, workspace, dry_run=True)
+    if as_json:
+        click.echo(json.dumps(plan_document(result)))
+    else:
+        print_plan(out(), result)
+    exit_with(ExitCode.failed if result.report.error else ExitCode.ok)
 
 
 @main.command()
@@ -227,20 +223,24 @@ def demo(directory: Path | None, seed: int, force: bool) -> None:
     Afterwards, run it again with `funnelsync sync --config DIR/funnelsync.yaml`.
     """
     target = directory or default_demo_dir()
-    out = _out()
+    console = out()
     try:
         built = build_demo(target, seed=seed, replace=force)
     except DemoExistsError as exc:
-        _err().print(f"[red]{exc}[/red]")
-        _exit(ExitCode.config_error)
-    out.print(f"Demo workspace: {target.resolve()}")
-    out.print(
+        err().print(f"[red]{exc}[/red]")
+        exit_with(ExitCode.config_error)
+    console.print(f"Demo workspace: {target.resolve()}")
+    console.print(
         f"Generated {built.people} people: {built.marketing_leads} marketing leads, "
         f"{built.sales_leads} sales leads, {built.activities} activities, "
         f"{built.bad_rows} deliberately bad rows."
     )
-    loaded, workspace = _load(built.config_path)
+    loaded, workspace = load(built.config_path)
     result = _run(loaded, workspace)
-    print_summary(out, workspace.contract, result)
-    out.print(f"Run it again: funnelsync sync --config {built.config_path}")
-    _exit(_exit_for(result))
+    print_summary(console, workspace.contract, result)
+    console.print(f"Run it again: funnelsync sync --config {built.config_path}")
+    exit_with(_exit_for(result))
+
+
+for command in (errors, retry, status, history):
+    main.add_command(command)

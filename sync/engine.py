@@ -1,12 +1,18 @@
-"""One sync run, end to end: read every system, merge, score and stage, write back, report.
+"""One run, end to end: read changes, link identities, merge, score, stage, plan, write, commit.
 
-This first engine reads every system in full on each run and compares with what each
-system holds now, so a re-run with no outside change writes nothing. State (cursors, the
-ledger of past writes, identity links) is not kept yet.
+A plan (``dry_run=True``) follows exactly the same path and stops before the first write:
+it calls no write API and changes no state, so its counts are those the sync would make.
+
+Crash safety: writes are idempotent upserts; each batch's confirmed writes are committed
+(ledger, links, audit) as they land; cursors are committed last, with everything else the
+run learnt. A run killed at any point leaves cursors where they were, so the next run reads
+the same changes again and writes only what is still missing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -15,133 +21,41 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import perf_counter
 
-from funnelsync.connector import Connector, LeadWrite, WriteStatus
+from funnelsync.connector import Connector
 from funnelsync.contract import FunnelContract
-from funnelsync.explanation import explain
-from funnelsync.merge import SourceLead, merge_leads, previous_stage
-from funnelsync.models import Activity, Lead
+from funnelsync.merge import SourceLead
+from funnelsync.models import Lead
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.run_report import ConnectionCounts, RunReport, RunStatus
-from funnelsync.scoring import score_lead
-from funnelsync.stages import place_lead
+from funnelsync.sync.canonical import CurrentRecord, StageChange, build_lead, person_sources
+from funnelsync.sync.identity import assign_persons
+from funnelsync.sync.lock import workspace_lock
 from funnelsync.sync.planning import ConnectionPlan, plan_connection
 from funnelsync.sync.progress import NoProgress, ProgressSink
-from funnelsync.sync.reading import Quarantined, SystemView, read_system
-from funnelsync.sync.run_log import save_run
+from funnelsync.sync.pushing import PushOutcome, push_connection
+from funnelsync.sync.reading import ConnectionRead, read_connection
+from funnelsync.sync.state_store import (
+    Identity,
+    NewQuarantine,
+    RecordKey,
+    RunCommit,
+    StateStore,
+    StoredActivity,
+)
 from funnelsync.sync.workspace import Workspace
 
-
-@dataclass(frozen=True, slots=True)
-class StageChange:
-    """A lead that moved stage in this run."""
-
-    email: str
-    old_stage: str | None
-    new_stage: str
-    reason: str
+FINGERPRINT_KEY = "contract_fingerprint"
+SCORED_DAY_KEY = "scored_day"
 
 
 @dataclass(frozen=True, slots=True)
 class RunResult:
-    """A run's report plus the details the CLI shows: quarantine and stage changes."""
+    """A run's report plus the details the CLI shows."""
 
     report: RunReport
-    quarantined: list[Quarantined]
+    quarantined: list[NewQuarantine]
     stage_changes: list[StageChange] = field(default_factory=list)
-
-
-def _canonical_leads(
-    contract: FunnelContract,
-    views: Sequence[SystemView],
-    activities: dict[str, list[Activity]],
-    now: datetime,
-) -> tuple[dict[str, Lead], list[StageChange]]:
-    """Merge, score and stage every person found in any system."""
-    sources: dict[str, list[SourceLead]] = defaultdict(list)
-    for view in views:
-        for email, source in view.leads.items():
-            sources[email].append(source)
-    leads: dict[str, Lead] = {}
-    changes: list[StageChange] = []
-    for email, person in sources.items():
-        lead = merge_leads(contract, person)
-        score = score_lead(contract.scoring, lead, activities.get(email, ()), now)
-        before = previous_stage(contract, person)
-        placement = place_lead(contract, lead, score, before, now)
-        stage = contract.stage(placement.stage)
-        lead = lead.model_copy(
-            update={
-                "fit_score": score.fit,
-                "engagement_score": score.engagement,
-                "score": score.total,
-                "stage": placement.stage,
-                "stage_dates": placement.stage_dates,
-                "explanation": explain(
-                    stage.display_name, placement.stage_dates.get(placement.stage), score
-                ),
-            }
-        )
-        leads[email] = lead
-        if placement.stage != before:
-            changes.append(StageChange(email, before, placement.stage, placement.reason))
-    return leads, changes
-
-
-def _batched(writes: Sequence[LeadWrite], size: int | None) -> Iterable[Sequence[LeadWrite]]:
-    if size is None:
-        if writes:
-            yield writes
-        return
-    for start in range(0, len(writes), size):
-        yield writes[start : start + size]
-
-
-def _push(
-    connector: Connector,
-    view: SystemView,
-    plan: ConnectionPlan,
-    counts: ConnectionCounts,
-    quarantined: list[Quarantined],
-    progress: ProgressSink,
-) -> bool:
-    """Write the plan; returns False when some writes must wait for a later run."""
-    name = view.connection.name
-    creates = {write.key for write in plan.creates}
-    writes = [*plan.creates, *plan.updates]
-    by_key = {write.key: write for write in writes}
-    complete = True
-    for batch in _batched(writes, connector.write_batch_size):
-        results = connector.write_leads(batch)
-        for result in results:
-            if result.status is WriteStatus.ok:
-                if result.key in creates:
-                    counts.created += 1
-                else:
-                    counts.updated += 1
-                continue
-            write = by_key.get(result.key)
-            location = (write.record_id if write else None) or result.key
-            reason = f"{result.status.value}: {result.message or 'no message from the system'}"
-            quarantined.append(
-                Quarantined(name, location, reason, repr(write.fields if write else {}))
-            )
-            counts.quarantined += 1
-            complete = complete and result.status is not WriteStatus.retryable
-        progress.advance(f"{name}: write", len(batch), len(writes))
-    return complete
-
-
-def _stage_counts(contract: FunnelContract, leads: Iterable[Lead]) -> dict[str, int]:
-    counts = {stage.name: 0 for stage in contract.all_stages}
-    for lead in leads:
-        if lead.stage in counts:
-            counts[lead.stage] += 1
-    return counts
-
-
-def _mql_count(contract: FunnelContract, stages: dict[str, int]) -> int:
-    mql_index = contract.path_index(contract.mql_stage) or 0
-    return sum(stages[stage.name] for stage in contract.stages[mql_index:])
+    plans: dict[str, ConnectionPlan] = field(default_factory=dict)
 
 
 class RunFailedError(Exception):
@@ -156,60 +70,276 @@ class RunFailedError(Exception):
 class _RunState:
     """What a run has gathered so far; a failed run still reports it."""
 
+    run_id: str
     counts: dict[str, ConnectionCounts] = field(default_factory=dict)
-    quarantined: list[Quarantined] = field(default_factory=list)
-    activities: dict[str, list[Activity]] = field(default_factory=lambda: defaultdict(list))
-    leads: dict[str, Lead] = field(default_factory=dict)
+    quarantined: list[NewQuarantine] = field(default_factory=list)
+    leads: dict[int, Lead] = field(default_factory=dict)
     stage_changes: list[StageChange] = field(default_factory=list)
+    plans: dict[str, ConnectionPlan] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    previous_stages: dict[int, str | None] = field(default_factory=dict)
+    activities: int = 0
+    activities_without_lead: int = 0
     complete: bool = True
+
+
+def _fingerprint(workspace: Workspace) -> str:
+    """Changes whenever the contract or a mapping changes: then every lead is recomputed."""
+    document = {
+        "contract": workspace.contract.model_dump(mode="json"),
+        "mappings": {c.name: c.mapping.model_dump(mode="json") for c in workspace.connections},
+    }
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+def _activities_by_email(
+    store: StateStore, emails: set[str] | None, new: Iterable[StoredActivity]
+) -> dict[str, list[StoredActivity]]:
+    """Stored activities of ``emails`` (all if ``None``) with this run's new ones on top."""
+    by_key: dict[tuple[str, str], StoredActivity] = {
+        (a.connection, a.activity_id): a for a in store.activities(emails)
+    }
+    for activity in new:
+        if emails is None or activity.email in emails:
+            by_key[(activity.connection, activity.activity_id)] = activity
+    grouped: dict[str, list[StoredActivity]] = defaultdict(list)
+    for activity in by_key.values():
+        grouped[activity.email].append(activity)
+    return grouped
+
+
+class _Run:
+    """One run's steps, sharing the store, the identity and what was read."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        plugins: FunnelPlugins,
+        store: StateStore,
+        state: _RunState,
+        as_of: datetime,
+        progress: ProgressSink,
+        dry_run: bool,
+    ) -> None:
+        self.workspace = workspace
+        self.contract: FunnelContract = workspace.contract
+        self.plugins = plugins
+        self.store = store
+        self.state = state
+        self.as_of = as_of
+        self.at = as_of.isoformat()
+        self.progress = progress
+        self.dry_run = dry_run
+        self.identity: Identity = store.load_identity()
+
+    def read(self, connectors: Sequence[Connector]) -> list[ConnectionRead]:
+        reads = []
+        for connection, connector in zip(self.workspace.connections, connectors, strict=True):
+            read = read_connection(connection, connector, self.store, self.progress)
+            reads.append(read)
+            self.state.counts[connection.name] = ConnectionCounts(
+                read=read.leads_read,
+                activities_read=len(read.activities),
+                quarantined=len(read.quarantined),
+                api_calls=connector.calls,
+            )
+            self.state.quarantined.extend(read.quarantined)
+        return reads
+
+    def touched(
+        self, reads: Sequence[ConnectionRead], person_of: dict[RecordKey, int], fingerprint: str
+    ) -> tuple[set[int], bool]:
+        """Persons to recompute, and whether that is everyone (contract or day changed)."""
+        everyone = (
+            self.store.setting(FINGERPRINT_KEY) != fingerprint
+            or self.store.setting(SCORED_DAY_KEY) != self.as_of.date().isoformat()
+        )
+        if everyone:
+            return set(self.identity.email_of), True
+        persons = set(person_of.values())
+        for read in reads:
+            for activity in read.activities:
+                person_id = self.identity.person_by_email.get(activity.email)
+                if person_id is not None:
+                    persons.add(person_id)
+        return persons, False
+
+    def current_records(
+        self, persons: set[int], reads: Sequence[ConnectionRead]
+    ) -> tuple[dict[RecordKey, CurrentRecord], dict[RecordKey, dict[str, object]]]:
+        """Each record of the touched persons: read now, else as the ledger has it."""
+        keys = [key for person in persons for key in self.identity.records_of.get(person, ())]
+        ledger = self.store.ledger(keys)
+        current = {
+            key: CurrentRecord(f"{key[0]} {key[1]}", fields) for key, fields in ledger.items()
+        }
+        for read in reads:
+            for record in read.records:
+                merged = {**ledger.get(record.key, {}), **record.fields}
+                current[record.key] = CurrentRecord(record.location, merged)
+        return current, ledger
+
+    def build(
+        self,
+        persons: set[int],
+        current: dict[RecordKey, CurrentRecord],
+        activities: dict[str, list[StoredActivity]],
+    ) -> dict[RecordKey, Lead]:
+        """Canonical leads of ``persons``; returns each record's own canonical view."""
+        mappings = {c.name: c.mapping for c in self.workspace.connections}
+        previous = self.store.leads(persons)
+        self.state.previous_stages = {pid: lead.stage for pid, lead in previous.items()}
+        system_leads: dict[RecordKey, Lead] = {}
+        for person_id in sorted(persons):
+            sources: list[SourceLead] = person_sources(
+                self.identity.records_of.get(person_id, []), current, mappings
+            )
+            if not sources:
+                continue
+            for source in sources:
+                system_leads[(source.connection, source.record_id)] = source.lead
+            emails = {source.lead.email for source in sources}
+            mine = [a for email in emails for a in activities.get(email, ())]
+            lead, change = build_lead(
+                self.contract, person_id, sources, previous.get(person_id), mine, self.as_of
+            )
+            self.state.leads[person_id] = lead
+            if change is not None:
+                self.state.stage_changes.append(change)
+        return system_leads
+
+    def plan(
+        self,
+        current: dict[RecordKey, CurrentRecord],
+        system_leads: dict[RecordKey, Lead],
+        reads: Sequence[ConnectionRead],
+        connectors: Sequence[Connector],
+    ) -> None:
+        for read, connector in zip(reads, connectors, strict=True):
+            name = read.connection.name
+            if not connector.capabilities.write_leads:
+                continue
+            plan = plan_connection(
+                self.contract,
+                read.connection,
+                self.state.leads,
+                self.identity.records_of,
+                current,
+                system_leads,
+                read.unreadable_emails,
+            )
+            self.state.plans[name] = plan
+            self.state.counts[name].unchanged = plan.unchanged
+
+    def push(
+        self, connectors: Sequence[Connector], current: dict[RecordKey, CurrentRecord]
+    ) -> set[RecordKey]:
+        written: set[RecordKey] = set()
+        for connection, connector in zip(self.workspace.connections, connectors, strict=True):
+            plan = self.state.plans.get(connection.name)
+            if plan is None:
+                continue
+            outcome: PushOutcome = push_connection(
+                connector,
+                connection.name,
+                plan,
+                current,
+                self.store,
+                self.state.run_id,
+                self.at,
+                self.progress,
+            )
+            counts = self.state.counts[connection.name]
+            counts.created, counts.updated = outcome.created, outcome.updated
+            counts.quarantined += len(outcome.quarantined)
+            self.state.quarantined.extend(outcome.quarantined)
+            written |= outcome.written
+            if outcome.stopped or outcome.retry_later:
+                self.state.complete = False
+            if outcome.stopped:
+                self.state.notes.append(f"{connection.name}: stopped writing: {outcome.stopped}")
+        return written
 
 
 def _sync(
     workspace: Workspace,
     plugins: FunnelPlugins,
+    store: StateStore,
     state: _RunState,
     as_of: datetime,
     progress: ProgressSink,
+    dry_run: bool,
 ) -> None:
-    contract = workspace.contract
+    run = _Run(workspace, plugins, store, state, as_of, progress, dry_run)
+    fingerprint = _fingerprint(workspace)
     with ExitStack() as stack:
         connectors: list[Connector] = []
         for connection in workspace.connections:
             connector = connection.open(workspace.root)
             stack.callback(connector.close)
             connectors.append(connector)
-        views = []
-        for connection, connector in zip(workspace.connections, connectors, strict=True):
-            view = read_system(connection, connector, progress)
-            views.append(view)
-            counts = ConnectionCounts(
-                read=view.leads_read,
-                activities_read=len(view.activities),
-                quarantined=len(view.quarantined),
-                api_calls=connector.calls,
-            )
-            state.counts[connection.name] = counts
-            state.quarantined.extend(view.quarantined)
-            for item in view.quarantined:
-                plugins.record_quarantined(item.connection, item.location, item.reason)
-            for activity in view.activities:
-                state.activities[activity.email].append(activity)
-        state.leads, state.stage_changes = _canonical_leads(
-            contract, views, state.activities, as_of
+        reads = run.read(connectors)
+        records = [record for read in reads for record in read.records]
+        person_of, new_links, notes = assign_persons(run.identity, records)
+        state.notes.extend(notes)
+        persons, everyone = run.touched(reads, person_of, fingerprint)
+        new_activities = [a for read in reads for a in read.activities]
+        emails = (
+            None
+            if everyone
+            else {run.identity.email_of[p] for p in persons}
+            | {record.lead.email for record in records}
         )
+        activities = _activities_by_email(store, emails, new_activities)
+        state.activities = len(new_activities)
+        state.activities_without_lead = sum(
+            1 for a in new_activities if a.email not in run.identity.person_by_email
+        )
+        current, ledger = run.current_records(persons, reads)
+        system_leads = run.build(persons, current, activities)
+        run.plan(current, system_leads, reads, connectors)
+        if dry_run:
+            for name, plan in state.plans.items():
+                state.counts[name].created, state.counts[name].updated = plan.created, plan.updated
+            return
         for change in state.stage_changes:
-            plugins.stage_changed(state.leads[change.email], change.old_stage, change.new_stage)
-        for view, connector in zip(views, connectors, strict=True):
-            counts = state.counts[view.connection.name]
-            if not connector.capabilities.write_leads:
-                counts.unchanged = len(view.leads)
-                continue
-            plan = plan_connection(contract, view, state.leads)
-            counts.unchanged = plan.unchanged
-            before = len(state.quarantined)
-            state.complete &= _push(connector, view, plan, counts, state.quarantined, progress)
-            for item in state.quarantined[before:]:
-                plugins.record_quarantined(item.connection, item.location, item.reason)
+            plugins.stage_changed(state.leads[change.person_id], change.old_stage, change.new_stage)
+        written = run.push(connectors, current)
+        for item in state.quarantined:
+            plugins.record_quarantined(item.connection, item.location, item.reason)
+        store.commit_run(
+            RunCommit(
+                run_id=state.run_id,
+                at=run.at,
+                persons=state.leads,
+                links=new_links,
+                ledger_rows=[
+                    (record.key, {**ledger.get(record.key, {}), **record.fields})
+                    for record in records
+                    if record.key not in written
+                ],
+                activities=new_activities,
+                stage_moves=[
+                    {
+                        "person_id": change.person_id,
+                        "from_stage": change.old_stage,
+                        "to_stage": change.new_stage,
+                        "at": run.at,
+                        "reason": change.reason,
+                        "run_id": state.run_id,
+                    }
+                    for change in state.stage_changes
+                ],
+                quarantined=state.quarantined,
+                resolved=[key for read in reads for key in read.resolved],
+                settings={FINGERPRINT_KEY: fingerprint, SCORED_DAY_KEY: as_of.date().isoformat()},
+                cursors={
+                    (read.connection.name, stream): value
+                    for read in reads
+                    for stream, value in read.cursors.items()
+                },
+            )
+        )
 
 
 def run_sync(
@@ -218,41 +348,80 @@ def run_sync(
     *,
     now: datetime | None = None,
     progress: ProgressSink | None = None,
+    dry_run: bool = False,
+    wait: bool = False,
 ) -> RunResult:
-    """Run one sync of ``workspace``; the report is saved under the state directory.
+    """Run one sync (or, with ``dry_run``, plan one) of ``workspace``.
 
-    Raises :class:`RunFailedError` (with the saved ``failed`` report) if the run cannot finish.
+    Raises :class:`RunFailedError` (with the saved ``failed`` report) if the run cannot
+    finish, and :class:`~funnelsync.sync.lock.WorkspaceBusyError` if another run holds the
+    workspace and ``wait`` is false.
     """
     started = datetime.now(UTC)
     clock = perf_counter()
-    state = _RunState()
+    state = _RunState(run_id=f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}")
     failure: Exception | None = None
-    try:
-        _sync(workspace, plugins, state, now or started, progress or NoProgress())
-    except Exception as exc:  # noqa: BLE001 - a failed run is still reported, then re-raised
-        failure = exc
-    error = f"{type(failure).__name__}: {failure}" if failure else None
-    contract = workspace.contract
-    stages = _stage_counts(contract, state.leads.values())
-    status = RunStatus.ok if state.complete else RunStatus.partial
-    report = RunReport(
-        run_id=f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
-        status=RunStatus.failed if error else status,
-        started_at=started,
-        duration_s=round(perf_counter() - clock, 3),
-        connections=state.counts,
-        leads=len(state.leads),
-        stages=stages,
-        mqls=_mql_count(contract, stages),
-        activities=sum(len(items) for items in state.activities.values()),
-        activities_without_lead=sum(
-            len(items) for email, items in state.activities.items() if email not in state.leads
-        ),
-        error=error,
-    )
-    result = RunResult(report, state.quarantined, state.stage_changes)
-    save_run(workspace.state_dir, report, state.quarantined)
-    plugins.run_finished(report)
+    with ExitStack() as stack:
+        if not dry_run:
+            stack.enter_context(workspace_lock(workspace.state_dir, wait=wait))
+        store = StateStore.open(workspace.state_dir)
+        stack.callback(store.close)
+        try:
+            _sync(
+                workspace,
+                plugins,
+                store,
+                state,
+                now or started,
+                progress or NoProgress(),
+                dry_run,
+            )
+        except Exception as exc:  # noqa: BLE001 - a failed run is still reported, then re-raised
+            failure = exc
+        stages = store.stage_counts()
+        if dry_run:
+            for person_id, lead in state.leads.items():
+                before = state.previous_stages.get(person_id)
+                if before in stages:
+                    stages[before] -= 1
+                if lead.stage is not None:
+                    stages[lead.stage] = stages.get(lead.stage, 0) + 1
+        report = _report(workspace.contract, state, stages, started, clock, failure, dry_run)
+        if not dry_run:
+            store.save_run(report)
+    result = RunResult(report, state.quarantined, state.stage_changes, state.plans)
+    if not dry_run:
+        plugins.run_finished(report)
     if failure is not None:
         raise RunFailedError(result) from failure
     return result
+
+
+def _report(
+    contract: FunnelContract,
+    state: _RunState,
+    counted: dict[str, int],
+    started: datetime,
+    clock: float,
+    failure: Exception | None,
+    dry_run: bool,
+) -> RunReport:
+    stages = {stage.name: counted.get(stage.name, 0) for stage in contract.all_stages}
+    status = RunStatus.ok if state.complete else RunStatus.partial
+    mql_index = contract.path_index(contract.mql_stage) or 0
+    return RunReport(
+        run_id=state.run_id,
+        status=RunStatus.failed if failure else status,
+        dry_run=dry_run,
+        started_at=started,
+        duration_s=round(perf_counter() - clock, 3),
+        connections=state.counts,
+        leads=sum(counted.values()),
+        touched=len(state.leads),
+        stages=stages,
+        mqls=sum(stages[stage.name] for stage in contract.stages[mql_index:]),
+        activities=state.activities,
+        activities_without_lead=state.activities_without_lead,
+        notes=state.notes,
+        error=f"{type(failure).__name__}: {failure}" if failure else None,
+    )

@@ -13,3 +13,5 @@ class ExitCode(IntEnum):
     """The configuration or contract is invalid (or a command was misused); nothing was written."""
     partial = 4
     """The run finished but some writes were left for the next run."""
+    busy = 5
+    """Another run holds the workspace (see ``--wait``)."""

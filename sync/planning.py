@@ -8,7 +8,7 @@ recycled and disqualified, say) is not misread as a change.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,16 +17,43 @@ from funnelsync.contract import FunnelContract
 from funnelsync.mapping import FieldMap, canonical_value, format_value
 from funnelsync.merge import writes_field
 from funnelsync.models import DESCRIPTIVE_FIELDS, Lead
-from funnelsync.sync.reading import SystemView
+from funnelsync.sync.canonical import CurrentRecord
+from funnelsync.sync.state_store import RecordKey
+from funnelsync.sync.workspace import Connection
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedWrite:
+    """One record to create or update, for one person, with the values it replaces."""
+
+    person_id: int
+    write: LeadWrite
+    old: dict[str, Any]
+    """System field → the value the system held (as far as funnelsync knows)."""
+    reason: str
+
+    @property
+    def creates(self) -> bool:
+        """Whether this write creates the record."""
+        return self.write.record_id is None
 
 
 @dataclass(slots=True)
 class ConnectionPlan:
-    """The writes planned for one connection, and the leads it already agrees on."""
+    """The writes planned for one connection, and how many records already agree."""
 
-    creates: list[LeadWrite] = field(default_factory=list)
-    updates: list[LeadWrite] = field(default_factory=list)
+    writes: list[PlannedWrite] = field(default_factory=list)
     unchanged: int = 0
+
+    @property
+    def created(self) -> int:
+        """Records to create."""
+        return sum(1 for planned in self.writes if planned.creates)
+
+    @property
+    def updated(self) -> int:
+        """Records to update."""
+        return len(self.writes) - self.created
 
 
 def _blank(value: Any) -> bool:
@@ -53,8 +80,9 @@ def _changed_fields(
     lead: Lead,
     system_lead: Lead,
     raw: Mapping[str, Any],
-) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
+) -> dict[str, tuple[str, Any]]:
+    """System field → (canonical field, new value) for every field that differs."""
+    changes: dict[str, tuple[str, Any]] = {}
     for canonical, field_map in field_maps.items():
         if not field_map.writes or canonical == "email":
             continue
@@ -63,13 +91,24 @@ def _changed_fields(
             continue
         desired = canonical_value(lead, canonical)
         formatted = format_value(field_map, desired)
-        if field_map.reads and canonical in DESCRIPTIVE_FIELDS:
-            if _same(current, desired):
-                continue
-        elif _same_raw(raw.get(field_map.field), formatted):
+        if _same_raw(raw.get(field_map.field), formatted):
             continue
-        changes[field_map.field] = formatted
+        if field_map.reads and _same(current, desired):
+            continue
+        changes[field_map.field] = (canonical, formatted)
     return changes
+
+
+def _reason(contract: FunnelContract, canonical_fields: list[str]) -> str:
+    """Why these fields are written: the contract computed them, or an ownership rule."""
+    computed = [name for name in canonical_fields if name not in DESCRIPTIVE_FIELDS]
+    parts = [f"contract {contract.version}: {', '.join(computed)}"] if computed else []
+    for name in canonical_fields:
+        if name in DESCRIPTIVE_FIELDS:
+            rule = contract.ownership_for(name)
+            owner = f" {rule.system}" if rule.system else ""
+            parts.append(f"{name}: {rule.rule.value}{owner}")
+    return "; ".join(parts)
 
 
 def _creatable(contract: FunnelContract, lead: Lead, from_stage: str | None) -> bool:
@@ -81,19 +120,27 @@ def _creatable(contract: FunnelContract, lead: Lead, from_stage: str | None) -> 
 
 
 def plan_connection(
-    contract: FunnelContract, view: SystemView, leads: Mapping[str, Lead]
+    contract: FunnelContract,
+    connection: Connection,
+    leads: Mapping[int, Lead],
+    records_of: Mapping[int, Sequence[RecordKey]],
+    current: Mapping[RecordKey, CurrentRecord],
+    system_leads: Mapping[RecordKey, Lead],
+    unreadable: set[str],
 ) -> ConnectionPlan:
-    """What to create and update in ``view``'s system so it matches the canonical ``leads``."""
-    connection = view.connection
+    """What to create and update in one system so it matches the canonical ``leads``."""
+    name = connection.name
     field_maps = connection.mapping.active_lead_fields()
     plan = ConnectionPlan()
-    for email, lead in leads.items():
-        source = view.leads.get(email)
-        if source is None:
-            if email in view.unreadable_emails:
-                continue
+    for person_id, lead in leads.items():
+        keys = [key for key in records_of.get(person_id, ()) if key[0] == name]
+        if not keys:
             config = connection.config
-            if config.create_leads and _creatable(contract, lead, config.create_from_stage):
+            if (
+                lead.email not in unreadable
+                and config.create_leads
+                and _creatable(contract, lead, config.create_from_stage)
+            ):
                 fields = {
                     field_map.field: format_value(field_map, canonical_value(lead, canonical))
                     for canonical, field_map in field_maps.items()
@@ -101,11 +148,24 @@ def plan_connection(
                     and canonical_value(lead, canonical) is not None
                     and _may_write(contract, canonical, None)
                 }
-                plan.creates.append(LeadWrite(email, None, fields))
+                reason = f"new in {name}" + (
+                    f": reached {config.create_from_stage}" if config.create_from_stage else ""
+                )
+                plan.writes.append(
+                    PlannedWrite(person_id, LeadWrite(lead.email, None, fields), {}, reason)
+                )
             continue
-        changes = _changed_fields(contract, field_maps, lead, source.lead, view.raw_fields[email])
-        if changes:
-            plan.updates.append(LeadWrite(email, source.record_id, changes))
-        else:
-            plan.unchanged += 1
+        for key in keys:
+            raw = current[key].fields if key in current else {}
+            system_lead = system_leads.get(key)
+            if system_lead is None:
+                continue
+            changes = _changed_fields(contract, field_maps, lead, system_lead, raw)
+            if changes:
+                write = LeadWrite(lead.email, key[1], {f: new for f, (_, new) in changes.items()})
+                old = {field: raw.get(field) for field in changes}
+                reason = _reason(contract, [canonical for canonical, _ in changes.values()])
+                plan.writes.append(PlannedWrite(person_id, write, old, reason))
+            else:
+                plan.unchanged += 1
     return plan

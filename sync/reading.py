@@ -1,60 +1,57 @@
-"""Reading every connection into canonical leads and activities, quarantining bad records."""
+"""Reading what changed in one connection since its cursors, quarantining bad records.
+
+Records quarantined on an earlier run because they could not be mapped are tried again
+from their stored payload (the mapping may have been fixed since).
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from funnelsync.connector import Connector, ReadBatch
+from funnelsync.connector import Connector, ReadBatch, SystemRecord
 from funnelsync.mapping import MappingError, read_activity, read_lead
-from funnelsync.merge import SourceLead
-from funnelsync.models import Activity, normalise_email
+from funnelsync.models import Lead, normalise_email
 from funnelsync.sync.progress import ProgressSink
+from funnelsync.sync.state_store import NewQuarantine, RecordKey, StateStore, StoredActivity
 from funnelsync.sync.workspace import Connection
+
+LEADS = "leads"
+ACTIVITIES = "activities"
 
 
 @dataclass(frozen=True, slots=True)
-class Quarantined:
-    """A record set aside instead of synced, with where it is and why."""
+class ReadRecord:
+    """A lead record read in this run: its raw fields and its canonical form."""
 
-    connection: str
+    key: RecordKey
     location: str
-    reason: str
-    payload: str
+    fields: dict[str, Any]
+    lead: Lead
 
 
 @dataclass(slots=True)
-class SystemView:
-    """What one connection holds: its leads by email, their raw fields, its activities."""
+class ConnectionRead:
+    """What one run read from one connection."""
 
     connection: Connection
-    leads: dict[str, SourceLead] = field(default_factory=dict)
-    raw_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
-    activities: list[Activity] = field(default_factory=list)
-    quarantined: list[Quarantined] = field(default_factory=list)
+    records: list[ReadRecord] = field(default_factory=list)
+    activities: list[StoredActivity] = field(default_factory=list)
+    quarantined: list[NewQuarantine] = field(default_factory=list)
+    resolved: list[RecordKey] = field(default_factory=list)
+    cursors: dict[str, str] = field(default_factory=dict)
     unreadable_emails: set[str] = field(default_factory=set)
-    """Emails of quarantined lead records: such a person must not be created again here."""
+    """Emails of lead records that could not be mapped: never create these people here."""
     leads_read: int = 0
 
 
-def _batches(view: SystemView, batches: Iterator[ReadBatch]) -> Iterator[ReadBatch]:
-    for batch in batches:
-        for rejected in batch.rejected:
-            view.quarantined.append(
-                Quarantined(
-                    view.connection.name, rejected.location, rejected.reason, rejected.payload
-                )
-            )
-        yield batch
-
-
-def _payload(fields: Any) -> str:
-    return ", ".join(f"{key}={value}" for key, value in dict(fields).items())
+def _payload(record_id: str, fields: Mapping[str, Any]) -> str:
+    return json.dumps({"record_id": record_id, "fields": dict(fields)}, default=str)
 
 
 def _email_of(connection: Connection, fields: Mapping[str, Any]) -> str | None:
-    """The normalised email of a record that failed to map, if it has a valid one."""
     email_map = connection.mapping.active_lead_fields().get("email")
     raw = fields.get(email_map.field) if email_map else None
     try:
@@ -63,48 +60,106 @@ def _email_of(connection: Connection, fields: Mapping[str, Any]) -> str | None:
         return None
 
 
-def read_system(connection: Connection, connector: Connector, progress: ProgressSink) -> SystemView:
-    """Read all leads and activities of one connection (full read; cursors come later)."""
-    view = SystemView(connection)
+class _Reader:
+    """Reads one connection into a :class:`ConnectionRead`."""
+
+    def __init__(self, connection: Connection, connector: Connector, progress: ProgressSink):
+        self.result = ConnectionRead(connection)
+        self.connection = connection
+        self.connector = connector
+        self.progress = progress
+        self.seen: set[str] = set()
+
+    def batches(self, stream: str, batches: Iterator[ReadBatch]) -> Iterator[ReadBatch]:
+        for batch in batches:
+            for rejected in batch.rejected:
+                self.result.quarantined.append(
+                    NewQuarantine(
+                        self.connection.name,
+                        rejected.location,
+                        "read",
+                        rejected.location,
+                        rejected.reason,
+                        json.dumps({"text": rejected.payload}),
+                    )
+                )
+            if batch.cursor is not None:
+                self.result.cursors[stream] = batch.cursor
+            yield batch
+            self.progress.advance(
+                f"{self.connection.name}: read {stream}", len(batch.records) + len(batch.rejected)
+            )
+
+    def lead(self, record_id: str, location: str, fields: Mapping[str, Any]) -> None:
+        name = self.connection.name
+        try:
+            lead = read_lead(self.connection.mapping, fields)
+        except MappingError as exc:
+            self.result.quarantined.append(
+                NewQuarantine(
+                    name, record_id, "read", location, str(exc), _payload(record_id, fields)
+                )
+            )
+            email = _email_of(self.connection, fields)
+            if email:
+                self.result.unreadable_emails.add(email)
+            return
+        self.seen.add(record_id)
+        self.result.resolved.append((name, record_id))
+        self.result.records.append(ReadRecord((name, record_id), location, dict(fields), lead))
+
+    def activity(self, record: SystemRecord) -> None:
+        name = self.connection.name
+        try:
+            activity = read_activity(self.connection.mapping, record.fields)
+        except MappingError as exc:
+            self.result.quarantined.append(
+                NewQuarantine(
+                    name,
+                    f"activity:{record.record_id}",
+                    "read",
+                    record.location,
+                    str(exc),
+                    _payload(record.record_id, record.fields),
+                )
+            )
+            return
+        self.result.resolved.append((name, f"activity:{record.record_id}"))
+        self.result.activities.append(
+            StoredActivity(
+                name,
+                record.record_id,
+                activity.email,
+                activity.type,
+                activity.occurred_at,
+                activity.campaign,
+                activity.asset,
+            )
+        )
+
+
+def read_connection(
+    connection: Connection, connector: Connector, store: StateStore, progress: ProgressSink
+) -> ConnectionRead:
+    """Read the leads and activities that changed since the stored cursors."""
+    reader = _Reader(connection, connector, progress)
     name = connection.name
-    capabilities = connector.capabilities
-    if capabilities.read_leads:
-        for batch in _batches(view, connector.read_leads(None)):
+    if connector.capabilities.read_leads:
+        batches = connector.read_leads(store.cursor(name, LEADS))
+        for batch in reader.batches(LEADS, batches):
             for record in batch.records:
-                view.leads_read += 1
-                try:
-                    lead = read_lead(connection.mapping, record.fields)
-                except MappingError as exc:
-                    view.quarantined.append(
-                        Quarantined(name, record.location, str(exc), _payload(record.fields))
-                    )
-                    email = _email_of(connection, record.fields)
-                    if email:
-                        view.unreadable_emails.add(email)
-                    continue
-                earlier = view.leads.get(lead.email)
-                if earlier is not None:
-                    view.quarantined.append(
-                        Quarantined(
-                            name,
-                            record.location,
-                            f"duplicate email {lead.email}: the record at {earlier.location} "
-                            "is synced and this one is left as it is",
-                            _payload(record.fields),
-                        )
-                    )
-                    continue
-                view.leads[lead.email] = SourceLead(name, record.record_id, record.location, lead)
-                view.raw_fields[lead.email] = dict(record.fields)
-            progress.advance(f"{name}: read leads", len(batch.records) + len(batch.rejected))
-    if capabilities.read_activities:
-        for batch in _batches(view, connector.read_activities(None)):
+                reader.result.leads_read += 1
+                reader.lead(record.record_id, record.location, record.fields)
+    if connector.capabilities.read_activities:
+        batches = connector.read_activities(store.cursor(name, ACTIVITIES))
+        for batch in reader.batches(ACTIVITIES, batches):
             for record in batch.records:
-                try:
-                    view.activities.append(read_activity(connection.mapping, record.fields))
-                except MappingError as exc:
-                    view.quarantined.append(
-                        Quarantined(name, record.location, str(exc), _payload(record.fields))
-                    )
-            progress.advance(f"{name}: read activities", len(batch.records) + len(batch.rejected))
-    return view
+                reader.activity(record)
+    for entry in store.quarantine(name):
+        if entry.kind != "read" or entry.record_key in reader.seen:
+            continue
+        payload = json.loads(entry.payload)
+        if "fields" not in payload or entry.record_key.startswith("activity:"):
+            continue
+        reader.lead(entry.record_key, entry.location, payload["fields"])
+    return reader.result

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
 
 from funnelsync.contract import FunnelContract
 from funnelsync.sync.engine import RunResult
+from funnelsync.sync.planning import ConnectionPlan
 
 QUARANTINE_SHOWN = 5
 
@@ -44,6 +47,8 @@ def print_summary(console: Console, contract: FunnelContract, result: RunResult)
             str(counts.quarantined),
         )
     console.print(systems)
+    for note in report.notes:
+        console.print(f"Note: {note}", markup=False)
     if report.activities_without_lead:
         console.print(
             f"Activities matching no lead in any system: {report.activities_without_lead}"
@@ -54,3 +59,59 @@ def print_summary(console: Console, contract: FunnelContract, result: RunResult)
         console.print(f"{len(result.quarantined)} records quarantined (not synced), e.g.:")
         for item in result.quarantined[:QUARANTINE_SHOWN]:
             console.print(f"  {item.connection} {item.location}: {item.reason}", markup=False)
+
+
+def plan_document(result: RunResult) -> dict[str, Any]:
+    """The JSON form of a plan: counts per connection and each planned write."""
+    report = result.report
+    return {
+        "run_id": report.run_id,
+        "dry_run": True,
+        "status": report.status.value,
+        "error": report.error,
+        "connections": {
+            name: {
+                "read": counts.read,
+                "created": counts.created,
+                "updated": counts.updated,
+                "unchanged": counts.unchanged,
+                "quarantined": counts.quarantined,
+                "writes": [
+                    {
+                        "email": planned.write.key,
+                        "record_id": planned.write.record_id,
+                        "action": "create" if planned.creates else "update",
+                        "fields": {
+                            field: {"old": planned.old.get(field), "new": new}
+                            for field, new in planned.write.fields.items()
+                        },
+                        "reason": planned.reason,
+                    }
+                    for planned in result.plans.get(name, ConnectionPlan()).writes
+                ],
+            }
+            for name, counts in report.connections.items()
+        },
+        "stage_changes": len(result.stage_changes),
+    }
+
+
+def print_plan(console: Console, result: RunResult, shown: int = 10) -> None:
+    """What a sync would write, per connection, with a few example changes."""
+    report = result.report
+    if report.error:
+        console.print(f"[red]Error:[/red] {report.error}")
+    console.print("Plan (nothing written):")
+    for name, counts in report.connections.items():
+        console.print(
+            f"  {name}: {counts.created} to create, {counts.updated} to update, "
+            f"{counts.unchanged} unchanged, {counts.quarantined} quarantined"
+        )
+        for planned in result.plans.get(name, ConnectionPlan()).writes[:shown]:
+            changes = ", ".join(
+                f"{field}: {planned.old.get(field)!r} → {new!r}"
+                for field, new in planned.write.fields.items()
+            )
+            action = "create" if planned.creates else "update"
+            console.print(f"    {action} {planned.write.key}: {changes}", markup=False)
+    console.print(f"{len(result.stage_changes)} leads would change stage.")

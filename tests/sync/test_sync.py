@@ -204,12 +204,13 @@ def test_first_sync_scores_stages_and_writes_every_system(workspace: Path) -> No
 def test_bad_rows_are_quarantined_with_file_and_line(workspace: Path) -> None:
     report = _sync_json(workspace)
     assert report["connections"]["marketing"]["quarantined"] == 1
-    saved = json.loads(next((workspace.parent / "state" / "runs").glob("*.json")).read_text())
-    [item] = saved["quarantined"]
+    listed = CliRunner().invoke(main, ["errors", "--config", str(workspace), "--json"])
+    assert listed.exit_code == 0, listed.output
+    [item] = json.loads(listed.output)["quarantined"]
     assert item["connection"] == "marketing"
     assert item["location"] == "leads.csv:4"
     assert "not-an-email" in item["reason"]
-    assert saved["report"]["run_id"] == report["run_id"]
+    assert item["attempts"] == 1
 
 
 def test_second_sync_with_no_outside_change_writes_nothing(workspace: Path) -> None:
@@ -283,11 +284,13 @@ def test_a_failing_connection_ends_the_run_as_failed_and_records_it(workspace: P
     report = failed.value.result.report
     assert report.status == "failed"
     assert "activities.csv" in (report.error or "")
-    saved = json.loads((workspace.parent / "state/runs" / f"{report.run_id}.json").read_text())
-    assert saved["report"]["status"] == "failed"
     cli = CliRunner().invoke(main, ["sync", "--config", str(workspace), "--json"])
     assert cli.exit_code == 1
     assert json.loads(cli.output)["status"] == "failed"
+    status = CliRunner().invoke(main, ["status", "--config", str(workspace), "--json"])
+    runs = json.loads(status.output)["runs"]
+    assert [run["status"] for run in runs] == ["failed", "failed"]
+    assert runs[1]["run_id"] == report.run_id
 
 
 def test_init_creates_a_workspace_that_syncs(tmp_path: Path) -> None:

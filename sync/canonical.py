@@ -1,0 +1,103 @@
+"""Building each touched person's canonical lead: merge, score, stage, explain."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from funnelsync.contract import FunnelContract
+from funnelsync.explanation import explain
+from funnelsync.mapping import Mapping as FieldMapping
+from funnelsync.mapping import MappingError, read_lead
+from funnelsync.merge import SourceLead, merge_field, merge_leads, previous_stage
+from funnelsync.models import Lead
+from funnelsync.scoring import Engagement, score_lead
+from funnelsync.stages import place_lead
+from funnelsync.sync.state_store import RecordKey
+
+
+@dataclass(frozen=True, slots=True)
+class StageChange:
+    """A person who moved stage in this run."""
+
+    person_id: int
+    email: str
+    old_stage: str | None
+    new_stage: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentRecord:
+    """A record as funnelsync knows it now: read this run, or from the ledger."""
+
+    location: str
+    fields: Mapping[str, Any]
+
+
+def _sort_key(order: Mapping[str, int], source: SourceLead) -> tuple[int, float, str]:
+    stamp = source.lead.updated_at
+    return (
+        order[source.connection],
+        -stamp.timestamp() if stamp else float("inf"),
+        source.record_id,
+    )
+
+
+def person_sources(
+    keys: Sequence[RecordKey],
+    current: Mapping[RecordKey, CurrentRecord],
+    mappings: Mapping[str, FieldMapping],
+) -> list[SourceLead]:
+    """Each of a person's records as a canonical lead, in connection order."""
+    order = {name: index for index, name in enumerate(mappings)}
+    sources = []
+    for key in keys:
+        record = current.get(key)
+        if record is None or key[0] not in mappings:
+            continue
+        try:
+            lead = read_lead(mappings[key[0]], record.fields)
+        except MappingError:
+            continue
+        sources.append(SourceLead(key[0], key[1], record.location, lead))
+    return sorted(sources, key=lambda source: _sort_key(order, source))
+
+
+def build_lead(
+    contract: FunnelContract,
+    person_id: int,
+    sources: Sequence[SourceLead],
+    previous: Lead | None,
+    activities: Sequence[Engagement],
+    now: datetime,
+) -> tuple[Lead, StageChange | None]:
+    """The person's canonical lead, and their stage change if the stage moved."""
+    lead = merge_leads(contract, sources)
+    email = merge_field(contract, "email", sources) or lead.email
+    stage_dates = dict(lead.stage_dates)
+    before = previous_stage(contract, sources)
+    if previous is not None:
+        before = previous.stage or before
+        for stage, when in previous.stage_dates.items():
+            stage_dates[stage] = min(when, stage_dates.get(stage, when))
+    lead = lead.model_copy(update={"email": email, "stage_dates": stage_dates})
+    score = score_lead(contract.scoring, lead, activities, now)
+    placement = place_lead(contract, lead, score, before, now)
+    label = contract.stage(placement.stage).display_name
+    lead = lead.model_copy(
+        update={
+            "fit_score": score.fit,
+            "engagement_score": score.engagement,
+            "score": score.total,
+            "stage": placement.stage,
+            "stage_dates": placement.stage_dates,
+            "explanation": explain(label, placement.stage_dates.get(placement.stage), score),
+        }
+    )
+    change = None
+    if placement.stage != before:
+        change = StageChange(person_id, lead.email, before, placement.stage, placement.reason)
+    return lead, change

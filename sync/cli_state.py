@@ -1,0 +1,142 @@
+"""Commands that read the workspace's state: errors, retry, status, history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from funnelsync.models import normalise_email
+from funnelsync.sync.cli_common import config_option, fail, json_option, open_store, out
+from funnelsync.sync.exit_codes import ExitCode
+
+
+@click.command()
+@config_option
+@json_option
+@click.option("--connection", help="Only this connection's records.")
+def errors(config_path: Path | None, as_json: bool, connection: str | None) -> None:
+    """List quarantined records: where they are, why, and how often they were tried.
+
+    Records that could not be read are tried again on every run; refused writes are
+    re-planned on every run. `funnelsync retry` starts their attempts afresh.
+    """
+    _, store = open_store(config_path)
+    entries = store.quarantine(connection)
+    store.close()
+    if as_json:
+        click.echo(json.dumps({"quarantined": [asdict(entry) for entry in entries]}, indent=2))
+        return
+    console = out()
+    if not entries:
+        console.print("No quarantined records.")
+        return
+    table = Table("connection", "where", "kind", "attempts", "last seen", "reason")
+    for entry in entries:
+        table.add_row(
+            entry.connection,
+            entry.location,
+            entry.kind,
+            str(entry.attempts),
+            entry.last_seen[:19],
+            entry.reason,
+        )
+    console.print(table)
+    console.print(f"{len(entries)} quarantined records.")
+
+
+@click.command()
+@config_option
+@click.option("--connection", help="Only this connection's records.")
+@click.argument("record_key", required=False)
+def retry(config_path: Path | None, connection: str | None, record_key: str | None) -> None:
+    """Re-queue quarantined records (all, one connection's, or RECORD_KEY) for the next run."""
+    _, store = open_store(config_path)
+    count = store.requeue(connection, record_key)
+    store.close()
+    if record_key and not count:
+        fail(f"no quarantined record {record_key!r}", ExitCode.failed)
+    out().print(f"Re-queued {count} records; the next sync tries them again.")
+
+
+@click.command()
+@config_option
+@json_option
+@click.option("--limit", default=10, show_default=True, help="How many runs to show.")
+def status(config_path: Path | None, as_json: bool, limit: int) -> None:
+    """Show the most recent runs and what is waiting in quarantine."""
+    _, store = open_store(config_path)
+    runs = store.recent_runs(limit)
+    quarantined = store.count("quarantine")
+    persons = store.count("persons")
+    store.close()
+    if as_json:
+        document = {
+            "runs": [run.model_dump(mode="json") for run in runs],
+            "quarantined": quarantined,
+            "leads": persons,
+        }
+        click.echo(json.dumps(document, indent=2))
+        return
+    console = out()
+    table = Table("run", "status", "started", "seconds", "created", "updated", "quarantined")
+    for run in runs:
+        table.add_row(
+            run.run_id,
+            run.status.value,
+            run.started_at.isoformat(timespec="seconds"),
+            f"{run.duration_s:.1f}",
+            str(sum(c.created for c in run.connections.values())),
+            str(sum(c.updated for c in run.connections.values())),
+            str(sum(c.quarantined for c in run.connections.values())),
+        )
+    console.print(table)
+    console.print(f"{persons} leads; {quarantined} records in quarantine (`funnelsync errors`).")
+
+
+@click.command()
+@config_option
+@json_option
+@click.argument("email")
+def history(config_path: Path | None, as_json: bool, email: str) -> None:
+    """Every change funnelsync made to EMAIL's records in every system, and why."""
+    _, store = open_store(config_path)
+    try:
+        wanted = normalise_email(email)
+    except ValueError as exc:
+        fail(str(exc), ExitCode.config_error)
+    found = store.person_by_email(wanted)
+    if found is None:
+        store.close()
+        fail(f"no lead with the email {wanted}", ExitCode.failed)
+    person_id, lead = found
+    changes, stages = store.history(person_id)
+    store.close()
+    if as_json:
+        document = {
+            "email": lead.email,
+            "stage": lead.stage,
+            "changes": [asdict(change) for change in changes],
+            "stages": [asdict(stage) for stage in stages],
+        }
+        click.echo(json.dumps(document, indent=2))
+        return
+    console = out()
+    console.print(f"{lead.email}: now {lead.stage}, score {lead.score}")
+    for stage in stages:
+        console.print(
+            f"  {stage.at[:19]} stage {stage.from_stage or '-'} → {stage.to_stage}: {stage.reason}",
+            markup=False,
+        )
+    for change in changes:
+        fields = ", ".join(
+            f"{field}: {old!r} → {new!r}" for field, (old, new) in change.changes.items()
+        )
+        console.print(
+            f"  {change.at[:19]} {change.action} {change.connection} {change.record_id}: "
+            f"{fields} ({change.reason})",
+            markup=False,
+        )

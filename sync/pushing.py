@@ -1,0 +1,166 @@
+"""Writing a connection's plan in batches and recording each batch as it lands.
+
+Each batch's successful writes are committed to the state store (ledger, new links,
+audit) right after the system confirms them. Writes the system asks to retry are retried
+with backoff within a time budget, then left for the next run; refused ones are
+quarantined with the system's message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from funnelsync.connector import BudgetExhaustedError, Connector, WriteResult, WriteStatus
+from funnelsync.retry import RetryableError, retrying
+from funnelsync.sync.canonical import CurrentRecord
+from funnelsync.sync.planning import ConnectionPlan, PlannedWrite
+from funnelsync.sync.progress import ProgressSink
+from funnelsync.sync.state_store import NewQuarantine, RecordKey, StateStore
+
+
+@dataclass(slots=True)
+class PushOutcome:
+    """What happened to one connection's writes."""
+
+    created: int = 0
+    updated: int = 0
+    quarantined: list[NewQuarantine] = field(default_factory=list)
+    written: set[RecordKey] = field(default_factory=set)
+    stopped: str | None = None
+    """Why writing stopped early (the API budget), if it did."""
+    retry_later: int = 0
+
+
+def _rounds(writes: Sequence[PlannedWrite]) -> list[list[PlannedWrite]]:
+    """Split writes so no key repeats within a round (two records of one person)."""
+    rounds: list[list[PlannedWrite]] = []
+    seen: list[set[str]] = []
+    for planned in writes:
+        for index, keys in enumerate(seen):
+            if planned.write.key not in keys:
+                keys.add(planned.write.key)
+                rounds[index].append(planned)
+                break
+        else:
+            seen.append({planned.write.key})
+            rounds.append([planned])
+    return rounds
+
+
+def _batches(writes: list[PlannedWrite], size: int | None) -> Iterator[list[PlannedWrite]]:
+    step = size or max(len(writes), 1)
+    for start in range(0, len(writes), step):
+        yield writes[start : start + step]
+
+
+def _write(
+    connector: Connector, batch: list[PlannedWrite], budget_s: float
+) -> dict[str, WriteResult]:
+    """Results by key, retrying the writes the system asked to retry."""
+    results: dict[str, WriteResult] = {}
+    pending = [planned.write for planned in batch]
+    try:
+        for attempt in retrying(attempts=4, budget_s=budget_s):
+            with attempt:
+                for result in connector.write_leads(pending):
+                    results[result.key] = result
+                pending = [
+                    write
+                    for write in pending
+                    if write.key not in results
+                    or results[write.key].status is WriteStatus.retryable
+                ]
+                if pending:
+                    raise RetryableError(f"{len(pending)} writes to retry")
+    except RetryableError:
+        pass
+    return results
+
+
+def push_connection(
+    connector: Connector,
+    name: str,
+    plan: ConnectionPlan,
+    current: Mapping[RecordKey, CurrentRecord],
+    store: StateStore,
+    run_id: str,
+    at: str,
+    progress: ProgressSink,
+    retry_budget_s: float = 60.0,
+) -> PushOutcome:
+    """Write ``plan`` to one connection and record what landed."""
+    outcome = PushOutcome()
+    total = len(plan.writes)
+    try:
+        for round_writes in _rounds(plan.writes):
+            for batch in _batches(round_writes, connector.write_batch_size):
+                results = _write(connector, batch, retry_budget_s)
+                _record(store, name, batch, results, current, run_id, at, outcome)
+                progress.advance(f"{name}: write", len(batch), total)
+    except BudgetExhaustedError as exc:
+        outcome.stopped = str(exc)
+    return outcome
+
+
+def _record(
+    store: StateStore,
+    name: str,
+    batch: list[PlannedWrite],
+    results: Mapping[str, WriteResult],
+    current: Mapping[RecordKey, CurrentRecord],
+    run_id: str,
+    at: str,
+    outcome: PushOutcome,
+) -> None:
+    ledger_rows = []
+    links = []
+    audit_rows = []
+    resolved: list[RecordKey] = []
+    for planned in batch:
+        write = planned.write
+        result = results.get(write.key)
+        quarantine_key = write.record_id or f"new:{write.key}"
+        if result is None or result.status is not WriteStatus.ok:
+            status = result.status if result else WriteStatus.retryable
+            message = (result.message if result else None) or "the system gave no result"
+            if status is WriteStatus.retryable:
+                outcome.retry_later += 1
+            outcome.quarantined.append(
+                NewQuarantine(
+                    name,
+                    quarantine_key,
+                    "write",
+                    write.record_id or write.key,
+                    f"{status.value}: {message}",
+                    json.dumps(dict(write.fields), default=str),
+                )
+            )
+            continue
+        record_id = write.record_id or result.record_id or write.key
+        key = (name, record_id)
+        before = current.get(key)
+        ledger_rows.append((key, {**(before.fields if before else {}), **write.fields}))
+        if planned.creates:
+            outcome.created += 1
+            links.append((key, planned.person_id))
+        else:
+            outcome.updated += 1
+        outcome.written.add(key)
+        resolved.append((name, quarantine_key))
+        audit_rows.append(
+            {
+                "run_id": run_id,
+                "at": at,
+                "connection": name,
+                "record_id": record_id,
+                "person_id": planned.person_id,
+                "action": "create" if planned.creates else "update",
+                "changes": json.dumps(
+                    {f: [planned.old.get(f), v] for f, v in write.fields.items()}, default=str
+                ),
+                "reason": planned.reason,
+            }
+        )
+    store.commit_writes(run_id, ledger_rows, links, audit_rows, resolved)

@@ -1,0 +1,184 @@
+"""The state database's tables and the migrations that create and evolve them.
+
+SQLAlchemy Core keeps the queries portable (SQLite today, PostgreSQL later). Each
+migration has a number; ``schema_version`` records the last one applied, and opening a
+store applies the missing ones in order, inside one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
+)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, nullable=False),
+)
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("person_id", Integer, primary_key=True),
+    Column("email", String, nullable=False, unique=True),
+    Column("stage", String, nullable=True),
+    Column("lead", Text, nullable=False, doc="The canonical lead as JSON."),
+    Column("run_id", String, nullable=False),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("connection", String, primary_key=True),
+    Column("record_id", String, primary_key=True),
+    Column("person_id", Integer, nullable=False),
+    Column("first_run", String, nullable=False),
+    Index("links_person", "person_id"),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("connection", String, primary_key=True),
+    Column("record_id", String, primary_key=True),
+    Column("fields", Text, nullable=False, doc="System field → value last read or written."),
+    Column("run_id", String, nullable=False),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("connection", String, primary_key=True),
+    Column("stream", String, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("run_id", String, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String, primary_key=True),
+    Column("status", String, nullable=False),
+    Column("started_at", String, nullable=False),
+    Column("report", Text, nullable=True),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("audit_id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String, nullable=False),
+    Column("at", String, nullable=False),
+    Column("connection", String, nullable=False),
+    Column("record_id", String, nullable=False),
+    Column("person_id", Integer, nullable=False),
+    Column("action", String, nullable=False),
+    Column("changes", Text, nullable=False, doc="JSON: system field → [old, new]."),
+    Column("reason", Text, nullable=False),
+    Index("audit_person", "person_id"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("connection", String, primary_key=True),
+    Column("record_key", String, primary_key=True),
+    Column("kind", String, nullable=False, doc="read (could not map) or write (refused)."),
+    Column("location", String, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("first_seen", String, nullable=False),
+    Column("last_seen", String, nullable=False),
+    Column("requeued", Integer, nullable=False, default=0),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("connection", String, primary_key=True),
+    Column("activity_id", String, primary_key=True),
+    Column("email", String, nullable=False),
+    Column("type", String, nullable=False),
+    Column("occurred_at", String, nullable=False),
+    Column("campaign", String, nullable=True),
+    Column("asset", String, nullable=True),
+    Index("activities_email", "email"),
+)
+
+stage_history = Table(
+    "stage_history",
+    metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", Integer, nullable=False),
+    Column("from_stage", String, nullable=True),
+    Column("to_stage", String, nullable=False),
+    Column("at", String, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("run_id", String, nullable=False),
+    Index("stage_history_person", "person_id"),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+def _create_v1(connection: Connection) -> None:
+    metadata.create_all(
+        connection,
+        tables=[
+            persons,
+            links,
+            ledger,
+            cursors,
+            runs,
+            audit,
+            quarantine,
+            activities,
+            stage_history,
+            settings,
+        ],
+    )
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _create_v1),)
+"""Every migration in order; append new ones, never edit a released one."""
+
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+def migrate(connection: Connection) -> int:
+    """Apply the migrations this database lacks; returns the version it is now at."""
+    metadata.create_all(connection, tables=[schema_version])
+    current = connection.execute(select(schema_version.c.version)).scalar()
+    if current is None:
+        connection.execute(schema_version.insert().values(version=0))
+        current = 0
+    if current > LATEST_VERSION:
+        raise RuntimeError(
+            f"the state database is at schema version {current}, newer than this funnelsync "
+            f"knows ({LATEST_VERSION}); upgrade funnelsync"
+        )
+    for version, step in MIGRATIONS:
+        if version > current:
+            step(connection)
+            connection.execute(schema_version.update().values(version=version))
+            current = version
+    return current

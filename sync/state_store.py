@@ -1,0 +1,587 @@
+"""The workspace's state database: identity links, ledger, cursors, runs, audit, quarantine.
+
+One SQLite file by default (``state/funnelsync.db``), through SQLAlchemy Core. Every
+method that changes state runs in its own transaction, so a killed process leaves either
+all of a step or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from funnelsync.models import Lead
+from funnelsync.run_report import RunReport
+from funnelsync.sync import state_schema as t
+
+DATABASE_NAME = "funnelsync.db"
+_CHUNK = 500
+
+RecordKey = tuple[str, str]
+"""(connection, record id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredActivity:
+    """An activity as stored: enough to score and to report on it."""
+
+    connection: str
+    activity_id: str
+    email: str
+    type: str
+    occurred_at: datetime
+    campaign: str | None
+    asset: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineEntry:
+    """A record set aside: why, where, and how often it was tried."""
+
+    connection: str
+    record_key: str
+    kind: str
+    location: str
+    reason: str
+    payload: str
+    attempts: int
+    first_seen: str
+    last_seen: str
+    requeued: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One change funnelsync made to one record in one system."""
+
+    run_id: str
+    at: str
+    connection: str
+    record_id: str
+    action: str
+    changes: dict[str, list[Any]]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StageEntry:
+    """One stage move of a person."""
+
+    from_stage: str | None
+    to_stage: str
+    at: str
+    reason: str
+    run_id: str
+
+
+@dataclass(slots=True)
+class Identity:
+    """Who is who: record links and person emails, loaded once per run."""
+
+    person_of: dict[RecordKey, int]
+    records_of: dict[int, list[RecordKey]]
+    person_by_email: dict[str, int]
+    email_of: dict[int, str]
+    next_person_id: int
+
+    def link(self, key: RecordKey, person_id: int) -> None:
+        """Link a record to a person (in memory; saved with the run)."""
+        if self.person_of.get(key) == person_id:
+            return
+        self.person_of[key] = person_id
+        self.records_of.setdefault(person_id, []).append(key)
+
+    def new_person(self, email: str) -> int:
+        """A new person id for ``email``."""
+        person_id = self.next_person_id
+        self.next_person_id += 1
+        self.person_by_email[email] = person_id
+        self.email_of[person_id] = email
+        return person_id
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class StateStore:
+    """Access to one workspace's state database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        with engine.begin() as connection:
+            self.schema_version = t.migrate(connection)
+
+    @classmethod
+    def open(cls, state_dir: Path) -> StateStore:
+        """Open (creating and migrating if needed) the SQLite store under ``state_dir``."""
+        state_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(f"sqlite:///{state_dir / DATABASE_NAME}")
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return cls(engine)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    # --- identity ---------------------------------------------------------------------
+
+    def load_identity(self) -> Identity:
+        """Every record link and person email."""
+        person_of: dict[RecordKey, int] = {}
+        records_of: dict[int, list[RecordKey]] = {}
+        with self.engine.connect() as connection:
+            for row in connection.execute(
+                select(t.links.c.connection, t.links.c.record_id, t.links.c.person_id)
+            ):
+                key = (row.connection, row.record_id)
+                person_of[key] = row.person_id
+                records_of.setdefault(row.person_id, []).append(key)
+            emails = {
+                row.person_id: row.email
+                for row in connection.execute(select(t.persons.c.person_id, t.persons.c.email))
+            }
+        return Identity(
+            person_of=person_of,
+            records_of=records_of,
+            person_by_email={email: pid for pid, email in emails.items()},
+            email_of=emails,
+            next_person_id=max(emails, default=0) + 1,
+        )
+
+    def all_person_ids(self) -> list[int]:
+        """Every person ever seen."""
+        with self.engine.connect() as connection:
+            return list(connection.execute(select(t.persons.c.person_id)).scalars())
+
+    def leads(self, person_ids: Iterable[int]) -> dict[int, Lead]:
+        """The stored canonical leads of ``person_ids``."""
+        found: dict[int, Lead] = {}
+        with self.engine.connect() as connection:
+            for chunk in _chunks(list(person_ids)):
+                query = select(t.persons.c.person_id, t.persons.c.lead).where(
+                    t.persons.c.person_id.in_(chunk)
+                )
+                for row in connection.execute(query):
+                    found[row.person_id] = Lead.model_validate_json(row.lead)
+        return found
+
+    def person_by_email(self, email: str) -> tuple[int, Lead] | None:
+        """The person with canonical ``email``, if any."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(t.persons.c.person_id, t.persons.c.lead).where(t.persons.c.email == email)
+            ).first()
+        return (row.person_id, Lead.model_validate_json(row.lead)) if row else None
+
+    # --- ledger and cursors -------------------------------------------------------------
+
+    def ledger(self, keys: Iterable[RecordKey]) -> dict[RecordKey, dict[str, Any]]:
+        """What funnelsync last read from or wrote to each record, field by field."""
+        wanted = list(keys)
+        found: dict[RecordKey, dict[str, Any]] = {}
+        by_connection: dict[str, list[str]] = {}
+        for connection_name, record_id in wanted:
+            by_connection.setdefault(connection_name, []).append(record_id)
+        with self.engine.connect() as connection:
+            for name, record_ids in by_connection.items():
+                for chunk in _chunks(record_ids):
+                    query = select(t.ledger.c.record_id, t.ledger.c.fields).where(
+                        t.ledger.c.connection == name, t.ledger.c.record_id.in_(chunk)
+                    )
+                    for row in connection.execute(query):
+                        found[(name, row.record_id)] = json.loads(row.fields)
+        return found
+
+    def cursor(self, connection_name: str, stream: str) -> str | None:
+        """The committed cursor of one stream of one connection."""
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                select(t.cursors.c.value).where(
+                    t.cursors.c.connection == connection_name, t.cursors.c.stream == stream
+                )
+            ).scalar()
+        return value
+
+    def setting(self, key: str) -> str | None:
+        """A stored workspace setting (e.g. the fingerprint of the last contract used)."""
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(t.settings.c.value).where(t.settings.c.key == key)
+            ).scalar()
+
+    # --- activities ---------------------------------------------------------------------
+
+    def activities(self, emails: Iterable[str] | None) -> Iterator[StoredActivity]:
+        """Stored activities of ``emails`` (every activity when ``None``)."""
+        columns = (
+            t.activities.c.connection,
+            t.activities.c.activity_id,
+            t.activities.c.email,
+            t.activities.c.type,
+            t.activities.c.occurred_at,
+            t.activities.c.campaign,
+            t.activities.c.asset,
+        )
+        with self.engine.connect() as connection:
+            if emails is None:
+                for row in connection.execute(select(*columns)):
+                    yield _stored_activity(row)
+                return
+            for chunk in _chunks(list(emails)):
+                for row in connection.execute(
+                    select(*columns).where(t.activities.c.email.in_(chunk))
+                ):
+                    yield _stored_activity(row)
+
+    # --- quarantine ---------------------------------------------------------------------
+
+    def quarantine(self, connection_name: str | None = None) -> list[QuarantineEntry]:
+        """Quarantined records, oldest first (of one connection, or all)."""
+        query = select(t.quarantine).order_by(t.quarantine.c.first_seen)
+        if connection_name is not None:
+            query = query.where(t.quarantine.c.connection == connection_name)
+        with self.engine.connect() as connection:
+            return [
+                QuarantineEntry(
+                    row.connection,
+                    row.record_key,
+                    row.kind,
+                    row.location,
+                    row.reason,
+                    row.payload,
+                    row.attempts,
+                    row.first_seen,
+                    row.last_seen,
+                    bool(row.requeued),
+                )
+                for row in connection.execute(query)
+            ]
+
+    def requeue(self, connection_name: str | None = None, record_key: str | None = None) -> int:
+        """Mark quarantined records to be tried afresh on the next run; returns how many."""
+        query = update(t.quarantine).values(requeued=1, attempts=0)
+        if connection_name is not None:
+            query = query.where(t.quarantine.c.connection == connection_name)
+        if record_key is not None:
+            query = query.where(t.quarantine.c.record_key == record_key)
+        with self.engine.begin() as connection:
+            return connection.execute(query).rowcount
+
+    # --- runs, audit, history -------------------------------------------------------------
+
+    def recent_runs(self, limit: int = 10) -> list[RunReport]:
+        """The latest finished runs, newest first."""
+        query = (
+            select(t.runs.c.report)
+            .where(t.runs.c.report.is_not(None))
+            .order_by(t.runs.c.started_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [
+                RunReport.model_validate_json(value)
+                for value in connection.execute(query).scalars()
+            ]
+
+    def history(self, person_id: int) -> tuple[list[AuditEntry], list[StageEntry]]:
+        """Every change funnelsync made to a person's records, and its stage moves."""
+        with self.engine.connect() as connection:
+            changes = [
+                AuditEntry(
+                    row.run_id,
+                    row.at,
+                    row.connection,
+                    row.record_id,
+                    row.action,
+                    json.loads(row.changes),
+                    row.reason,
+                )
+                for row in connection.execute(
+                    select(t.audit)
+                    .where(t.audit.c.person_id == person_id)
+                    .order_by(t.audit.c.audit_id)
+                )
+            ]
+            stages = [
+                StageEntry(row.from_stage, row.to_stage, row.at, row.reason, row.run_id)
+                for row in connection.execute(
+                    select(t.stage_history)
+                    .where(t.stage_history.c.person_id == person_id)
+                    .order_by(t.stage_history.c.entry_id)
+                )
+            ]
+        return changes, stages
+
+    def stage_counts(self) -> dict[str, int]:
+        """How many persons are in each stage."""
+        query = select(t.persons.c.stage, func.count()).group_by(t.persons.c.stage)
+        with self.engine.connect() as connection:
+            return {stage: count for stage, count in connection.execute(query) if stage}
+
+    def count(self, table: str) -> int:
+        """Rows in one of the state tables (for status displays)."""
+        with self.engine.connect() as connection:
+            return int(
+                connection.execute(
+                    select(func.count()).select_from(t.metadata.tables[table])
+                ).scalar()
+                or 0
+            )
+
+    # --- writing state ------------------------------------------------------------------
+
+    def commit_writes(
+        self,
+        run_id: str,
+        ledger_rows: Sequence[tuple[RecordKey, dict[str, Any]]],
+        links: Sequence[tuple[RecordKey, int]],
+        audit_rows: Sequence[dict[str, Any]],
+        resolved: Sequence[RecordKey],
+    ) -> None:
+        """Record one batch of successful writes: ledger, new links, audit, resolved quarantine."""
+        with self.engine.begin() as connection:
+            self._upsert_ledger(connection, run_id, ledger_rows)
+            self._insert_links(connection, run_id, links)
+            if audit_rows:
+                connection.execute(insert(t.audit), list(audit_rows))
+            self._resolve(connection, resolved)
+
+    def commit_run(self, commit: RunCommit) -> None:
+        """Record everything a run learnt, in one transaction; cursors last of all."""
+        with self.engine.begin() as connection:
+            self._upsert_persons(connection, commit)
+            self._insert_links(connection, commit.run_id, commit.links)
+            self._upsert_ledger(connection, commit.run_id, commit.ledger_rows)
+            if commit.activities:
+                statement = sqlite_insert(t.activities)
+                for chunk in _chunks(commit.activities, 5000):
+                    connection.execute(
+                        statement.on_conflict_do_update(
+                            index_elements=["connection", "activity_id"],
+                            set_={
+                                name: statement.excluded[name]
+                                for name in ("email", "type", "occurred_at", "campaign", "asset")
+                            },
+                        ),
+                        [_activity_row(activity) for activity in chunk],
+                    )
+            if commit.stage_moves:
+                connection.execute(insert(t.stage_history), list(commit.stage_moves))
+            self._quarantine(connection, commit)
+            for key, value in commit.settings.items():
+                statement = sqlite_insert(t.settings).values(key=key, value=value)
+                connection.execute(
+                    statement.on_conflict_do_update(index_elements=["key"], set_={"value": value})
+                )
+            for (name, stream), value in commit.cursors.items():
+                statement = sqlite_insert(t.cursors).values(
+                    connection=name, stream=stream, value=value, run_id=commit.run_id
+                )
+                connection.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["connection", "stream"],
+                        set_={"value": value, "run_id": commit.run_id},
+                    )
+                )
+
+    def save_run(self, report: RunReport) -> None:
+        """Store a finished run's report."""
+        statement = sqlite_insert(t.runs).values(
+            run_id=report.run_id,
+            status=report.status.value,
+            started_at=report.started_at.isoformat(),
+            report=report.model_dump_json(),
+        )
+        with self.engine.begin() as connection:
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["run_id"],
+                    set_={"status": report.status.value, "report": report.model_dump_json()},
+                )
+            )
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _upsert_ledger(
+        connection: Any, run_id: str, rows: Sequence[tuple[RecordKey, dict[str, Any]]]
+    ) -> None:
+        if not rows:
+            return
+        statement = sqlite_insert(t.ledger)
+        upsert = statement.on_conflict_do_update(
+            index_elements=["connection", "record_id"],
+            set_={"fields": statement.excluded.fields, "run_id": statement.excluded.run_id},
+        )
+        for chunk in _chunks(rows, 5000):
+            connection.execute(
+                upsert,
+                [
+                    {
+                        "connection": key[0],
+                        "record_id": key[1],
+                        "fields": json.dumps(fields, default=str, sort_keys=True),
+                        "run_id": run_id,
+                    }
+                    for key, fields in chunk
+                ],
+            )
+
+    @staticmethod
+    def _insert_links(connection: Any, run_id: str, links: Sequence[tuple[RecordKey, int]]) -> None:
+        if not links:
+            return
+        statement = sqlite_insert(t.links)
+        upsert = statement.on_conflict_do_update(
+            index_elements=["connection", "record_id"],
+            set_={"person_id": statement.excluded.person_id},
+        )
+        for chunk in _chunks(links, 5000):
+            connection.execute(
+                upsert,
+                [
+                    {
+                        "connection": key[0],
+                        "record_id": key[1],
+                        "person_id": pid,
+                        "first_run": run_id,
+                    }
+                    for key, pid in chunk
+                ],
+            )
+
+    @staticmethod
+    def _upsert_persons(connection: Any, commit: RunCommit) -> None:
+        if not commit.persons:
+            return
+        statement = sqlite_insert(t.persons)
+        upsert = statement.on_conflict_do_update(
+            index_elements=["person_id"],
+            set_={
+                "email": statement.excluded.email,
+                "stage": statement.excluded.stage,
+                "lead": statement.excluded.lead,
+                "run_id": statement.excluded.run_id,
+            },
+        )
+        rows = [
+            {
+                "person_id": pid,
+                "email": lead.email,
+                "stage": lead.stage,
+                "lead": lead.model_dump_json(),
+                "run_id": commit.run_id,
+            }
+            for pid, lead in commit.persons.items()
+        ]
+        for chunk in _chunks(rows, 5000):
+            connection.execute(upsert, list(chunk))
+
+    @staticmethod
+    def _resolve(connection: Any, keys: Sequence[RecordKey]) -> None:
+        for name, record_key in keys:
+            connection.execute(
+                delete(t.quarantine).where(
+                    t.quarantine.c.connection == name, t.quarantine.c.record_key == record_key
+                )
+            )
+
+    def _quarantine(self, connection: Any, commit: RunCommit) -> None:
+        self._resolve(connection, commit.resolved)
+        now = commit.at
+        for entry in commit.quarantined:
+            statement = sqlite_insert(t.quarantine).values(
+                connection=entry.connection,
+                record_key=entry.record_key,
+                kind=entry.kind,
+                location=entry.location,
+                reason=entry.reason,
+                payload=entry.payload,
+                attempts=1,
+                first_seen=now,
+                last_seen=now,
+                requeued=0,
+            )
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["connection", "record_key"],
+                    set_={
+                        "kind": entry.kind,
+                        "location": entry.location,
+                        "reason": entry.reason,
+                        "payload": entry.payload,
+                        "attempts": t.quarantine.c.attempts + 1,
+                        "last_seen": now,
+                        "requeued": 0,
+                    },
+                )
+            )
+
+
+def _stored_activity(row: Any) -> StoredActivity:
+    return StoredActivity(
+        row.connection,
+        row.activity_id,
+        row.email,
+        row.type,
+        datetime.fromisoformat(row.occurred_at),
+        row.campaign,
+        row.asset,
+    )
+
+
+def _activity_row(activity: StoredActivity) -> dict[str, Any]:
+    return {
+        "connection": activity.connection,
+        "activity_id": activity.activity_id,
+        "email": activity.email,
+        "type": activity.type,
+        "occurred_at": activity.occurred_at.isoformat(),
+        "campaign": activity.campaign,
+        "asset": activity.asset,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class NewQuarantine:
+    """A record to quarantine (or whose quarantine entry to refresh)."""
+
+    connection: str
+    record_key: str
+    kind: str
+    location: str
+    reason: str
+    payload: str
+
+
+@dataclass(slots=True)
+class RunCommit:
+    """Everything one run saves at its end."""
+
+    run_id: str
+    at: str
+    persons: dict[int, Lead]
+    links: list[tuple[RecordKey, int]]
+    ledger_rows: list[tuple[RecordKey, dict[str, Any]]]
+    activities: list[StoredActivity]
+    stage_moves: list[dict[str, Any]]
+    quarantined: list[NewQuarantine]
+    resolved: list[RecordKey]
+    settings: dict[str, str]
+    cursors: dict[tuple[str, str], str]
