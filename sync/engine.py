@@ -157,6 +157,16 @@ class _Run:
         if everyone:
             return set(self.identity.email_of), True
         persons = set(person_of.values())
+        for entry in self.store.quarantine():
+            if entry.kind == "write":
+                key = entry.record_key
+                person_id = (
+                    self.identity.person_by_email.get(key.removeprefix("new:"))
+                    if key.startswith("new:")
+                    else self.identity.person_of.get((entry.connection, key))
+                )
+                if person_id is not None:
+                    persons.add(person_id)
         for read in reads:
             for activity in read.activities:
                 person_id = self.identity.person_by_email.get(activity.email)

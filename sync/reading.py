@@ -69,6 +69,7 @@ class _Reader:
         self.connector = connector
         self.progress = progress
         self.seen: set[str] = set()
+        self.read_locations: set[str] = set()
 
     def batches(self, stream: str, batches: Iterator[ReadBatch]) -> Iterator[ReadBatch]:
         for batch in batches:
@@ -105,6 +106,7 @@ class _Reader:
                 self.result.unreadable_emails.add(email)
             return
         self.seen.add(record_id)
+        self.read_locations.add(location)
         self.result.resolved.append((name, record_id))
         self.result.records.append(ReadRecord((name, record_id), location, dict(fields), lead))
 
@@ -157,6 +159,11 @@ def read_connection(
                 reader.activity(record)
     for entry in store.quarantine(name):
         if entry.kind != "read" or entry.record_key in reader.seen:
+            continue
+        if entry.location in reader.read_locations:
+            # Another record now sits where this one was (e.g. a fixed CSV row with a new
+            # key): the quarantined version is gone from the system.
+            reader.result.resolved.append((name, entry.record_key))
             continue
         payload = json.loads(entry.payload)
         if "fields" not in payload or entry.record_key.startswith("activity:"):

@@ -2,179 +2,32 @@
 
 from __future__ import annotations
 
-import csv
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sync_support import read_csv, sync_json, write_csv
 
 from funnelsync import hookimpl
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.run_report import RunReport
 from funnelsync.sync.cli import main
 from funnelsync.sync.engine import RunFailedError, run_sync
-from funnelsync.sync.scaffold import write_templates
 from funnelsync.sync.workspace import load_workspace
-
-NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-def _iso(days_ago: float) -> str:
-    return (NOW - timedelta(days=days_ago)).isoformat()
-
-
-def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _marketing_lead(email: str, **fields: str) -> dict[str, str]:
-    row = {
-        "email": email,
-        "first_name": "Ana",
-        "last_name": "Silva",
-        "title": "Marketing Manager",
-        "company": "Northwind",
-        "industry": "Retail",
-        "company_size": "50",
-        "country": "Brazil",
-        "source": "Webinar",
-        "created_at": _iso(60),
-        "updated_at": _iso(10),
-    }
-    row.update(fields)
-    return row
-
-
-def _sales_lead(email: str, **fields: str) -> dict[str, str]:
-    row = {
-        "Email": email,
-        "First Name": "Ana",
-        "Last Name": "Silva",
-        "Title": "Marketing Manager",
-        "Company": "Northwind",
-        "Industry": "Retail",
-        "Employees": "50",
-        "Country": "Brazil",
-        "Lead Source": "Webinar",
-        "Owner": "Alex Morgan",
-        "Status": "Open - Not Contacted",
-        "Created Date": _iso(50),
-        "Last Modified": _iso(5),
-    }
-    row.update(fields)
-    return row
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    """The scaffolded workspace with a handful of people in both systems."""
-    config = write_templates(tmp_path / "ws", with_empty_data=True)
-    data = config.parent / "data"
-    _write_csv(
-        data / "marketing" / "leads.csv",
-        [
-            # A VP in healthcare who asked for a demo: an MQL.
-            _marketing_lead(
-                "vp@hospital.example.com",
-                title="VP Marketing",
-                industry="Healthcare",
-                company_size="800",
-                country="United States",
-            ),
-            # Same person as the sales record below, email in another case; older title.
-            _marketing_lead(
-                "  Carla.Diaz@Acme.example.com ",
-                first_name="Carla",
-                last_name="Diaz",
-                title="Analyst",
-                updated_at=_iso(30),
-            ),
-            # Invalid email: quarantined, the rest still syncs.
-            _marketing_lead("not-an-email"),
-            # Only in marketing, low fit: stays out of the CRM.
-            _marketing_lead("student@uni.example.edu", title="Student"),
-        ],
-    )
-    _write_csv(
-        data / "marketing" / "activities.csv",
-        [
-            {
-                "activity_id": "a1",
-                "email": "vp@hospital.example.com",
-                "type": "demo_request",
-                "occurred_at": _iso(1),
-                "campaign": "Launch",
-                "asset": "demo-form",
-            },
-            {
-                "activity_id": "a2",
-                "email": "VP@hospital.example.com",
-                "type": "email_click",
-                "occurred_at": _iso(2),
-                "campaign": "Launch",
-                "asset": "",
-            },
-        ],
-    )
-    _write_csv(
-        data / "sales" / "leads.csv",
-        [
-            _sales_lead(
-                "carla.diaz@acme.example.com",
-                **{
-                    "First Name": "Carla",
-                    "Last Name": "Diaz",
-                    "Title": "Head of Growth",
-                    "Status": "Closed - Not Converted",
-                },
-            ),
-        ],
-    )
-    _write_csv(
-        data / "sales" / "activities.csv",
-        [
-            {
-                "Id": "t1",
-                "Email": "carla.diaz@acme.example.com",
-                "Type": "Call",
-                "Date": _iso(3),
-                "Subject": "Intro call",
-            }
-        ],
-    )
-    return config
-
-
-def _sync_json(config: Path) -> dict[str, Any]:
-    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--json"])
-    assert result.exit_code == 0, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1, "sync --json prints exactly one JSON object"
-    document: dict[str, Any] = json.loads(lines[0])
-    return document
 
 
 def test_first_sync_scores_stages_and_writes_every_system(workspace: Path) -> None:
-    report = _sync_json(workspace)
+    report = sync_json(workspace)
     assert report["status"] == "ok"
     assert report["leads"] == 3  # two emails in one case-insensitive person, one bad row
     marketing = {
         row["email"].strip().lower(): row
-        for row in _read_csv(workspace.parent / "data/marketing/leads.csv")
+        for row in read_csv(workspace.parent / "data/marketing/leads.csv")
         if "@" in row["email"]
     }
-    sales = {row["Email"]: row for row in _read_csv(workspace.parent / "data/sales/leads.csv")}
+    sales = {row["Email"]: row for row in read_csv(workspace.parent / "data/sales/leads.csv")}
 
     vp = marketing["vp@hospital.example.com"]
     assert vp["stage"] == "marketingqualifiedlead"  # the contract's value for marketing
@@ -197,12 +50,12 @@ def test_first_sync_scores_stages_and_writes_every_system(workspace: Path) -> No
     # The marketing email keeps its original spelling: keys are not rewritten.
     assert any(
         row["email"] == "  Carla.Diaz@Acme.example.com "
-        for row in _read_csv(workspace.parent / "data/marketing/leads.csv")
+        for row in read_csv(workspace.parent / "data/marketing/leads.csv")
     )
 
 
 def test_bad_rows_are_quarantined_with_file_and_line(workspace: Path) -> None:
-    report = _sync_json(workspace)
+    report = sync_json(workspace)
     assert report["connections"]["marketing"]["quarantined"] == 1
     listed = CliRunner().invoke(main, ["errors", "--config", str(workspace), "--json"])
     assert listed.exit_code == 0, listed.output
@@ -214,9 +67,9 @@ def test_bad_rows_are_quarantined_with_file_and_line(workspace: Path) -> None:
 
 
 def test_second_sync_with_no_outside_change_writes_nothing(workspace: Path) -> None:
-    _sync_json(workspace)
+    sync_json(workspace)
     files = {path: path.read_bytes() for path in (workspace.parent / "data").rglob("*.csv")}
-    again = _sync_json(workspace)
+    again = sync_json(workspace)
     for counts in again["connections"].values():
         assert counts["created"] == 0
         assert counts["updated"] == 0
@@ -225,17 +78,17 @@ def test_second_sync_with_no_outside_change_writes_nothing(workspace: Path) -> N
 
 
 def test_an_outside_change_is_picked_up_and_spread(workspace: Path) -> None:
-    _sync_json(workspace)
+    sync_json(workspace)
     sales_file = workspace.parent / "data/sales/leads.csv"
-    rows = _read_csv(sales_file)
+    rows = read_csv(sales_file)
     for row in rows:
         if row["Email"] == "vp@hospital.example.com":
             row["Status"] = "Qualified"
-    _write_csv(sales_file, rows)
-    report = _sync_json(workspace)
+    write_csv(sales_file, rows)
+    report = sync_json(workspace)
     assert report["connections"]["marketing"]["updated"] == 1
     marketing = {
-        row["email"]: row for row in _read_csv(workspace.parent / "data/marketing/leads.csv")
+        row["email"]: row for row in read_csv(workspace.parent / "data/marketing/leads.csv")
     }
     assert marketing["vp@hospital.example.com"]["stage"] == "salesqualifiedlead"
     assert marketing["vp@hospital.example.com"]["lead_status"] == "Qualified"
@@ -296,7 +149,7 @@ def test_a_failing_connection_ends_the_run_as_failed_and_records_it(workspace: P
 def test_init_creates_a_workspace_that_syncs(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["init", str(tmp_path / "client")])
     assert result.exit_code == 0, result.output
-    report = _sync_json(tmp_path / "client" / "funnelsync.yaml")
+    report = sync_json(tmp_path / "client" / "funnelsync.yaml")
     assert report["leads"] == 0
     again = CliRunner().invoke(main, ["init", str(tmp_path / "client")])
     assert again.exit_code == 2

@@ -1,0 +1,158 @@
+"""Shared pieces of the sync tests: a small two-system CSV workspace and CLI helpers."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from funnelsync.sync.cli import main
+from funnelsync.sync.scaffold import write_templates
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def iso(days_ago: float) -> str:
+    return (NOW - timedelta(days=days_ago)).isoformat()
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def marketing_lead(email: str, **fields: str) -> dict[str, str]:
+    row = {
+        "email": email,
+        "first_name": "Ana",
+        "last_name": "Silva",
+        "title": "Marketing Manager",
+        "company": "Northwind",
+        "industry": "Retail",
+        "company_size": "50",
+        "country": "Brazil",
+        "source": "Webinar",
+        "created_at": iso(60),
+        "updated_at": iso(10),
+    }
+    row.update(fields)
+    return row
+
+
+def sales_lead(email: str, **fields: str) -> dict[str, str]:
+    row = {
+        "Email": email,
+        "First Name": "Ana",
+        "Last Name": "Silva",
+        "Title": "Marketing Manager",
+        "Company": "Northwind",
+        "Industry": "Retail",
+        "Employees": "50",
+        "Country": "Brazil",
+        "Lead Source": "Webinar",
+        "Owner": "Alex Morgan",
+        "Status": "Open - Not Contacted",
+        "Created Date": iso(50),
+        "Last Modified": iso(5),
+    }
+    row.update(fields)
+    return row
+
+
+def small_workspace(tmp_path: Path) -> Path:
+    """The scaffolded workspace with a handful of people in both systems."""
+    config = write_templates(tmp_path / "ws", with_empty_data=True)
+    data = config.parent / "data"
+    write_csv(
+        data / "marketing" / "leads.csv",
+        [
+            # A VP in healthcare who asked for a demo: an MQL.
+            marketing_lead(
+                "vp@hospital.example.com",
+                title="VP Marketing",
+                industry="Healthcare",
+                company_size="800",
+                country="United States",
+            ),
+            # Same person as the sales record below, email in another case; older title.
+            marketing_lead(
+                "  Carla.Diaz@Acme.example.com ",
+                first_name="Carla",
+                last_name="Diaz",
+                title="Analyst",
+                updated_at=iso(30),
+            ),
+            # Invalid email: quarantined, the rest still syncs.
+            marketing_lead("not-an-email"),
+            # Only in marketing, low fit: stays out of the CRM.
+            marketing_lead("student@uni.example.edu", title="Student"),
+        ],
+    )
+    write_csv(
+        data / "marketing" / "activities.csv",
+        [
+            {
+                "activity_id": "a1",
+                "email": "vp@hospital.example.com",
+                "type": "demo_request",
+                "occurred_at": iso(1),
+                "campaign": "Launch",
+                "asset": "demo-form",
+            },
+            {
+                "activity_id": "a2",
+                "email": "VP@hospital.example.com",
+                "type": "email_click",
+                "occurred_at": iso(2),
+                "campaign": "Launch",
+                "asset": "",
+            },
+        ],
+    )
+    write_csv(
+        data / "sales" / "leads.csv",
+        [
+            sales_lead(
+                "carla.diaz@acme.example.com",
+                **{
+                    "First Name": "Carla",
+                    "Last Name": "Diaz",
+                    "Title": "Head of Growth",
+                    "Status": "Closed - Not Converted",
+                },
+            ),
+        ],
+    )
+    write_csv(
+        data / "sales" / "activities.csv",
+        [
+            {
+                "Id": "t1",
+                "Email": "carla.diaz@acme.example.com",
+                "Type": "Call",
+                "Date": iso(3),
+                "Subject": "Intro call",
+            }
+        ],
+    )
+    return config
+
+
+def sync_json(config: Path) -> dict[str, Any]:
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, "sync --json prints exactly one JSON object"
+    document: dict[str, Any] = json.loads(lines[0])
+    return document
