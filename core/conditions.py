@@ -8,6 +8,7 @@ from typing import Any
 
 from funnelsync.contract import FieldCondition
 from funnelsync.models import Lead
+from funnelsync.rule_kinds import NO_RULE_KINDS, RuleKinds
 
 
 @lru_cache(maxsize=512)
@@ -39,8 +40,13 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
-def condition_holds(condition: FieldCondition, lead: Lead) -> bool:
+def condition_holds(
+    condition: FieldCondition, lead: Lead, kinds: RuleKinds = NO_RULE_KINDS
+) -> bool:
     """Whether ``lead`` meets ``condition`` (a missing value meets only ``present: false``)."""
+    if condition.kind is not None:
+        return kinds[condition.kind].holds(lead, condition.field, condition.args)
+    assert condition.field is not None  # the contract model requires it without a kind
     value = getattr(lead, condition.field)
     if condition.present is not None:
         return (value is not None) is condition.present
@@ -65,9 +71,12 @@ def _number(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def describe_condition(condition: FieldCondition) -> str:
+def describe_condition(condition: FieldCondition, kinds: RuleKinds = NO_RULE_KINDS) -> str:
     """A short human reading of ``condition``, e.g. ``industry in Healthcare, Software``."""
-    field = condition.field.replace("_", " ")
+    if condition.kind is not None:
+        kind = kinds.get(condition.kind)
+        return kind.describe(condition.field, condition.args) if kind else condition.kind
+    field = (condition.field or "").replace("_", " ")
     if condition.present is not None:
         return f"{field} {'given' if condition.present else 'missing'}"
     if condition.equals is not None:

@@ -24,19 +24,24 @@ class FieldCondition(_Strict):
     ``equals``/``in`` compare case-insensitively for text; ``matches`` is a regular
     expression searched in the text; ``min``/``max`` bound a number (either or both);
     ``present: true`` means the field has a value, ``present: false`` that it has none.
+    ``kind`` names a rule kind a plugin registered, with its ``args``.
     """
 
-    field: str
+    field: str | None = None
     equals: Scalar | None = None
     in_: list[Scalar] | None = Field(default=None, alias="in")
     matches: str | None = None
     min: float | None = None
     max: float | None = None
     present: bool | None = None
+    kind: str | None = Field(default=None, description="A rule kind registered by a plugin.")
+    args: dict[str, Any] = Field(default_factory=dict, description="Arguments of ``kind``.")
 
     @field_validator("field")
     @classmethod
-    def _known_field(cls, value: str) -> str:
+    def _known_field(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         if value not in Lead.model_fields or value in ("stage_dates",):
             known = ", ".join(sorted(name for name in Lead.model_fields if name != "stage_dates"))
             raise ValueError(f"unknown lead field {value!r}; expected one of: {known}")
@@ -62,14 +67,21 @@ class FieldCondition(_Strict):
                 ("matches", self.matches is not None),
                 ("min/max", self.min is not None or self.max is not None),
                 ("present", self.present is not None),
+                ("kind", self.kind is not None),
             )
             if present
         ]
         if len(given) != 1:
             raise ValueError(
-                "a condition needs exactly one of equals, in, matches, min/max, present"
+                "a condition needs exactly one of equals, in, matches, min/max, present, kind"
                 + (f" (got {', '.join(given)})" if given else "")
             )
+        if self.kind is None and self.field is None:
+            raise ValueError("a condition needs a field (only plugin rule kinds may omit it)")
+        if self.args and self.kind is None:
+            raise ValueError("args are only for plugin rule kinds (kind: …)")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}: nothing can match")
         return self
 
 
@@ -128,17 +140,44 @@ class FitScoring(_Strict):
     cap: int | None = Field(default=None, ge=0)
 
 
+class EngagementOverride(_Strict):
+    """Points for one activity type when it concerns a given campaign or asset."""
+
+    type: str = Field(min_length=1)
+    campaign: str | None = None
+    asset: str | None = None
+    points: int
+
+    @model_validator(mode="after")
+    def _names_a_campaign_or_asset(self) -> EngagementOverride:
+        if self.campaign is None and self.asset is None:
+            raise ValueError("an override names a campaign, an asset or both")
+        return self
+
+
+class WindowCap(_Strict):
+    """At most ``points`` from one activity type in each window of ``days`` days."""
+
+    days: int = Field(ge=1)
+    points: int = Field(ge=0)
+
+
 class EngagementScoring(_Strict):
     """Engagement: what the person did, with caps per activity type and decay over time."""
 
     points: dict[str, int] = Field(default_factory=dict)
+    overrides: list[EngagementOverride] = Field(
+        default_factory=list, description="Points by campaign or asset; the first match wins."
+    )
     caps: dict[str, int] = Field(default_factory=dict)
+    window_caps: dict[str, WindowCap] = Field(default_factory=dict)
     half_life_days: float | None = Field(default=None, gt=0)
     cap: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _caps_name_scored_types(self) -> EngagementScoring:
-        unknown = sorted(set(self.caps) - set(self.points))
+        scored = set(self.points) | {override.type for override in self.overrides}
+        unknown = sorted((set(self.caps) | set(self.window_caps)) - scored)
         if unknown:
             raise ValueError(f"caps given for activity types without points: {', '.join(unknown)}")
         return self
@@ -232,6 +271,9 @@ class FunnelContract(_Strict):
         default="mql",
         description="The success-path stage that counts as a marketing-qualified lead.",
     )
+    sql_stage: StageName | None = Field(
+        default=None, description="The success-path stage that counts as a sales-qualified lead."
+    )
     sla: list[SlaRule] = Field(default_factory=list)
     ownership: dict[str, OwnershipRule] = Field(default_factory=dict)
     default_ownership: OwnershipRule = Field(
@@ -245,8 +287,10 @@ class FunnelContract(_Strict):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"stage names must be unique; repeated: {', '.join(duplicates)}")
-        if self.path_index(self.mql_stage) is None:
-            raise ValueError(f"mql_stage {self.mql_stage!r} is not a stage of the success path")
+        for role in ("mql_stage", "sql_stage"):
+            name = getattr(self, role)
+            if name is not None and self.path_index(name) is None:
+                raise ValueError(f"{role} {name!r} is not a stage of the success path")
         for rule in self.sla:
             if rule.stage not in names:
                 raise ValueError(

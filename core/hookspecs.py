@@ -11,6 +11,7 @@ import pluggy
 
 from funnelsync.connector import Connector
 from funnelsync.models import Lead
+from funnelsync.rule_kinds import RuleKind
 from funnelsync.run_report import RunReport
 
 PROJECT = "funnelsync"
@@ -30,6 +31,17 @@ def funnelsync_register_connectors() -> list[type[Connector]]:  # type: ignore[e
     Fires once when funnelsync loads plugins. Returns a list of :class:`Connector`
     subclasses; every plugin's lists are combined, and two connectors with one name are a
     load error for the second plugin. Not ``firstresult``.
+    """
+
+
+@hookspec
+def funnelsync_register_rule_kinds() -> list[RuleKind]:  # type: ignore[empty-body]
+    """Return the rule kinds (conditions) this plugin adds to fit and entry rules.
+
+    Fires once when funnelsync loads plugins. Returns a list of
+    :class:`~funnelsync.rule_kinds.RuleKind` instances; contracts use them as
+    ``{kind: <name>, args: {...}}``. Every plugin's lists are combined; a name registered
+    twice is a load error for the second plugin. Not ``firstresult``.
     """
 
 

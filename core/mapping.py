@@ -47,6 +47,9 @@ class FieldMap(BaseModel):
     values: dict[str, str] = Field(
         default_factory=dict, description="Canonical value → system value (used both ways)."
     )
+    max_length: int | None = Field(
+        default=None, ge=2, description="Longest text the system field holds; longer is cut with …"
+    )
 
     @property
     def reads(self) -> bool:
@@ -284,8 +287,12 @@ def format_value(field_map: FieldMap, value: Any, zone: tzinfo = UTC) -> Any:
     if isinstance(value, datetime):
         local = value.astimezone(zone)
         return local.strftime(field_map.format) if field_map.format else local.isoformat()
-    if isinstance(value, str) and field_map.values:
-        return field_map.values.get(value, value)
+    if isinstance(value, str):
+        if field_map.values:
+            value = field_map.values.get(value, value)
+        limit = field_map.max_length
+        if limit is not None and len(value) > limit:
+            return value[: limit - 1] + "…"
     return value
 
 

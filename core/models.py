@@ -79,6 +79,9 @@ class Lead(BaseModel):
     lead_status: OptionalText = Field(
         default=None, description="The sales team's working status, e.g. from the CRM."
     )
+    status_reason: OptionalText = Field(
+        default=None, description="Why sales set that status, e.g. a disqualification reason."
+    )
     created_at: OptionalDatetime = None
     updated_at: OptionalDatetime = None
 
@@ -87,6 +90,8 @@ class Lead(BaseModel):
     score: int | None = None
     stage: OptionalText = None
     stage_dates: dict[str, AwareDatetime] = Field(default_factory=dict)
+    stage_reason: OptionalText = Field(default=None, description="Why the lead is in its stage.")
+    team: OptionalText = Field(default=None, description="The team that owns the lead now.")
     explanation: OptionalText = None
 
 
@@ -102,6 +107,7 @@ DESCRIPTIVE_FIELDS: tuple[str, ...] = (
     "source",
     "owner",
     "lead_status",
+    "status_reason",
     "created_at",
 )
 """Lead fields that connected systems own (merged by the contract's ownership rules)."""
@@ -112,6 +118,8 @@ COMPUTED_FIELDS: tuple[str, ...] = (
     "score",
     "stage",
     "stage_dates",
+    "stage_reason",
+    "team",
     "explanation",
 )
 """Lead fields the funnel contract computes and writes to every system."""

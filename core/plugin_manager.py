@@ -20,6 +20,7 @@ import pluggy
 from funnelsync import hookspecs
 from funnelsync.connector import Connector
 from funnelsync.models import Lead
+from funnelsync.rule_kinds import RuleKind
 from funnelsync.run_report import RunReport
 
 ENTRY_POINT_GROUP = "funnelsync.plugins"
@@ -36,6 +37,7 @@ class PluginInfo:
     distribution: str | None
     version: str | None
     connectors: tuple[str, ...]
+    rule_kinds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,7 @@ class FunnelPlugins:
     plugins: list[PluginInfo] = field(default_factory=list)
     failures: list[LoadFailure] = field(default_factory=list)
     _connectors: dict[str, type[Connector]] = field(default_factory=dict)
+    _rule_kinds: dict[str, RuleKind] = field(default_factory=dict)
 
     def connectors(self) -> dict[str, type[Connector]]:
         """Every registered connector class, by connector name."""
@@ -75,6 +78,10 @@ class FunnelPlugins:
                 impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
             except Exception:
                 logger.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
+
+    def rule_kinds(self) -> dict[str, RuleKind]:
+        """Every registered rule kind, by name."""
+        return dict(self._rule_kinds)
 
     def record_quarantined(self, connection: str, location: str, reason: str) -> None:
         """Tell plugins a record was quarantined."""
@@ -111,12 +118,19 @@ class FunnelPlugins:
             clashes = sorted(set(provided) & set(self._connectors))
             if clashes:
                 raise ValueError(f"connector name(s) already registered: {', '.join(clashes)}")
+            kinds = _collect_rule_kinds(self.pm.hook.funnelsync_register_rule_kinds, plugin)
+            clashes = sorted(set(kinds) & set(self._rule_kinds))
+            if clashes:
+                raise ValueError(f"rule kind(s) already registered: {', '.join(clashes)}")
         except Exception as exc:  # noqa: BLE001
             self.pm.unregister(plugin)
             self.failures.append(LoadFailure(name, distribution, _describe(exc)))
             return False
         self._connectors.update(provided)
-        self.plugins.append(PluginInfo(name, distribution, version, tuple(sorted(provided))))
+        self._rule_kinds.update(kinds)
+        self.plugins.append(
+            PluginInfo(name, distribution, version, tuple(sorted(provided)), tuple(sorted(kinds)))
+        )
         return True
 
 
@@ -144,6 +158,23 @@ def _collect_connectors(hook: Any, plugin: object) -> dict[str, type[Connector]]
             if cls.name in found:
                 raise ValueError(f"connector name {cls.name!r} registered twice")
             found[cls.name] = cls
+    return found
+
+
+def _collect_rule_kinds(hook: Any, plugin: object) -> dict[str, RuleKind]:
+    found: dict[str, RuleKind] = {}
+    for impl in hook.get_hookimpls():
+        if impl.plugin is not plugin:
+            continue
+        kinds = impl.function()
+        if not isinstance(kinds, list):
+            raise TypeError("funnelsync_register_rule_kinds must return a list of RuleKind")
+        for kind in kinds:
+            if not isinstance(kind, RuleKind):
+                raise TypeError(f"{kind!r} is not a RuleKind instance")
+            if kind.name in found:
+                raise ValueError(f"rule kind {kind.name!r} registered twice")
+            found[kind.name] = kind
     return found
 
 

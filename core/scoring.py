@@ -15,6 +15,7 @@ from typing import Protocol
 from funnelsync.conditions import condition_holds, describe_condition
 from funnelsync.contract import EngagementScoring, FitScoring, Scoring
 from funnelsync.models import Lead
+from funnelsync.rule_kinds import NO_RULE_KINDS, RuleKinds
 
 
 class Engagement(Protocol):
@@ -27,6 +28,14 @@ class Engagement(Protocol):
     @property
     def occurred_at(self) -> datetime:
         """When it happened (timezone-aware)."""
+
+    @property
+    def campaign(self) -> str | None:
+        """The campaign it belongs to, if any."""
+
+    @property
+    def asset(self) -> str | None:
+        """The asset (page, e-book…) it concerns, if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,58 +66,89 @@ def _capped(value: float, cap: int | None) -> float:
     return value if cap is None else min(value, float(cap))
 
 
-def fit_score(scoring: FitScoring, lead: Lead) -> tuple[int, list[ScorePart]]:
+def fit_score(
+    scoring: FitScoring, lead: Lead, kinds: RuleKinds = NO_RULE_KINDS
+) -> tuple[int, list[ScorePart]]:
     """Points from the fit rules that ``lead`` meets, capped by the fit cap."""
     parts = [
-        ScorePart(rule.label or describe_condition(rule), rule.points, "fit")
+        ScorePart(rule.label or describe_condition(rule, kinds), rule.points, "fit")
         for rule in scoring.rules
-        if condition_holds(rule, lead)
+        if condition_holds(rule, lead, kinds)
     ]
     total = _capped(sum(part.points for part in parts), scoring.cap)
     return round(total), parts
 
 
-def _plural(activity_type: str, count: int) -> str:
+def _label(activity_type: str, count: int, newest_age: int) -> str:
     words = activity_type.replace("_", " ")
-    return words if count == 1 else f"{count} {words}s"
+    if count > 1:
+        return f"{count}× {words}"
+    when = {0: "today", 1: "yesterday"}.get(newest_age, f"{newest_age} days ago")
+    return f"{words} ({when})"
+
+
+def _points(scoring: EngagementScoring, activity: Engagement) -> int | None:
+    for override in scoring.overrides:
+        if (
+            override.type == activity.type
+            and override.campaign in (None, activity.campaign)
+            and override.asset in (None, activity.asset)
+        ):
+            return override.points
+    return scoring.points.get(activity.type)
 
 
 def engagement_score(
     scoring: EngagementScoring, activities: Iterable[Engagement], as_of: datetime
 ) -> tuple[int, list[ScorePart]]:
-    """Decayed, capped points from ``activities`` up to ``as_of`` (later ones are ignored)."""
-    by_type: dict[str, float] = defaultdict(float)
+    """Decayed, capped points from ``activities`` up to ``as_of`` (later ones are ignored).
+
+    Per-type window caps apply to each window of ``days`` counted back from the as-of
+    day, then the per-type cap, then the overall cap.
+    """
+    by_window: dict[tuple[str, int], float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
+    newest: dict[str, int] = {}
     as_of_day = as_of.date()
+    half_life = scoring.half_life_days
     for activity in activities:
-        points = scoring.points.get(activity.type)
+        points = (
+            _points(scoring, activity) if scoring.overrides else scoring.points.get(activity.type)
+        )
         if points is None or activity.occurred_at > as_of:
             continue
-        weight = 1.0
-        if scoring.half_life_days is not None:
-            # Whole days in the as-of zone, so the same instant written with another
-            # offset has the same age.
-            occurred_day = activity.occurred_at.astimezone(as_of.tzinfo).date()
-            age_days = max(0, (as_of_day - occurred_day).days)
-            weight = 0.5 ** (age_days / scoring.half_life_days)
-        by_type[activity.type] += points * weight
+        # Whole days in the as-of zone, so the same instant written with another offset
+        # has the same age.
+        occurred_day = activity.occurred_at.astimezone(as_of.tzinfo).date()
+        age_days = max(0, (as_of_day - occurred_day).days)
+        weight = 1.0 if half_life is None else 0.5 ** (age_days / half_life)
+        window = scoring.window_caps.get(activity.type)
+        by_window[(activity.type, age_days // window.days if window else 0)] += points * weight
         counts[activity.type] += 1
+        newest[activity.type] = min(age_days, newest.get(activity.type, age_days))
+    by_type: dict[str, float] = defaultdict(float)
+    for (activity_type, _), value in by_window.items():
+        window = scoring.window_caps.get(activity_type)
+        by_type[activity_type] += _capped(value, window.points if window else None)
     parts = []
     for activity_type, value in by_type.items():
         points = round(_capped(value, scoring.caps.get(activity_type)))
         if points:
-            parts.append(
-                ScorePart(_plural(activity_type, counts[activity_type]), points, "engagement")
-            )
+            label = _label(activity_type, counts[activity_type], newest[activity_type])
+            parts.append(ScorePart(label, points, "engagement"))
     total = _capped(sum(part.points for part in parts), scoring.cap)
     return round(total), parts
 
 
 def score_lead(
-    scoring: Scoring, lead: Lead, activities: Iterable[Engagement], as_of: datetime
+    scoring: Scoring,
+    lead: Lead,
+    activities: Iterable[Engagement],
+    as_of: datetime,
+    kinds: RuleKinds = NO_RULE_KINDS,
 ) -> Score:
     """Fit and engagement of ``lead`` as of ``as_of``, with the breakdown."""
-    fit, fit_parts = fit_score(scoring.fit, lead)
+    fit, fit_parts = fit_score(scoring.fit, lead, kinds)
     engagement, engagement_parts = engagement_score(scoring.engagement, activities, as_of)
     parts = sorted([*fit_parts, *engagement_parts], key=lambda part: -part.points)
     return Score(fit, engagement, tuple(parts))

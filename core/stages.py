@@ -15,6 +15,7 @@ from datetime import datetime
 from funnelsync.conditions import condition_holds, describe_condition
 from funnelsync.contract import EntryRule, FunnelContract
 from funnelsync.models import Lead
+from funnelsync.rule_kinds import NO_RULE_KINDS, RuleKinds
 from funnelsync.scoring import Score
 
 
@@ -27,7 +28,7 @@ class Placement:
     stage_dates: dict[str, datetime]
 
 
-def _rule_reasons(rule: EntryRule, lead: Lead, score: Score) -> list[str] | None:
+def _rule_reasons(rule: EntryRule, lead: Lead, score: Score, kinds: RuleKinds) -> list[str] | None:
     """The reasons ``rule`` holds, or ``None`` when it does not."""
     reasons = []
     for label, value, minimum in (
@@ -41,9 +42,9 @@ def _rule_reasons(rule: EntryRule, lead: Lead, score: Score) -> list[str] | None
             return None
         reasons.append(f"{label} {value} ≥ {minimum}")
     for condition in rule.when:
-        if not condition_holds(condition, lead):
+        if not condition_holds(condition, lead, kinds):
             return None
-        reasons.append(describe_condition(condition))
+        reasons.append(describe_condition(condition, kinds))
     return reasons
 
 
@@ -53,26 +54,32 @@ def place_lead(
     score: Score,
     previous: str | None,
     now: datetime,
+    kinds: RuleKinds = NO_RULE_KINDS,
 ) -> Placement:
-    """Place ``lead`` on the funnel; ``previous`` is the stage the systems held, if any."""
+    """Place ``lead`` on the funnel; ``previous`` is the stage it was in, if any."""
     dates = dict(lead.stage_dates)
     for detour in contract.detours:
         if detour.entry is None:
             continue
-        reasons = _rule_reasons(detour.entry, lead, score)
+        reasons = _rule_reasons(detour.entry, lead, score, kinds)
         if reasons is not None:
+            if lead.status_reason:
+                reasons.append(f"reason: {lead.status_reason}")
             return _entered(detour.name, "; ".join(reasons) or "always", dates, now)
+    if previous is not None and previous in {d.name for d in contract.detours if d.entry is None}:
+        # A detour without a rule is only entered and left by hand (a system's value).
+        return _entered(previous, "set in a connected system", dates, now)
     reached, reason = 0, "first stage of the funnel"
     for index, stage in enumerate(contract.stages):
         if stage.entry is None:
             continue
-        reasons = _rule_reasons(stage.entry, lead, score)
+        reasons = _rule_reasons(stage.entry, lead, score, kinds)
         if reasons is not None and index >= reached:
             reached, reason = index, "; ".join(reasons) or "always"
     previous_index = contract.path_index(previous) if previous else None
     if previous_index is not None and previous_index > reached:
-        stage = contract.stages[previous_index]
-        return Placement(stage.name, "already reached; stages only move forward", dates)
+        name = contract.stages[previous_index].name
+        return _entered(name, "already reached; stages only move forward", dates, now)
     return _entered(contract.stages[reached].name, reason, dates, now)
 
 

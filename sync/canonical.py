@@ -13,6 +13,7 @@ from funnelsync.mapping import Mapping as FieldMapping
 from funnelsync.mapping import MappingError, read_lead
 from funnelsync.merge import SourceLead, merge_field, merge_leads, previous_stage
 from funnelsync.models import Lead
+from funnelsync.rule_kinds import NO_RULE_KINDS, RuleKinds
 from funnelsync.scoring import Engagement, score_lead
 from funnelsync.stages import place_lead
 from funnelsync.sync.state_store import RecordKey
@@ -73,6 +74,7 @@ def build_lead(
     previous: Lead | None,
     activities: Sequence[Engagement],
     now: datetime,
+    kinds: RuleKinds = NO_RULE_KINDS,
 ) -> tuple[Lead, StageChange | None]:
     """The person's canonical lead, and their stage change if the stage moved."""
     lead = merge_leads(contract, sources)
@@ -84,9 +86,9 @@ def build_lead(
         for stage, when in previous.stage_dates.items():
             stage_dates[stage] = min(when, stage_dates.get(stage, when))
     lead = lead.model_copy(update={"email": email, "stage_dates": stage_dates})
-    score = score_lead(contract.scoring, lead, activities, now)
-    placement = place_lead(contract, lead, score, before, now)
-    label = contract.stage(placement.stage).display_name
+    score = score_lead(contract.scoring, lead, activities, now, kinds)
+    placement = place_lead(contract, lead, score, before, now, kinds)
+    placed = contract.stage(placement.stage)
     lead = lead.model_copy(
         update={
             "fit_score": score.fit,
@@ -94,7 +96,11 @@ def build_lead(
             "score": score.total,
             "stage": placement.stage,
             "stage_dates": placement.stage_dates,
-            "explanation": explain(label, placement.stage_dates.get(placement.stage), score),
+            "stage_reason": placement.reason,
+            "team": placed.team.value,
+            "explanation": explain(
+                placed.display_name, placement.stage_dates.get(placement.stage), score
+            ),
         }
     )
     change = None

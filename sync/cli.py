@@ -120,6 +120,7 @@ def plugins(as_json: bool) -> None:
                     {"name": name, "capabilities": connectors[name].capabilities.names()}
                     for name in info.connectors
                 ],
+                "rule_kinds": list(info.rule_kinds),
             }
             for info in loaded.plugins
         ],

@@ -131,6 +131,7 @@ class _Run:
         self.progress = progress
         self.dry_run = dry_run
         self.identity: Identity = store.load_identity()
+        self.kinds = plugins.rule_kinds()
 
     def read(self, connectors: Sequence[Connector]) -> list[ConnectionRead]:
         reads = []
@@ -211,7 +212,13 @@ class _Run:
             emails = {source.lead.email for source in sources}
             mine = [a for email in emails for a in activities.get(email, ())]
             lead, change = build_lead(
-                self.contract, person_id, sources, previous.get(person_id), mine, self.as_of
+                self.contract,
+                person_id,
+                sources,
+                previous.get(person_id),
+                mine,
+                self.as_of,
+                self.kinds,
             )
             self.state.leads[person_id] = lead
             if change is not None:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from funnelsync.config import ConnectionConfig, WorkspaceConfig, effective_mapping
 from funnelsync.connector import Connector, ConnectorContext, ConnectorSettings
-from funnelsync.contract import FunnelContract, OwnershipKind
+from funnelsync.contract import FieldCondition, FunnelContract, OwnershipKind
 from funnelsync.mapping import STAGE_DATES_PREFIX, Mapping
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.sync.config_errors import (
@@ -93,9 +93,9 @@ def _problem(doc: YamlDocument, loc: tuple[str | int, ...], message: str) -> Con
 
 
 def _contract_problems(
-    contract: FunnelContract, doc: YamlDocument, names: set[str]
+    contract: FunnelContract, doc: YamlDocument, names: set[str], plugins: FunnelPlugins
 ) -> list[ConfigProblem]:
-    problems = []
+    problems: list[ConfigProblem] = []
     known = ", ".join(sorted(names))
     for group, stages in (("stages", contract.stages), ("detours", contract.detours)):
         for index, stage in enumerate(stages):
@@ -108,6 +108,31 @@ def _contract_problems(
                             f"no connection named {connection!r} in the config (have: {known})",
                         )
                     )
+    kinds = plugins.rule_kinds()
+    conditions: list[tuple[tuple[str | int, ...], FieldCondition]] = [
+        (("scoring", "fit", "rules", index), rule)
+        for index, rule in enumerate(contract.scoring.fit.rules)
+    ]
+    for group, stages in (("stages", contract.stages), ("detours", contract.detours)):
+        for index, stage in enumerate(stages):
+            if stage.entry is not None:
+                conditions += [
+                    ((group, index, "entry", "when", number), condition)
+                    for number, condition in enumerate(stage.entry.when)
+                ]
+    for loc, condition in conditions:
+        if condition.kind is None:
+            continue
+        kind = kinds.get(condition.kind)
+        if kind is None:
+            available = ", ".join(sorted(kinds)) or "none"
+            message = f"unknown rule kind {condition.kind!r} (installed: {available})"
+            problems.append(_problem(doc, (*loc, "kind"), message))
+            continue
+        try:
+            kind.check_args(condition.field, condition.args)
+        except ValueError as exc:
+            problems.append(_problem(doc, (*loc, "args"), str(exc)))
     for field, rule in contract.ownership.items():
         if rule.rule in (OwnershipKind.prefer, OwnershipKind.always) and rule.system not in names:
             problems.append(
@@ -176,7 +201,7 @@ def load_workspace(config_path: Path, plugins: FunnelPlugins) -> Workspace:
         )
     contract_doc = load_yaml(contract_path)
     contract = _validate_contract(contract_doc)
-    problems = _contract_problems(contract, contract_doc, set(config.connections))
+    problems = _contract_problems(contract, contract_doc, set(config.connections), plugins)
     connections = []
     for name, connection_config in config.connections.items():
         result = _connection(name, connection_config, contract, plugins, config_doc)

@@ -113,9 +113,9 @@ def test_engagement_points_per_activity_type() -> None:
     points, parts = engagement_score(SCORING.engagement, activities, AS_OF)
     assert points == 30 + 10 + 5
     assert {(part.label, part.points) for part in parts} == {
-        ("demo request", 30),
-        ("webinar", 10),
-        ("email click", 5),
+        ("demo request (yesterday)", 30),
+        ("webinar (3 days ago)", 10),
+        ("email click (2 days ago)", 5),
     }
     assert all(part.kind == "engagement" for part in parts)
 
@@ -127,8 +127,8 @@ def test_each_activity_type_is_capped_on_its_own() -> None:
     # 4 clicks x 5 = 20, capped at 15; webinars have no cap: 3 x 10 = 30
     assert points == 45
     assert {(part.label, part.points) for part in parts} == {
-        ("4 email clicks", 15),
-        ("3 webinars", 30),
+        ("4× email click", 15),
+        ("3× webinar", 30),
     }
 
 
@@ -155,7 +155,7 @@ def test_activities_after_as_of_are_ignored() -> None:
     ]
     points, parts = engagement_score(SCORING.engagement, activities, AS_OF)
     assert points == 10
-    assert [part.label for part in parts] == ["webinar"]
+    assert [part.label for part in parts] == ["webinar (today)"]
 
 
 # --- engagement: decay ------------------------------------------------------------------
@@ -243,10 +243,10 @@ def test_score_lead_breakdown_lists_the_biggest_parts_first() -> None:
     score = score_lead(SCORING, lead, activities, AS_OF)
     assert (score.fit, score.engagement, score.total) == (45, 45, 90)
     assert score.parts == (
-        ScorePart("demo request", 30, "engagement"),
+        ScorePart("demo request (2 days ago)", 30, "engagement"),
         ScorePart("Senior title", 20, "fit"),
         ScorePart("industry in Healthcare, Software", 15, "fit"),
-        ScorePart("4 email clicks", 15, "engagement"),
+        ScorePart("4× email click", 15, "engagement"),
         ScorePart("Mid-market", 10, "fit"),
     )
 

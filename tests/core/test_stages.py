@@ -166,10 +166,10 @@ def test_stages_only_move_forward() -> None:
     assert placement.stage_dates == {"sql": EARLIER}
 
 
-def test_keeping_a_stage_records_no_new_date() -> None:
+def test_a_kept_stage_without_a_date_gets_one() -> None:
     placement = place_lead(CONTRACT, _lead(), COLD, "mql", NOW)
     assert placement.stage == "mql"
-    assert placement.stage_dates == {}
+    assert placement.stage_dates == {"mql": NOW}
 
 
 def test_a_previous_stage_behind_the_rules_does_not_hold_the_lead_back() -> None:
@@ -222,8 +222,14 @@ def test_a_lead_whose_detour_rule_no_longer_holds_returns_to_the_path() -> None:
 
 
 def test_a_detour_without_a_rule_is_never_entered_by_rule() -> None:
-    placement = place_lead(CONTRACT, _lead(), COLD, "nurture", NOW)
+    placement = place_lead(CONTRACT, _lead(), COLD, None, NOW)
     assert placement.stage == "subscriber"
+
+
+def test_a_detour_without_a_rule_stays_while_a_system_holds_it() -> None:
+    placement = place_lead(CONTRACT, _lead(), HOT, "nurture", NOW)
+    assert placement.stage == "nurture"
+    assert placement.reason == "set in a connected system"
 
 
 # --- stage dates ------------------------------------------------------------------------

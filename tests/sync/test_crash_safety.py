@@ -1,0 +1,648 @@
+"""Crash safety (issue 3, item 7): SIGKILL a real ``funnelsync sync`` and run it again.
+
+A generated two-system CSV workspace is synced once without interruption (the
+reference). Then, for each kill point, a pristine copy of the workspace is synced by a
+``funnelsync sync`` subprocess that is killed with SIGKILL at that point, and synced
+again to completion. Every copy must end exactly like the reference: the same lead rows
+in every system (no update lost, no row duplicated), the same activities files, the same
+cursors, links, persons and quarantine in the state database. A second phase then
+changes the same things outside funnelsync in the reference and in every copy (a sales
+lead's status, a marketing lead's title, a new activity) and syncs once more: the runs
+must read and write the same and end the same, which they cannot if a cursor had moved
+past changes that were never processed, or if the ledger were wrong.
+
+The kill points come from ``crash_plugin`` (next to this file): a test-only ``killable_csv``
+connector plugin, registered through the ``funnelsync.plugins`` entry point of a throwaway
+distribution on the subprocess's ``PYTHONPATH``. It numbers every operation of a run
+(each read batch, each ``write_leads`` call before and after it reaches the file, the
+first stage and quarantine notices) and kills its own process at the number in
+``$FUNNELSYNC_TEST_KILL_AT``. The reference run traces those operations; each kill point
+is chosen by its role (``marketing: last write, landed``) and resolved to its number
+there, so the test follows the plan when the data or the contract changes.
+
+All of the work runs once, in a module fixture, several copies at a time; each kill
+point is then its own test case.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from crash_plugin.killable_csv import KILL_AT_ENV, TRACE_ENV
+
+from funnelsync.sync.demo_data import generate_demo_data
+from funnelsync.sync.scaffold import write_templates
+
+pytestmark = pytest.mark.slow
+
+SEED = 11
+LEADS = 150
+ACTIVITIES = 1_500
+PLUGIN_PACKAGE = Path(__file__).parent / "crash_plugin"
+DIST_INFO = "funnelsync_crash_test_plugin-0.dist-info"
+TIMEOUT_S = 120
+
+# --- the kill points ------------------------------------------------------------------------
+
+Trace = list[tuple[int, str]]
+"""The reference run's checkpoints: (number, label), in order."""
+
+
+def _labels(trace: Trace, pattern: str) -> list[tuple[int, str]]:
+    return [(n, label) for n, label in trace if re.fullmatch(pattern, label)]
+
+
+def _nth(pattern: str, pick: Callable[[int], int]) -> Callable[[Trace], tuple[int, str]]:
+    """The checkpoint ``pick(count)`` (0-based) among those whose label matches ``pattern``."""
+
+    def find(trace: Trace) -> tuple[int, str]:
+        found = _labels(trace, pattern)
+        assert found, f"the reference run reached no checkpoint matching {pattern!r}"
+        return found[pick(len(found))]
+
+    return find
+
+
+def _first(n: int) -> int:
+    return 0
+
+
+def _second(n: int) -> int:
+    return min(1, n - 1)
+
+
+def _middle(n: int) -> int:
+    return n // 2
+
+
+def _last(n: int) -> int:
+    return n - 1
+
+
+def _write(connection: str, when: str, pick: Callable[[int], int]) -> Callable[[Trace], Any]:
+    """The ``when`` (before/after) checkpoint of a chosen write call of ``connection``."""
+    calls = _nth(rf"write {connection} #\d+ before", pick)
+
+    def find(trace: Trace) -> tuple[int, str]:
+        _, label = calls(trace)
+        wanted = label.removesuffix(" before") + f" {when}"
+        [found] = _labels(trace, re.escape(wanted))
+        return found
+
+    return find
+
+
+@dataclass(frozen=True, slots=True)
+class KillPoint:
+    """Where to kill a first sync: an id, what is done by then, and how to find it."""
+
+    id: str
+    state: str
+    find: Callable[[Trace], tuple[int, str]]
+
+
+KILL_POINTS = (
+    KillPoint(
+        "read-first-batch",
+        "nothing read yet (first marketing lead batch about to reach the engine)",
+        _nth(r"read marketing leads \d+/\d+", _first),
+    ),
+    KillPoint(
+        "read-marketing-leads-cursor-batch",
+        "reading: the marketing lead batch carrying the cursor",
+        _nth(r"read marketing leads \d+/\d+", _last),
+    ),
+    KillPoint(
+        "read-marketing-activities-first",
+        "reading: marketing leads read, activities not yet",
+        _nth(r"read marketing activities \d+/\d+", _first),
+    ),
+    KillPoint(
+        "read-marketing-activities-middle",
+        "reading: halfway through the marketing activities",
+        _nth(r"read marketing activities \d+/\d+", _middle),
+    ),
+    KillPoint(
+        "read-sales-leads-first",
+        "reading: marketing read in full, sales not yet",
+        _nth(r"read sales leads \d+/\d+", _first),
+    ),
+    KillPoint(
+        "read-last-batch",
+        "reading: the very last read batch (sales activities, with its cursor)",
+        _nth(r"read sales activities \d+/\d+", _last),
+    ),
+    KillPoint(
+        "planned-nothing-written",
+        "everything read, merged, scored and planned; first stage notice; no write yet",
+        _nth(r"stage notices", _first),
+    ),
+    KillPoint(
+        "marketing-1-before",
+        "marketing: first write call about to reach the file",
+        _write("marketing", "before", _first),
+    ),
+    KillPoint(
+        "marketing-1-after",
+        "marketing: first batch landed in the file, not yet recorded",
+        _write("marketing", "after", _first),
+    ),
+    KillPoint(
+        "marketing-2-before",
+        "marketing: first batch landed and recorded, second not written",
+        _write("marketing", "before", _second),
+    ),
+    KillPoint(
+        "marketing-2-after",
+        "marketing: second batch landed, not yet recorded",
+        _write("marketing", "after", _second),
+    ),
+    KillPoint(
+        "marketing-middle-before",
+        "marketing: half the batches written and recorded",
+        _write("marketing", "before", _middle),
+    ),
+    KillPoint(
+        "marketing-middle-after",
+        "marketing: the middle batch landed, not yet recorded",
+        _write("marketing", "after", _middle),
+    ),
+    KillPoint(
+        "marketing-last-before",
+        "marketing: all but the last batch written and recorded",
+        _write("marketing", "before", _last),
+    ),
+    KillPoint(
+        "marketing-last-after",
+        "marketing: every batch landed, the last not recorded; sales untouched",
+        _write("marketing", "after", _last),
+    ),
+    KillPoint(
+        "sales-1-before",
+        "between connections: marketing written and recorded, nothing written to sales",
+        _write("sales", "before", _first),
+    ),
+    KillPoint(
+        "sales-1-after",
+        "sales: first batch landed, not yet recorded",
+        _write("sales", "after", _first),
+    ),
+    KillPoint(
+        "sales-middle-before",
+        "sales: half the batches written and recorded",
+        _write("sales", "before", _middle),
+    ),
+    KillPoint(
+        "sales-middle-after",
+        "sales: the middle batch landed, not yet recorded",
+        _write("sales", "after", _middle),
+    ),
+    KillPoint(
+        "sales-last-before",
+        "sales: all but the last batch written and recorded",
+        _write("sales", "before", _last),
+    ),
+    KillPoint(
+        "sales-last-after",
+        "after all writes: the last sales batch landed, not recorded; no final commit",
+        _write("sales", "after", _last),
+    ),
+    KillPoint(
+        "written-not-committed",
+        "after all writes, all recorded: first quarantine notice, before the final commit",
+        _nth(r"quarantine notices", _first),
+    ),
+)
+
+
+# --- running funnelsync -----------------------------------------------------------------------
+
+
+def _command() -> list[str]:
+    """The ``funnelsync`` console script of this interpreter's environment (or its entry)."""
+    script = Path(sys.executable).with_name("funnelsync")
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-c", "from funnelsync.sync.cli import main; main()"]
+
+
+@dataclass(frozen=True, slots=True)
+class Lab:
+    """Where the runs happen: the plugin's distribution directory and the pristine data."""
+
+    root: Path
+    plugin_path: Path
+    pristine: Path
+    change_at: datetime
+
+    def env(self, *, kill_at: int | None = None, trace: Path | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in (KILL_AT_ENV, TRACE_ENV)}
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(self.plugin_path), *filter(None, [os.environ.get("PYTHONPATH")])]
+        )
+        if kill_at is not None:
+            env[KILL_AT_ENV] = str(kill_at)
+        if trace is not None:
+            env[TRACE_ENV] = str(trace)
+        return env
+
+    def sync(
+        self, workspace: Path, *, kill_at: int | None = None, trace: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*_command(), "sync", "--config", str(workspace / "funnelsync.yaml"), "--json"],
+            cwd=workspace,
+            env=self.env(kill_at=kill_at, trace=trace),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            check=False,
+        )
+
+    def copy(self, name: str) -> Path:
+        target = self.root / name
+        shutil.copytree(self.pristine, target)
+        return target
+
+
+def _install_plugin(target: Path) -> Path:
+    """A throwaway distribution of ``crash_plugin`` in ``target``, found by entry point."""
+    shutil.copytree(
+        PLUGIN_PACKAGE, target / "crash_plugin", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    info = target / DIST_INFO
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: funnelsync-crash-test-plugin\nVersion: 0\n",
+        encoding="utf-8",
+    )
+    (info / "entry_points.txt").write_text(
+        "[funnelsync.plugins]\nkillable_csv = crash_plugin.killable_csv\n", encoding="utf-8"
+    )
+    return target
+
+
+def _pristine_workspace(target: Path, as_of: datetime) -> Path:
+    """The scaffolded workspace with generated data, both connections on ``killable_csv``."""
+    config_path = write_templates(target, with_empty_data=True)
+    generate_demo_data(target / "data", seed=SEED, leads=LEADS, activities=ACTIVITIES, as_of=as_of)
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    for connection in config["connections"].values():
+        assert connection["connector"] == "csv"
+        connection["connector"] = "killable_csv"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return target
+
+
+# --- the outside change of the second phase ------------------------------------------------
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    return header, rows
+
+
+def _write_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _edit_lead(path: Path, key_column: str, key: str, changes: Mapping[str, str]) -> None:
+    header, rows = _read_rows(path)
+    key_at = header.index(key_column)
+    [row] = [r for r in rows if len(r) == len(header) and r[key_at].strip().casefold() == key]
+    for column, value in changes.items():
+        row[header.index(column)] = value
+    _write_rows(path, header, rows)
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideChange:
+    """Edits made in the systems between two syncs, as a person would make them."""
+
+    sales_email: str
+    marketing_email: str
+    at: str
+
+    def apply(self, workspace: Path) -> None:
+        data = workspace / "data"
+        _edit_lead(
+            data / "sales" / "leads.csv",
+            "Email",
+            self.sales_email,
+            {"Status": "Qualified", "Last Modified": self.at},
+        )
+        _edit_lead(
+            data / "marketing" / "leads.csv",
+            "email",
+            self.marketing_email,
+            {"title": "VP Revenue Operations", "updated_at": self.at},
+        )
+        header, rows = _read_rows(data / "marketing" / "activities.csv")
+        new = {"activity_id": "MA-CRASH-1", "email": self.marketing_email}
+        new |= {"type": "demo_request", "occurred_at": self.at, "campaign": "", "asset": ""}
+        rows.append([new.get(column, "") for column in header])
+        _write_rows(data / "marketing" / "activities.csv", header, rows)
+
+
+def _outside_change(pristine: Path, at: datetime) -> OutsideChange:
+    """A sales lead not yet Qualified and a marketing lead, both with valid emails."""
+    data = pristine / "data"
+    header, rows = _read_rows(data / "sales" / "leads.csv")
+    email, status = header.index("Email"), header.index("Status")
+    sales = next(r[email] for r in rows if "@" in r[email] and r[status] != "Qualified")
+    header, rows = _read_rows(data / "marketing" / "leads.csv")
+    email = header.index("email")
+    marketing = next(r[email] for r in rows if len(r) == len(header) and "@" in r[email])
+    return OutsideChange(sales.strip().casefold(), marketing.strip().casefold(), at.isoformat())
+
+
+# --- what a workspace ended with ------------------------------------------------------------
+
+
+def _stage_date_columns(workspace: Path) -> set[str]:
+    config = yaml.safe_load((workspace / "funnelsync.yaml").read_text(encoding="utf-8"))
+    columns = set()
+    for connection in config["connections"].values():
+        for name, target in ((connection.get("mapping") or {}).get("lead_fields") or {}).items():
+            if name.startswith("stage_dates.") and target:
+                columns.add(target if isinstance(target, str) else target["field"])
+    return columns
+
+
+def _leads(path: Path, key_column: str, stage_dates: set[str]) -> dict[str, Any]:
+    """Rows by normalised key; a key on two rows is listed under ``duplicates``.
+
+    Stage dates hold the time of the run that set them; only their day is compared (the
+    fixture makes sure every run fell on one UTC day).
+    """
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows: dict[str, dict[str, str]] = {}
+        duplicates: list[str] = []
+        for row in reader:
+            key = (row.get(key_column) or "").strip().casefold()
+            if key in rows:
+                duplicates.append(key)
+            rows[key] = {
+                column: (value or "")[:10] if column in stage_dates else value or ""
+                for column, value in row.items()
+                if column is not None
+            }
+    return {"header": reader.fieldnames, "rows": rows, "duplicates": duplicates}
+
+
+def _state(workspace: Path) -> dict[str, Any]:
+    database = workspace / "state" / "funnelsync.db"
+    with sqlite3.connect(database) as db:
+        cursors = {
+            f"{connection}/{stream}": value
+            for connection, stream, value in db.execute(
+                "SELECT connection, stream, value FROM cursors"
+            )
+        }
+        links = {
+            f"{connection}/{record_id}": email
+            for connection, record_id, email in db.execute(
+                "SELECT l.connection, l.record_id, p.email "
+                "FROM links l LEFT JOIN persons p ON p.person_id = l.person_id"
+            )
+        }
+        persons = dict(db.execute("SELECT email, stage FROM persons").fetchall())
+        person_count = db.execute("SELECT count(*) FROM persons").fetchone()[0]
+        quarantine = sorted(
+            f"{connection}/{record_key}/{kind}"
+            for connection, record_key, kind in db.execute(
+                "SELECT connection, record_key, kind FROM quarantine"
+            )
+        )
+    return {
+        "cursors": cursors,
+        "links": links,
+        "persons": persons,
+        "person rows": person_count,
+        "quarantine": quarantine,
+    }
+
+
+def snapshot(workspace: Path) -> dict[str, Any]:
+    """Every system's contents and the workspace's state, comparable across runs."""
+    data = workspace / "data"
+    stage_dates = _stage_date_columns(workspace)
+    return {
+        "marketing leads": _leads(data / "marketing" / "leads.csv", "email", stage_dates),
+        "sales leads": _leads(data / "sales" / "leads.csv", "Email", stage_dates),
+        "activities": {
+            name: (data / name).read_text(encoding="utf-8")
+            for name in ("marketing/activities.csv", "sales/activities.csv")
+        },
+        "files": sorted(str(p.relative_to(data)) for p in data.rglob("*")),
+        **_state(workspace),
+    }
+
+
+def differences(expected: Any, actual: Any, where: str = "", limit: int = 12) -> list[str]:
+    """Where ``actual`` differs from ``expected`` (at most ``limit`` paths)."""
+    found: list[str] = []
+
+    def walk(a: Any, b: Any, path: str) -> None:
+        if len(found) >= limit or a == b:
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b), key=str):
+                if key not in b:
+                    found.append(f"{path}/{key}: missing (reference: {a[key]!r:.200})")
+                elif key not in a:
+                    found.append(f"{path}/{key}: extra ({b[key]!r:.200})")
+                else:
+                    walk(a[key], b[key], f"{path}/{key}")
+            return
+        found.append(f"{path}: {b!r:.300} (reference: {a!r:.300})")
+
+    walk(expected, actual, where)
+    return found
+
+
+def _counts(completed: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    report = json.loads(completed.stdout)
+    return {"status": report["status"], "connections": report["connections"]}
+
+
+# --- the runs -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What happened to one copy: the runs' results and the snapshots after each phase."""
+
+    point: KillPoint
+    number: int
+    label: str
+    killed: subprocess.CompletedProcess[str] | None = None
+    killed_trace: Trace = field(default_factory=list)
+    recovered: subprocess.CompletedProcess[str] | None = None
+    first: dict[str, Any] = field(default_factory=dict)
+    second_run: subprocess.CompletedProcess[str] | None = None
+    second: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    trace: Trace
+    first: dict[str, Any]
+    second_counts: dict[str, Any]
+    second: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    reference: Reference
+    outcomes: dict[str, Outcome]
+    duration_s: float
+
+
+def _read_trace(path: Path) -> Trace:
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [(int(number), label) for number, label in (line.split("\t", 1) for line in lines)]
+
+
+def _run_case(lab: Lab, change: OutsideChange, outcome: Outcome) -> Outcome:
+    workspace = lab.copy(f"kill-{outcome.number:03d}-{outcome.point.id}")
+    trace = workspace.parent / f"{workspace.name}.trace"
+    try:
+        outcome.killed = lab.sync(workspace, kill_at=outcome.number, trace=trace)
+        outcome.killed_trace = _read_trace(trace)
+        if outcome.killed.returncode != -signal.SIGKILL:
+            return outcome
+        outcome.recovered = lab.sync(workspace)
+        if outcome.recovered.returncode != 0:
+            return outcome
+        outcome.first = snapshot(workspace)
+        change.apply(workspace)
+        outcome.second_run = lab.sync(workspace)
+        if outcome.second_run.returncode == 0:
+            outcome.second = snapshot(workspace)
+    except Exception as exc:  # noqa: BLE001 - reported by the case's own test
+        outcome.error = f"{type(exc).__name__}: {exc}"
+    return outcome
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
+    """The reference run, then every kill point's killed and recovered runs."""
+    started = datetime.now(UTC)
+    root = tmp_path_factory.mktemp("crash")
+    # Data dated back from midnight: engagement decays by whole days, so every run today
+    # scores alike, and the outside change (at midnight) is newer than any generated row.
+    as_of = started.replace(hour=0, minute=0, second=0, microsecond=0)
+    lab = Lab(
+        root,
+        _install_plugin(root / "plugin"),
+        _pristine_workspace(root / "pristine", as_of),
+        as_of,
+    )
+    change = _outside_change(lab.pristine, as_of)
+
+    workspace = lab.copy("reference")
+    trace_path = root / "reference.trace"
+    first = lab.sync(workspace, trace=trace_path)
+    assert first.returncode == 0, first.stderr
+    trace = _read_trace(trace_path)
+    assert len(trace) >= 40, trace
+    reference_first = snapshot(workspace)
+    change.apply(workspace)
+    second = lab.sync(workspace)
+    assert second.returncode == 0, second.stderr
+    reference = Reference(trace, reference_first, _counts(second), snapshot(workspace))
+
+    outcomes: dict[str, Outcome] = {}
+    for point in KILL_POINTS:
+        number, label = point.find(trace)
+        outcomes[point.id] = Outcome(point, number, label)
+    numbers = [o.number for o in outcomes.values()]
+    assert len(set(numbers)) == len(numbers) >= 20, "kill points must be distinct"
+
+    workers = max(2, min(4, os.cpu_count() or 2))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda o: _run_case(lab, change, o), outcomes.values()))
+    if datetime.now(UTC).date() != started.date():
+        pytest.skip("the runs straddled midnight UTC: scores and stage days may differ; rerun")
+    return Results(reference, outcomes, (datetime.now(UTC) - started).total_seconds())
+
+
+# --- the tests ------------------------------------------------------------------------------
+
+
+def test_kill_points_cover_the_run(results: Results) -> None:
+    """At least 20 distinct points, in every phase of a first sync."""
+    trace = results.reference.trace
+    numbers = sorted(o.number for o in results.outcomes.values())
+    assert len(set(numbers)) >= 20
+    labels = {o.label for o in results.outcomes.values()}
+    assert any(label.startswith("read ") for label in labels)
+    assert "stage notices" in labels and "quarantine notices" in labels
+    last_write = max(n for n, label in trace if label.startswith("write "))
+    assert last_write in numbers  # after every write, before the final commit
+    for connection in ("marketing", "sales"):
+        writes = _labels(trace, rf"write {connection} #\d+ (before|after)")
+        assert len(writes) >= 8, f"too few {connection} write batches to kill between"
+        inside = [n for n in numbers if writes[1][0] <= n <= writes[-2][0]]
+        assert len(inside) >= 3, f"{connection}: kills between the first and last write"
+
+
+@pytest.mark.parametrize("point", KILL_POINTS, ids=[p.id for p in KILL_POINTS])
+def test_killed_sync_recovers_exactly(results: Results, point: KillPoint) -> None:
+    outcome = results.outcomes[point.id]
+    where = f"kill point {outcome.number} ({outcome.label}: {point.state})"
+    assert outcome.error is None, f"{where}: {outcome.error}"
+    killed = outcome.killed
+    assert killed is not None
+    assert killed.returncode == -signal.SIGKILL, (
+        f"{where}: the sync was not killed (exit {killed.returncode}): {killed.stderr[-2000:]}"
+    )
+    assert outcome.killed_trace[-1:] == [(outcome.number, outcome.label)], (
+        f"{where}: the killed run took another path than the reference: "
+        f"{outcome.killed_trace[-3:]}"
+    )
+
+    recovered = outcome.recovered
+    assert recovered is not None
+    assert recovered.returncode == 0, f"{where}: the re-run failed: {recovered.stderr[-3000:]}"
+    assert json.loads(recovered.stdout)["status"] == "ok"
+    for system in ("marketing leads", "sales leads"):
+        assert outcome.first[system]["duplicates"] == [], f"{where}: duplicate rows in {system}"
+    diff = differences(results.reference.first, outcome.first)
+    assert not diff, f"{where}: after recovery, differs from the uninterrupted run:\n" + "\n".join(
+        diff
+    )
+
+    second = outcome.second_run
+    assert second is not None
+    assert second.returncode == 0, f"{where}: the sync after the outside change failed"
+    diff = differences(results.reference.second_counts, _counts(second), "report")
+    diff += differences(results.reference.second, outcome.second)
+    assert not diff, f"{where}: after the outside change, differs from the reference:\n" + (
+        "\n".join(diff)
+    )
