@@ -23,6 +23,7 @@ from funnelsync.sync.cli_common import (
     load,
     out,
 )
+from funnelsync.sync.cli_funnel import explain, simulate_command
 from funnelsync.sync.cli_state import errors, history, retry, status
 from funnelsync.sync.demo import DemoExistsError, build_demo, default_demo_dir
 from funnelsync.sync.engine import RunFailedError, RunResult, run_sync
@@ -243,5 +244,5 @@ def demo(directory: Path | None, seed: int, force: bool) -> None:
     exit_with(_exit_for(result))
 
 
-for command in (errors, retry, status, history):
+for command in (errors, retry, status, history, explain, simulate_command):
     main.add_command(command)

@@ -623,8 +623,7 @@ def test_killed_sync_recovers_exactly(results: Results, point: KillPoint) -> Non
         f"{where}: the sync was not killed (exit {killed.returncode}): {killed.stderr[-2000:]}"
     )
     assert outcome.killed_trace[-1:] == [(outcome.number, outcome.label)], (
-        f"{where}: the killed run took another path than the reference: "
-        f"{outcome.killed_trace[-3:]}"
+        f"{where}: the killed run took another path than the reference: {outcome.killed_trace[-3:]}"
     )
 
     recovered = outcome.recovered

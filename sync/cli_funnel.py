@@ -1,0 +1,120 @@
+"""Commands about the funnel itself: explain a lead, simulate a contract change."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from funnelsync.models import normalise_email
+from funnelsync.sync.cli_common import config_option, fail, json_option, load, out
+from funnelsync.sync.exit_codes import ExitCode
+from funnelsync.sync.explaining import explain_lead
+from funnelsync.sync.simulation import SimulationError, apply_settings, simulate
+from funnelsync.sync.state_store import StateStore
+
+
+@click.command()
+@config_option
+@json_option
+@click.argument("email")
+def explain(config_path: Path | None, as_json: bool, email: str) -> None:
+    """Why EMAIL has its score and stage: the breakdown, the stage history, the rule."""
+    plugins, workspace = load(config_path)
+    try:
+        wanted = normalise_email(email)
+    except ValueError as exc:
+        fail(str(exc), ExitCode.config_error)
+    store = StateStore.open(workspace.state_dir)
+    found = explain_lead(store, workspace.contract, wanted, datetime.now(UTC), plugins.rule_kinds())
+    store.close()
+    if found is None:
+        fail(f"no lead with the email {wanted}", ExitCode.failed)
+    contract = workspace.contract
+    lead, score = found.lead, found.score
+    if as_json:
+        document = {
+            "email": lead.email,
+            "stage": found.stage,
+            "team": contract.stage(found.stage).team.value,
+            "reason": found.reason,
+            "score": score.total,
+            "fit": score.fit,
+            "engagement": score.engagement,
+            "breakdown": [asdict(part) for part in score.parts],
+            "stage_dates": {k: v.isoformat() for k, v in lead.stage_dates.items()},
+            "history": [asdict(entry) for entry in found.history],
+            "explanation": lead.explanation,
+        }
+        click.echo(json.dumps(document, indent=2))
+        return
+    console = out()
+    stage = contract.stage(found.stage)
+    console.print(f"[bold]{lead.email}[/bold] — {stage.display_name} (owned by {stage.team.value})")
+    console.print(f"Why {stage.display_name}: {found.reason}", markup=False)
+    console.print(
+        f"Score {score.total} = fit {score.fit} + engagement {score.engagement} "
+        f"({found.activities} activities):"
+    )
+    for part in score.parts:
+        console.print(f"  {part.points:+4d}  {part.label} ({part.kind})", markup=False)
+    console.print("Stage history:")
+    for entry in found.history:
+        console.print(
+            f"  {entry.at[:10]}  {entry.from_stage or '—'} → {entry.to_stage}: {entry.reason}",
+            markup=False,
+        )
+    for name, when in sorted(lead.stage_dates.items(), key=lambda item: item[1]):
+        console.print(f"  entered {name} on {when.date().isoformat()}")
+    if lead.explanation:
+        console.print(f"Written to the systems: {lead.explanation}", markup=False)
+
+
+@click.command(name="simulate")
+@config_option
+@json_option
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    required=True,
+    metavar="KEY=VALUE",
+    help="A contract change, e.g. stages.mql.entry.engagement_min=60 (repeatable).",
+)
+def simulate_command(config_path: Path | None, as_json: bool, settings: tuple[str, ...]) -> None:
+    """Replay the stored leads and activities under a changed contract; writes nothing.
+
+    KEY is a dotted path into the contract; list items are picked by index or by stage
+    name. Both the current and the changed contract are replayed from scratch, as if
+    each had always applied, so the difference is the change's alone.
+    """
+    plugins, workspace = load(config_path)
+    try:
+        changed = apply_settings(workspace.contract, settings)
+    except SimulationError as exc:
+        fail(str(exc), ExitCode.config_error)
+    store = StateStore.open(workspace.state_dir)
+    result = simulate(store, workspace.contract, changed, datetime.now(UTC), plugins.rule_kinds())
+    store.close()
+    if as_json:
+        click.echo(json.dumps({"settings": list(settings), **asdict(result)}, indent=2))
+        return
+    console = out()
+    console.print(f"Simulated: {', '.join(settings)} (nothing written)")
+    console.print(f"  MQLs now: {result.current_mqls} → simulated: {result.simulated_mqls}")
+    console.print(
+        f"  would move forward: {result.moved_forward}, back: {result.moved_back}, "
+        f"into a detour: {result.into_detour}, out of one: {result.out_of_detour}"
+    )
+    for label, count, rate in (
+        ("new MQLs", result.added_mqls, result.added_sql_rate),
+        ("MQLs dropped", result.dropped_mqls, result.dropped_sql_rate),
+    ):
+        if not count:
+            console.print(f"  {label}: none")
+            continue
+        shown = "unknown (the contract names no sql_stage)" if rate is None else f"{rate:.0%}"
+        console.print(f"  {label}: {count}; of them reached SQL so far: {shown}")
