@@ -142,26 +142,34 @@ class StateStore:
     # --- identity ---------------------------------------------------------------------
 
     def load_identity(self) -> Identity:
-        """Every record link and person email."""
+        """Every record link and person email.
+
+        A link whose person was never committed (the run that made it was killed before
+        its end) is ignored: the record is linked again when it is next read.
+        """
         person_of: dict[RecordKey, int] = {}
         records_of: dict[int, list[RecordKey]] = {}
         with self.engine.connect() as connection:
-            for row in connection.execute(
-                select(t.links.c.connection, t.links.c.record_id, t.links.c.person_id)
-            ):
-                key = (row.connection, row.record_id)
-                person_of[key] = row.person_id
-                records_of.setdefault(row.person_id, []).append(key)
             emails = {
                 row.person_id: row.email
                 for row in connection.execute(select(t.persons.c.person_id, t.persons.c.email))
             }
+            highest = max(emails, default=0)
+            for row in connection.execute(
+                select(t.links.c.connection, t.links.c.record_id, t.links.c.person_id)
+            ):
+                highest = max(highest, row.person_id)
+                if row.person_id not in emails:
+                    continue
+                key = (row.connection, row.record_id)
+                person_of[key] = row.person_id
+                records_of.setdefault(row.person_id, []).append(key)
         return Identity(
             person_of=person_of,
             records_of=records_of,
             person_by_email={email: pid for pid, email in emails.items()},
             email_of=emails,
-            next_person_id=max(emails, default=0) + 1,
+            next_person_id=highest + 1,
         )
 
     def all_person_ids(self) -> list[int]:
