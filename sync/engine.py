@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -81,6 +82,8 @@ class _RunState:
     activities: int = 0
     activities_without_lead: int = 0
     complete: bool = True
+    stopped: bool = False
+    """Writing stopped early (budget or signal): cursors stay, so the next run resumes."""
 
 
 def _fingerprint(workspace: Workspace) -> str:
@@ -120,7 +123,9 @@ class _Run:
         as_of: datetime,
         progress: ProgressSink,
         dry_run: bool,
+        stop: threading.Event | None,
     ) -> None:
+        self.stop = stop
         self.workspace = workspace
         self.contract: FunnelContract = workspace.contract
         self.plugins = plugins
@@ -265,6 +270,7 @@ class _Run:
                 self.state.run_id,
                 self.at,
                 self.progress,
+                self.stop,
             )
             counts = self.state.counts[connection.name]
             counts.created, counts.updated = outcome.created, outcome.updated
@@ -274,7 +280,9 @@ class _Run:
             if outcome.stopped or outcome.retry_later:
                 self.state.complete = False
             if outcome.stopped:
+                self.state.stopped = True
                 self.state.notes.append(f"{connection.name}: stopped writing: {outcome.stopped}")
+                break
         return written
 
 
@@ -286,8 +294,9 @@ def _sync(
     as_of: datetime,
     progress: ProgressSink,
     dry_run: bool,
+    stop: threading.Event | None,
 ) -> None:
-    run = _Run(workspace, plugins, store, state, as_of, progress, dry_run)
+    run = _Run(workspace, plugins, store, state, as_of, progress, dry_run, stop)
     fingerprint = _fingerprint(workspace)
     with ExitStack() as stack:
         connectors: list[Connector] = []
@@ -349,8 +358,12 @@ def _sync(
                 ],
                 quarantined=state.quarantined,
                 resolved=[key for read in reads for key in read.resolved],
-                settings={FINGERPRINT_KEY: fingerprint, SCORED_DAY_KEY: as_of.date().isoformat()},
-                cursors={
+                settings={}
+                if state.stopped
+                else {FINGERPRINT_KEY: fingerprint, SCORED_DAY_KEY: as_of.date().isoformat()},
+                cursors={}
+                if state.stopped
+                else {
                     (read.connection.name, stream): value
                     for read in reads
                     for stream, value in read.cursors.items()
@@ -367,12 +380,15 @@ def run_sync(
     progress: ProgressSink | None = None,
     dry_run: bool = False,
     wait: bool = False,
+    stop: threading.Event | None = None,
 ) -> RunResult:
     """Run one sync (or, with ``dry_run``, plan one) of ``workspace``.
 
     Raises :class:`RunFailedError` (with the saved ``failed`` report) if the run cannot
     finish, and :class:`~funnelsync.sync.lock.WorkspaceBusyError` if another run holds the
-    workspace and ``wait`` is false.
+    workspace and ``wait`` is false. Setting ``stop`` (e.g. from a signal handler) ends the
+    run after the batch in flight: what was written is recorded, cursors stay where they
+    were, and the run is ``partial``.
     """
     started = datetime.now(UTC)
     clock = perf_counter()
@@ -392,6 +408,7 @@ def run_sync(
                 now or started,
                 progress or NoProgress(),
                 dry_run,
+                stop,
             )
         except Exception as exc:  # noqa: BLE001 - a failed run is still reported, then re-raised
             failure = exc

@@ -9,6 +9,7 @@ quarantined with the system's message.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -88,14 +89,22 @@ def push_connection(
     run_id: str,
     at: str,
     progress: ProgressSink,
+    stop: threading.Event | None = None,
     retry_budget_s: float = 60.0,
 ) -> PushOutcome:
-    """Write ``plan`` to one connection and record what landed."""
+    """Write ``plan`` to one connection and record what landed.
+
+    Between batches, a set ``stop`` event ends the push cleanly (the batch in flight
+    finishes and is recorded first).
+    """
     outcome = PushOutcome()
     total = len(plan.writes)
     try:
         for round_writes in _rounds(plan.writes):
             for batch in _batches(round_writes, connector.write_batch_size):
+                if stop is not None and stop.is_set():
+                    outcome.stopped = "asked to stop (signal); the rest is written next run"
+                    return outcome
                 results = _write(connector, batch, retry_budget_s)
                 _record(store, name, batch, results, current, run_id, at, outcome)
                 progress.advance(f"{name}: write", len(batch), total)
