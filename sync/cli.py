@@ -29,6 +29,7 @@ from funnelsync.sync.demo import DemoExistsError, build_demo, default_demo_dir
 from funnelsync.sync.engine import RunFailedError, RunResult, run_sync
 from funnelsync.sync.exit_codes import ExitCode
 from funnelsync.sync.lock import WorkspaceBusyError
+from funnelsync.sync.logs import LogFormat, setup_logging
 from funnelsync.sync.progress import NoProgress, TerminalProgress
 from funnelsync.sync.scaffold import WorkspaceExistsError, write_templates
 from funnelsync.sync.summary import plan_document, print_plan, print_summary
@@ -59,12 +60,27 @@ def _run(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="funnelsync")
-def main() -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(["human", "json"]),
+    default="human",
+    show_default=True,
+    help="Log lines on standard error: readable text or JSON lines.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+    help="Least important log lines shown (`info` gives a line per connection and run).",
+)
+def main(log_format: LogFormat, log_level: str) -> None:
     """funnelsync keeps marketing and sales systems on one funnel contract.
 
     It reads leads and activities from every connection, merges them into one lead per
     person, scores and stages them by the contract, and writes the result back.
     """
+    setup_logging(log_format, log_level)
 
 
 @main.command()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import uuid
 from collections import defaultdict
@@ -28,9 +29,11 @@ from funnelsync.merge import SourceLead
 from funnelsync.models import Lead
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.run_report import ConnectionCounts, RunReport, RunStatus
+from funnelsync.secrets import redact
 from funnelsync.sync.canonical import CurrentRecord, StageChange, build_lead, person_sources
 from funnelsync.sync.identity import assign_persons
 from funnelsync.sync.lock import workspace_lock
+from funnelsync.sync.logs import run_id_var
 from funnelsync.sync.planning import ConnectionPlan, plan_connection
 from funnelsync.sync.progress import NoProgress, ProgressSink
 from funnelsync.sync.pushing import PushOutcome, push_connection
@@ -44,6 +47,8 @@ from funnelsync.sync.state_store import (
     StoredActivity,
 )
 from funnelsync.sync.workspace import Workspace
+
+logger = logging.getLogger(__name__)
 
 FINGERPRINT_KEY = "contract_fingerprint"
 SCORED_DAY_KEY = "scored_day"
@@ -150,6 +155,13 @@ class _Run:
                 api_calls=connector.calls,
             )
             self.state.quarantined.extend(read.quarantined)
+            logger.info(
+                "%s: read %d leads and %d activities, %d quarantined",
+                connection.name,
+                read.leads_read,
+                len(read.activities),
+                len(read.quarantined),
+            )
         return reads
 
     def touched(
@@ -275,6 +287,13 @@ class _Run:
             counts = self.state.counts[connection.name]
             counts.created, counts.updated = outcome.created, outcome.updated
             counts.quarantined += len(outcome.quarantined)
+            logger.info(
+                "%s: created %d, updated %d, %d writes refused or left for later",
+                connection.name,
+                outcome.created,
+                outcome.updated,
+                len(outcome.quarantined),
+            )
             self.state.quarantined.extend(outcome.quarantined)
             written |= outcome.written
             if outcome.stopped or outcome.retry_later:
@@ -393,6 +412,8 @@ def run_sync(
     started = datetime.now(UTC)
     clock = perf_counter()
     state = _RunState(run_id=f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}")
+    token = run_id_var.set(state.run_id)
+    logger.info("%s %s", "plan of" if dry_run else "sync of", workspace.config_path)
     failure: Exception | None = None
     with ExitStack() as stack:
         if not dry_run:
@@ -424,6 +445,18 @@ def run_sync(
         if not dry_run:
             store.save_run(report)
     result = RunResult(report, state.quarantined, state.stage_changes, state.plans)
+    if failure is not None:
+        logger.error("run failed: %s", report.error)
+    else:
+        logger.info(
+            "run %s in %.1fs: %d leads, %d recomputed, %d quarantined",
+            report.status.value,
+            report.duration_s,
+            report.leads,
+            report.touched,
+            len(state.quarantined),
+        )
+    run_id_var.reset(token)
     if not dry_run:
         plugins.run_finished(report)
     if failure is not None:
@@ -456,6 +489,6 @@ def _report(
         mqls=sum(stages[stage.name] for stage in contract.stages[mql_index:]),
         activities=state.activities,
         activities_without_lead=state.activities_without_lead,
-        notes=state.notes,
-        error=f"{type(failure).__name__}: {failure}" if failure else None,
+        notes=[redact(note) for note in state.notes],
+        error=redact(f"{type(failure).__name__}: {failure}") if failure else None,
     )

@@ -69,6 +69,7 @@ class _Reader:
         self.connector = connector
         self.progress = progress
         self.seen: set[str] = set()
+        """Record ids handled in this run (read, or retried from quarantine)."""
         self.read_locations: set[str] = set()
 
     def batches(self, stream: str, batches: Iterator[ReadBatch]) -> Iterator[ReadBatch]:
@@ -93,6 +94,7 @@ class _Reader:
 
     def lead(self, record_id: str, location: str, fields: Mapping[str, Any]) -> None:
         name = self.connection.name
+        self.seen.add(record_id)
         try:
             lead = read_lead(self.connection.mapping, fields)
         except MappingError as exc:
@@ -105,7 +107,6 @@ class _Reader:
             if email:
                 self.result.unreadable_emails.add(email)
             return
-        self.seen.add(record_id)
         self.read_locations.add(location)
         self.result.resolved.append((name, record_id))
         self.result.records.append(ReadRecord((name, record_id), location, dict(fields), lead))

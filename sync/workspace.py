@@ -16,6 +16,7 @@ from funnelsync.connector import Connector, ConnectorContext, ConnectorSettings
 from funnelsync.contract import FieldCondition, FunnelContract, OwnershipKind
 from funnelsync.mapping import STAGE_DATES_PREFIX, Mapping
 from funnelsync.plugin_manager import FunnelPlugins
+from funnelsync.secrets import register_model_secrets
 from funnelsync.sync.config_errors import (
     ConfigError,
     ConfigProblem,
@@ -23,6 +24,7 @@ from funnelsync.sync.config_errors import (
     line_for,
     problems_from_validation,
 )
+from funnelsync.sync.interpolation import interpolate
 from funnelsync.sync.yaml_source import YamlDocument, load_yaml
 
 CONFIG_ENV = "FUNNELSYNC_CONFIG"
@@ -163,6 +165,7 @@ def _connection(
         return problems_from_validation(
             exc, connector_class.settings_model, doc.path, doc.lines, (*base, "settings")
         )
+    register_model_secrets(settings)
     mapping = effective_mapping(connector_class.default_mapping, config, contract, name)
     stage_names = {stage.name for stage in contract.all_stages}
     problems = []
@@ -193,6 +196,10 @@ def load_workspace(config_path: Path, plugins: FunnelPlugins) -> Workspace:
     """Load and check ``config_path`` and its contract; raise :class:`ConfigError` if wrong."""
     config_path = config_path.resolve()
     config_doc = load_yaml(config_path)
+    data, missing = interpolate(config_doc.data, os.environ)
+    if missing:
+        raise ConfigError([_problem(config_doc, loc, message) for loc, message in missing])
+    config_doc = YamlDocument(config_doc.path, data, config_doc.lines)
     config = _validate_config(config_doc)
     contract_path = (config_path.parent / config.contract).resolve()
     if not contract_path.is_file():
