@@ -67,6 +67,29 @@ def person_sources(
     return sorted(sources, key=lambda source: _sort_key(order, source))
 
 
+def _stage_before(
+    contract: FunnelContract, previous: Lead | None, sources: Sequence[SourceLead]
+) -> str | None:
+    """The stage a person was in: funnelsync's own record, unless a system moved them.
+
+    A system can move a lead further along the success path, or into a detour that has
+    no entry rule (such detours are only entered by hand); otherwise funnelsync's record
+    of the stage wins over what the systems show.
+    """
+    stored = previous.stage if previous is not None else None
+    manual_detours = {detour.name for detour in contract.detours if detour.entry is None}
+    for source in sources:
+        if source.lead.stage in manual_detours and source.lead.stage != stored:
+            return source.lead.stage
+    in_systems = previous_stage(contract, sources)
+    if stored is None or in_systems is None or in_systems == stored:
+        return stored or in_systems
+    stored_index, system_index = contract.path_index(stored), contract.path_index(in_systems)
+    if stored_index is not None and system_index is not None and system_index > stored_index:
+        return in_systems
+    return stored
+
+
 def build_lead(
     contract: FunnelContract,
     person_id: int,
@@ -80,9 +103,8 @@ def build_lead(
     lead = merge_leads(contract, sources)
     email = merge_field(contract, "email", sources) or lead.email
     stage_dates = dict(lead.stage_dates)
-    before = previous_stage(contract, sources)
+    before = _stage_before(contract, previous, sources)
     if previous is not None:
-        before = previous.stage or before
         for stage, when in previous.stage_dates.items():
             stage_dates[stage] = min(when, stage_dates.get(stage, when))
     lead = lead.model_copy(update={"email": email, "stage_dates": stage_dates})

@@ -21,8 +21,9 @@ from funnelsync.sync.exit_codes import ExitCode
 def errors(config_path: Path | None, as_json: bool, connection: str | None) -> None:
     """List quarantined records: where they are, why, and how often they were tried.
 
-    Records that could not be read are tried again on every run; refused writes are
-    re-planned on every run. `funnelsync retry` starts their attempts afresh.
+    Every run tries quarantined records again by itself (records that could not be read
+    are mapped again, refused writes are planned again), up to 5 times; after that they
+    wait for `funnelsync retry`.
     """
     _, store = open_store(config_path)
     entries = store.quarantine(connection)
@@ -40,7 +41,7 @@ def errors(config_path: Path | None, as_json: bool, connection: str | None) -> N
             entry.connection,
             entry.location,
             entry.kind,
-            str(entry.attempts),
+            f"{entry.attempts} (waits for retry)" if entry.parked else str(entry.attempts),
             entry.last_seen[:19],
             entry.reason,
         )
@@ -53,7 +54,11 @@ def errors(config_path: Path | None, as_json: bool, connection: str | None) -> N
 @click.option("--connection", help="Only this connection's records.")
 @click.argument("record_key", required=False)
 def retry(config_path: Path | None, connection: str | None, record_key: str | None) -> None:
-    """Re-queue quarantined records (all, one connection's, or RECORD_KEY) for the next run."""
+    """Re-queue quarantined records (all, one connection's, or RECORD_KEY) for the next run.
+
+    Their attempt count starts again, so records that stopped being retried after 5
+    attempts are tried on the next runs again.
+    """
     _, store = open_store(config_path)
     count = store.requeue(connection, record_key)
     store.close()

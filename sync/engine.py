@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import perf_counter
 
+from funnelsync import __version__
 from funnelsync.connector import Connector
 from funnelsync.contract import FunnelContract
 from funnelsync.merge import SourceLead
@@ -92,8 +93,9 @@ class _RunState:
 
 
 def _fingerprint(workspace: Workspace) -> str:
-    """Changes whenever the contract or a mapping changes: then every lead is recomputed."""
+    """Changes with the contract, a mapping or funnelsync's version: then all is recomputed."""
     document = {
+        "funnelsync": __version__,
         "contract": workspace.contract.model_dump(mode="json"),
         "mappings": {c.name: c.mapping.model_dump(mode="json") for c in workspace.connections},
     }
@@ -176,7 +178,7 @@ class _Run:
             return set(self.identity.email_of), True
         persons = set(person_of.values())
         for entry in self.store.quarantine():
-            if entry.kind == "write":
+            if entry.kind == "write" and not entry.parked:
                 key = entry.record_key
                 person_id = (
                     self.identity.person_by_email.get(key.removeprefix("new:"))

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from funnelsync.connector import LeadWrite
 from funnelsync.contract import FunnelContract
@@ -80,6 +82,7 @@ def _changed_fields(
     lead: Lead,
     system_lead: Lead,
     raw: Mapping[str, Any],
+    zone: tzinfo,
 ) -> dict[str, tuple[str, Any]]:
     """System field → (canonical field, new value) for every field that differs."""
     changes: dict[str, tuple[str, Any]] = {}
@@ -90,7 +93,7 @@ def _changed_fields(
         if not _may_write(contract, canonical, current):
             continue
         desired = canonical_value(lead, canonical)
-        formatted = format_value(field_map, desired)
+        formatted = format_value(field_map, desired, zone)
         if _same_raw(raw.get(field_map.field), formatted):
             continue
         if field_map.reads and _same(current, desired):
@@ -131,6 +134,7 @@ def plan_connection(
     """What to create and update in one system so it matches the canonical ``leads``."""
     name = connection.name
     field_maps = connection.mapping.active_lead_fields()
+    zone = ZoneInfo(connection.mapping.timezone)
     plan = ConnectionPlan()
     for person_id, lead in leads.items():
         keys = [key for key in records_of.get(person_id, ()) if key[0] == name]
@@ -142,7 +146,7 @@ def plan_connection(
                 and _creatable(contract, lead, config.create_from_stage)
             ):
                 fields = {
-                    field_map.field: format_value(field_map, canonical_value(lead, canonical))
+                    field_map.field: format_value(field_map, canonical_value(lead, canonical), zone)
                     for canonical, field_map in field_maps.items()
                     if field_map.writes
                     and canonical_value(lead, canonical) is not None
@@ -160,7 +164,7 @@ def plan_connection(
             system_lead = system_leads.get(key)
             if system_lead is None:
                 continue
-            changes = _changed_fields(contract, field_maps, lead, system_lead, raw)
+            changes = _changed_fields(contract, field_maps, lead, system_lead, raw, zone)
             if changes:
                 write = LeadWrite(lead.email, key[1], {f: new for f, (_, new) in changes.items()})
                 old = {field: raw.get(field) for field in changes}

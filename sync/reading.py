@@ -159,7 +159,7 @@ def read_connection(
             for record in batch.records:
                 reader.activity(record)
     for entry in store.quarantine(name):
-        if entry.kind != "read" or entry.record_key in reader.seen:
+        if entry.kind != "read" or entry.record_key in reader.seen or entry.parked:
             continue
         if entry.location in reader.read_locations:
             # Another record now sits where this one was (e.g. a fixed CSV row with a new

@@ -39,8 +39,13 @@ def write_templates(target: Path, *, with_empty_data: bool) -> Path:
     Returns the config path. Refuses to overwrite an existing ``funnelsync.yaml``.
     """
     config_path = target / "funnelsync.yaml"
-    if config_path.exists():
-        raise WorkspaceExistsError(f"{config_path} already exists; not overwriting it")
+    planned = [target / name for name in TEMPLATE_FILES]
+    if with_empty_data:
+        planned += [target / relative for relative in EMPTY_DATA_FILES]
+    existing = [path for path in planned if path.exists()]
+    if existing:
+        names = ", ".join(str(path) for path in existing)
+        raise WorkspaceExistsError(f"{names} already exist(s); not overwriting")
     target.mkdir(parents=True, exist_ok=True)
     for name in TEMPLATE_FILES:
         (target / name).write_text(template_text(name), encoding="utf-8")

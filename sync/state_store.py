@@ -22,6 +22,8 @@ from funnelsync.run_report import RunReport
 from funnelsync.sync import state_schema as t
 
 DATABASE_NAME = "funnelsync.db"
+AUTO_ATTEMPTS = 5
+"""Runs that retry a quarantined record by themselves; then it waits for `funnelsync retry`."""
 _CHUNK = 500
 
 RecordKey = tuple[str, str]
@@ -55,6 +57,11 @@ class QuarantineEntry:
     first_seen: str
     last_seen: str
     requeued: bool
+
+    @property
+    def parked(self) -> bool:
+        """Tried :data:`AUTO_ATTEMPTS` times: no more automatic retries until re-queued."""
+        return self.attempts >= AUTO_ATTEMPTS and not self.requeued
 
 
 @dataclass(frozen=True, slots=True)

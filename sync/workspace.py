@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from funnelsync.config import ConnectionConfig, WorkspaceConfig, effective_mapping
 from funnelsync.connector import Connector, ConnectorContext, ConnectorSettings
-from funnelsync.contract import FieldCondition, FunnelContract, OwnershipKind
+from funnelsync.contract import FieldCondition, FunnelContract, OwnershipKind, OwnershipRule
 from funnelsync.mapping import STAGE_DATES_PREFIX, Mapping
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.secrets import register_model_secrets
@@ -135,12 +135,16 @@ def _contract_problems(
             kind.check_args(condition.field, condition.args)
         except ValueError as exc:
             problems.append(_problem(doc, (*loc, "args"), str(exc)))
-    for field, rule in contract.ownership.items():
+    rules: list[tuple[tuple[str | int, ...], OwnershipRule]] = [
+        (("ownership", field), rule) for field, rule in contract.ownership.items()
+    ]
+    rules.append((("default_ownership",), contract.default_ownership))
+    for loc, rule in rules:
         if rule.rule in (OwnershipKind.prefer, OwnershipKind.always) and rule.system not in names:
             problems.append(
                 _problem(
                     doc,
-                    ("ownership", field),
+                    loc,
                     f"names system {rule.system!r}, which is not a connection (have: {known})",
                 )
             )
@@ -180,6 +184,16 @@ def _connection(
                     f"the contract has no stage {stage!r} (stages: {known})",
                 )
             )
+    from_stage = config.create_from_stage
+    if from_stage is not None and contract.path_index(from_stage) is None:
+        path = ", ".join(stage.name for stage in contract.stages)
+        problems.append(
+            _problem(
+                doc,
+                (*base, "create_from_stage"),
+                f"{from_stage!r} is not a success-path stage of the contract ({path})",
+            )
+        )
     if connector_class.capabilities.read_leads and "email" not in mapping.active_lead_fields():
         loc = (*base, "mapping", "lead_fields")
         problems.append(

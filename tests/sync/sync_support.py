@@ -152,7 +152,7 @@ def small_workspace(tmp_path: Path) -> Path:
 def sync_json(config: Path) -> dict[str, Any]:
     result = CliRunner().invoke(main, ["sync", "--config", str(config), "--json"])
     assert result.exit_code == 0, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, "sync --json prints exactly one JSON object"
     document: dict[str, Any] = json.loads(lines[0])
     return document

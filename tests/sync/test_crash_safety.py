@@ -17,8 +17,14 @@ distribution on the subprocess's ``PYTHONPATH``. It numbers every operation of a
 (each read batch, each ``write_leads`` call before and after it reaches the file, the
 first stage and quarantine notices) and kills its own process at the number in
 ``$FUNNELSYNC_TEST_KILL_AT``. The reference run traces those operations; each kill point
-is chosen by its role (``marketing: last write, landed``) and resolved to its number
-there, so the test follows the plan when the data or the contract changes.
+is chosen by its role (``marketing-last-after``: the last marketing batch landed in the
+file, not yet recorded) and resolved to its number there, so the test follows the plan
+when the data or the contract changes.
+
+``marketing-first-create-recorded`` (the first batch that creates records landed and
+was recorded, their persons not yet committed) caught a real bug: the re-run trusted
+links to persons that only the killed run knew, merged two people and left others
+unscored, and every later run failed. Fixed in ``StateStore.load_identity``.
 
 All of the work runs once, in a module fixture, several copies at a time; each kill
 point is then its own test case.
@@ -60,52 +66,86 @@ TIMEOUT_S = 120
 
 # --- the kill points ------------------------------------------------------------------------
 
-Trace = list[tuple[int, str]]
-"""The reference run's checkpoints: (number, label), in order."""
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """One operation of the reference run, as the plugin traced it."""
+
+    number: int
+    label: str
+    detail: str = ""
+
+    @property
+    def creates(self) -> int:
+        """How many records a write call creates (0 for other checkpoints)."""
+        found = re.search(r"(\d+) new", self.detail)
+        return int(found.group(1)) if found else 0
 
 
-def _labels(trace: Trace, pattern: str) -> list[tuple[int, str]]:
-    return [(n, label) for n, label in trace if re.fullmatch(pattern, label)]
+Trace = list[Checkpoint]
+Finder = Callable[[Trace], Checkpoint]
 
 
-def _nth(pattern: str, pick: Callable[[int], int]) -> Callable[[Trace], tuple[int, str]]:
+def _matching(trace: Trace, pattern: str) -> list[Checkpoint]:
+    return [c for c in trace if re.fullmatch(pattern, c.label)]
+
+
+def _nth(pattern: str, pick: Callable[[int], int]) -> Finder:
     """The checkpoint ``pick(count)`` (0-based) among those whose label matches ``pattern``."""
 
-    def find(trace: Trace) -> tuple[int, str]:
-        found = _labels(trace, pattern)
+    def find(trace: Trace) -> Checkpoint:
+        found = _matching(trace, pattern)
         assert found, f"the reference run reached no checkpoint matching {pattern!r}"
         return found[pick(len(found))]
 
     return find
 
 
-def _first(n: int) -> int:
+def _first(count: int) -> int:
     return 0
 
 
-def _second(n: int) -> int:
-    return min(1, n - 1)
+def _second(count: int) -> int:
+    return min(1, count - 1)
 
 
-def _middle(n: int) -> int:
-    return n // 2
+def _middle(count: int) -> int:
+    return count // 2
 
 
-def _last(n: int) -> int:
-    return n - 1
+def _last(count: int) -> int:
+    return count - 1
 
 
-def _write(connection: str, when: str, pick: Callable[[int], int]) -> Callable[[Trace], Any]:
-    """The ``when`` (before/after) checkpoint of a chosen write call of ``connection``."""
-    calls = _nth(rf"write {connection} #\d+ before", pick)
+def _write_calls(trace: Trace, connection: str) -> list[Checkpoint]:
+    return _matching(trace, rf"write {connection} #\d+ before")
 
-    def find(trace: Trace) -> tuple[int, str]:
-        _, label = calls(trace)
-        wanted = label.removesuffix(" before") + f" {when}"
-        [found] = _labels(trace, re.escape(wanted))
+
+def _write(connection: str, when: str, pick: Callable[[list[Checkpoint]], Checkpoint]) -> Finder:
+    """The ``when`` (``before``/``after``) checkpoint of a chosen write call of ``connection``."""
+
+    def find(trace: Trace) -> Checkpoint:
+        calls = _write_calls(trace, connection)
+        assert calls, f"the reference run wrote nothing to {connection}"
+        wanted = pick(calls).label.removesuffix(" before") + f" {when}"
+        [found] = [c for c in trace if c.label == wanted]
         return found
 
     return find
+
+
+def _index(pick: Callable[[int], int]) -> Callable[[list[Checkpoint]], Checkpoint]:
+    return lambda calls: calls[pick(len(calls))]
+
+
+def _first_create(calls: list[Checkpoint]) -> Checkpoint:
+    found = [c for c in calls if c.creates]
+    assert found, "the reference run created no record here"
+    return found[0]
+
+
+def _after_first_create(calls: list[Checkpoint]) -> Checkpoint:
+    return calls[calls.index(_first_create(calls)) + 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +154,7 @@ class KillPoint:
 
     id: str
     state: str
-    find: Callable[[Trace], tuple[int, str]]
+    find: Finder
 
 
 KILL_POINTS = (
@@ -156,72 +196,83 @@ KILL_POINTS = (
     KillPoint(
         "marketing-1-before",
         "marketing: first write call about to reach the file",
-        _write("marketing", "before", _first),
+        _write("marketing", "before", _index(_first)),
     ),
     KillPoint(
         "marketing-1-after",
         "marketing: first batch landed in the file, not yet recorded",
-        _write("marketing", "after", _first),
+        _write("marketing", "after", _index(_first)),
     ),
     KillPoint(
         "marketing-2-before",
         "marketing: first batch landed and recorded, second not written",
-        _write("marketing", "before", _second),
+        _write("marketing", "before", _index(_second)),
     ),
     KillPoint(
         "marketing-2-after",
         "marketing: second batch landed, not yet recorded",
-        _write("marketing", "after", _second),
+        _write("marketing", "after", _index(_second)),
     ),
     KillPoint(
         "marketing-middle-before",
         "marketing: half the batches written and recorded",
-        _write("marketing", "before", _middle),
+        _write("marketing", "before", _index(_middle)),
     ),
     KillPoint(
         "marketing-middle-after",
         "marketing: the middle batch landed, not yet recorded",
-        _write("marketing", "after", _middle),
+        _write("marketing", "after", _index(_middle)),
+    ),
+    KillPoint(
+        "marketing-first-create-after",
+        "marketing: the first batch creating records landed, not yet recorded",
+        _write("marketing", "after", _first_create),
+    ),
+    KillPoint(
+        "marketing-first-create-recorded",
+        "marketing: the first created records landed and recorded (ledger, links), "
+        "their persons not yet committed",
+        _write("marketing", "before", _after_first_create),
     ),
     KillPoint(
         "marketing-last-before",
         "marketing: all but the last batch written and recorded",
-        _write("marketing", "before", _last),
+        _write("marketing", "before", _index(_last)),
     ),
     KillPoint(
         "marketing-last-after",
         "marketing: every batch landed, the last not recorded; sales untouched",
-        _write("marketing", "after", _last),
+        _write("marketing", "after", _index(_last)),
     ),
     KillPoint(
         "sales-1-before",
         "between connections: marketing written and recorded, nothing written to sales",
-        _write("sales", "before", _first),
+        _write("sales", "before", _index(_first)),
     ),
     KillPoint(
         "sales-1-after",
         "sales: first batch landed, not yet recorded",
-        _write("sales", "after", _first),
+        _write("sales", "after", _index(_first)),
     ),
     KillPoint(
         "sales-middle-before",
         "sales: half the batches written and recorded",
-        _write("sales", "before", _middle),
+        _write("sales", "before", _index(_middle)),
     ),
     KillPoint(
         "sales-middle-after",
         "sales: the middle batch landed, not yet recorded",
-        _write("sales", "after", _middle),
+        _write("sales", "after", _index(_middle)),
     ),
     KillPoint(
         "sales-last-before",
         "sales: all but the last batch written and recorded",
-        _write("sales", "before", _last),
+        _write("sales", "before", _index(_last)),
     ),
     KillPoint(
         "sales-last-after",
         "after all writes: the last sales batch landed, not recorded; no final commit",
-        _write("sales", "after", _last),
+        _write("sales", "after", _index(_last)),
     ),
     KillPoint(
         "written-not-committed",
@@ -249,7 +300,6 @@ class Lab:
     root: Path
     plugin_path: Path
     pristine: Path
-    change_at: datetime
 
     def env(self, *, kill_at: int | None = None, trace: Path | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in (KILL_AT_ENV, TRACE_ENV)}
@@ -460,7 +510,7 @@ def snapshot(workspace: Path) -> dict[str, Any]:
     }
 
 
-def differences(expected: Any, actual: Any, where: str = "", limit: int = 12) -> list[str]:
+def differences(expected: Any, actual: Any, where: str = "", limit: int = 8) -> list[str]:
     """Where ``actual`` differs from ``expected`` (at most ``limit`` paths)."""
     found: list[str] = []
 
@@ -468,18 +518,27 @@ def differences(expected: Any, actual: Any, where: str = "", limit: int = 12) ->
         if len(found) >= limit or a == b:
             return
         if isinstance(a, dict) and isinstance(b, dict):
-            for key in sorted(set(a) | set(b), key=str):
+            for key in [*a, *(k for k in b if k not in a)]:
                 if key not in b:
-                    found.append(f"{path}/{key}: missing (reference: {a[key]!r:.200})")
+                    found.append(f"{path}/{key}: missing (reference: {a[key]!r:.160})")
                 elif key not in a:
-                    found.append(f"{path}/{key}: extra ({b[key]!r:.200})")
+                    found.append(f"{path}/{key}: extra ({b[key]!r:.160})")
                 else:
                     walk(a[key], b[key], f"{path}/{key}")
             return
-        found.append(f"{path}: {b!r:.300} (reference: {a!r:.300})")
+        found.append(f"{path}: {b!r:.240} (reference: {a!r:.240})")
 
     walk(expected, actual, where)
     return found
+
+
+def _report_differences(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
+    """Differences section by section (systems first), a few of each."""
+    return [
+        line
+        for section in expected
+        for line in differences(expected[section], actual.get(section), section)
+    ]
 
 
 def _counts(completed: subprocess.CompletedProcess[str]) -> dict[str, Any]:
@@ -495,8 +554,7 @@ class Outcome:
     """What happened to one copy: the runs' results and the snapshots after each phase."""
 
     point: KillPoint
-    number: int
-    label: str
+    at: Checkpoint
     killed: subprocess.CompletedProcess[str] | None = None
     killed_trace: Trace = field(default_factory=list)
     recovered: subprocess.CompletedProcess[str] | None = None
@@ -518,21 +576,20 @@ class Reference:
 class Results:
     reference: Reference
     outcomes: dict[str, Outcome]
-    duration_s: float
 
 
 def _read_trace(path: Path) -> Trace:
     if not path.exists():
         return []
     lines = path.read_text(encoding="utf-8").splitlines()
-    return [(int(number), label) for number, label in (line.split("\t", 1) for line in lines)]
+    return [Checkpoint(int(number), *rest) for number, *rest in (ln.split("\t") for ln in lines)]
 
 
 def _run_case(lab: Lab, change: OutsideChange, outcome: Outcome) -> Outcome:
-    workspace = lab.copy(f"kill-{outcome.number:03d}-{outcome.point.id}")
+    workspace = lab.copy(f"kill-{outcome.at.number:03d}-{outcome.point.id}")
     trace = workspace.parent / f"{workspace.name}.trace"
     try:
-        outcome.killed = lab.sync(workspace, kill_at=outcome.number, trace=trace)
+        outcome.killed = lab.sync(workspace, kill_at=outcome.at.number, trace=trace)
         outcome.killed_trace = _read_trace(trace)
         if outcome.killed.returncode != -signal.SIGKILL:
             return outcome
@@ -542,8 +599,7 @@ def _run_case(lab: Lab, change: OutsideChange, outcome: Outcome) -> Outcome:
         outcome.first = snapshot(workspace)
         change.apply(workspace)
         outcome.second_run = lab.sync(workspace)
-        if outcome.second_run.returncode == 0:
-            outcome.second = snapshot(workspace)
+        outcome.second = snapshot(workspace)
     except Exception as exc:  # noqa: BLE001 - reported by the case's own test
         outcome.error = f"{type(exc).__name__}: {exc}"
     return outcome
@@ -561,7 +617,6 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
         root,
         _install_plugin(root / "plugin"),
         _pristine_workspace(root / "pristine", as_of),
-        as_of,
     )
     change = _outside_change(lab.pristine, as_of)
 
@@ -570,26 +625,22 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
     first = lab.sync(workspace, trace=trace_path)
     assert first.returncode == 0, first.stderr
     trace = _read_trace(trace_path)
-    assert len(trace) >= 40, trace
     reference_first = snapshot(workspace)
     change.apply(workspace)
     second = lab.sync(workspace)
     assert second.returncode == 0, second.stderr
     reference = Reference(trace, reference_first, _counts(second), snapshot(workspace))
 
-    outcomes: dict[str, Outcome] = {}
-    for point in KILL_POINTS:
-        number, label = point.find(trace)
-        outcomes[point.id] = Outcome(point, number, label)
-    numbers = [o.number for o in outcomes.values()]
-    assert len(set(numbers)) == len(numbers) >= 20, "kill points must be distinct"
+    outcomes = {point.id: Outcome(point, point.find(trace)) for point in KILL_POINTS}
+    numbers = [o.at.number for o in outcomes.values()]
+    assert len(set(numbers)) == len(numbers), "two kill points resolved to one operation"
 
     workers = max(2, min(4, os.cpu_count() or 2))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(lambda o: _run_case(lab, change, o), outcomes.values()))
     if datetime.now(UTC).date() != started.date():
-        pytest.skip("the runs straddled midnight UTC: scores and stage days may differ; rerun")
-    return Results(reference, outcomes, (datetime.now(UTC) - started).total_seconds())
+        pytest.skip("the runs straddled midnight UTC, so scores and stage days may differ; rerun")
+    return Results(reference, outcomes)
 
 
 # --- the tests ------------------------------------------------------------------------------
@@ -598,32 +649,37 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
 def test_kill_points_cover_the_run(results: Results) -> None:
     """At least 20 distinct points, in every phase of a first sync."""
     trace = results.reference.trace
-    numbers = sorted(o.number for o in results.outcomes.values())
-    assert len(set(numbers)) >= 20
-    labels = {o.label for o in results.outcomes.values()}
-    assert any(label.startswith("read ") for label in labels)
-    assert "stage notices" in labels and "quarantine notices" in labels
-    last_write = max(n for n, label in trace if label.startswith("write "))
-    assert last_write in numbers  # after every write, before the final commit
+    numbers = {o.at.number for o in results.outcomes.values()}
+    assert len(numbers) >= 20
+    labels = {o.at.label for o in results.outcomes.values()}
+    assert sum(label.startswith("read ") for label in labels) >= 4
+    assert {"stage notices", "quarantine notices"} <= labels
+    writes = [c.number for c in trace if c.label.startswith("write ")]
+    assert max(writes) in numbers  # after the very last write, before the final commit
+    assert min(writes) - 1 in numbers  # planned, nothing written
     for connection in ("marketing", "sales"):
-        writes = _labels(trace, rf"write {connection} #\d+ (before|after)")
-        assert len(writes) >= 8, f"too few {connection} write batches to kill between"
-        inside = [n for n in numbers if writes[1][0] <= n <= writes[-2][0]]
-        assert len(inside) >= 3, f"{connection}: kills between the first and last write"
+        calls = _matching(trace, rf"write {connection} #\d+ (before|after)")
+        assert len(calls) >= 8, f"too few {connection} write batches to kill between"
+        inside = [n for n in numbers if calls[1].number <= n <= calls[-2].number]
+        assert len(inside) >= 3, f"{connection}: kills between its first and last write"
+    marketing_done = _write_calls(trace, "marketing")[-1].number + 1
+    assert {marketing_done, marketing_done + 1} <= numbers  # between the two connections
 
 
 @pytest.mark.parametrize("point", KILL_POINTS, ids=[p.id for p in KILL_POINTS])
 def test_killed_sync_recovers_exactly(results: Results, point: KillPoint) -> None:
+    """Killed at ``point`` and run again, the workspace ends as the uninterrupted run did."""
     outcome = results.outcomes[point.id]
-    where = f"kill point {outcome.number} ({outcome.label}: {point.state})"
+    where = f"kill point {outcome.at.number} ({outcome.at.label}: {point.state})"
     assert outcome.error is None, f"{where}: {outcome.error}"
     killed = outcome.killed
     assert killed is not None
     assert killed.returncode == -signal.SIGKILL, (
         f"{where}: the sync was not killed (exit {killed.returncode}): {killed.stderr[-2000:]}"
     )
-    assert outcome.killed_trace[-1:] == [(outcome.number, outcome.label)], (
-        f"{where}: the killed run took another path than the reference: {outcome.killed_trace[-3:]}"
+    reached = [(c.number, c.label) for c in outcome.killed_trace[-1:]]
+    assert reached == [(outcome.at.number, outcome.at.label)], (
+        f"{where}: the killed run took another path than the reference: {reached}"
     )
 
     recovered = outcome.recovered
@@ -632,16 +688,18 @@ def test_killed_sync_recovers_exactly(results: Results, point: KillPoint) -> Non
     assert json.loads(recovered.stdout)["status"] == "ok"
     for system in ("marketing leads", "sales leads"):
         assert outcome.first[system]["duplicates"] == [], f"{where}: duplicate rows in {system}"
-    diff = differences(results.reference.first, outcome.first)
-    assert not diff, f"{where}: after recovery, differs from the uninterrupted run:\n" + "\n".join(
-        diff
+    diff = _report_differences(results.reference.first, outcome.first)
+    assert not diff, f"{where}: after recovery, differs from the uninterrupted run:\n" + (
+        "\n".join(diff)
     )
 
     second = outcome.second_run
     assert second is not None
-    assert second.returncode == 0, f"{where}: the sync after the outside change failed"
+    assert second.returncode == 0, (
+        f"{where}: the sync after the outside change failed: {second.stdout[-2000:]}"
+    )
     diff = differences(results.reference.second_counts, _counts(second), "report")
-    diff += differences(results.reference.second, outcome.second)
+    diff += _report_differences(results.reference.second, outcome.second)
     assert not diff, f"{where}: after the outside change, differs from the reference:\n" + (
         "\n".join(diff)
     )

@@ -139,7 +139,7 @@ def test_a_failing_connection_ends_the_run_as_failed_and_records_it(workspace: P
     assert "activities.csv" in (report.error or "")
     cli = CliRunner().invoke(main, ["sync", "--config", str(workspace), "--json"])
     assert cli.exit_code == 1
-    assert json.loads(cli.output)["status"] == "failed"
+    assert json.loads(cli.stdout)["status"] == "failed"
     status = CliRunner().invoke(main, ["status", "--config", str(workspace), "--json"])
     runs = json.loads(status.output)["runs"]
     assert [run["status"] for run in runs] == ["failed", "failed"]
@@ -153,7 +153,12 @@ def test_init_creates_a_workspace_that_syncs(tmp_path: Path) -> None:
     assert report["leads"] == 0
     again = CliRunner().invoke(main, ["init", str(tmp_path / "client")])
     assert again.exit_code == 2
-    assert "already exists" in again.output
+    assert "already exist(s); not overwriting" in again.output
+    # Even without the config, an existing contract is never overwritten.
+    (tmp_path / "client" / "funnelsync.yaml").unlink()
+    contract = (tmp_path / "client" / "contract.yaml").read_text()
+    assert CliRunner().invoke(main, ["init", str(tmp_path / "client")]).exit_code == 2
+    assert (tmp_path / "client" / "contract.yaml").read_text() == contract
 
 
 def test_human_summary_shows_stages_and_changes(workspace: Path) -> None:

@@ -15,9 +15,11 @@ reaches it:
 - ``quarantine notices``: the engine's first ``funnelsync_record_quarantined``
   notification (every write is done and recorded; the run's final commit is not).
 
-With ``$FUNNELSYNC_TEST_TRACE`` set, each checkpoint appends ``<number>\\t<label>`` to that
-file. With ``$FUNNELSYNC_TEST_KILL_AT`` set to ``K``, checkpoint ``K`` sends the process
-SIGKILL: no ``finally``, no ``atexit``, no flush, exactly like ``kill -9``.
+With ``$FUNNELSYNC_TEST_TRACE`` set, each checkpoint appends a line
+``<number>\\t<label>\\t<detail>`` to that file (the detail of a write checkpoint is
+``<n> records, <k> new``: how many of them the call creates). With
+``$FUNNELSYNC_TEST_KILL_AT`` set to ``K``, checkpoint ``K`` sends the process SIGKILL: no
+``finally``, no ``atexit``, no flush, exactly like ``kill -9``.
 """
 
 from __future__ import annotations
@@ -45,13 +47,13 @@ class _Checkpoints:
         self.count = 0
         self.fired: set[str] = set()
 
-    def reach(self, label: str) -> None:
+    def reach(self, label: str, detail: str = "") -> None:
         """Count one operation; trace it; die here if it is the one to die at."""
         self.count += 1
         trace = os.environ.get(TRACE_ENV)
         if trace:
             with open(trace, "a", encoding="utf-8") as out:
-                out.write(f"{self.count}\t{label}\n")
+                out.write(f"{self.count}\t{label}\t{detail}\n")
         kill_at = os.environ.get(KILL_AT_ENV)
         if kill_at and int(kill_at) == self.count:
             os.kill(os.getpid(), signal.SIGKILL)
@@ -82,7 +84,8 @@ class KillableCsvConnector(CsvConnector):
     """:class:`CsvConnector` with small batches and a checkpoint at every operation."""
 
     name = "killable_csv"
-    write_batch_size = WRITE_BATCH
+    # CsvConnector leaves this None (one call for all); mypy reads that as its type.
+    write_batch_size = WRITE_BATCH  # type: ignore[assignment]
 
     def _checked(self, stream: str, batches: Iterable[ReadBatch]) -> Iterator[ReadBatch]:
         pieces = [piece for batch in batches for piece in _split(batch, READ_BATCH)]
@@ -102,9 +105,10 @@ class KillableCsvConnector(CsvConnector):
         """The CSV connector's upsert, with a checkpoint before it and one after it."""
         number = self.calls.write + 1
         label = f"write {self.context.connection} #{number}"
-        CHECKPOINTS.reach(f"{label} before")
+        detail = f"{len(writes)} records, {sum(w.record_id is None for w in writes)} new"
+        CHECKPOINTS.reach(f"{label} before", detail)
         results = super().write_leads(writes)
-        CHECKPOINTS.reach(f"{label} after")
+        CHECKPOINTS.reach(f"{label} after", detail)
         return results
 
 

@@ -1,0 +1,75 @@
+"""Segment breakdowns: the headline figures per value of one lead field, or per campaign.
+
+Segments use each lead's current field value (a blank value is the ``(none)`` segment).
+By ``campaign``, a lead falls in every campaign it engaged with before the period's end.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from funnelsync.contract import FunnelContract
+from funnelsync.models import COMPUTED_FIELDS, Lead
+from funnelsync.sync.funnel_metrics import Headline, headline
+from funnelsync.sync.report_journeys import Journey
+from funnelsync.sync.report_period import Period
+
+CAMPAIGN = "campaign"
+"""The pseudo-field that segments by the campaigns leads engaged with."""
+NONE_SEGMENT = "(none)"
+
+SEGMENT_FIELDS: tuple[str, ...] = (
+    *(name for name in Lead.model_fields if name not in COMPUTED_FIELDS and name != "email"),
+    CAMPAIGN,
+)
+"""What ``--by`` accepts: every descriptive lead field, and ``campaign``."""
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentFigures:
+    """The headline figures of the leads in one segment."""
+
+    segment: str
+    figures: Headline
+
+
+def _groups(
+    journeys: Sequence[Journey],
+    field: str,
+    touches: Mapping[int, Mapping[str, Sequence[datetime]]],
+    end: datetime,
+) -> dict[str, list[Journey]]:
+    groups: dict[str, list[Journey]] = defaultdict(list)
+    for journey in journeys:
+        if field == CAMPAIGN:
+            names = [
+                name
+                for name, moments in touches.get(journey.person_id, {}).items()
+                if moments[0] < end
+            ]
+            for name in names or [NONE_SEGMENT]:
+                groups[name].append(journey)
+        else:
+            groups[journey.fields.get(field, NONE_SEGMENT)].append(journey)
+    return groups
+
+
+def segment_figures(
+    contract: FunnelContract,
+    journeys: Sequence[Journey],
+    field: str,
+    touches: Mapping[int, Mapping[str, Sequence[datetime]]],
+    period: Period,
+) -> list[SegmentFigures]:
+    """The headline per segment of ``field``, most MQLs first; segments idle in the period
+    (no new lead, MQL, SQL, win or loss) are left out."""
+    rows = []
+    for name, members in _groups(journeys, field, touches, period.end).items():
+        figures = headline(contract, members, period)
+        if figures.new_leads or figures.mqls or figures.sqls or figures.won or figures.lost:
+            rows.append(SegmentFigures(name, figures))
+    rows.sort(key=lambda row: (-row.figures.mqls, -row.figures.new_leads, row.segment))
+    return rows

@@ -1,0 +1,230 @@
+"""The user documentation's examples are real: they validate, load and compute as shown.
+
+- Every YAML block in ``docs/config.md`` and ``docs/contract.md`` whose first line is
+  ``# example: config`` or ``# example: contract`` is a complete file that the real models
+  (:class:`WorkspaceConfig`, :class:`FunnelContract`) accept; the first config and
+  contract examples also load together as a workspace, with every cross-check.
+- Every command ``docs/cli.md`` names as ``funnelsync <name>`` exists, and every command
+  of the CLI has a section there that names each of its options and arguments.
+- The explanations shown in ``docs/contract.md`` are what scoring, staging and
+  :func:`explain` produce for the inputs the page describes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+import yaml
+
+from funnelsync.config import WorkspaceConfig
+from funnelsync.contract import FunnelContract
+from funnelsync.explanation import explain
+from funnelsync.models import Activity, Lead
+from funnelsync.plugin_manager import create_plugins
+from funnelsync.scoring import score_lead
+from funnelsync.stages import place_lead
+from funnelsync.sync.cli import main
+from funnelsync.sync.workspace import load_workspace
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+EXAMPLE_PAGES = ("config.md", "contract.md")
+MARKER = re.compile(r"#\s*example:\s*(\S+)")
+MODELS: dict[str, Any] = {"config": WorkspaceConfig, "contract": FunnelContract}
+
+
+@dataclass(frozen=True)
+class Block:
+    """A fenced code block of a documentation page."""
+
+    page: str
+    line: int
+    language: str
+    text: str
+
+    @property
+    def example(self) -> str | None:
+        """The kind named by a first line ``# example: <kind>``, if there is one."""
+        first = self.text.split("\n", 1)[0].strip()
+        found = MARKER.fullmatch(first)
+        return found.group(1) if found else None
+
+    def __str__(self) -> str:
+        return f"{self.page}:{self.line}"
+
+
+def _blocks(page: str) -> list[Block]:
+    blocks = []
+    language, start, lines = None, 0, []
+    for number, line in enumerate((DOCS / page).read_text(encoding="utf-8").splitlines(), 1):
+        fence = re.match(r"^```(\S*)\s*$", line)
+        if language is None and fence:
+            language, start, lines = fence.group(1), number, []
+        elif language is not None and line.strip() == "```":
+            blocks.append(Block(page, start, language, "\n".join(lines) + "\n"))
+            language = None
+        elif language is not None:
+            lines.append(line)
+    assert language is None, f"{page}:{start}: unclosed code block"
+    return blocks
+
+
+EXAMPLES = [block for page in EXAMPLE_PAGES for block in _blocks(page) if block.example]
+
+
+def _first_example(page: str, kind: str) -> Block:
+    return next(b for b in _blocks(page) if b.example == kind)
+
+
+def test_each_page_has_complete_examples() -> None:
+    assert any(block.example == "config" for block in _blocks("config.md"))
+    assert any(block.example == "contract" for block in _blocks("contract.md"))
+
+
+@pytest.mark.parametrize("block", EXAMPLES, ids=str)
+def test_example_validates(block: Block) -> None:
+    assert block.language == "yaml", f"{block}: an example must be a yaml block"
+    assert block.example in MODELS, f"{block}: unknown example kind {block.example!r}"
+    MODELS[block.example].model_validate(yaml.safe_load(block.text))
+
+
+def test_examples_load_together_as_a_workspace(tmp_path: Path) -> None:
+    """Connection names, stage names, rule kinds and settings agree across the two pages."""
+    config = _first_example("config.md", "config")
+    contract = _first_example("contract.md", "contract")
+    config_path = tmp_path / "funnelsync.yaml"
+    config_path.write_text(config.text, encoding="utf-8")
+    contract_name = yaml.safe_load(config.text)["contract"]
+    (tmp_path / contract_name).write_text(contract.text, encoding="utf-8")
+    workspace = load_workspace(config_path, create_plugins())
+    assert [c.name for c in workspace.connections] == ["marketing", "sales"]
+
+
+# --- docs/cli.md ----------------------------------------------------------------------------
+
+CLI_PAGE = DOCS / "cli.md"
+COMMAND = re.compile(r"(?:^|\s)funnelsync ([a-z][a-z0-9_-]*)", re.MULTILINE)
+
+
+def _code_text(page: Path) -> str:
+    """The page's inline code spans and code blocks: where commands are written."""
+    text = page.read_text(encoding="utf-8")
+    blocks = [block.text for block in _blocks(page.name)]
+    without_blocks = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
+    spans = re.findall(r"`([^`\n]+)`", without_blocks)
+    return "\n".join([*blocks, *spans])
+
+
+def _sections(page: Path) -> dict[str, str]:
+    """``## `funnelsync <name>``` section → its text."""
+    found: dict[str, str] = {}
+    name = None
+    for line in page.read_text(encoding="utf-8").splitlines():
+        heading = re.match(r"^## `funnelsync ([a-z][a-z0-9_-]*)`\s*$", line)
+        if heading:
+            name = heading.group(1)
+            found[name] = ""
+        elif line.startswith("## "):
+            name = None
+        elif name is not None:
+            found[name] += line + "\n"
+    return found
+
+
+def test_every_command_the_page_names_exists() -> None:
+    named = set(COMMAND.findall(_code_text(CLI_PAGE)))
+    assert named, "docs/cli.md names no `funnelsync <command>`"
+    unknown = sorted(named - set(main.commands))
+    assert unknown == [], f"docs/cli.md names commands the CLI does not have: {unknown}"
+
+
+def test_every_command_and_option_is_documented() -> None:
+    page = CLI_PAGE.read_text(encoding="utf-8")
+    for param in main.params:
+        for opt in param.opts:
+            if opt.startswith("--"):
+                assert opt in page, f"the global option {opt} is not documented"
+    sections = _sections(CLI_PAGE)
+    missing = sorted(set(main.commands) - set(sections))
+    assert missing == [], f"commands without a '## `funnelsync <name>`' section: {missing}"
+    for name, command in main.commands.items():
+        for param in command.params:
+            if isinstance(param, click.Option):
+                words = [opt for opt in param.opts if opt.startswith("--")]
+            else:
+                words = [param.human_readable_name.upper()]
+            for word in words:
+                assert word in sections[name], f"`funnelsync {name}`: {word} is not documented"
+
+
+# --- the explanations in docs/contract.md ---------------------------------------------------
+
+RUN = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+"""The run time of the page's examples."""
+
+
+def _contract() -> FunnelContract:
+    block = _first_example("contract.md", "contract")
+    return FunnelContract.model_validate(yaml.safe_load(block.text))
+
+
+def _activities(email: str, *counts: tuple[str, int, int]) -> list[Activity]:
+    """``count`` activities of ``type``, ``days`` before the run (minutes apart)."""
+    return [
+        Activity(email=email, type=kind, occurred_at=RUN - timedelta(days=days, minutes=index))
+        for kind, days, count in counts
+        for index in range(count)
+    ]
+
+
+def _explained(lead: Lead, activities: list[Activity], previous: str) -> tuple[str, str]:
+    contract = _contract()
+    kinds = create_plugins().rule_kinds()
+    score = score_lead(contract.scoring, lead, activities, RUN, kinds)
+    placement = place_lead(contract, lead, score, previous, RUN, kinds)
+    stage = contract.stage(placement.stage)
+    line = explain(stage.display_name, placement.stage_dates.get(placement.stage), score)
+    return line, placement.reason
+
+
+def test_the_worked_example_computes_as_shown() -> None:
+    page = (DOCS / "contract.md").read_text(encoding="utf-8")
+    dana = Lead(
+        email="dana.whitfield@example.com",
+        title="VP Marketing",
+        industry="Software",
+        company_size=1200,
+        country="Germany",
+    )
+    activities = _activities(
+        dana.email,
+        ("demo_request", 3, 1),
+        ("email_open", 5, 14),
+        ("email_click", 12, 3),
+        ("content_download", 60, 1),
+        ("webinar_attended", 90, 1),
+    )
+    line, reason = _explained(dana, activities, previous="lead")
+    assert f"\n{line}\n" in page, f"the worked example's explanation is now:\n{line}"
+    assert f"`{reason}`" in page, f"the worked example's reason is now: {reason}"
+    assert f"({len(line)} characters" in page
+
+
+def test_the_explanation_example_computes_as_shown() -> None:
+    page = (DOCS / "contract.md").read_text(encoding="utf-8")
+    ravi = Lead(
+        email="ravi.menon@example.org",
+        title="Head of Data",
+        industry="Healthcare",
+        company_size=80,
+        country="Brazil",
+        stage_dates={"mql": datetime(2026, 10, 15, 14, 0, tzinfo=UTC)},
+    )
+    activities = _activities(ravi.email, ("demo_request", 40, 1), ("email_click", 20, 3))
+    line, _ = _explained(ravi, activities, previous="mql")
+    assert f"\n{line}\n" in page, f"the explanation example is now:\n{line}"
