@@ -1,10 +1,13 @@
-"""Registers the hubspot connector with funnelsync (entry point ``hubspot``)."""
+"""Registers the ``hubspot`` connector through the ``funnelsync.plugins`` entry point."""
+
+from __future__ import annotations
 
 from funnelsync.connector import Connector
 from funnelsync.hookspecs import hookimpl
+from funnelsync.plugins.hubspot.connector import HubSpotConnector
 
 
 @hookimpl
 def funnelsync_register_connectors() -> list[type[Connector]]:
-    """The hubspot connector is being built; nothing is registered yet."""
-    return []
+    """The connectors this plugin provides: :class:`HubSpotConnector`."""
+    return [HubSpotConnector]

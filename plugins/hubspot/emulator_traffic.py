@@ -1,0 +1,136 @@
+"""Rate limits, the daily allowance and injected failures (knobs for tests and benchmarks).
+
+HubSpot counts calls in a rolling ten-second window per app and per day per portal, and
+says how many are left in ``X-HubSpot-RateLimit-*`` headers on every response but the
+search (and association batch) endpoints, which are exempt from the ten-second window.
+Search has its own limit of 5 requests a second. Over a limit the answer is 429 with a
+``RATE_LIMIT`` body naming the policy; HubSpot documents no ``Retry-After``, the emulator
+sends one unless told not to.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from funnelsync.plugins.hubspot.emulator_errors import ApiError, rate_limited
+
+
+@dataclass
+class TrafficConfig:
+    """The limits and failure knobs of an emulated portal."""
+
+    ten_second_limit: int = 190
+    interval_ms: int = 10_000
+    search_per_second: int = 5
+    daily_limit: int = 1_000_000
+    retry_after: bool = True
+    """Send ``Retry-After`` (whole seconds) with window 429s."""
+    error_rate: float = 0.0
+    """Share of calls answered with a random 429, 500, 502 or 503."""
+    error_retry_after: int | None = 1
+    """``Retry-After`` sent with those random failures."""
+    latency_s: float = 0.0
+    seed: int = 0
+
+
+@dataclass
+class Fault:
+    """Answer the next ``count`` calls whose path contains ``path`` with ``status``."""
+
+    status: int
+    count: int
+    path: str = ""
+    retry_after: int | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A call refused before it reached the data: status, body and extra headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+class Traffic:
+    """Counts calls against the limits and decides which ones to refuse (thread-safe)."""
+
+    def __init__(self, config: TrafficConfig) -> None:
+        self.config = config
+        self.daily_used = 0
+        self.faults: list[Fault] = []
+        self._window: deque[float] = deque()
+        self._search: deque[float] = deque()
+        self._random = random.Random(config.seed)
+        self._lock = threading.Lock()
+
+    def admit(self, path: str, exempt: bool, search: bool) -> Refusal | None:
+        """Count one authenticated call; the refusal to answer with, if it is refused."""
+        with self._lock:
+            if self.daily_used >= self.config.daily_limit:
+                return Refusal(429, rate_limited("DAILY"), {})
+            self.daily_used += 1
+            now = time.monotonic()
+            if search:
+                refusal = self._over(self._search, self.config.search_per_second, 1.0, now)
+                if refusal is not None:
+                    return Refusal(429, rate_limited("SECONDLY"), refusal)
+            elif not exempt:
+                per_s = self.config.interval_ms / 1000
+                refusal = self._over(self._window, self.config.ten_second_limit, per_s, now)
+                if refusal is not None:
+                    return Refusal(429, rate_limited("TEN_SECONDLY_ROLLING"), refusal)
+            return self._fault(path)
+
+    def _over(
+        self, sent: deque[float], limit: int, per_s: float, now: float
+    ) -> dict[str, str] | None:
+        while sent and now - sent[0] >= per_s:
+            sent.popleft()
+        if len(sent) < limit:
+            sent.append(now)
+            return None
+        wait = math.ceil(per_s - (now - sent[0]))
+        return {"Retry-After": str(max(wait, 1))} if self.config.retry_after else {}
+
+    def _fault(self, path: str) -> Refusal | None:
+        for fault in self.faults:
+            if fault.count > 0 and fault.path in path:
+                fault.count -= 1
+                return _refusal(fault.status, fault.retry_after)
+        if self.config.error_rate and self._random.random() < self.config.error_rate:
+            status = self._random.choice((429, 500, 502, 503))
+            return _refusal(status, self.config.error_retry_after)
+        return None
+
+    def headers(self) -> dict[str, str]:
+        """The rate-limit headers for a response to a non-exempt call."""
+        with self._lock:
+            per_s = self.config.interval_ms / 1000
+            now = time.monotonic()
+            while self._window and now - self._window[0] >= per_s:
+                self._window.popleft()
+            limit = self.config.ten_second_limit
+            return {
+                "X-HubSpot-RateLimit-Max": str(limit),
+                "X-HubSpot-RateLimit-Remaining": str(max(limit - len(self._window), 0)),
+                "X-HubSpot-RateLimit-Interval-Milliseconds": str(self.config.interval_ms),
+                "X-HubSpot-RateLimit-Daily": str(self.config.daily_limit),
+                "X-HubSpot-RateLimit-Daily-Remaining": str(
+                    max(self.config.daily_limit - self.daily_used, 0)
+                ),
+            }
+
+
+def _refusal(status: int, retry_after: int | None) -> Refusal:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    if status == 429:
+        return Refusal(429, rate_limited("TEN_SECONDLY_ROLLING"), headers)
+    error = ApiError(status, "INTERNAL_ERROR", f"Injected failure ({status}); try again later.")
+    return Refusal(status, error.body(), headers)

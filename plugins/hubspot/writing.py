@@ -1,0 +1,202 @@
+"""Writing leads: batch upsert by email, per-record results, and the lifecycle stage rule.
+
+Writes go out in batch upserts of at most 100 contacts keyed by email, each input with
+an ``objectWriteTraceId`` so HubSpot answers per record (207). A record's error becomes
+``rejected`` with HubSpot's message; a batch that keeps failing with 429, 5xx or a
+connection error after the retries becomes ``retryable``; a batch HubSpot refuses as a
+whole (another 4xx) is ``rejected``.
+
+HubSpot only moves ``lifecyclestage`` forward (in the order of its options) unless the
+value is cleared first. Before writing a stage, the connector reads the contacts' current
+stage (one batch read per 100). A move backward is written as clear-then-set only when
+the caller marks the write as an intended detour; otherwise it is rejected, with nothing
+written for that record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any
+
+from funnelsync.connector import LeadWrite, WriteResult, WriteStatus
+from funnelsync.plugins.hubspot.api import CallKind, HubSpotApi, HubSpotError
+from funnelsync.plugins.hubspot.fields import ContactProperties
+from funnelsync.retry import RetryableError
+
+BATCH_LIMIT = 100
+STAGE = "lifecyclestage"
+_INVALID_PREFIX = "Property values were not valid: "
+
+
+class UnwritableValueError(ValueError):
+    """A value with no HubSpot property form (only text, numbers, booleans, None)."""
+
+
+def property_value(value: Any) -> str:
+    """A value as HubSpot stores it: text; ``""`` clears."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise UnwritableValueError(f"a {type(value).__name__} cannot be written to a HubSpot property")
+
+
+def readable(message: str) -> str:
+    """HubSpot's ``Property values were not valid: [json]`` as ``name: message; …``."""
+    if not message.startswith(_INVALID_PREFIX):
+        return message
+    try:
+        problems = json.loads(message.removeprefix(_INVALID_PREFIX))
+        return "; ".join(f"{item['name']}: {item['message']}" for item in problems)
+    except (ValueError, TypeError, KeyError):
+        return message
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class LeadWriter:
+    """Upserts contacts by email, one :class:`WriteResult` per write."""
+
+    def __init__(self, api: HubSpotApi, properties: ContactProperties) -> None:
+        self.api = api
+        self.properties = properties
+
+    def write(self, writes: Sequence[LeadWrite], detours: Collection[str]) -> list[WriteResult]:
+        """Write ``writes``; keys in ``detours`` may move the stage backward (clear, set)."""
+        results: dict[str, WriteResult] = {}
+        pending: dict[str, dict[str, str]] = {}
+        for write in writes:
+            try:
+                pending[write.key] = {k: property_value(v) for k, v in write.fields.items()}
+            except UnwritableValueError as exc:
+                results[write.key] = WriteResult(write.key, WriteStatus.rejected, message=str(exc))
+        clears = self._backward_moves(pending, detours, results)
+        if clears:
+            for key, result in self._upsert({key: {STAGE: ""} for key in clears}).items():
+                if result.status is not WriteStatus.ok:
+                    results[key] = result
+                    del pending[key]
+        results.update(self._upsert(pending))
+        return [results[write.key] for write in writes]
+
+    def _backward_moves(
+        self,
+        pending: dict[str, dict[str, str]],
+        detours: Collection[str],
+        results: dict[str, WriteResult],
+    ) -> list[str]:
+        """Keys whose stage must be cleared first; unintended backward moves are rejected."""
+        staged = [key for key, values in pending.items() if values.get(STAGE)]
+        if not staged:
+            return []
+        current = self._current_stages(staged)
+        order = self.properties.stage_order()
+        clears = []
+        for key in staged:
+            old, new = current.get(key), pending[key][STAGE]
+            if not old or old not in order or new not in order or order[new] >= order[old]:
+                continue
+            if key in detours:
+                clears.append(key)
+                continue
+            del pending[key]
+            results[key] = WriteResult(
+                key,
+                WriteStatus.rejected,
+                message=(
+                    f"lifecyclestage: HubSpot holds {old!r}, which comes after {new!r}; a "
+                    "backward move is only written for an intended detour (nothing written)"
+                ),
+            )
+        return clears
+
+    def _current_stages(self, keys: Sequence[str]) -> dict[str, str]:
+        stages: dict[str, str] = {}
+        for chunk in _chunks(keys, BATCH_LIMIT):
+            request = {
+                "idProperty": "email",
+                "inputs": [{"id": key} for key in chunk],
+                "properties": ["email", STAGE],
+                "propertiesWithHistory": [],
+            }
+            body = self.api.call(
+                CallKind.read,
+                self.api.contacts_batch.read,
+                batch_read_input_simple_public_object_id=request,
+            ).body
+            for item in body.get("results") or []:
+                values = item.get("properties") or {}
+                if values.get("email") and values.get(STAGE):
+                    stages[str(values["email"]).strip().lower()] = str(values[STAGE])
+        return {key: stages[key.strip().lower()] for key in keys if key.strip().lower() in stages}
+
+    def _upsert(self, pending: dict[str, dict[str, str]]) -> dict[str, WriteResult]:
+        results: dict[str, WriteResult] = {}
+        for chunk in _chunks(list(pending.items()), BATCH_LIMIT):
+            keys = [key for key, _ in chunk]
+            request = {
+                "inputs": [
+                    {
+                        "id": key,
+                        "idProperty": "email",
+                        "properties": values,
+                        "objectWriteTraceId": str(index),
+                    }
+                    for index, (key, values) in enumerate(chunk)
+                ]
+            }
+            try:
+                body = self.api.call(
+                    CallKind.write,
+                    self.api.contacts_batch.upsert,
+                    batch_input_simple_public_object_batch_input_upsert=request,
+                ).body
+            except RetryableError as exc:
+                results.update(_all(keys, WriteStatus.retryable, str(exc)))
+                continue
+            except HubSpotError as exc:
+                message = f"{exc.category}: {readable(exc.hubspot_message)}"
+                results.update(_all(keys, WriteStatus.rejected, message))
+                continue
+            results.update(_per_record(keys, body))
+        return results
+
+
+def _all(keys: Sequence[str], status: WriteStatus, message: str) -> dict[str, WriteResult]:
+    return {key: WriteResult(key, status, message=message) for key in keys}
+
+
+def _trace(item: Any) -> int | None:
+    try:
+        return int(item)
+    except (TypeError, ValueError):
+        return None
+
+
+def _per_record(keys: Sequence[str], body: Any) -> dict[str, WriteResult]:
+    """Results of one upsert answer (200 or 207), matched to inputs by trace id."""
+    out: dict[str, WriteResult] = {}
+    body = body if isinstance(body, dict) else {}
+    for item in body.get("results") or []:
+        index = _trace(item.get("objectWriteTraceId"))
+        if index is not None and 0 <= index < len(keys):
+            key = keys[index]
+            out[key] = WriteResult(key, WriteStatus.ok, record_id=str(item.get("id")))
+    for error in body.get("errors") or []:
+        traces = (error.get("context") or {}).get("objectWriteTraceId") or []
+        message = f"{error.get('category', 'ERROR')}: {readable(str(error.get('message', '')))}"
+        for trace in traces:
+            index = _trace(trace)
+            if index is not None and 0 <= index < len(keys):
+                out[keys[index]] = WriteResult(keys[index], WriteStatus.rejected, message=message)
+    for key in keys:
+        out.setdefault(
+            key, WriteResult(key, WriteStatus.retryable, message="HubSpot returned no result")
+        )
+    return out

@@ -1,0 +1,129 @@
+"""Reading contacts: everything, then only what changed, boundary ties, the search cap."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+from conftest import T0
+
+from funnelsync.connector import ReadBatch
+from funnelsync.mapping import read_lead
+from funnelsync.plugins.hubspot import HubSpotConnector
+from funnelsync.plugins.hubspot.emulator import HubSpotEmulator
+
+
+def _drain(batches: Iterable[ReadBatch]) -> tuple[list[str], str | None]:
+    ids: list[str] = []
+    cursor = None
+    for batch in batches:
+        ids += [record.record_id for record in batch.records]
+        cursor = batch.cursor or cursor
+    return ids, cursor
+
+
+def _contacts(count: int, prefix: str = "p") -> list[dict[str, str]]:
+    return [{"email": f"{prefix}{i}@example.com", "firstname": f"P{i}"} for i in range(count)]
+
+
+def test_first_read_returns_every_contact_mapped_by_the_default_mapping(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    emulator.add_contacts(
+        [
+            {
+                "email": "Ann@Example.com",
+                "firstname": "Ann",
+                "jobtitle": "VP Sales",
+                "lifecyclestage": "marketingqualifiedlead",
+                "hs_lead_status": "IN_PROGRESS",
+                "hs_analytics_source": "PAID_SEARCH",
+            },
+            *_contacts(3),
+        ]
+    )
+    connector = connect(emulator)
+    batches = list(connector.read_leads(None))
+    records = [record for batch in batches for record in batch.records]
+    assert len(records) == 4
+    ann = next(record for record in records if record.fields["email"] == "Ann@Example.com")
+    lead = read_lead(connector.default_mapping, ann.fields)
+    assert (lead.email, lead.first_name, lead.title) == ("ann@example.com", "Ann", "VP Sales")
+    assert (lead.stage, lead.lead_status, lead.source) == (
+        "mql",
+        "Working - Contacted",
+        "PAID_SEARCH",
+    )
+    assert lead.created_at == T0
+    assert ann.fields["createdate"] == "2024-05-01T09:00:00+00:00"
+    assert ann.location == f"hubspot contact {ann.record_id}"
+    cursor = json.loads(batches[-1].cursor or "")
+    assert cursor == {
+        "v": 1,
+        "kind": "contacts",
+        "modified": "2024-05-01T09:00:00.000Z",
+        "after_id": None,
+    }
+
+
+def test_incremental_read_returns_only_changes_and_no_boundary_record_twice(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    first = emulator.add_contacts(_contacts(5, "a"))
+    connector = connect(emulator)
+    ids, cursor = _drain(connector.read_leads(None))
+    assert sorted(ids) == sorted(first)
+    assert _drain(connector.read_leads(cursor))[0] == []
+    # New records at the very timestamp of the cursor and later, and one change.
+    late = emulator.add_contacts(_contacts(2, "b"), modified_at=T0 + timedelta(seconds=5))
+    emulator.update_contact(
+        first[0], {"firstname": "Changed"}, modified_at=T0 + timedelta(seconds=6)
+    )
+    ids, cursor = _drain(connector.read_leads(cursor))
+    assert sorted(ids) == sorted([*late, first[0]])
+    assert _drain(connector.read_leads(cursor))[0] == []
+
+
+def test_resuming_inside_a_timestamp_reads_the_rest_of_it_by_id(
+    make_emulator: Callable[..., HubSpotEmulator], connect: Callable[..., HubSpotConnector]
+) -> None:
+    emulator = make_emulator(search_cap=400)
+    ids = emulator.add_contacts(_contacts(700))
+    connector = connect(emulator, search_cap=400)
+    seen: list[str] = []
+    cursors = []
+    for batch in connector.read_leads(None):
+        seen += [record.record_id for record in batch.records]
+        cursors.append(batch.cursor)
+    assert sorted(seen) == sorted(ids)
+    # Resume from a cursor taken in the middle of the id-ordered pass over T0.
+    middle = next(c for c in cursors if c and json.loads(c)["after_id"] is not None)
+    after = int(json.loads(middle)["after_id"])
+    rest, _ = _drain(connector.read_leads(middle))
+    assert sorted(rest, key=int) == [i for i in sorted(ids, key=int) if int(i) > after]
+
+
+def test_more_contacts_with_one_timestamp_than_the_search_cap_are_read_once(
+    make_emulator: Callable[..., HubSpotEmulator], connect: Callable[..., HubSpotConnector]
+) -> None:
+    emulator = make_emulator(search_cap=400)
+    before = emulator.add_contacts(_contacts(150, "early"), modified_at=T0 - timedelta(hours=1))
+    crowd = emulator.add_contacts(_contacts(1500, "same"))
+    after = emulator.add_contacts(_contacts(250, "late"), modified_at=T0 + timedelta(hours=1))
+    connector = connect(emulator, search_cap=400)
+    ids, cursor = _drain(connector.read_leads(None))
+    counts = Counter(ids)
+    assert set(counts) == {*before, *crowd, *after}
+    assert max(counts.values()) == 1
+    assert json.loads(cursor or "")["modified"] == "2024-05-01T10:00:00.000Z"
+    assert _drain(connector.read_leads(cursor))[0] == []
+
+
+def test_more_than_ten_thousand_contacts_with_one_timestamp_under_the_real_cap(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    crowd = emulator.add_contacts(_contacts(10_050))
+    ids, _ = _drain(connect(emulator).read_leads(None))
+    assert len(ids) == len(set(ids)) == len(crowd)

@@ -1,0 +1,135 @@
+"""Writing: batch upserts by email, per-record results, the lifecycle stage rule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from funnelsync.connector import LeadWrite, WriteStatus
+from funnelsync.plugins.hubspot import HubSpotConnector
+from funnelsync.plugins.hubspot.emulator import HubSpotEmulator
+
+UPSERT = "POST /crm/v3/objects/contacts/batch/upsert"
+
+
+def _write(key: str, **fields: object) -> LeadWrite:
+    return LeadWrite(key, None, fields)
+
+
+def test_writes_are_upserted_by_email_in_batches_of_at_most_100(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    existing = emulator.add_contacts({"email": f"lead{i}@example.com"} for i in range(50))
+    writes = [
+        _write(f"lead{i}@example.com", firstname=f"Lead {i}", jobtitle=None) for i in range(250)
+    ]
+    connector = connect(emulator)
+    results = connector.write_leads(writes)
+    assert [r.key for r in results] == [w.key for w in writes]
+    assert all(r.status is WriteStatus.ok for r in results)
+    assert results[0].record_id == existing[0]
+    assert emulator.calls[UPSERT] == 3
+    assert all(len(r.body["inputs"]) <= 100 for r in emulator.requests if r.path.endswith("upsert"))
+    assert connector.calls.write == 3
+    assert (emulator.contact_by_email("lead249@example.com") or {})["firstname"] == "Lead 249"
+
+
+def test_computed_values_are_written_as_hubspot_strings(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    emulator.add_property(
+        "contacts",
+        {"name": "funnelsync_score", "label": "Score", "type": "number", "fieldType": "number",
+         "groupName": "funnelsync"},
+    )  # fmt: skip
+    connector = connect(emulator)
+    [result] = connector.write_leads([_write("ann@example.com", funnelsync_score=42)])
+    assert result.status is WriteStatus.ok
+    assert (emulator.contact_by_email("ann@example.com") or {})["funnelsync_score"] == "42"
+
+
+def test_a_validation_error_rejects_only_its_record_with_hubspots_message(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    connector = connect(emulator)
+    results = connector.write_leads(
+        [
+            _write("ok1@example.com", hs_lead_status="NEW"),
+            _write("bad@example.com", hs_lead_status="Qualified"),
+            _write("ok2@example.com", jobtitle="CTO"),
+        ]
+    )
+    statuses = {r.key: r.status for r in results}
+    assert statuses == {
+        "ok1@example.com": WriteStatus.ok,
+        "bad@example.com": WriteStatus.rejected,
+        "ok2@example.com": WriteStatus.ok,
+    }
+    bad = next(r for r in results if r.key == "bad@example.com")
+    assert bad.message is not None
+    assert bad.message.startswith("VALIDATION_ERROR: hs_lead_status: Qualified was not one of")
+    assert emulator.contact_by_email("bad@example.com") is None
+    assert emulator.calls[UPSERT] == 1
+
+
+def test_an_unknown_property_and_a_duplicate_email_are_rejected(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    owner = emulator.add_contacts(
+        [{"email": "main@example.com", "hs_additional_emails": "alias@example.com"}]
+    )[0]
+    results = connect(emulator).write_leads(
+        [_write("alias@example.com", firstname="Al"), _write("x@example.com", no_such_prop="1")]
+    )
+    conflict, unknown = results
+    assert conflict.status is WriteStatus.rejected
+    assert conflict.message == f"CONFLICT: Contact already exists. Existing ID: {owner}"
+    assert unknown.status is WriteStatus.rejected
+    assert (
+        unknown.message == 'VALIDATION_ERROR: no_such_prop: Property "no_such_prop" does not exist'
+    )
+
+
+def test_a_backward_stage_is_refused_unless_the_write_is_an_intended_detour(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    emulator.add_contacts(
+        [
+            {"email": "sql@example.com", "lifecyclestage": "salesqualifiedlead"},
+            {"email": "back@example.com", "lifecyclestage": "other"},
+        ]
+    )
+    connector = connect(emulator)
+    forward, refused = connector.write_leads(
+        [
+            _write("sql@example.com", lifecyclestage="customer"),
+            _write("back@example.com", lifecyclestage="lead", firstname="Kept"),
+        ]
+    )
+    assert forward.status is WriteStatus.ok
+    assert refused.status is WriteStatus.rejected
+    assert "backward" in (refused.message or "")
+    untouched = emulator.contact_by_email("back@example.com") or {}
+    assert untouched["lifecyclestage"] == "other"
+    assert "firstname" not in untouched
+    [detour] = connector.write_leads(
+        [_write("back@example.com", lifecyclestage="lead")], detours={"back@example.com"}
+    )
+    assert detour.status is WriteStatus.ok
+    assert (emulator.contact_by_email("back@example.com") or {})["lifecyclestage"] == "lead"
+    stage_writes = [r.body for r in emulator.requests if r.path.endswith("upsert")]
+    assert stage_writes[-2]["inputs"][0]["properties"] == {"lifecyclestage": ""}
+
+
+@pytest.mark.parametrize("backward", ["reject", "keep"])
+def test_a_stage_kept_silently_by_hubspot_is_still_reported(
+    make_emulator: Callable[..., HubSpotEmulator],
+    connect: Callable[..., HubSpotConnector],
+    backward: str,
+) -> None:
+    emulator = make_emulator(backward_lifecycle=backward)
+    emulator.add_contacts([{"email": "c@example.com", "lifecyclestage": "customer"}])
+    [result] = connect(emulator).write_leads([_write("c@example.com", lifecyclestage="lead")])
+    assert result.status is WriteStatus.rejected
+    assert emulator.calls[UPSERT] == 0
