@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Strict editable installs let mypy see the package; re-run (no deps, seconds) so new modules appear.
-EDITABLE := -e . --config-settings editable_mode=strict
+STRICT := --config-settings editable_mode=strict
 
 .PHONY: install demo test lint typecheck pytest clean
 
@@ -13,11 +13,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet $(EDITABLE)[test]
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(STRICT)
 	touch $(STAMP)
 
 install: $(STAMP)
-	$(BIN)/python -m pip install --quiet --no-deps $(EDITABLE) 2>/dev/null
+	$(BIN)/python -m pip install --quiet --no-deps -e . $(STRICT) 2>/dev/null
 
 demo: install
 	$(BIN)/funnelsync demo --dir demo-workspace --force
