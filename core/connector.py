@@ -98,6 +98,9 @@ class LeadWrite:
     """The system's id for the record, or ``None`` to create it."""
     fields: Mapping[str, Any]
     """System field → new value; only these fields are written."""
+    detour: bool = False
+    """The contract moves this lead into or out of a detour (recycle, disqualify…): a
+    stage value that looks backward to the system is intended and may be forced."""
 
 
 class WriteStatus(StrEnum):

@@ -166,7 +166,13 @@ def plan_connection(
                 continue
             changes = _changed_fields(contract, field_maps, lead, system_lead, raw, zone)
             if changes:
-                write = LeadWrite(lead.email, key[1], {f: new for f, (_, new) in changes.items()})
+                detours = {detour.name for detour in contract.detours}
+                write = LeadWrite(
+                    lead.email,
+                    key[1],
+                    {f: new for f, (_, new) in changes.items()},
+                    detour=lead.stage in detours or system_lead.stage in detours,
+                )
                 old = {field: raw.get(field) for field in changes}
                 reason = _reason(contract, [canonical for canonical, _ in changes.values()])
                 plan.writes.append(PlannedWrite(person_id, write, old, reason))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -137,16 +137,14 @@ class HubSpotConnector(Connector):
         with _given_up("reading HubSpot activities"):
             yield from reader.batches(cursor)
 
-    def write_leads(
-        self, writes: Sequence[LeadWrite], *, detours: Collection[str] = ()
-    ) -> list[WriteResult]:
+    def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:
         """Upsert ``writes`` by email, at most 100 per call.
 
-        ``detours`` holds the keys of writes whose ``lifecyclestage`` may move backward
-        (an intended detour: cleared, then set); for any other write a backward stage
-        is rejected. See :mod:`funnelsync.plugins.hubspot.writing`.
+        A write marked ``detour`` may move ``lifecyclestage`` backward (an intended
+        detour: cleared, then set); for any other write a backward stage is rejected.
+        See :mod:`funnelsync.plugins.hubspot.writing`.
         """
-        return self.writer.write(writes, frozenset(detours))
+        return self.writer.write(writes, frozenset(w.key for w in writes if w.detour))
 
     def create_fields(self, fields: Sequence[FieldInfo]) -> list[str]:
         """Create the contact properties the portal lacks, in the ``property_group`` group.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -114,7 +115,7 @@ def test_a_backward_stage_is_refused_unless_the_write_is_an_intended_detour(
     assert untouched["lifecyclestage"] == "other"
     assert "firstname" not in untouched
     [detour] = connector.write_leads(
-        [_write("back@example.com", lifecyclestage="lead")], detours={"back@example.com"}
+        [replace(_write("back@example.com", lifecyclestage="lead"), detour=True)]
     )
     assert detour.status is WriteStatus.ok
     assert (emulator.contact_by_email("back@example.com") or {})["lifecyclestage"] == "lead"
