@@ -34,6 +34,17 @@ class ConnectionConfig(BaseModel):
     )
 
 
+class ScheduleConfig(BaseModel):
+    """When `funnelsync schedule` runs syncs: a cron expression, plus random jitter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sync: str = Field(description="Cron expression (5 fields, UTC), e.g. '*/15 * * * *'.")
+    jitter_s: float = Field(
+        default=0, ge=0, description="Wait up to this many extra seconds, at random, per run."
+    )
+
+
 class WorkspaceConfig(BaseModel):
     """A client workspace: its funnel contract, its state and its connections."""
 
@@ -43,6 +54,9 @@ class WorkspaceConfig(BaseModel):
     contract: Path = Field(description="Path of the funnel contract, relative to this file.")
     state_dir: Path = Field(default=Path("state"), description="Where funnelsync keeps state.")
     connections: dict[ConnectionName, ConnectionConfig] = Field(min_length=1)
+    schedule: ScheduleConfig | None = Field(
+        default=None, description="For `funnelsync schedule`; optional otherwise."
+    )
 
     @field_validator("connections")
     @classmethod

@@ -24,6 +24,7 @@ from funnelsync.sync.cli_common import (
     out,
 )
 from funnelsync.sync.cli_funnel import explain, simulate_command
+from funnelsync.sync.cli_schedule import schedule
 from funnelsync.sync.cli_state import errors, history, retry, status
 from funnelsync.sync.demo import DemoExistsError, build_demo, default_demo_dir
 from funnelsync.sync.engine import RunFailedError, RunResult, run_sync
@@ -74,13 +75,19 @@ def _run(
     show_default=True,
     help="Least important log lines shown (`info` gives a line per connection and run).",
 )
-def main(log_format: LogFormat, log_level: str) -> None:
+@click.pass_context
+def main(ctx: click.Context, log_format: LogFormat, log_level: str) -> None:
     """funnelsync keeps marketing and sales systems on one funnel contract.
 
     It reads leads and activities from every connection, merges them into one lead per
     person, scores and stages them by the contract, and writes the result back.
     """
     setup_logging(log_format, log_level)
+    ctx.obj = {
+        "log_format": log_format,
+        "log_level_given": ctx.get_parameter_source("log_level")
+        is not click.core.ParameterSource.DEFAULT,
+    }
 
 
 @main.command()
@@ -260,5 +267,5 @@ def demo(directory: Path | None, seed: int, force: bool) -> None:
     exit_with(_exit_for(result))
 
 
-for command in (errors, retry, status, history, explain, simulate_command):
+for command in (errors, retry, status, history, explain, simulate_command, schedule):
     main.add_command(command)
