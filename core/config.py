@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from funnelsync.contract import FunnelContract
 from funnelsync.mapping import FieldMap, Mapping
@@ -45,6 +45,27 @@ class ScheduleConfig(BaseModel):
     )
 
 
+NotifyOn = Literal["failed", "partial", "sla_breach"]
+
+
+class NotificationsConfig(BaseModel):
+    """Where the built-in notifier posts (Slack-compatible incoming webhook) and when."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    webhook_url: SecretStr = Field(description="Incoming-webhook URL; use ${VAR} to keep it out.")
+    on: list[NotifyOn] = Field(
+        default_factory=lambda: ["failed", "partial", "sla_breach"],
+        description="Which events post a message.",
+    )
+    quarantined_at_least: int | None = Field(
+        default=None,
+        ge=1,
+        description="Also post when a run quarantines at least this many records.",
+    )
+    timeout_s: float = Field(default=10, gt=0, description="Give up posting after this long.")
+
+
 class WorkspaceConfig(BaseModel):
     """A client workspace: its funnel contract, its state and its connections."""
 
@@ -56,6 +77,9 @@ class WorkspaceConfig(BaseModel):
     connections: dict[ConnectionName, ConnectionConfig] = Field(min_length=1)
     schedule: ScheduleConfig | None = Field(
         default=None, description="For `funnelsync schedule`; optional otherwise."
+    )
+    notifications: NotificationsConfig | None = Field(
+        default=None, description="Webhook messages on failed or partial runs and SLA breaches."
     )
 
     @field_validator("connections")

@@ -7,9 +7,13 @@ entry-point group. Each hook's exact signature is documented in ``docs/plugins.m
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pluggy
 
+from funnelsync.config import WorkspaceConfig
 from funnelsync.connector import Connector
+from funnelsync.contract import SlaRule
 from funnelsync.models import Lead
 from funnelsync.rule_kinds import RuleKind
 from funnelsync.run_report import RunReport
@@ -70,9 +74,24 @@ def funnelsync_stage_changed(lead: Lead, old_stage: str | None, new_stage: str) 
 
 
 @hookspec
-def funnelsync_run_finished(report: RunReport) -> None:
+def funnelsync_run_finished(report: RunReport, config: WorkspaceConfig) -> None:
     """Observe the end of a sync run, whatever its status.
 
-    Fires once per run, after every write, with the run's report. Returns nothing;
+    Fires once per run, after every write, with the run's report and the workspace's
+    configuration (for a plugin's own settings, e.g. ``notifications``). Returns nothing;
     not ``firstresult``.
+    """
+
+
+@hookspec
+def funnelsync_sla_breached(
+    lead: Lead, rule: SlaRule, entered_at: datetime, due_at: datetime
+) -> None:
+    """Observe a lead left waiting past a follow-up SLA.
+
+    Fires once per breach, the first time funnelsync finds the lead still in ``rule.stage``
+    (untouched by sales, for a marketing-owned stage) after ``due_at``: when
+    ``funnelsync sla`` runs. ``entered_at`` is when the lead entered the stage, ``due_at``
+    that plus ``rule.within_hours``. A breach already announced is not announced again; a
+    new entry into the stage starts a new clock. Returns nothing; not ``firstresult``.
     """

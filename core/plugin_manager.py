@@ -12,13 +12,16 @@ import inspect
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import ModuleType
 from typing import Any
 
 import pluggy
 
 from funnelsync import hookspecs
+from funnelsync.config import WorkspaceConfig
 from funnelsync.connector import Connector
+from funnelsync.contract import SlaRule
 from funnelsync.models import Lead
 from funnelsync.rule_kinds import RuleKind
 from funnelsync.run_report import RunReport
@@ -95,9 +98,17 @@ class FunnelPlugins:
             "funnelsync_stage_changed", lead=lead, old_stage=old_stage, new_stage=new_stage
         )
 
-    def run_finished(self, report: RunReport) -> None:
+    def run_finished(self, report: RunReport, config: WorkspaceConfig) -> None:
         """Tell plugins a run ended."""
-        self._notify("funnelsync_run_finished", report=report)
+        self._notify("funnelsync_run_finished", report=report, config=config)
+
+    def sla_breached(
+        self, lead: Lead, rule: SlaRule, entered_at: datetime, due_at: datetime
+    ) -> None:
+        """Tell plugins a lead waits past an SLA's due time (once per breach)."""
+        self._notify(
+            "funnelsync_sla_breached", lead=lead, rule=rule, entered_at=entered_at, due_at=due_at
+        )
 
     def add(
         self,

@@ -156,13 +156,15 @@ def plugins(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(document, indent=2))
         return
-    table = Table("plugin", "distribution", "connector", "capabilities")
+    table = Table("plugin", "distribution", "provides", "capabilities")
     for plugin in document["plugins"]:
         dist = f"{plugin['distribution'] or '-'} {plugin['version'] or ''}".strip()
-        for connector in plugin["connectors"] or [{"name": "-", "capabilities": []}]:
-            table.add_row(
-                plugin["name"], dist, connector["name"], ", ".join(connector["capabilities"])
-            )
+        rows = [
+            (f"connector {c['name']}", ", ".join(c["capabilities"])) for c in plugin["connectors"]
+        ]
+        rows += [(f"rule kind {kind}", "") for kind in plugin["rule_kinds"]]
+        for provides, capabilities in rows or [("hooks", "")]:
+            table.add_row(plugin["name"], dist, provides, capabilities)
     console = out()
     console.print(table)
     for failure in document["failures"]:

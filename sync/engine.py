@@ -460,7 +460,7 @@ def run_sync(
         )
     run_id_var.reset(token)
     if not dry_run:
-        plugins.run_finished(report)
+        plugins.run_finished(report, workspace.config)
     if failure is not None:
         raise RunFailedError(result) from failure
     return result

@@ -215,6 +215,7 @@ def load_workspace(config_path: Path, plugins: FunnelPlugins) -> Workspace:
         raise ConfigError([_problem(config_doc, loc, message) for loc, message in missing])
     config_doc = YamlDocument(config_doc.path, data, config_doc.lines)
     config = _validate_config(config_doc)
+    register_model_secrets(config)
     contract_path = (config_path.parent / config.contract).resolve()
     if not contract_path.is_file():
         raise ConfigError(

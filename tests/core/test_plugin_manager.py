@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from funnelsync import ConnectorContext, Lead, LeadWrite, WriteStatus, hookimpl
+from funnelsync.config import WorkspaceConfig
 from funnelsync.mapping import read_lead
 from funnelsync.plugin_manager import (
     ENTRY_POINT_GROUP,
@@ -317,7 +318,10 @@ def test_notification_hooks_reach_an_in_process_plugin() -> None:
 
     plugins.record_quarantined("crm", "leads.csv:3", "email: not an address")
     plugins.stage_changed(Lead(email="ada@example.com"), None, "mql")
-    plugins.run_finished(report)
+    config = WorkspaceConfig.model_validate(
+        {"contract": "contract.yaml", "connections": {"crm": {"connector": "csv"}}}
+    )
+    plugins.run_finished(report, config)
 
     assert plugins.failures == []
     assert plugins.plugins == [PluginInfo("spy", None, None, ())]

@@ -1,0 +1,96 @@
+"""The built-in webhook notifier, against a real HTTP receiver on loopback."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+import funnelsync.sync
+from funnelsync.sync.engine import RunFailedError
+from funnelsync.sync.scaffold import write_templates
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: list[dict[str, str]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        type(self).received.append(json.loads(self.rfile.read(length)))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep test output quiet."""
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    received: list[dict[str, str]] = []
+    handler = type("Receiver", (_Receiver,), {"received": received})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hooks/T000/B000/secretpart", received
+    server.shutdown()
+
+
+def _workspace(tmp_path: Path, extra: str) -> Path:
+    config = write_templates(tmp_path / "ws", with_empty_data=True)
+    config.write_text(config.read_text() + extra)
+    (config.parent / "data/marketing/leads.csv").write_text(
+        "email,first_name,updated_at\nana@example.org,Ana,2026-11-01T10:00:00Z\n"
+    )
+    return config
+
+
+def test_a_partial_run_posts_a_message(
+    tmp_path: Path, webhook: tuple[str, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, received = webhook
+    monkeypatch.setenv("TEAM_WEBHOOK", url)
+    config = _workspace(tmp_path, "\nnotifications:\n  webhook_url: ${TEAM_WEBHOOK}\n")
+    stop = threading.Event()
+    stop.set()
+    report = funnelsync.sync.run(config, stop=stop)
+    assert report.status == "partial"
+    [message] = received
+    assert message["text"].startswith(f"funnelsync run {report.run_id} partial: ")
+    assert "• marketing: read 1" in message["text"]
+
+
+def test_an_ok_run_is_quiet_unless_a_threshold_is_crossed(
+    tmp_path: Path, webhook: tuple[str, list[dict[str, str]]]
+) -> None:
+    url, received = webhook
+    config = _workspace(tmp_path, f"\nnotifications:\n  webhook_url: '{url}'\n")
+    assert funnelsync.sync.run(config).status == "ok"
+    assert received == []
+    text = config.read_text() + "  quarantined_at_least: 1\n"
+    config.write_text(text)
+    leads = config.parent / "data/marketing/leads.csv"
+    leads.write_text(leads.read_text() + "not-an-email,Bob,2026-11-02T10:00:00Z\n")
+    funnelsync.sync.run(config)
+    assert "1 records quarantined (threshold 1)" in received[0]["text"]
+
+
+def test_a_failed_run_posts_and_a_dead_webhook_does_not_break_the_run(
+    tmp_path: Path, webhook: tuple[str, list[dict[str, str]]]
+) -> None:
+    url, received = webhook
+    config = _workspace(tmp_path, f"\nnotifications:\n  webhook_url: '{url}'\n")
+    (config.parent / "data/sales/activities.csv").unlink()
+    with pytest.raises(RunFailedError):
+        funnelsync.sync.run(config)
+    assert "failed: ConnectorError" in received[0]["text"]
+    dead = _workspace(
+        tmp_path / "other", "\nnotifications:\n  webhook_url: 'http://127.0.0.1:9/nothing'\n"
+    )
+    (dead.parent / "data/sales/activities.csv").unlink()
+    with pytest.raises(RunFailedError):
+        funnelsync.sync.run(dead)
