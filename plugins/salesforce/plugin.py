@@ -2,9 +2,10 @@
 
 from funnelsync.connector import Connector
 from funnelsync.hookspecs import hookimpl
+from funnelsync.plugins.salesforce.connector import SalesforceConnector
 
 
 @hookimpl
 def funnelsync_register_connectors() -> list[type[Connector]]:
-    """The salesforce connector is being built; nothing is registered yet."""
-    return []
+    """The salesforce connector."""
+    return [SalesforceConnector]

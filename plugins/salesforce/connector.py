@@ -1,0 +1,118 @@
+"""The ``salesforce`` connector: Leads and Contacts, their activities, and deletions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+from funnelsync.connector import (
+    Capabilities,
+    CheckResult,
+    Connector,
+    ConnectorContext,
+    ConnectorError,
+    ConnectorSettings,
+    FieldInfo,
+    LeadWrite,
+    ReadBatch,
+    WriteResult,
+)
+from funnelsync.mapping import Mapping
+from funnelsync.plugins.salesforce.activities import read_activities
+from funnelsync.plugins.salesforce.api import SalesforceApi
+from funnelsync.plugins.salesforce.describe import (
+    Describer,
+    mapping_problems,
+    missing_fields,
+    setup_advice,
+)
+from funnelsync.plugins.salesforce.mapping import DEFAULT_MAPPING
+from funnelsync.plugins.salesforce.reading import PeopleReader, read_deletions
+from funnelsync.plugins.salesforce.settings import SalesforceSettings
+from funnelsync.plugins.salesforce.writing import LeadWriter
+
+
+class SalesforceConnector(Connector):
+    """Salesforce through its REST API (simple-salesforce).
+
+    Reads Leads (and, if configured, Contacts) changed since a cursor, converted Leads as
+    their Contact, completed Tasks/Events and campaign responses as activities, and
+    deletions (:meth:`read_deletions`); writes through sObject Collections or Bulk API
+    2.0. See ``docs/connectors/salesforce.md``.
+    """
+
+    name = "salesforce"
+    settings_model = SalesforceSettings
+    capabilities = Capabilities(
+        read_leads=True, write_leads=True, read_activities=True, deletes=True
+    )
+    default_mapping = DEFAULT_MAPPING
+    write_batch_size = None
+    """All writes in one call: the connector picks Collections (200 a call) or Bulk API."""
+
+    settings: SalesforceSettings
+
+    def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
+        if not isinstance(settings, SalesforceSettings):
+            raise TypeError(
+                f"the salesforce connector needs SalesforceSettings, not {type(settings).__name__}"
+            )
+        super().__init__(settings, context)
+        self.sleep: Callable[[float], None] = time.sleep
+        """How to wait between retries (tests replace it)."""
+        self.api = SalesforceApi(settings, context.workspace_dir, self.calls)
+        self.describer = Describer(self.api)
+
+    def check(self) -> CheckResult:
+        """Log in, report the API usage, and say which custom fields to create, if any."""
+        try:
+            client = self.api.client
+            missing = missing_fields(self.describer, self.settings)
+        except ConnectorError as exc:
+            return CheckResult(False, (str(exc),))
+        messages = [f"logged in to {self.api.instance_url} (API v{client.sf_version})"]
+        budget = self.api.budget
+        if budget.used is not None and budget.allowance:
+            messages.append(
+                f"API usage: {budget.used} of {budget.allowance} daily calls "
+                f"({budget.used / budget.allowance:.0%}); writing stops at "
+                f"{self.settings.daily_budget_share:.0%}"
+            )
+        return CheckResult(not missing, (*messages, *missing))
+
+    def validate_mapping(self, mapping: Mapping) -> list[str]:
+        """Problems with ``mapping`` in this org: missing or read-only fields, and value-map
+        values (such as the contract's stage values) that are not picklist values."""
+        return mapping_problems(self.describer, mapping)
+
+    def describe_fields(self) -> list[FieldInfo]:
+        """The Lead's fields, with types and active picklist values."""
+        return self.describer.field_infos("Lead")
+
+    def read_leads(self, cursor: str | None) -> Iterator[ReadBatch]:
+        """Leads (and Contacts) changed since ``cursor``; one batch per query page."""
+        yield from PeopleReader(self.api, self.describer, self.settings).read(cursor)
+
+    def read_activities(self, cursor: str | None) -> Iterator[ReadBatch]:
+        """Completed Tasks, Events and campaign responses changed since ``cursor``."""
+        yield from read_activities(self.api, cursor)
+
+    def read_deletions(self, cursor: str | None) -> Iterator[ReadBatch]:
+        """Leads and Contacts deleted since ``cursor``, as tombstone records."""
+        yield from read_deletions(self.api, cursor)
+
+    def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:
+        """Create or update leads (see :mod:`~funnelsync.plugins.salesforce.writing`)."""
+        return LeadWriter(self.api, self.describer, self.settings, self.sleep).write(writes)
+
+    def create_fields(self, fields: Sequence[FieldInfo]) -> list[str]:
+        """Not possible here: Salesforce creates fields through the Metadata API only."""
+        wanted = [(field.name, field.type) for field in fields]
+        raise NotImplementedError(
+            "funnelsync does not create Salesforce fields (that needs the Metadata API). "
+            + setup_advice("Lead", wanted)
+        )
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self.api.close()

@@ -1,0 +1,19 @@
+"""A stateful in-memory Salesforce org served over HTTP on loopback, for tests and the demo.
+
+It implements the slice of the REST API the salesforce connector uses, with Salesforce's
+shapes: SOAP and OAuth (password, JWT bearer) login, SOQL ``query``/``queryAll`` with
+``nextRecordsUrl`` paging, sObject describe, sObject Collections (create, update,
+upsert by external id; ≤ 200 records, per-record errors), Bulk API 2.0 ingest, converted
+and deleted records, ``Sforce-Limit-Info`` and ``REQUEST_LIMIT_EXCEEDED``. Seed and
+inspect it through :class:`Org` (``emulator.org``)::
+
+    with SalesforceEmulator() as emulator:
+        emulator.org.add_user("ann@example.com", "secret", "TOKEN")
+        lead_id = emulator.org.add_lead(LastName="O'Brien", Email="sean@example.com")
+        ...  # connector settings: domain = emulator.base_url
+"""
+
+from funnelsync.plugins.salesforce.emulator_org import EmulatorError, Org
+from funnelsync.plugins.salesforce.emulator_server import SalesforceEmulator
+
+__all__ = ["EmulatorError", "Org", "SalesforceEmulator"]

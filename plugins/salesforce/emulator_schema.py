@@ -1,0 +1,365 @@
+"""The emulated org's objects and fields: what ``describe`` returns and DML checks.
+
+Only the standard objects funnelsync uses are modelled, each with the fields that matter
+for it (names, types and defaults as in a new org). Custom fields are added at run time
+with :meth:`SObjectSchema.add_field`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ORG_ID = "00D000000000001AAA"
+USER_ID = "005000000000001AAA"
+"""The org's one user: owner and modifier of every record."""
+
+
+class UnknownObjectError(LookupError):
+    """The org has no object of that name."""
+
+
+@dataclass(slots=True)
+class FieldDef:
+    """One field of an object."""
+
+    name: str
+    type: str
+    label: str = ""
+    length: int = 0
+    createable: bool = True
+    updateable: bool = True
+    nillable: bool = True
+    required: bool = False
+    """Must be given on create and may not be blanked (``nillable`` false in describe)."""
+    unique: bool = False
+    external_id: bool = False
+    picklist: tuple[str, ...] = ()
+    restricted: bool = False
+    default: str | None = None
+    reference_to: tuple[str, ...] = ()
+    scale: int = 0
+
+    @property
+    def custom(self) -> bool:
+        """Whether the field is a custom one (``__c``)."""
+        return self.name.endswith("__c")
+
+    def describe(self) -> dict[str, Any]:
+        """The field as Salesforce's sObject describe lists it (the keys clients read)."""
+        return {
+            "name": self.name,
+            "label": self.label or self.name.removesuffix("__c").replace("_", " "),
+            "type": self.type,
+            "length": self.length,
+            "scale": self.scale,
+            "custom": self.custom,
+            "createable": self.createable,
+            "updateable": self.updateable,
+            "nillable": self.nillable and not self.required,
+            "unique": self.unique,
+            "externalId": self.external_id,
+            "calculated": not (self.createable or self.updateable) and self.type != "id",
+            "restrictedPicklist": self.restricted,
+            "referenceTo": list(self.reference_to),
+            "relationshipName": self.name[:-2] if self.type == "reference" else None,
+            "defaultValue": None,
+            "picklistValues": [
+                {
+                    "active": True,
+                    "defaultValue": value == self.default,
+                    "label": value,
+                    "validFor": None,
+                    "value": value,
+                }
+                for value in self.picklist
+            ],
+        }
+
+
+@dataclass(slots=True)
+class SObjectSchema:
+    """One object type: its name, id prefix and fields."""
+
+    name: str
+    key_prefix: str
+    fields: dict[str, FieldDef] = field(default_factory=dict)
+
+    def add_field(self, definition: FieldDef) -> None:
+        """Add (or replace) a field."""
+        self.fields[definition.name] = definition
+
+    def find(self, name: str) -> FieldDef | None:
+        """The field called ``name``, ignoring case as Salesforce does."""
+        exact = self.fields.get(name)
+        if exact is not None:
+            return exact
+        folded = name.casefold()
+        return next((f for f in self.fields.values() if f.name.casefold() == folded), None)
+
+    def describe(self, version: str) -> dict[str, Any]:
+        """The object's describe result."""
+        base = f"/services/data/v{version}/sobjects/{self.name}"
+        return {
+            "name": self.name,
+            "label": self.name,
+            "custom": False,
+            "keyPrefix": self.key_prefix,
+            "createable": True,
+            "updateable": True,
+            "deletable": True,
+            "queryable": True,
+            "fields": [definition.describe() for definition in self.fields.values()],
+            "urls": {
+                "sobject": base,
+                "describe": f"{base}/describe",
+                "rowTemplate": f"{base}/{{ID}}",
+            },
+        }
+
+
+def _system_fields() -> list[FieldDef]:
+    return [
+        FieldDef("Id", "id", "Record ID", 18, createable=False, updateable=False, nillable=False),
+        FieldDef(
+            "IsDeleted", "boolean", "Deleted", createable=False, updateable=False, nillable=False
+        ),
+        FieldDef(
+            "CreatedDate",
+            "datetime",
+            "Created Date",
+            createable=False,
+            updateable=False,
+            nillable=False,
+        ),
+        FieldDef(
+            "CreatedById",
+            "reference",
+            "Created By ID",
+            18,
+            createable=False,
+            updateable=False,
+            nillable=False,
+        ),
+        FieldDef(
+            "LastModifiedDate",
+            "datetime",
+            "Last Modified Date",
+            createable=False,
+            updateable=False,
+            nillable=False,
+        ),
+        FieldDef(
+            "LastModifiedById",
+            "reference",
+            "Last Modified By ID",
+            18,
+            createable=False,
+            updateable=False,
+            nillable=False,
+        ),
+        FieldDef(
+            "SystemModstamp",
+            "datetime",
+            "System Modstamp",
+            createable=False,
+            updateable=False,
+            nillable=False,
+        ),
+        FieldDef("OwnerId", "reference", "Owner ID", 18, reference_to=("User",)),
+    ]
+
+
+def _text(name: str, length: int = 80, **options: Any) -> FieldDef:
+    return FieldDef(name, "string", length=length, **options)
+
+
+def _picklist(name: str, values: tuple[str, ...], **options: Any) -> FieldDef:
+    return FieldDef(name, "picklist", length=255, picklist=values, **options)
+
+
+def _reference(name: str, *targets: str, **options: Any) -> FieldDef:
+    return FieldDef(name, "reference", length=18, reference_to=targets, **options)
+
+
+LEAD_STATUSES = (
+    "Open - Not Contacted",
+    "Working - Contacted",
+    "Closed - Converted",
+    "Closed - Not Converted",
+)
+LEAD_SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")
+INDUSTRIES = (
+    "Agriculture",
+    "Banking",
+    "Education",
+    "Financial Services",
+    "Healthcare",
+    "Manufacturing",
+    "Retail",
+    "Software",
+    "Technology",
+    "Other",
+)
+
+
+def _person_fields() -> list[FieldDef]:
+    return [
+        _text("LastName", required=True),
+        _text("FirstName", 40),
+        _text("Name", 121, createable=False, updateable=False),
+        _text("Title", 128),
+        FieldDef("Email", "email", length=80),
+        FieldDef("Phone", "phone", length=40),
+        FieldDef("MobilePhone", "phone", length=40),
+        _picklist("LeadSource", LEAD_SOURCES),
+        FieldDef("Description", "textarea", length=32000),
+        FieldDef("HasOptedOutOfEmail", "boolean", nillable=False),
+        FieldDef("DoNotCall", "boolean", nillable=False),
+        _reference("MasterRecordId", createable=False, updateable=False),
+    ]
+
+
+def _lead() -> SObjectSchema:
+    schema = SObjectSchema("Lead", "00Q")
+    for definition in [
+        *_system_fields(),
+        *_person_fields(),
+        _text("Company", 255, required=True),
+        _text("Street", 255),
+        _text("City", 40),
+        _text("State", 80),
+        _text("PostalCode", 20),
+        _text("Country", 80),
+        FieldDef("Address", "address", createable=False, updateable=False),
+        FieldDef("Website", "url", length=255),
+        _picklist("Status", LEAD_STATUSES, restricted=True, default=LEAD_STATUSES[0]),
+        _picklist("Industry", INDUSTRIES),
+        _picklist("Rating", ("Hot", "Warm", "Cold")),
+        FieldDef("AnnualRevenue", "currency", scale=0),
+        FieldDef("NumberOfEmployees", "int"),
+        FieldDef("IsConverted", "boolean", nillable=False, createable=False, updateable=False),
+        FieldDef("ConvertedDate", "date", createable=False, updateable=False),
+        _reference("ConvertedAccountId", "Account", createable=False, updateable=False),
+        _reference("ConvertedContactId", "Contact", createable=False, updateable=False),
+        _reference("ConvertedOpportunityId", "Opportunity", createable=False, updateable=False),
+        FieldDef("IsUnreadByOwner", "boolean", nillable=False),
+        FieldDef("LastActivityDate", "date", createable=False, updateable=False),
+    ]:
+        schema.add_field(definition)
+    return schema
+
+
+def _contact() -> SObjectSchema:
+    schema = SObjectSchema("Contact", "003")
+    for definition in [
+        *_system_fields(),
+        *_person_fields(),
+        _reference("AccountId", "Account"),
+        _text("Department", 80),
+        _text("MailingStreet", 255),
+        _text("MailingCity", 40),
+        _text("MailingState", 80),
+        _text("MailingPostalCode", 20),
+        _text("MailingCountry", 80),
+        FieldDef("MailingAddress", "address", createable=False, updateable=False),
+    ]:
+        schema.add_field(definition)
+    return schema
+
+
+def _account() -> SObjectSchema:
+    schema = SObjectSchema("Account", "001")
+    for definition in [
+        *_system_fields(),
+        _text("Name", 255, required=True),
+        _picklist("Industry", INDUSTRIES),
+        FieldDef("NumberOfEmployees", "int"),
+        _text("BillingCountry", 80),
+        FieldDef("Website", "url", length=255),
+    ]:
+        schema.add_field(definition)
+    return schema
+
+
+def _activity_fields() -> list[FieldDef]:
+    return [
+        _reference("WhoId", "Lead", "Contact"),
+        _reference("WhatId", "Account", "Campaign", "Opportunity"),
+        _text("Subject", 255),
+        FieldDef("ActivityDate", "date"),
+        FieldDef("Description", "textarea", length=32000),
+        _picklist("Type", ("Call", "Email", "Meeting", "Other")),
+    ]
+
+
+def _task() -> SObjectSchema:
+    schema = SObjectSchema("Task", "00T")
+    subtypes = ("Task", "Email", "ListEmail", "Cadence", "Call", "LinkedIn")
+    statuses = ("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred")
+    for definition in [
+        *_system_fields(),
+        *_activity_fields(),
+        _picklist("Status", statuses, restricted=True, required=True, default="Not Started"),
+        _picklist("Priority", ("High", "Normal", "Low"), default="Normal"),
+        _picklist("TaskSubtype", subtypes, updateable=False, default="Task"),
+        FieldDef("IsClosed", "boolean", nillable=False, createable=False, updateable=False),
+        FieldDef("CompletedDateTime", "datetime", createable=False, updateable=False),
+        FieldDef("CallDurationInSeconds", "int"),
+    ]:
+        schema.add_field(definition)
+    return schema
+
+
+def _event() -> SObjectSchema:
+    schema = SObjectSchema("Event", "00U")
+    for definition in [
+        *_system_fields(),
+        *_activity_fields(),
+        FieldDef("ActivityDateTime", "datetime"),
+        FieldDef("StartDateTime", "datetime"),
+        FieldDef("EndDateTime", "datetime"),
+        FieldDef("DurationInMinutes", "int"),
+        _picklist("EventSubtype", ("Event",), updateable=False, default="Event"),
+        _text("Location", 255),
+    ]:
+        schema.add_field(definition)
+    return schema
+
+
+def _campaign() -> SObjectSchema:
+    schema = SObjectSchema("Campaign", "701")
+    types = ("Advertisement", "Conference", "Email", "Webinar", "Trade Show", "Other")
+    for definition in [
+        *_system_fields(),
+        _text("Name", 80, required=True),
+        _picklist("Type", types),
+        _picklist("Status", ("Planned", "In Progress", "Completed", "Aborted")),
+        FieldDef("IsActive", "boolean", nillable=False),
+        FieldDef("StartDate", "date"),
+        FieldDef("EndDate", "date"),
+    ]:
+        schema.add_field(definition)
+    return schema
+
+
+def _campaign_member() -> SObjectSchema:
+    schema = SObjectSchema("CampaignMember", "00v")
+    for definition in [
+        *_system_fields(),
+        _reference("CampaignId", "Campaign", required=True, updateable=False),
+        _reference("LeadId", "Lead", updateable=False),
+        _reference("ContactId", "Contact", updateable=False),
+        _picklist("Status", ("Sent", "Responded"), default="Sent"),
+        FieldDef("HasResponded", "boolean", nillable=False, createable=False, updateable=False),
+        FieldDef("FirstRespondedDate", "date", createable=False, updateable=False),
+        FieldDef("Email", "email", length=80, createable=False, updateable=False),
+    ]:
+        schema.add_field(definition)
+    return schema
+
+
+def standard_schemas() -> dict[str, SObjectSchema]:
+    """A fresh copy of every modelled object, by name."""
+    schemas = [_lead(), _contact(), _account(), _task(), _event(), _campaign(), _campaign_member()]
+    return {schema.name: schema for schema in schemas}
