@@ -36,10 +36,13 @@ _LEAD_COLUMNS = (
     "source",
     "owner",
     "lead_status",
+    "status_reason",
     "fit_score",
     "engagement_score",
     "score",
     "stage",
+    "stage_reason",
+    "team",
     "explanation",
 )
 _READ_ONLY_LEAD_COLUMNS = ("created_at", "updated_at")
