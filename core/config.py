@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -55,7 +55,7 @@ class NotificationsConfig(BaseModel):
 
     webhook_url: SecretStr = Field(description="Incoming-webhook URL; use ${VAR} to keep it out.")
     on: list[NotifyOn] = Field(
-        default_factory=lambda: ["failed", "partial", "sla_breach"],
+        default_factory=lambda: list(get_args(NotifyOn)),
         description="Which events post a message.",
     )
     quarantined_at_least: int | None = Field(

@@ -428,7 +428,7 @@ def run_sync(
                 plugins,
                 store,
                 state,
-                now or started,
+                (now or started).replace(microsecond=0),
                 progress or NoProgress(),
                 dry_run,
                 stop,

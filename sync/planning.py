@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,6 +63,9 @@ def _blank(value: Any) -> bool:
 
 
 def _same(current: Any, desired: Any) -> bool:
+    if isinstance(current, datetime) and isinstance(desired, datetime):
+        # Systems keep timestamps to the second or millisecond: compare to the second.
+        return current.replace(microsecond=0) == desired.replace(microsecond=0)
     return (_blank(current) and _blank(desired)) or bool(current == desired)
 
 

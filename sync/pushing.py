@@ -58,8 +58,12 @@ def _batches(writes: list[PlannedWrite], size: int | None) -> Iterator[list[Plan
 
 def _write(
     connector: Connector, batch: list[PlannedWrite], budget_s: float
-) -> dict[str, WriteResult]:
-    """Results by key, retrying the writes the system asked to retry."""
+) -> tuple[dict[str, WriteResult], BudgetExhaustedError | None]:
+    """Results by key, retrying the writes the system asked to retry.
+
+    When the API budget runs out during a retry, the results so far are kept and the
+    budget error is returned with them.
+    """
     results: dict[str, WriteResult] = {}
     pending = [planned.write for planned in batch]
     try:
@@ -77,7 +81,9 @@ def _write(
                     raise RetryableError(f"{len(pending)} writes to retry")
     except RetryableError:
         pass
-    return results
+    except BudgetExhaustedError as exc:
+        return results, exc
+    return results, None
 
 
 def push_connection(
@@ -105,9 +111,12 @@ def push_connection(
                 if stop is not None and stop.is_set():
                     outcome.stopped = "asked to stop (signal); the rest is written next run"
                     return outcome
-                results = _write(connector, batch, retry_budget_s)
+                results, exhausted = _write(connector, batch, retry_budget_s)
                 _record(store, name, batch, results, current, run_id, at, outcome)
                 progress.advance(f"{name}: write", len(batch), total)
+                if exhausted is not None:
+                    outcome.stopped = str(exhausted)
+                    return outcome
     except BudgetExhaustedError as exc:
         outcome.stopped = str(exc)
     return outcome
@@ -147,15 +156,17 @@ def _record(
                 )
             )
             continue
-        record_id = write.record_id or result.record_id or write.key
+        record_id = result.record_id or write.record_id or write.key
         key = (name, record_id)
-        before = current.get(key)
+        before = current.get((name, write.record_id or record_id))
         ledger_rows.append((key, {**(before.fields if before else {}), **write.fields}))
         if planned.creates:
             outcome.created += 1
-            links.append((key, planned.person_id))
         else:
             outcome.updated += 1
+        if planned.creates or record_id != write.record_id:
+            # New, or the system wrote elsewhere (a converted lead's contact): link it.
+            links.append((key, planned.person_id))
         outcome.written.add(key)
         resolved.append((name, quarantine_key))
         audit_rows.append(
