@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from funnelsync.emulator import Emulator
 from funnelsync.mapping import Mapping as FieldMapping
 from funnelsync.run_report import ApiCalls
 
@@ -163,6 +164,8 @@ class Connector(ABC):
     default_mapping: ClassVar[FieldMapping]
     write_batch_size: ClassVar[int | None] = None
     """Most records per :meth:`write_leads` call; ``None`` means all in one call."""
+    emulator: ClassVar[type[Emulator] | None] = None
+    """A local emulator of the system (see :mod:`funnelsync.emulator`), if the plugin ships one."""
 
     def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
         self.settings = settings
