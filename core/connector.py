@@ -197,5 +197,9 @@ class Connector(ABC):
         """Create missing custom fields in the system; returns the names created."""
         raise NotImplementedError(f"{self.name} cannot create fields")
 
+    def validate_mapping(self, mapping: FieldMapping) -> list[str]:
+        """Problems the system has with ``mapping`` beyond missing fields (none by default)."""
+        return []
+
     def close(self) -> None:  # noqa: B027 - optional hook with a no-op default
         """Release connections and files; called once at the end of a run."""

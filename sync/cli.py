@@ -14,6 +14,7 @@ from funnelsync.config import WorkspaceConfig
 from funnelsync.contract import FunnelContract
 from funnelsync.plugin_manager import FunnelPlugins, create_plugins
 from funnelsync.run_report import RunStatus
+from funnelsync.sync.cli_check import check
 from funnelsync.sync.cli_common import (
     config_option,
     err,
@@ -269,5 +270,5 @@ def demo(directory: Path | None, seed: int, force: bool) -> None:
     exit_with(_exit_for(result))
 
 
-for command in (errors, retry, status, history, explain, simulate_command, schedule):
+for command in (errors, retry, status, history, explain, simulate_command, schedule, check):
     main.add_command(command)

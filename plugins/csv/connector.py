@@ -21,7 +21,7 @@ from funnelsync.mapping import Direction, FieldMap, Mapping
 from funnelsync.plugins.csv.reading import IdColumn, UniqueKey, content_id, read_records
 from funnelsync.plugins.csv.settings import CsvSettings
 from funnelsync.plugins.csv.table import CsvFormat, open_table
-from funnelsync.plugins.csv.writing import KEY_SETTING, upsert_leads
+from funnelsync.plugins.csv.writing import KEY_SETTING, add_columns, upsert_leads
 
 _LEAD_COLUMNS = (
     "email",
@@ -168,6 +168,13 @@ class CsvConnector(Connector):
             IdColumn(activities.id_column) if activities.id_column else content_id,
             self._activity_columns(),
             activities.modified_column,
+        )
+
+    def create_fields(self, fields: Sequence[FieldInfo]) -> list[str]:
+        """Add the missing columns to the leads file's header (creating the file if needed)."""
+        self.calls.write += 1
+        return add_columns(
+            self.leads_path, self.settings.leads.key_column, self.format, [f.name for f in fields]
         )
 
     def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:

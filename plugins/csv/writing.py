@@ -157,3 +157,13 @@ def _load(path: Path, key_column: str, fmt: CsvFormat) -> _Sheet:
             has_bom=table.has_bom,
             newline=table.newline,
         )
+
+
+def add_columns(path: Path, key_column: str, fmt: CsvFormat, names: Sequence[str]) -> list[str]:
+    """Append the ``names`` the leads file's header lacks (file created if missing)."""
+    sheet = _load(path, key_column, fmt)
+    added = [name for name in dict.fromkeys(names) if name not in sheet.header]
+    if added:
+        sheet.header.extend(added)
+        replace_file(path, fmt.encoding, sheet.dump)
+    return added

@@ -29,6 +29,7 @@ CONNECTOR_METHODS = (
     "read_activities",
     "write_leads",
     "create_fields",
+    "validate_mapping",
     "close",
 )
 """The connector interface the page documents, in the order it documents it."""

@@ -1,0 +1,86 @@
+"""`funnelsync check` against the HubSpot emulator: missing properties, bad stage values, --fix."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from funnelsync.plugins.hubspot.emulator import DEFAULT_TOKEN, HubSpotEmulator
+from funnelsync.sync.cli import main
+
+TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "templates"
+CONFIG = """\
+version: 1
+contract: contract.yaml
+connections:
+  marketing:
+    connector: hubspot
+    settings:
+      access_token_env: HS_TEST_TOKEN
+      base_url: ${HS_TEST_URL}
+    mapping:
+      lead_fields:
+        stage_dates.mql: funnelsync_mql_date
+  sales:
+    connector: csv
+    settings:
+      leads: {path: sales.csv}
+"""
+
+
+@pytest.fixture
+def workspace(
+    make_emulator: Callable[..., HubSpotEmulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    emulator = make_emulator()
+    monkeypatch.setenv("HS_TEST_TOKEN", DEFAULT_TOKEN)
+    monkeypatch.setenv("HS_TEST_URL", emulator.base_url)
+    (tmp_path / "funnelsync.yaml").write_text(CONFIG)
+    (tmp_path / "sales.csv").write_text("email\n")
+    return tmp_path / "funnelsync.yaml"
+
+
+def _check(config: Path, *extra: str) -> tuple[int, dict[str, dict[str, object]]]:
+    result = CliRunner().invoke(main, ["check", "--config", str(config), "--json", *extra])
+    document = json.loads(result.stdout)
+    return result.exit_code, {c["name"]: c for c in document["connections"]}
+
+
+def _contract(config: Path, sal_value: str) -> None:
+    text = (TEMPLATES / "contract.yaml").read_text(encoding="utf-8")
+    (config.parent / "contract.yaml").write_text(text.replace("salesacceptedlead", sal_value))
+
+
+def test_a_missing_property_is_named_then_created_then_clean(workspace: Path) -> None:
+    _contract(workspace, "opportunity")
+    code, found = _check(workspace)
+    assert code == 1
+    missing = {f["name"]: f["type"] for f in found["marketing"]["missing_fields"]}  # type: ignore[union-attr]
+    assert missing["funnelsync_mql_date"] == "datetime"
+    assert missing["funnelsync_score"] == "number"
+    human = CliRunner().invoke(main, ["check", "--config", str(workspace)])
+    assert (
+        "missing field funnelsync_mql_date (datetime): create it in marketing, "
+        "or run `funnelsync check --fix`" in human.stdout
+    )
+    code, fixed = _check(workspace, "--fix")
+    assert "funnelsync_mql_date" in fixed["marketing"]["created"]  # type: ignore[operator]
+    code, again = _check(workspace)
+    assert again["marketing"]["ok"] is True
+    assert again["marketing"]["missing_fields"] == []
+
+
+def test_a_stage_value_the_portal_lacks_is_reported_with_where_to_change_it(
+    workspace: Path,
+) -> None:
+    _contract(workspace, "salesacceptedlead")
+    _check(workspace, "--fix")
+    code, found = _check(workspace)
+    assert code == 1
+    [problem] = [p for p in found["marketing"]["problems"] if "salesacceptedlead" in p]  # type: ignore[union-attr]
+    assert problem.startswith("lifecyclestage: 'salesacceptedlead' is not one of its values")
+    assert "change the contract's stage 'sal' (stages[].values.marketing)" in problem
