@@ -11,6 +11,7 @@ from rich.table import Table
 
 from funnelsync import __version__
 from funnelsync.config import WorkspaceConfig
+from funnelsync.connector import AuthenticationError
 from funnelsync.contract import FunnelContract
 from funnelsync.plugin_manager import FunnelPlugins, create_plugins
 from funnelsync.run_report import RunStatus
@@ -42,7 +43,11 @@ def _exit_for(result: RunResult) -> ExitCode:
     status = result.report.status
     if status is RunStatus.ok:
         return ExitCode.ok
-    return ExitCode.partial if status is RunStatus.partial else ExitCode.failed
+    if status is RunStatus.partial:
+        return ExitCode.partial
+    return (
+        ExitCode.auth_error if isinstance(result.failure, AuthenticationError) else ExitCode.failed
+    )
 
 
 def _run(
@@ -206,7 +211,8 @@ def sync(config_path: Path | None, as_json: bool, wait: bool) -> None:
     """Run one sync: read what changed, merge, score, stage, and write back.
 
     Exit code 0 when all went through, 4 when some writes were left for the next run,
-    1 when the run failed, 2 for an invalid configuration, 5 when another sync is running.
+    1 when the run failed, 2 for an invalid configuration, 3 when a system refused the
+    credentials, 5 when another sync is running.
     """
     loaded, workspace = load(config_path)
     result = _run(loaded, workspace, wait=wait)

@@ -63,6 +63,8 @@ class RunResult:
     quarantined: list[NewQuarantine]
     stage_changes: list[StageChange] = field(default_factory=list)
     plans: dict[str, ConnectionPlan] = field(default_factory=dict)
+    failure: Exception | None = None
+    """What stopped a failed run."""
 
 
 class RunFailedError(Exception):
@@ -446,7 +448,7 @@ def run_sync(
         report = _report(workspace.contract, state, stages, started, clock, failure, dry_run)
         if not dry_run:
             store.save_run(report)
-    result = RunResult(report, state.quarantined, state.stage_changes, state.plans)
+    result = RunResult(report, state.quarantined, state.stage_changes, state.plans, failure)
     if failure is not None:
         logger.error("run failed: %s", report.error)
     else:

@@ -11,6 +11,8 @@ class ExitCode(IntEnum):
     """The run stopped on an error (a system unreachable, a file unreadable…)."""
     config_error = 2
     """The configuration or contract is invalid (or a command was misused); nothing was written."""
+    auth_error = 3
+    """A system refused funnelsync's credentials or permissions."""
     partial = 4
     """The run finished but some writes were left for the next run."""
     busy = 5
