@@ -103,8 +103,9 @@ def engagement_score(
 ) -> tuple[int, list[ScorePart]]:
     """Decayed, capped points from ``activities`` up to ``as_of`` (later ones are ignored).
 
-    Per-type window caps apply to each window of ``days`` counted back from the as-of
-    day, then the per-type cap, then the overall cap.
+    Per-type window caps apply to each window of ``days`` consecutive calendar days
+    (counted from day 1 of the proleptic calendar, in the as-of zone), then the per-type
+    cap, then the overall cap.
     """
     by_window: dict[tuple[str, int], float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
@@ -123,7 +124,10 @@ def engagement_score(
         age_days = max(0, (as_of_day - occurred_day).days)
         weight = 1.0 if half_life is None else 0.5 ** (age_days / half_life)
         window = scoring.window_caps.get(activity.type)
-        by_window[(activity.type, age_days // window.days if window else 0)] += points * weight
+        # Windows are fixed stretches of the calendar, so time passing never regroups
+        # activities (which could raise a capped score).
+        slot = occurred_day.toordinal() // window.days if window else 0
+        by_window[(activity.type, slot)] += points * weight
         counts[activity.type] += 1
         newest[activity.type] = min(age_days, newest.get(activity.type, age_days))
     by_type: dict[str, float] = defaultdict(float)
