@@ -32,6 +32,7 @@ class Capabilities(BaseModel):
     read_activities: bool = False
     write_activities: bool = False
     deletes: bool = False
+    """Reports deleted records (:meth:`Connector.read_deletions`)."""
 
     def names(self) -> list[str]:
         """The capabilities that are switched on, by name."""
@@ -188,6 +189,10 @@ class Connector(ABC):
     def read_activities(self, cursor: str | None) -> Iterator[ReadBatch]:
         """Activity records since ``cursor`` (all of them when ``None``)."""
         raise NotImplementedError(f"{self.name} does not read activities")
+
+    def read_deletions(self, cursor: str | None) -> Iterator[ReadBatch]:
+        """Lead records deleted since ``cursor``, as records carrying the deleted id."""
+        raise NotImplementedError(f"{self.name} does not report deletions")
 
     def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:
         """Create or update leads; one result per write, in any order."""

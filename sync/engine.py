@@ -328,6 +328,11 @@ def _sync(
             stack.callback(connector.close)
             connectors.append(connector)
         reads = run.read(connectors)
+        deleted = [key for read in reads for key in read.deleted]
+        for key in deleted:
+            run.identity.forget(key)
+        if deleted:
+            state.notes.append(f"{len(deleted)} records were deleted in their systems and unlinked")
         records = [record for read in reads for record in read.records]
         person_of, new_links, notes = assign_persons(run.identity, records)
         state.notes.extend(notes)
@@ -381,6 +386,7 @@ def _sync(
                 ],
                 quarantined=state.quarantined,
                 resolved=[key for read in reads for key in read.resolved],
+                deleted=deleted,
                 settings={}
                 if state.stopped
                 else {FINGERPRINT_KEY: fingerprint, SCORED_DAY_KEY: as_of.date().isoformat()},

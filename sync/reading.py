@@ -20,6 +20,7 @@ from funnelsync.sync.workspace import Connection
 
 LEADS = "leads"
 ACTIVITIES = "activities"
+DELETIONS = "deletions"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,8 @@ class ConnectionRead:
     quarantined: list[NewQuarantine] = field(default_factory=list)
     resolved: list[RecordKey] = field(default_factory=list)
     cursors: dict[str, str] = field(default_factory=dict)
+    deleted: list[RecordKey] = field(default_factory=list)
+    """Records the system reports deleted since the last run."""
     unreadable_emails: set[str] = field(default_factory=set)
     """Emails of lead records that could not be mapped: never create these people here."""
     leads_read: int = 0
@@ -158,6 +161,10 @@ def read_connection(
         for batch in reader.batches(ACTIVITIES, batches):
             for record in batch.records:
                 reader.activity(record)
+    if connector.capabilities.deletes:
+        batches = connector.read_deletions(store.cursor(name, DELETIONS))
+        for batch in reader.batches(DELETIONS, batches):
+            reader.result.deleted += [(name, record.record_id) for record in batch.records]
     for entry in store.quarantine(name):
         if entry.kind != "read" or entry.record_key in reader.seen or entry.parked:
             continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -104,6 +104,12 @@ class Identity:
             return
         self.person_of[key] = person_id
         self.records_of.setdefault(person_id, []).append(key)
+
+    def forget(self, key: RecordKey) -> None:
+        """Unlink a record the system deleted (in memory; saved with the run)."""
+        person_id = self.person_of.pop(key, None)
+        if person_id is not None:
+            self.records_of[person_id] = [k for k in self.records_of[person_id] if k != key]
 
     def new_person(self, email: str) -> int:
         """A new person id for ``email``."""
@@ -380,6 +386,13 @@ class StateStore:
     def commit_run(self, commit: RunCommit) -> None:
         """Record everything a run learnt, in one transaction; cursors last of all."""
         with self.engine.begin() as connection:
+            for name, record_id in commit.deleted:
+                for table in (t.links, t.ledger):
+                    connection.execute(
+                        delete(table).where(
+                            table.c.connection == name, table.c.record_id == record_id
+                        )
+                    )
             self._upsert_persons(connection, commit)
             self._insert_links(connection, commit.run_id, commit.links)
             self._upsert_ledger(connection, commit.run_id, commit.ledger_rows)
@@ -600,3 +613,4 @@ class RunCommit:
     resolved: list[RecordKey]
     settings: dict[str, str]
     cursors: dict[tuple[str, str], str]
+    deleted: list[RecordKey] = field(default_factory=list)

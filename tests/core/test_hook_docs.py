@@ -27,6 +27,7 @@ CONNECTOR_METHODS = (
     "describe_fields",
     "read_leads",
     "read_activities",
+    "read_deletions",
     "write_leads",
     "create_fields",
     "validate_mapping",

@@ -8,14 +8,14 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
 from sync_support import iso, read_csv, sales_lead, sync_json, write_csv
 
-from funnelsync import LeadWrite, WriteResult, WriteStatus, hookimpl
+from funnelsync import LeadWrite, ReadBatch, SystemRecord, WriteResult, WriteStatus, hookimpl
 from funnelsync.connector import Connector
 from funnelsync.models import Lead
 from funnelsync.plugin_manager import create_plugins
@@ -270,3 +270,49 @@ def test_a_contract_change_recomputes_every_lead(workspace: Path) -> None:
     assert "Senior title +25" in after[vp]["explanation"]
     # The VP and the Head of Growth gain 5 points; the student's row is left alone.
     assert report["connections"]["marketing"]["updated"] == 2
+
+
+class _DeletingCsv(CsvConnector):
+    """The CSV connector, plus a deletion log: emails listed in ``deleted.txt``."""
+
+    name = "deleting_csv"
+    capabilities = CsvConnector.capabilities.model_copy(update={"deletes": True})
+
+    def read_deletions(self, cursor: str | None) -> Iterator[ReadBatch]:
+        log = self.context.workspace_dir / "deleted.txt"
+        gone = log.read_text().split() if log.exists() else []
+        done = int(cursor or 0)
+        records = [
+            SystemRecord(e, {"email": e}, f"deleted.txt:{n + 1}") for n, e in enumerate(gone)
+        ]
+        yield ReadBatch(records=records[done:], cursor=str(len(gone)))
+
+
+class _DeletingPlugin:
+    @hookimpl
+    def funnelsync_register_connectors(self) -> list[type[Connector]]:
+        return [_DeletingCsv]
+
+
+def test_a_record_deleted_in_a_system_is_unlinked_and_not_written_again(workspace: Path) -> None:
+    config = workspace.read_text().replace(
+        "  sales:\n    connector: csv", "  sales:\n    connector: deleting_csv"
+    )
+    workspace.write_text(config)
+    plugins = create_plugins(extra=[("deleting", _DeletingPlugin())])
+    run_sync(load_workspace(workspace, plugins), plugins)
+    path = workspace.parent / "data/sales/leads.csv"
+    rows = [row for row in read_csv(path) if row["Email"] != "carla.diaz@acme.example.com"]
+    write_csv(path, rows)
+    (workspace.parent / "deleted.txt").write_text("carla.diaz@acme.example.com\n")
+    report = run_sync(load_workspace(workspace, plugins), plugins).report
+    assert "1 records were deleted in their systems and unlinked" in report.notes
+    store = StateStore.open(workspace.parent / "state")
+    identity = store.load_identity()
+    store.close()
+    assert ("sales", "carla.diaz@acme.example.com") not in identity.person_of
+    # The person is still known through marketing; the next run leaves the deletion alone
+    # (create_from_stage keeps a disqualified lead out of sales).
+    again = run_sync(load_workspace(workspace, plugins), plugins).report
+    assert again.connections["sales"].created == 0
+    assert again.leads == report.leads
