@@ -268,6 +268,8 @@ class _Run:
             )
             self.state.plans[name] = plan
             self.state.counts[name].unchanged = plan.unchanged
+            planned = len(plan.writes) + plan.unchanged
+            self.progress.advance(f"{name}: planned", planned, planned)
 
     def push(
         self, connectors: Sequence[Connector], current: dict[RecordKey, CurrentRecord]
