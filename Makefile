@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Strict editable installs let mypy see the package; re-run (no deps, seconds) so new modules appear.
 STRICT := --config-settings editable_mode=strict
 
-.PHONY: install demo test lint typecheck pytest clean
+.PHONY: install demo bench test lint typecheck pytest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/funnelsync demo --dir demo-workspace --force
+	$(BIN)/funnelsync report --config demo-workspace/funnelsync.yaml --out demo-workspace/report.html
+
+bench: install
+	$(BIN)/python bench/sync_bench.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -29,12 +29,19 @@ from funnelsync.sync.cli_funnel import explain, simulate_command
 from funnelsync.sync.cli_schedule import schedule
 from funnelsync.sync.cli_state import errors, history, retry, status
 from funnelsync.sync.demo import DemoExistsError, build_demo, default_demo_dir
+from funnelsync.sync.demo_emulated import DemoSetupError, run_emulated_demo
 from funnelsync.sync.engine import RunFailedError, RunResult, run_sync
 from funnelsync.sync.exit_codes import ExitCode
 from funnelsync.sync.lock import WorkspaceBusyError
 from funnelsync.sync.logs import LogFormat, setup_logging
 from funnelsync.sync.progress import NoProgress, TerminalProgress
-from funnelsync.sync.scaffold import WorkspaceExistsError, write_templates
+from funnelsync.sync.report_cli import report_command, sla_command
+from funnelsync.sync.scaffold import (
+    DEFAULT_PRESET,
+    PRESETS,
+    WorkspaceExistsError,
+    write_templates,
+)
 from funnelsync.sync.summary import plan_document, print_plan, print_summary
 from funnelsync.sync.workspace import Workspace
 
@@ -98,20 +105,31 @@ def main(ctx: click.Context, log_format: LogFormat, log_level: str) -> None:
 
 @main.command()
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
-def init(directory: Path) -> None:
-    """Create a working workspace in DIRECTORY: config, contract and empty CSV files.
+@click.option(
+    "--preset",
+    type=click.Choice(list(PRESETS)),
+    default=DEFAULT_PRESET,
+    show_default=True,
+    help="The systems to start from: "
+    + "; ".join(f"{p.name}: {p.description}" for p in PRESETS.values())
+    + ".",
+)
+def init(directory: Path, preset: str) -> None:
+    """Create a working workspace in DIRECTORY: config and contract (with comments).
 
-    Edit funnelsync.yaml (connections, mappings) and contract.yaml (stages, scoring),
-    then run `funnelsync validate` and `funnelsync sync`.
+    The csv preset also creates empty CSV files. Edit funnelsync.yaml (connections,
+    mappings) and contract.yaml (stages, scoring), then run `funnelsync validate` and
+    `funnelsync sync`.
     """
     try:
-        config_path = write_templates(directory, with_empty_data=True)
+        config_path = write_templates(directory, with_empty_data=True, preset=preset)
     except WorkspaceExistsError as exc:
         err().print(f"[red]{exc}[/red]")
         exit_with(ExitCode.config_error)
     console = out()
-    console.print(f"Created {config_path} and {directory / 'contract.yaml'}.")
-    console.print(f"Next: funnelsync validate --config {config_path}")
+    console.print(f"Created {config_path} and {directory / 'contract.yaml'} ({preset} preset).")
+    for step in PRESETS[preset].next_steps:
+        console.print(step.format(config=config_path), markup=False)
 
 
 @main.command()
@@ -249,20 +267,41 @@ def plan(config_path: Path | None, as_json: bool) -> None:
     default=None,
     help="Where to build the demo workspace [default: a new temporary directory].",
 )
+@click.option(
+    "--systems",
+    type=click.Choice(["csv", "emulators"]),
+    default="csv",
+    show_default=True,
+    help="csv: two CSV systems, re-runnable; emulators: in-memory HubSpot and Salesforce.",
+)
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the sample data.")
 @click.option("--force", is_flag=True, help="Rebuild DIR if it holds an earlier demo.")
-def demo(directory: Path | None, seed: int, force: bool) -> None:
+def demo(directory: Path | None, systems: str, seed: int, force: bool) -> None:
     """Build a demo workspace with generated data for two systems and run a sync there.
 
-    Afterwards, run it again with `funnelsync sync --config DIR/funnelsync.yaml`.
+    With CSV systems (the default), run it again afterwards with
+    `funnelsync sync --config DIR/funnelsync.yaml`. With `--systems emulators`, HubSpot
+    and Salesforce emulators hold the data; the demo syncs until a sync writes nothing,
+    then stops them (they live in memory), so that workspace cannot sync again.
     """
     target = directory or default_demo_dir()
     console = out()
     try:
+        if systems == "emulators":
+            emulated = run_emulated_demo(
+                target,
+                seed=seed,
+                replace=force,
+                plugins=create_plugins(),
+                run=_run,
+                console=console,
+            )
+            codes = [_exit_for(result) for result in emulated.runs]
+            exit_with(next((code for code in codes if code is not ExitCode.ok), ExitCode.ok))
         built = build_demo(target, seed=seed, replace=force)
-    except DemoExistsError as exc:
+    except (DemoExistsError, DemoSetupError) as exc:
         err().print(f"[red]{exc}[/red]")
-        exit_with(ExitCode.config_error)
+        exit_with(ExitCode.config_error if isinstance(exc, DemoExistsError) else ExitCode.failed)
     console.print(f"Demo workspace: {target.resolve()}")
     console.print(
         f"Generated {built.people} people: {built.marketing_leads} marketing leads, "
@@ -276,5 +315,16 @@ def demo(directory: Path | None, seed: int, force: bool) -> None:
     exit_with(_exit_for(result))
 
 
-for command in (errors, retry, status, history, explain, simulate_command, schedule, check):
+for command in (
+    errors,
+    retry,
+    status,
+    history,
+    explain,
+    simulate_command,
+    schedule,
+    check,
+    report_command,
+    sla_command,
+):
     main.add_command(command)

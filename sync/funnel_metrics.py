@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from funnelsync.contract import FunnelContract
 from funnelsync.sync.report_journeys import Journey
@@ -74,11 +75,15 @@ def stage_figures(
 ) -> list[StageFigures]:
     """Balance, inflow, outflow, reach, conversion and time in stage for every stage."""
     start, end = period.start, period.end
+    path = [stage.name for stage in contract.stages]
     opening: dict[str, int] = defaultdict(int)
     balance: dict[str, int] = defaultdict(int)
     inflow: dict[str, int] = defaultdict(int)
     outflow: dict[str, int] = defaultdict(int)
     durations: dict[str, list[timedelta]] = defaultdict(list)
+    reached = [0] * len(path)
+    skipped = [0] * len(path)
+    converted = [0] * len(path)
     for journey in journeys:
         before_start = at_end = None
         for stay in journey.stays:
@@ -89,43 +94,48 @@ def stage_figures(
                 before_start = stay
             else:
                 inflow[stay.stage] += 1
-            left = stay.left_before(end)
-            if left is not None and left >= start:
+            left = stay.left
+            if left is not None and start <= left < end:
                 outflow[stay.stage] += 1
                 durations[stay.stage].append(left - stay.entered)
         if before_start is not None:
             opening[before_start.stage] += 1
         if at_end is not None:
             balance[at_end.stage] += 1
-    path = [stage.name for stage in contract.stages]
+        reach, entered = journey.reach, journey.entered
+        for index, when in enumerate(reach):
+            if when is None or not start <= when < end:
+                continue
+            reached[index] += 1
+            first = entered.get(path[index])
+            if first is None or first >= end:
+                skipped[index] += 1
+            if index + 1 < len(path):
+                following = reach[index + 1]
+                if following is not None and following < end:
+                    converted[index] += 1
     figures = []
     for stage in contract.all_stages:
         name = stage.name
         median, average = day_stats(durations[name])
-        reached = skipped = converted = None
-        conversion = None
-        if name in path:
-            index = path.index(name)
-            cohort = [j for j in journeys if period.holds(j.reached(index, end))]
-            reached = len(cohort)
-            skipped = sum(1 for j in cohort if not j.entered_before(name, end))
-            if index + 1 < len(path):
-                converted = sum(1 for j in cohort if j.reached(index + 1, end) is not None)
-                conversion = rate(converted, reached)
+        position = path.index(name) if name in path else None
+        has_next = position is not None and position + 1 < len(path)
         figures.append(
             StageFigures(
                 stage=name,
                 label=stage.display_name,
                 team=stage.team.value,
-                on_path=name in path,
+                on_path=position is not None,
                 opening=opening[name],
                 inflow=inflow[name],
                 outflow=outflow[name],
                 balance=balance[name],
-                reached=reached,
-                skipped=skipped,
-                converted=converted,
-                conversion=conversion,
+                reached=None if position is None else reached[position],
+                skipped=None if position is None else skipped[position],
+                converted=converted[position] if has_next and position is not None else None,
+                conversion=rate(converted[position], reached[position])
+                if has_next and position is not None
+                else None,
                 stays_ended=len(durations[name]),
                 median_days=median,
                 average_days=average,
@@ -134,50 +144,85 @@ def stage_figures(
     return figures
 
 
-def _lost(journey: Journey, sql: int, last: int, detours: set[str], period: Period) -> bool:
-    """In a detour at the period's end, entered during it, after reaching SQL, never won."""
-    stay = journey.stay_at(period.end)
-    if stay is None or stay.stage not in detours or not period.holds(stay.entered):
-        return False
-    reached_sql = journey.reached(sql, period.end)
-    won = journey.reached(last, period.end)
-    return reached_sql is not None and reached_sql <= stay.entered and won is None
+class LeadFacts(NamedTuple):
+    """What one lead contributes to the headline of one period (summed per segment)."""
+
+    new: bool
+    mql: bool
+    mql_to_sql: bool
+    mql_to_customer: bool
+    sql: bool
+    won: bool
+    lost: bool
+    days_to_sql: float | None
+    """For an SQL of the period that entered MQL: days from entering MQL to reaching SQL."""
 
 
-def headline(contract: FunnelContract, journeys: Sequence[Journey], period: Period) -> Headline:
-    """New leads, MQLs, SQLs, won and lost, MQL→SQL and MQL→customer, win rate."""
-    end = period.end
+def lead_facts(
+    contract: FunnelContract, journeys: Sequence[Journey], period: Period
+) -> list[LeadFacts]:
+    """Each journey's headline facts for ``period``, in the same order as ``journeys``."""
+    start, end = period.start, period.end
     mql = contract.path_index(contract.mql_stage) or 0
     sql = contract.path_index(contract.sql_stage) if contract.sql_stage else None
     last = len(contract.stages) - 1
-    detours = {stage.name for stage in contract.detours}
-    new_leads = sum(1 for j in journeys if j.stays and period.holds(j.stays[0].entered))
-    mql_cohort = [j for j in journeys if period.holds(j.reached(mql, end))]
-    won = sum(1 for j in journeys if period.holds(j.reached(last, end)))
-    to_customer = sum(1 for j in mql_cohort if j.reached(last, end) is not None)
-    if sql is None:
-        return Headline(
-            new_leads, len(mql_cohort), None, won, None, None, rate(to_customer, len(mql_cohort)),
-            None, None,
-        )  # fmt: skip
-    sqls = [j for j in journeys if period.holds(j.reached(sql, end))]
-    to_sql = sum(1 for j in mql_cohort if j.reached(sql, end) is not None)
-    lost = sum(1 for j in journeys if _lost(j, sql, last, detours, period))
     mql_name = contract.stages[mql].name
-    velocity = []
-    for journey in sqls:
-        entered = journey.entered.get(mql_name)
-        reached = journey.reach[sql]
-        if entered is not None and reached is not None and entered <= reached:
-            velocity.append(reached - entered)
+    detours = {stage.name for stage in contract.detours}
+
+    def before_end(when: datetime | None) -> datetime | None:
+        return when if when is not None and when < end else None
+
+    facts = []
+    for journey in journeys:
+        reach = journey.reach
+        reached_mql = before_end(reach[mql])
+        reached_sql = before_end(reach[sql]) if sql is not None else None
+        won = before_end(reach[last])
+        in_mql = reached_mql is not None and reached_mql >= start
+        in_sql = reached_sql is not None and reached_sql >= start
+        lost = False
+        if reached_sql is not None and won is None:
+            stay = journey.stay_at(end)
+            lost = (
+                stay is not None
+                and stay.stage in detours
+                and start <= stay.entered
+                and reached_sql <= stay.entered
+            )
+        days = None
+        if in_sql and reached_sql is not None:
+            entered = journey.entered.get(mql_name)
+            if entered is not None and entered <= reached_sql:
+                days = (reached_sql - entered) / DAY
+        facts.append(
+            LeadFacts(
+                new=bool(journey.stays) and start <= journey.stays[0].entered < end,
+                mql=in_mql,
+                mql_to_sql=in_mql and reached_sql is not None,
+                mql_to_customer=in_mql and won is not None,
+                sql=in_sql,
+                won=won is not None and won >= start,
+                lost=lost,
+                days_to_sql=days,
+            )
+        )
+    return facts
+
+
+def headline_of(facts: Iterable[LeadFacts], has_sql_stage: bool) -> Headline:
+    """The headline of the leads whose facts are given (all leads, or one segment)."""
+    columns = list(zip(*facts, strict=True)) or [()] * len(LeadFacts._fields)
+    new, mqls, to_sql, to_customer, sqls, won, lost = (sum(column) for column in columns[:7])
+    days = [value for value in columns[7] if value is not None]
+    median = round(statistics.median(days), 2) if days else None
     return Headline(
-        new_leads=new_leads,
-        mqls=len(mql_cohort),
-        sqls=len(sqls),
+        new_leads=new,
+        mqls=mqls,
+        sqls=sqls if has_sql_stage else None,
         won=won,
-        lost=lost,
-        mql_to_sql=rate(to_sql, len(mql_cohort)),
-        mql_to_customer=rate(to_customer, len(mql_cohort)),
-        win_rate=rate(won, won + lost),
-        median_days_mql_to_sql=day_stats(velocity)[0],
+        lost=lost if has_sql_stage else None,
+        mql_to_sql=rate(to_sql, mqls) if has_sql_stage else None,
+        mql_to_customer=rate(to_customer, mqls),
+        win_rate=rate(won, won + lost) if has_sql_stage else None,
+        median_days_mql_to_sql=median,
     )

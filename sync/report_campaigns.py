@@ -1,5 +1,7 @@
 """Campaign influence: which campaigns the period's leads, MQLs, SQLs and wins engaged with.
 
+Touch times are epoch seconds (see :class:`~funnelsync.sync.report_data.FunnelData`).
+
 A lead counts for every campaign it engaged with (multi-touch), so the campaign rows do
 not add up to the funnel's totals.
 """
@@ -10,7 +12,6 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from funnelsync.contract import FunnelContract
 from funnelsync.sync.report_journeys import Journey
@@ -32,19 +33,15 @@ class CampaignFigures:
     """The same for the final success-path stage."""
 
 
-def _touched_during(moments: Sequence[datetime], period: Period) -> bool:
-    index = bisect_left(moments, period.start)
-    return index < len(moments) and moments[index] < period.end
-
-
 def campaign_figures(
     contract: FunnelContract,
     journeys: Sequence[Journey],
-    touches: Mapping[int, Mapping[str, Sequence[datetime]]],
+    touches: Mapping[int, Mapping[str, Sequence[float]]],
     period: Period,
 ) -> list[CampaignFigures]:
     """Campaigns with a touch or an influenced stage in the period, most MQLs first."""
-    end = period.end
+    start, end = period.start, period.end
+    start_seconds, end_seconds = start.timestamp(), end.timestamp()
     stages = [contract.path_index(contract.mql_stage) or 0, len(contract.stages) - 1]
     sql = contract.path_index(contract.sql_stage) if contract.sql_stage else None
     if sql is not None:
@@ -56,15 +53,21 @@ def campaign_figures(
         mine = touches.get(journey.person_id)
         if not mine:
             continue
-        reached = {index: journey.reached(index, end) for index in stages}
+        reached = [
+            (index, moment.timestamp())
+            for index in stages
+            if (moment := journey.reach[index]) is not None and start <= moment < end
+        ]
         for campaign, moments in mine.items():
-            if moments[0] >= end:
+            first = moments[0]
+            if first >= end_seconds:
                 continue
             seen.add(campaign)
-            if _touched_during(moments, period):
+            index = bisect_left(moments, start_seconds)
+            if index < len(moments) and moments[index] < end_seconds:
                 touched[campaign] += 1
-            for index, when in reached.items():
-                if when is not None and period.holds(when) and moments[0] <= when:
+            for index, seconds in reached:
+                if first <= seconds:
                     influenced[(campaign, index)] += 1
     rows = [
         CampaignFigures(

@@ -16,21 +16,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from funnelsync.contract import FunnelContract
 
 
-@dataclass(frozen=True, slots=True)
-class Stay:
-    """Time spent in one stage: ``left`` is ``None`` while the lead is still there."""
+class Stay(NamedTuple):
+    """Time spent in one stage: ``left`` is ``None`` while the lead is still there.
+
+    A named tuple rather than a dataclass: a large report builds hundreds of thousands.
+    """
 
     stage: str
     entered: datetime
     left: datetime | None
-
-    def left_before(self, end: datetime) -> datetime | None:
-        """When the stay ended, if that was before ``end``."""
-        return self.left if self.left is not None and self.left < end else None
 
 
 @dataclass(slots=True)
@@ -51,11 +50,6 @@ class Journey:
         when = self.reach[index]
         return when if when is not None and when < end else None
 
-    def entered_before(self, stage: str, end: datetime) -> bool:
-        """Whether the lead actually entered ``stage`` (not skipped it) before ``end``."""
-        when = self.entered.get(stage)
-        return when is not None and when < end
-
     def stay_at(self, moment: datetime) -> Stay | None:
         """The stay the lead was in just before ``moment`` (entered strictly before it)."""
         found = None
@@ -66,12 +60,26 @@ class Journey:
         return found
 
 
-def _order(contract: FunnelContract) -> dict[str, int]:
-    return {stage.name: index for index, stage in enumerate(contract.all_stages)}
+@dataclass(frozen=True, slots=True)
+class StageLayout:
+    """The contract's stages as journeys need them, worked out once per report."""
+
+    order: dict[str, int]
+    """Each stage's position: success path first, then detours."""
+    path: tuple[str, ...]
+    """The success path's stage names, in order."""
+
+
+def stage_layout(contract: FunnelContract) -> StageLayout:
+    """The :class:`StageLayout` of ``contract``."""
+    return StageLayout(
+        {stage.name: index for index, stage in enumerate(contract.all_stages)},
+        tuple(stage.name for stage in contract.stages),
+    )
 
 
 def build_journey(
-    contract: FunnelContract,
+    layout: StageLayout,
     person_id: int,
     email: str,
     current_stage: str | None,
@@ -85,28 +93,29 @@ def build_journey(
     moment are ordered along the contract (path stages, then detours), the lead's current
     stage last; consecutive entries into the same stage are one stay.
     """
-    order = _order(contract)
+    order = layout.order
     entries = {(stage, at) for stage, at in stage_dates.items() if stage in order}
     entries.update((stage, at) for stage, at in moves if stage in order)
     if not entries:
         return None
     ranked = sorted(entries, key=lambda item: (item[1], item[0] == current_stage, order[item[0]]))
-    if current_stage in order and ranked[-1][0] != current_stage:
+    if current_stage is not None and current_stage in order and ranked[-1][0] != current_stage:
         ranked.append((current_stage, ranked[-1][1]))
     stays: list[Stay] = []
-    for stage, at in ranked:
-        if stays and stays[-1].stage == stage:
-            continue
-        if stays:
-            stays[-1] = Stay(stays[-1].stage, stays[-1].entered, at)
-        stays.append(Stay(stage, at, None))
     entered: dict[str, datetime] = {}
-    for stay in stays:
-        entered.setdefault(stay.stage, stay.entered)
-    reach: list[datetime | None] = [None] * len(contract.stages)
+    current_name, current_at = ranked[0]
+    for stage, at in ranked[1:]:
+        if stage != current_name:
+            stays.append(Stay(current_name, current_at, at))
+            entered.setdefault(current_name, current_at)
+            current_name, current_at = stage, at
+    stays.append(Stay(current_name, current_at, None))
+    entered.setdefault(current_name, current_at)
+    path = layout.path
+    reach: list[datetime | None] = [None] * len(path)
     earliest: datetime | None = None
-    for index in range(len(contract.stages) - 1, -1, -1):
-        first = entered.get(contract.stages[index].name)
+    for index in range(len(path) - 1, -1, -1):
+        first = entered.get(path[index])
         if first is not None and (earliest is None or first < earliest):
             earliest = first
         reach[index] = earliest

@@ -79,7 +79,10 @@ def resolve_period(since: date | None, until: date | None, today: date) -> Perio
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
-    """One step of a trend: a week (from Monday) or a calendar month, clipped to the span."""
+    """One step of a trend: a week (from Monday) or a calendar month, clipped to its period.
+
+    ``key`` is the bucket's first day (ISO date), unique within a trend.
+    """
 
     key: str
     start: datetime
@@ -92,23 +95,24 @@ def week_key(moment: datetime) -> str:
     return (day - timedelta(days=day.weekday())).isoformat()
 
 
-def trend_buckets(span: Period) -> tuple[str, list[Bucket]]:
-    """Buckets covering ``span``: ``("week", …)`` or, for long spans, ``("month", …)``."""
-    weekly = span.days <= WEEKLY_TREND_MAX_DAYS
+def trend_unit(span_days: int) -> str:
+    """``week`` for spans up to :data:`WEEKLY_TREND_MAX_DAYS` days, else ``month``."""
+    return "week" if span_days <= WEEKLY_TREND_MAX_DAYS else "month"
+
+
+def trend_buckets(period: Period, unit: str) -> list[Bucket]:
+    """Weeks (Monday to Sunday) or calendar months covering ``period``, clipped to it."""
     buckets: list[Bucket] = []
-    cursor = span.start
-    while cursor < span.end:
+    cursor = period.start
+    while cursor < period.end:
         day = cursor.date()
-        if weekly:
-            monday = day - timedelta(days=day.weekday())
-            following = _midnight(monday + timedelta(days=7))
-            key = monday.isoformat()
+        if unit == "week":
+            following = _midnight(day - timedelta(days=day.weekday()) + timedelta(days=7))
         else:
             following = _midnight(
                 date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
             )
-            key = f"{day:%Y-%m}"
-        end = min(following, span.end)
-        buckets.append(Bucket(key, cursor, end))
+        end = min(following, period.end)
+        buckets.append(Bucket(day.isoformat(), cursor, end))
         cursor = end
-    return ("week" if weekly else "month"), buckets
+    return buckets

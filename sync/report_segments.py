@@ -13,7 +13,7 @@ from datetime import datetime
 
 from funnelsync.contract import FunnelContract
 from funnelsync.models import COMPUTED_FIELDS, Lead
-from funnelsync.sync.funnel_metrics import Headline, headline
+from funnelsync.sync.funnel_metrics import Headline, LeadFacts, headline_of
 from funnelsync.sync.report_journeys import Journey
 from funnelsync.sync.report_period import Period
 
@@ -38,37 +38,44 @@ class SegmentFigures:
 
 def _groups(
     journeys: Sequence[Journey],
+    facts: Sequence[LeadFacts],
     field: str,
-    touches: Mapping[int, Mapping[str, Sequence[datetime]]],
+    touches: Mapping[int, Mapping[str, Sequence[float]]],
     end: datetime,
-) -> dict[str, list[Journey]]:
-    groups: dict[str, list[Journey]] = defaultdict(list)
-    for journey in journeys:
-        if field == CAMPAIGN:
-            names = [
-                name
-                for name, moments in touches.get(journey.person_id, {}).items()
-                if moments[0] < end
-            ]
-            for name in names or [NONE_SEGMENT]:
-                groups[name].append(journey)
-        else:
-            groups[journey.fields.get(field, NONE_SEGMENT)].append(journey)
+) -> dict[str, list[LeadFacts]]:
+    groups: dict[str, list[LeadFacts]] = defaultdict(list)
+    cutoff = end.timestamp()
+    if field != CAMPAIGN:
+        for journey, fact in zip(journeys, facts, strict=True):
+            groups[journey.fields.get(field, NONE_SEGMENT)].append(fact)
+        return groups
+    nothing: Mapping[str, Sequence[float]] = {}
+    for journey, fact in zip(journeys, facts, strict=True):
+        engaged = False
+        for name, moments in touches.get(journey.person_id, nothing).items():
+            if moments[0] < cutoff:
+                groups[name].append(fact)
+                engaged = True
+        if not engaged:
+            groups[NONE_SEGMENT].append(fact)
     return groups
 
 
 def segment_figures(
     contract: FunnelContract,
     journeys: Sequence[Journey],
+    facts: Sequence[LeadFacts],
     field: str,
-    touches: Mapping[int, Mapping[str, Sequence[datetime]]],
+    touches: Mapping[int, Mapping[str, Sequence[float]]],
     period: Period,
 ) -> list[SegmentFigures]:
     """The headline per segment of ``field``, most MQLs first; segments idle in the period
-    (no new lead, MQL, SQL, win or loss) are left out."""
+    (no new lead, MQL, SQL, win or loss) are left out. ``facts`` are the journeys' facts
+    for ``period`` (:func:`~funnelsync.sync.funnel_metrics.lead_facts`)."""
     rows = []
-    for name, members in _groups(journeys, field, touches, period.end).items():
-        figures = headline(contract, members, period)
+    has_sql = contract.sql_stage is not None
+    for name, members in _groups(journeys, facts, field, touches, period.end).items():
+        figures = headline_of(members, has_sql)
         if figures.new_leads or figures.mqls or figures.sqls or figures.won or figures.lost:
             rows.append(SegmentFigures(name, figures))
     rows.sort(key=lambda row: (-row.figures.mqls, -row.figures.new_leads, row.segment))

@@ -1,0 +1,168 @@
+"""Assembling the funnel report: both periods' figures, the trend, the SLA clocks.
+
+:func:`build_report` is pure: it takes the loaded :class:`FunnelData`; the formats
+(:mod:`report_json`, :mod:`report_csv`, :mod:`report_html`) only present what it returns.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from funnelsync.contract import FunnelContract
+from funnelsync.sync.funnel_metrics import (
+    Headline,
+    StageFigures,
+    headline_of,
+    lead_facts,
+    stage_figures,
+)
+from funnelsync.sync.report_campaigns import CampaignFigures, campaign_figures
+from funnelsync.sync.report_data import FunnelData
+from funnelsync.sync.report_journeys import Journey
+from funnelsync.sync.report_period import Bucket, Period, trend_buckets, trend_unit
+from funnelsync.sync.report_segments import SegmentFigures, segment_figures
+from funnelsync.sync.sla import (
+    SlaClock,
+    SlaFigures,
+    Waiting,
+    sla_clocks,
+    sla_figures,
+    waiting_leads,
+)
+
+DEFAULT_SEGMENTS = ("source", "owner")
+"""Breakdowns shown when ``--by`` is not given."""
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodFigures:
+    """Every figure of one period, as of its end."""
+
+    period: Period
+    as_of: datetime
+    headline: Headline
+    stages: list[StageFigures]
+    segments: dict[str, list[SegmentFigures]]
+    campaigns: list[CampaignFigures]
+    sla: SlaFigures
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """Volumes of one week or month."""
+
+    bucket: Bucket
+    new_leads: int
+    mqls: int
+    sqls: int | None
+    won: int
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelReport:
+    """The whole report: this period, the previous one, and the trend across both."""
+
+    contract: FunnelContract
+    generated_at: datetime
+    current: PeriodFigures
+    previous: PeriodFigures
+    trend_unit: str
+    trend: list[TrendPoint]
+    leads: int
+    """Leads with at least one stage entry (the report's population)."""
+    waiting: list[Waiting]
+    """SLA clocks still running at the current period's ``as_of``."""
+
+
+def period_figures(
+    contract: FunnelContract,
+    data: FunnelData,
+    clocks: Sequence[SlaClock],
+    period: Period,
+    by: Sequence[str],
+    now: datetime,
+) -> PeriodFigures:
+    """Every figure of ``period``; open SLA clocks are judged at ``min(end, now)``."""
+    journeys = data.journeys
+    as_of = min(period.end, now)
+    facts = lead_facts(contract, journeys, period)
+    touches = data.campaign_touches
+    return PeriodFigures(
+        period=period,
+        as_of=as_of,
+        headline=headline_of(facts, contract.sql_stage is not None),
+        stages=stage_figures(contract, journeys, period),
+        segments={
+            field: segment_figures(contract, journeys, facts, field, touches, period)
+            for field in by
+        },
+        campaigns=campaign_figures(contract, journeys, data.campaign_touches, period),
+        sla=sla_figures(clocks, period, as_of),
+    )
+
+
+def _count(moments: Sequence[datetime | None], edges: list[datetime], into: list[int]) -> None:
+    for moment in moments:
+        if moment is None or moment < edges[0] or moment >= edges[-1]:
+            continue
+        into[bisect_right(edges, moment) - 1] += 1
+
+
+def trend(
+    contract: FunnelContract, journeys: Sequence[Journey], periods: Sequence[Period]
+) -> tuple[str, list[TrendPoint]]:
+    """New leads, MQLs, SQLs and wins per week (or month) over consecutive ``periods``.
+
+    Buckets never straddle two periods: a week split by a period boundary is two buckets.
+    """
+    unit = trend_unit(sum(period.days for period in periods))
+    buckets = [bucket for period in periods for bucket in trend_buckets(period, unit)]
+    end = periods[-1].end
+    edges = [bucket.start for bucket in buckets] + [end]
+    mql = contract.path_index(contract.mql_stage) or 0
+    sql = contract.path_index(contract.sql_stage) if contract.sql_stage else None
+    last = len(contract.stages) - 1
+    counts = {name: [0] * len(buckets) for name in ("new", "mql", "sql", "won")}
+    _count([j.stays[0].entered if j.stays else None for j in journeys], edges, counts["new"])
+    _count([j.reached(mql, end) for j in journeys], edges, counts["mql"])
+    if sql is not None:
+        _count([j.reached(sql, end) for j in journeys], edges, counts["sql"])
+    _count([j.reached(last, end) for j in journeys], edges, counts["won"])
+    points = [
+        TrendPoint(
+            bucket,
+            counts["new"][i],
+            counts["mql"][i],
+            None if sql is None else counts["sql"][i],
+            counts["won"][i],
+        )
+        for i, bucket in enumerate(buckets)
+    ]
+    return unit, points
+
+
+def build_report(
+    contract: FunnelContract,
+    data: FunnelData,
+    period: Period,
+    by: Sequence[str],
+    now: datetime,
+) -> FunnelReport:
+    """The report for ``period`` with its previous period, broken down by ``by``."""
+    clocks = sla_clocks(contract, data.journeys, data.sales_touches)
+    previous = period.previous()
+    unit, points = trend(contract, data.journeys, (previous, period))
+    current = period_figures(contract, data, clocks, period, by, now)
+    return FunnelReport(
+        contract=contract,
+        generated_at=now,
+        current=current,
+        previous=period_figures(contract, data, clocks, previous, by, now),
+        trend_unit=unit,
+        trend=points,
+        leads=len(data.journeys),
+        waiting=waiting_leads(clocks, current.as_of),
+    )

@@ -1,0 +1,117 @@
+"""The funnel report as one JSON document (``report --format json``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from funnelsync.sync.funnel_metrics import Headline
+from funnelsync.sync.report_build import FunnelReport, PeriodFigures
+from funnelsync.sync.report_definitions import DEFINITIONS
+from funnelsync.sync.report_period import Period
+from funnelsync.sync.sla import Attainment
+
+HEADLINE_METRICS: tuple[str, ...] = tuple(Headline.__dataclass_fields__)
+
+
+def attainment_document(row: Attainment) -> dict[str, Any]:
+    """One SLA group: met, breached, open and the attainment rate."""
+    return {
+        "key": row.key,
+        "met": row.met,
+        "breached": row.breached,
+        "open": row.open,
+        "attainment": row.attainment,
+    }
+
+
+def _period(period: Period) -> dict[str, Any]:
+    return {
+        "since": period.first_day.isoformat(),
+        "until": period.last_day.isoformat(),
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "days": period.days,
+    }
+
+
+def period_document(figures: PeriodFigures) -> dict[str, Any]:
+    """Every figure of one period, as plain JSON values."""
+    sla = figures.sla
+    return {
+        "period": _period(figures.period),
+        "as_of": figures.as_of.isoformat(),
+        "headline": {
+            **asdict(figures.headline),
+            "sla_attainment": sla.total.attainment,
+            "sla_met": sla.total.met,
+            "sla_breached": sla.total.breached,
+            "sla_open": sla.total.open,
+        },
+        "stages": [asdict(stage) for stage in figures.stages],
+        "segments": {
+            field: [{"segment": row.segment, **asdict(row.figures)} for row in rows]
+            for field, rows in figures.segments.items()
+        },
+        "campaigns": [asdict(row) for row in figures.campaigns],
+        "sla": {
+            "rules": [attainment_document(row) for row in sla.rules],
+            "owners": [attainment_document(row) for row in sla.owners],
+            "weeks": [attainment_document(row) for row in sla.weeks],
+        },
+    }
+
+
+def change(current: Any, previous: Any) -> float | int | None:
+    """``current - previous`` for two numbers (rates to 4 places); ``None`` otherwise."""
+    if not isinstance(current, int | float) or not isinstance(previous, int | float):
+        return None
+    if isinstance(current, int) and isinstance(previous, int):
+        return current - previous
+    return round(current - previous, 4)
+
+
+def report_document(report: FunnelReport) -> dict[str, Any]:
+    """The whole report: both periods, the change of each headline figure, the trend."""
+    current = period_document(report.current)
+    previous = period_document(report.previous)
+    contract = report.contract
+    return {
+        "report": "funnel",
+        "generated_at": report.generated_at.isoformat(),
+        "contract": {"name": contract.name, "version": contract.version},
+        "stages": [stage.name for stage in contract.stages],
+        "detours": [stage.name for stage in contract.detours],
+        "mql_stage": contract.mql_stage,
+        "sql_stage": contract.sql_stage,
+        "sla_rules": [rule.model_dump(mode="json") for rule in contract.sla],
+        "leads": report.leads,
+        "current": current,
+        "previous": previous,
+        "change": {
+            name: change(current["headline"][name], previous["headline"][name])
+            for name in current["headline"]
+        },
+        "trend": {
+            "unit": report.trend_unit,
+            "points": [
+                {
+                    "bucket": point.bucket.key,
+                    "start": point.bucket.start.isoformat(),
+                    "end": point.bucket.end.isoformat(),
+                    "new_leads": point.new_leads,
+                    "mqls": point.mqls,
+                    "sqls": point.sqls,
+                    "won": point.won,
+                }
+                for point in report.trend
+            ],
+        },
+        "definitions": {key: {"title": t, "text": text} for key, (t, text) in DEFINITIONS.items()},
+    }
+
+
+def render_json(report: FunnelReport) -> str:
+    """The report as indented JSON text."""
+    return json.dumps(report_document(report), indent=2, ensure_ascii=False) + "\n"
