@@ -54,7 +54,7 @@ class NotificationsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     webhook_url: SecretStr = Field(description="Incoming-webhook URL; use ${VAR} to keep it out.")
-    on: list[NotifyOn] = Field(
+    events: list[NotifyOn] = Field(
         default_factory=lambda: list(get_args(NotifyOn)),
         description="Which events post a message.",
     )

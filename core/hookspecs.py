@@ -85,7 +85,7 @@ def funnelsync_run_finished(report: RunReport, config: WorkspaceConfig) -> None:
 
 @hookspec
 def funnelsync_sla_breached(
-    lead: Lead, rule: SlaRule, entered_at: datetime, due_at: datetime
+    lead: Lead, rule: SlaRule, entered_at: datetime, due_at: datetime, config: WorkspaceConfig
 ) -> None:
     """Observe a lead left waiting past a follow-up SLA.
 

@@ -103,11 +103,21 @@ class FunnelPlugins:
         self._notify("funnelsync_run_finished", report=report, config=config)
 
     def sla_breached(
-        self, lead: Lead, rule: SlaRule, entered_at: datetime, due_at: datetime
+        self,
+        lead: Lead,
+        rule: SlaRule,
+        entered_at: datetime,
+        due_at: datetime,
+        config: WorkspaceConfig,
     ) -> None:
         """Tell plugins a lead waits past an SLA's due time (once per breach)."""
         self._notify(
-            "funnelsync_sla_breached", lead=lead, rule=rule, entered_at=entered_at, due_at=due_at
+            "funnelsync_sla_breached",
+            lead=lead,
+            rule=rule,
+            entered_at=entered_at,
+            due_at=due_at,
+            config=config,
         )
 
     def add(

@@ -227,7 +227,9 @@ def sla_command(
             )
             clocks = sla_clocks(workspace.contract, data.journeys, data.sales_touches)
         announced = (
-            announce_new_breaches(store, plugins, clocks, as_of) if notify and at is None else []
+            announce_new_breaches(store, plugins, clocks, as_of, workspace.config)
+            if notify and at is None
+            else []
         )
     finally:
         store.close()

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from funnelsync.config import WorkspaceConfig
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.sync import state_schema as t
 from funnelsync.sync.sla import SlaClock, SlaStatus
@@ -44,7 +45,11 @@ def remember_breaches(store: StateStore, keys: Iterable[str], at: datetime) -> N
 
 
 def announce_new_breaches(
-    store: StateStore, plugins: FunnelPlugins, clocks: Sequence[SlaClock], as_of: datetime
+    store: StateStore,
+    plugins: FunnelPlugins,
+    clocks: Sequence[SlaClock],
+    as_of: datetime,
+    config: WorkspaceConfig,
 ) -> list[SlaClock]:
     """Fire ``funnelsync_sla_breached`` for each breach still running and not yet announced.
 
@@ -66,6 +71,6 @@ def announce_new_breaches(
     for clock in new:
         lead = leads.get(clock.journey.person_id)
         if lead is not None:
-            plugins.sla_breached(lead, clock.rule, clock.entered, clock.due)
+            plugins.sla_breached(lead, clock.rule, clock.entered, clock.due, config)
     remember_breaches(store, (clock.key for clock in new), as_of)
     return new

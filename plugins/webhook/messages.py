@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from funnelsync.config import NotificationsConfig
+from funnelsync.contract import SlaRule
+from funnelsync.models import Lead
 from funnelsync.run_report import RunReport, RunStatus
 
 
@@ -12,9 +15,9 @@ def run_message(report: RunReport, settings: NotificationsConfig) -> dict[str, A
     """The message for a finished run, or ``None`` when the run is not worth a message."""
     quarantined = sum(counts.quarantined for counts in report.connections.values())
     reasons = []
-    if report.status is RunStatus.failed and "failed" in settings.on:
+    if report.status is RunStatus.failed and "failed" in settings.events:
         reasons.append(f"failed: {report.error}")
-    if report.status is RunStatus.partial and "partial" in settings.on:
+    if report.status is RunStatus.partial and "partial" in settings.events:
         reasons.append("partial: some writes were left for the next run")
     threshold = settings.quarantined_at_least
     if threshold is not None and quarantined >= threshold:
@@ -29,3 +32,18 @@ def run_message(report: RunReport, settings: NotificationsConfig) -> dict[str, A
         )
     lines += [f"• {note}" for note in report.notes]
     return {"text": "\n".join(lines)}
+
+
+def breach_message(
+    lead: Lead, rule: SlaRule, entered_at: datetime, due_at: datetime
+) -> dict[str, Any]:
+    """The message for a lead left waiting past an SLA."""
+    name = " ".join(part for part in (lead.first_name, lead.last_name) if part) or lead.email
+    owner = lead.owner or "no owner"
+    what = rule.description or f"{rule.stage} within {rule.within_hours:g} hours"
+    return {
+        "text": (
+            f"SLA breached: {name} <{lead.email}> ({owner}) has been in {rule.stage} since "
+            f"{entered_at:%Y-%m-%d %H:%M} UTC, due {due_at:%Y-%m-%d %H:%M} UTC — {what}"
+        )
+    }

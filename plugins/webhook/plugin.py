@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import requests
 
 from funnelsync.config import NotificationsConfig, WorkspaceConfig
+from funnelsync.contract import SlaRule
 from funnelsync.hookspecs import hookimpl
-from funnelsync.plugins.webhook.messages import run_message
+from funnelsync.models import Lead
+from funnelsync.plugins.webhook.messages import breach_message, run_message
 from funnelsync.run_report import RunReport
 
 logger = logging.getLogger(__name__)
@@ -24,6 +27,16 @@ def post(settings: NotificationsConfig, message: dict[str, Any]) -> None:
         response.raise_for_status()
     except requests.RequestException as exc:
         logger.warning("could not post to the notification webhook: %s", type(exc).__name__)
+
+
+@hookimpl
+def funnelsync_sla_breached(
+    lead: Lead, rule: SlaRule, entered_at: datetime, due_at: datetime, config: WorkspaceConfig
+) -> None:
+    """Post a message for each new SLA breach, when ``sla_breach`` is among ``events``."""
+    settings = config.notifications
+    if settings is not None and "sla_breach" in settings.events:
+        post(settings, breach_message(lead, rule, entered_at, due_at))
 
 
 @hookimpl

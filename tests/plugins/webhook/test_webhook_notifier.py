@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import funnelsync.sync
-from funnelsync.sync.engine import RunFailedError
+from funnelsync.plugin_manager import create_plugins
+from funnelsync.sync.cli import main
+from funnelsync.sync.engine import RunFailedError, run_sync
 from funnelsync.sync.scaffold import write_templates
+from funnelsync.sync.workspace import load_workspace
 
 
 class _Receiver(BaseHTTPRequestHandler):
@@ -94,3 +99,31 @@ def test_a_failed_run_posts_and_a_dead_webhook_does_not_break_the_run(
     (dead.parent / "data/sales/activities.csv").unlink()
     with pytest.raises(RunFailedError):
         funnelsync.sync.run(dead)
+
+
+def test_a_new_sla_breach_posts_once(
+    tmp_path: Path, webhook: tuple[str, list[dict[str, str]]]
+) -> None:
+    url, received = webhook
+    config = _workspace(
+        tmp_path, f"\nnotifications:\n  webhook_url: '{url}'\n  events: [sla_breach]\n"
+    )
+    three_days_ago = (datetime.now(UTC) - timedelta(days=3)).replace(microsecond=0)
+    (config.parent / "data/marketing/leads.csv").write_text(
+        "email,first_name,last_name,title,industry,company_size,country,updated_at\n"
+        "vp@hospital.example.com,Vera,Park,VP Marketing,Healthcare,800,United States,"
+        f"{three_days_ago.isoformat()}\n"
+    )
+    (config.parent / "data/marketing/activities.csv").write_text(
+        "activity_id,email,type,occurred_at,campaign,asset\n"
+        f"a1,vp@hospital.example.com,demo_request,{three_days_ago.isoformat()},,\n"
+    )
+    plugins = create_plugins()
+    run_sync(load_workspace(config, plugins), plugins, now=three_days_ago)
+    assert received == []  # a run that ends ok says nothing
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["sla", "--config", str(config)])
+        assert result.exit_code == 0, result.output
+    [message] = received
+    assert message["text"].startswith("SLA breached: Vera Park <vp@hospital.example.com>")
+    assert "Sales makes first contact within a day" in message["text"]
