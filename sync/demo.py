@@ -36,28 +36,33 @@ def default_demo_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="funnelsync-demo-"))
 
 
-def _clear(target: Path, replace: bool) -> None:
-    if not target.exists() or not any(target.iterdir()):
-        return
-    if not (target / MARKER).exists():
-        raise DemoExistsError(
-            f"{target} is not empty and is not a funnelsync demo; not touching it"
-        )
-    if not replace:
-        raise DemoExistsError(
-            f"{target} already holds a demo; run `funnelsync sync --config "
-            f"{target / 'funnelsync.yaml'}`, or rebuild it with --force"
-        )
-    shutil.rmtree(target)
+def prepare_demo_dir(target: Path, *, replace: bool) -> None:
+    """Make ``target`` an empty demo directory, marked as one.
+
+    An earlier demo there is removed only with ``replace``; a non-empty directory that is
+    not a demo is never touched (:class:`DemoExistsError`).
+    """
+    if target.exists() and any(target.iterdir()):
+        if not (target / MARKER).exists():
+            raise DemoExistsError(
+                f"{target} is not empty and is not a funnelsync demo; not touching it"
+            )
+        if not replace:
+            raise DemoExistsError(
+                f"{target} already holds a demo; rebuild it with --force (a CSV demo also "
+                f"syncs again: `funnelsync sync --config {target / 'funnelsync.yaml'}`)"
+            )
+        shutil.rmtree(target)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / MARKER).write_text("built by `funnelsync demo`\n", encoding="utf-8")
 
 
 def build_demo(
     target: Path, *, seed: int = 7, replace: bool = False, as_of: datetime | None = None
 ) -> DemoBuild:
     """Write the template config and contract and generated data into ``target``."""
-    _clear(target, replace)
+    prepare_demo_dir(target, replace=replace)
     config_path = write_templates(target, with_empty_data=False)
-    (target / MARKER).write_text("built by `funnelsync demo`\n", encoding="utf-8")
     summary = generate_demo_data(target / "data", seed=seed, as_of=as_of or datetime.now(UTC))
     return DemoBuild(
         config_path=config_path,

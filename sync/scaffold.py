@@ -1,8 +1,13 @@
-"""Creating a workspace from the bundled templates (`funnelsync init`, the demo)."""
+"""Creating a workspace from the bundled templates (`funnelsync init`, the demos).
+
+Each preset is a config and a contract: ``csv`` (the default; two CSV systems, files in
+``templates/``) and the others in ``templates/presets/<name>/``.
+"""
 
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
@@ -21,38 +26,77 @@ EMPTY_DATA_FILES: dict[str, tuple[str, ...]] = {
     "data/sales/leads.csv": SALES_LEAD_COLUMNS,
     "data/sales/activities.csv": SALES_ACTIVITY_COLUMNS,
 }
-"""The CSV files the template config reads, with their header rows."""
+"""The CSV files the csv preset's config reads, with their header rows."""
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """A bundled workspace template."""
+
+    name: str
+    folder: tuple[str, ...]
+    """Where its files are: the folders under ``templates/``."""
+    description: str
+    next_steps: tuple[str, ...]
+    """What to do after `init`, one line each; ``{config}`` is the config's path."""
+    empty_data: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """CSV files `init` creates with just their header row."""
+
+
+PRESETS: dict[str, Preset] = {
+    preset.name: preset
+    for preset in (
+        Preset(
+            "csv",
+            (),
+            "two CSV systems (marketing and sales) with empty data files",
+            ("Next: funnelsync validate --config {config}",),
+            EMPTY_DATA_FILES,
+        ),
+        Preset(
+            "hubspot-salesforce",
+            ("presets", "hubspot-salesforce"),
+            "HubSpot (marketing) and Salesforce (sales) with their standard values",
+            (
+                "Set HUBSPOT_ACCESS_TOKEN, SALESFORCE_USERNAME, SALESFORCE_PASSWORD and "
+                "SALESFORCE_SECURITY_TOKEN in the environment.",
+                "Next: funnelsync validate --config {config}",
+                "Then: funnelsync check --fix --config {config}",
+            ),
+        ),
+    )
+}
+DEFAULT_PRESET = "csv"
 
 
 class WorkspaceExistsError(Exception):
     """The target directory already has a workspace config."""
 
 
-def template_text(name: str) -> str:
-    """The bundled template file ``name``."""
-    return files("funnelsync.sync").joinpath("templates", name).read_text(encoding="utf-8")
+def template_text(name: str, preset: str = DEFAULT_PRESET) -> str:
+    """The bundled file ``name`` of ``preset``; ``KeyError`` for an unknown preset."""
+    folder = files("funnelsync.sync").joinpath("templates", *PRESETS[preset].folder)
+    return folder.joinpath(name).read_text(encoding="utf-8")
 
 
-def write_templates(target: Path, *, with_empty_data: bool) -> Path:
-    """Write the config and contract (and, if asked, empty CSV files) into ``target``.
+def write_templates(target: Path, *, with_empty_data: bool, preset: str = DEFAULT_PRESET) -> Path:
+    """Write ``preset``'s config and contract (and, if asked, its empty CSV files) into ``target``.
 
-    Returns the config path. Refuses to overwrite an existing ``funnelsync.yaml``.
+    Returns the config path. Refuses to overwrite any of those files.
     """
-    config_path = target / "funnelsync.yaml"
-    planned = [target / name for name in TEMPLATE_FILES]
-    if with_empty_data:
-        planned += [target / relative for relative in EMPTY_DATA_FILES]
+    chosen = PRESETS[preset]
+    data_files = chosen.empty_data if with_empty_data else {}
+    planned = [target / name for name in TEMPLATE_FILES] + [target / path for path in data_files]
     existing = [path for path in planned if path.exists()]
     if existing:
         names = ", ".join(str(path) for path in existing)
         raise WorkspaceExistsError(f"{names} already exist(s); not overwriting")
     target.mkdir(parents=True, exist_ok=True)
     for name in TEMPLATE_FILES:
-        (target / name).write_text(template_text(name), encoding="utf-8")
-    if with_empty_data:
-        for relative, header in EMPTY_DATA_FILES.items():
-            path = target / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("w", encoding="utf-8", newline="") as out:
-                csv.writer(out).writerow(header)
-    return config_path
+        (target / name).write_text(template_text(name, preset), encoding="utf-8")
+    for relative, header in data_files.items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8", newline="") as out:
+            csv.writer(out).writerow(header)
+    return target / "funnelsync.yaml"

@@ -28,6 +28,7 @@ from funnelsync.plugins.hubspot.activities import ActivityReader
 from funnelsync.plugins.hubspot.api import CallKind, HubSpotApi
 from funnelsync.plugins.hubspot.changes import ChangeReader
 from funnelsync.plugins.hubspot.cursors import decode_leads, encode_leads
+from funnelsync.plugins.hubspot.demo_emulator import HubSpotDemoEmulator
 from funnelsync.plugins.hubspot.fields import ContactProperties
 from funnelsync.plugins.hubspot.mapping import DEFAULT_MAPPING
 from funnelsync.plugins.hubspot.settings import HubSpotSettings
@@ -49,6 +50,7 @@ class HubSpotConnector(Connector):
     capabilities = Capabilities(read_leads=True, write_leads=True, read_activities=True)
     default_mapping = DEFAULT_MAPPING
     write_batch_size = BATCH_LIMIT
+    emulator = HubSpotDemoEmulator
 
     settings: HubSpotSettings
 

@@ -20,6 +20,7 @@ from funnelsync.connector import (
 from funnelsync.mapping import Mapping
 from funnelsync.plugins.salesforce.activities import read_activities
 from funnelsync.plugins.salesforce.api import SalesforceApi
+from funnelsync.plugins.salesforce.demo_emulator import SalesforceDemoEmulator
 from funnelsync.plugins.salesforce.describe import (
     Describer,
     mapping_problems,
@@ -49,6 +50,7 @@ class SalesforceConnector(Connector):
     default_mapping = DEFAULT_MAPPING
     write_batch_size = None
     """All writes in one call: the connector picks Collections (200 a call) or Bulk API."""
+    emulator = SalesforceDemoEmulator
 
     settings: SalesforceSettings
 
