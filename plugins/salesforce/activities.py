@@ -127,7 +127,6 @@ def read_activities(api: SalesforceApi, cursor: str | None) -> Iterator[ReadBatc
             stream.sobject, stream.fields, positions.get(stream.sobject), *stream.conditions
         )
         for page in pages(api, query):
-            if page:
-                positions[stream.sobject] = cursors.position_of(page[-1])
-            records = [_record(stream, row, api.instance_url) for row in page]
+            fresh = cursors.fresh_rows(positions, stream.sobject, page)
+            records = [_record(stream, row, api.instance_url) for row in fresh]
             yield ReadBatch(records=records, cursor=cursors.encode(positions))

@@ -74,9 +74,8 @@ class PeopleReader:
             )
             query = soql.changed(sobject, fields, positions.get(sobject))
             for page in pages(self.api, query):
-                records = self._leads(page) if sobject == "Lead" else self._contacts(page)
-                if page:
-                    positions[sobject] = cursors.position_of(page[-1])
+                fresh = cursors.fresh_rows(positions, sobject, page)
+                records = self._leads(fresh) if sobject == "Lead" else self._contacts(fresh)
                 yield ReadBatch(records=records, cursor=cursors.encode(positions))
 
     def _leads(self, page: Sequence[Row]) -> list[SystemRecord]:
@@ -126,7 +125,6 @@ def read_deletions(api: SalesforceApi, cursor: str | None) -> Iterator[ReadBatch
     for sobject in PEOPLE:
         query = soql.changed(sobject, _TOMBSTONE_FIELDS, positions.get(sobject), "IsDeleted = true")
         for page in pages(api, query, deleted=True):
-            if page:
-                positions[sobject] = cursors.position_of(page[-1])
-            records = [tombstone(row, sobject, api.instance_url) for row in page]
+            fresh = cursors.fresh_rows(positions, sobject, page)
+            records = [tombstone(row, sobject, api.instance_url) for row in fresh]
             yield ReadBatch(records=records, cursor=cursors.encode(positions))

@@ -18,22 +18,21 @@ MAX_LITERALS_CHARS = 4000
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """Where a read stopped: the last record's ``SystemModstamp`` and ``Id``."""
+    """Where a read stopped: the last record's ``SystemModstamp``, and digests of the
+    records already read at that stamp (see :mod:`~funnelsync.plugins.salesforce.cursors`)."""
 
     stamp: datetime
-    record_id: str
+    seen: frozenset[str] | None = frozenset()
+    """``None``: too many to remember; every record at ``stamp`` is read again."""
 
 
 def after(position: Position) -> str:
-    """The condition for records after ``position`` in ``SystemModstamp, Id`` order.
+    """The condition for records at or after ``position``'s stamp.
 
-    Records sharing the boundary timestamp are neither lost nor read twice.
+    The boundary second is asked for again: a record may still change within it after a
+    read (``SystemModstamp`` has whole seconds). The reader drops the ones it has seen.
     """
-    return format_soql(
-        "(SystemModstamp > {stamp} OR (SystemModstamp = {stamp} AND Id > {record_id}))",
-        stamp=position.stamp,
-        record_id=position.record_id,
-    )
+    return format_soql("SystemModstamp >= {stamp}", stamp=position.stamp)
 
 
 def changed(

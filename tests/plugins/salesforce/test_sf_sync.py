@@ -1,0 +1,502 @@
+"""Whole syncs between the Salesforce emulator (sales) and a CSV marketing system, through
+the real engine: what lands where, converted leads, disqualifications, the API budget,
+and names and emails with quotes. Last, the read cursor's boundary second, which these
+syncs showed losing changes (a record changed again within the second it was read in)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sf_support import PASSWORD_ENV, TOKEN_ENV, USERNAME, read_all
+
+from funnelsync.plugin_manager import FunnelPlugins, create_plugins
+from funnelsync.plugins.salesforce import SalesforceConnector, cursors
+from funnelsync.plugins.salesforce.emulator import Org, SalesforceEmulator
+from funnelsync.run_report import RunReport
+from funnelsync.sync.engine import run_sync
+from funnelsync.sync.workspace import Workspace, load_workspace
+
+TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "templates"
+REASON_FIELD = "Unqualified_Reason__c"
+EXTERNAL_ID = "Funnel_Key__c"
+CONFIG = f"""\
+version: 1
+contract: contract.yaml
+connections:
+  marketing:
+    connector: csv
+    settings:
+      leads: {{path: marketing.csv, modified_column: updated_at}}
+      activities: {{path: activities.csv, id_column: activity_id}}
+  sales:
+    connector: salesforce
+    create_from_stage: mql
+    settings:
+      auth:
+        kind: password
+        username: {USERNAME}
+        password_env: {PASSWORD_ENV}
+        security_token_env: {TOKEN_ENV}
+      domain: ${{SF_TEST_URL}}
+      bulk_poll_seconds: 0
+      daily_budget_share: 0.5
+    mapping:
+      lead_fields:
+        status_reason: {{field: {REASON_FIELD}, direction: read}}
+"""
+
+
+def config_with(*settings: str) -> str:
+    """:data:`CONFIG` with more ``sales`` settings (YAML lines such as ``key: value``)."""
+    marker = "      daily_budget_share: 0.5\n"
+    return CONFIG.replace(marker, marker + "".join(f"      {line}\n" for line in settings))
+
+
+LEAD_COLUMNS = (
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "company",
+    "industry",
+    "company_size",
+    "country",
+    "updated_at",
+)
+ACTIVITY_COLUMNS = ("activity_id", "email", "type", "occurred_at")
+WEEK_AGO = datetime.now(UTC).replace(microsecond=0) - timedelta(days=7)
+
+
+def hot(email: str, **fields: str) -> dict[str, str]:
+    """A marketing row that scores fit 55: a senior title at a mid-market US hospital."""
+    return {
+        "email": email,
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "title": "VP Operations",
+        "company": "Mercy Hospital",
+        "industry": "Healthcare",
+        "company_size": "1200",
+        "country": "United States",
+        "updated_at": WEEK_AGO.isoformat(),
+        **fields,
+    }
+
+
+@dataclass
+class SyncSetup:
+    """A workspace joining the emulated org (``sales``) and CSV files (``marketing``)."""
+
+    root: Path
+    org: Org
+    plugins: FunnelPlugins
+    workspace: Workspace
+
+    def run(self) -> RunReport:
+        """One sync; fails the test if the run fails."""
+        report = run_sync(self.workspace, self.plugins).report
+        assert report.status.value != "failed", report.error
+        return report
+
+    def marketing_rows(self) -> list[dict[str, str]]:
+        """The marketing CSV as it is now."""
+        with (self.root / "marketing.csv").open(newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+
+    def marketing_row(self, email: str) -> dict[str, str]:
+        """The one marketing row of ``email`` (fails if there are none or several)."""
+        [row] = [r for r in self.marketing_rows() if r["email"].casefold() == email.casefold()]
+        return row
+
+    def leads_with_email(self, email: str) -> list[dict[str, Any]]:
+        """Live Leads (converted ones too) whose Email is ``email``."""
+        leads = (self.org.get(lead) for lead in self.org.ids("Lead"))
+        return [lead for lead in leads if str(lead["Email"]).casefold() == email.casefold()]
+
+
+def _write_csv(path: Path, columns: Iterable[str], rows: Iterable[Mapping[str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def make_setup(
+    root: Path,
+    emulator: SalesforceEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    marketing: Iterable[Mapping[str, str]],
+    demo_requests: Iterable[str] = (),
+    config: str = CONFIG,
+) -> SyncSetup:
+    """Write the workspace: ``marketing`` rows, and one demo request (40 points) by each of
+    ``demo_requests`` two days ago, enough engagement for an MQL."""
+    emulator.org.add_field("Lead", REASON_FIELD, "string", length=255)
+    _write_csv(root / "marketing.csv", LEAD_COLUMNS, marketing)
+    occurred = (datetime.now(UTC) - timedelta(days=2)).replace(microsecond=0).isoformat()
+    activities = [
+        {"activity_id": f"a{n}", "email": email, "type": "demo_request", "occurred_at": occurred}
+        for n, email in enumerate(demo_requests)
+    ]
+    _write_csv(root / "activities.csv", ACTIVITY_COLUMNS, activities)
+    (root / "contract.yaml").write_text((TEMPLATES / "contract.yaml").read_text("utf-8"), "utf-8")
+    (root / "funnelsync.yaml").write_text(config, "utf-8")
+    monkeypatch.setenv("SF_TEST_URL", emulator.base_url)
+    plugins = create_plugins()
+    workspace = load_workspace(root / "funnelsync.yaml", plugins)
+    return SyncSetup(root, emulator.org, plugins, workspace)
+
+
+def writes(report: RunReport) -> dict[str, int]:
+    """Write calls per connection."""
+    return {name: counts.api_calls.write for name, counts in report.connections.items()}
+
+
+def _grace(org: Org, **fields: Any) -> str:
+    """A Lead sales already has: fit 55 (senior title, target industry, mid-market, core)."""
+    return org.add_lead(
+        **{
+            "FirstName": "Grace",
+            "LastName": "Hopper",
+            "Email": "grace@bank.example.com",
+            "Title": "Head of Engineering",
+            "Company": "First Bank",
+            "Industry": "Financial Services",
+            "NumberOfEmployees": 900,
+            "Country": "Canada",
+            **fields,
+        }
+    )
+
+
+def test_status_score_and_explanation_land_in_salesforce_and_a_second_run_writes_nothing(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = emulator.org
+    grace = _grace(org)
+    ada = org.add_lead(LastName="Lovelace", Company="Mercy Hospital", Email="Ada@Mercy.example.com")
+    marketing = [hot("ada@mercy.example.com"), hot("kid@uni.example.edu", title="Student")]
+    setup = make_setup(tmp_path, emulator, monkeypatch, marketing, ["ada@mercy.example.com"])
+
+    first = setup.run()
+
+    assert first.status.value == "ok", first.notes
+    stored = org.get(ada)
+    assert stored["Funnel_Stage__c"] == "MQL"  # the contract's value for this connection
+    assert stored["Funnel_Fit_Score__c"] == 55
+    assert stored["Funnel_Engagement_Score__c"] > 30  # the demo request, a little decayed
+    assert stored["Funnel_Score__c"] == (
+        stored["Funnel_Fit_Score__c"] + stored["Funnel_Engagement_Score__c"]
+    )
+    assert stored["Funnel_Explanation__c"].startswith("MQL since ")
+    assert "demo request" in stored["Funnel_Explanation__c"]
+    assert "Senior title +20" in stored["Funnel_Explanation__c"]
+    assert (stored["FirstName"], stored["Title"]) == ("Ada", "VP Operations")
+    assert stored["Status"] == "Open - Not Contacted"  # sales owns the Lead Status
+    assert setup.leads_with_email("kid@uni.example.edu") == []  # no MQL: not created
+    assert (org.get(grace)["Funnel_Stage__c"], org.get(grace)["Funnel_Score__c"]) == ("Lead", 55)
+    assert setup.marketing_row("grace@bank.example.com")["stage"] == "lead"
+    assert setup.marketing_row("ada@mercy.example.com")["lead_status"] == "Open - Not Contacted"
+    assert first.leads == 3
+    assert (first.connections["sales"].created, first.connections["sales"].updated) == (0, 2)
+
+    second = setup.run()
+
+    assert second.status.value == "ok", second.notes
+    assert writes(second) == {"marketing": 0, "sales": 0}
+    assert second.leads == 3
+
+
+STATUS_STAGE_VALUES = {
+    "Subscriber": "Open - Not Contacted",
+    "Lead": "Open - Not Contacted",
+    "MQL": "Marketing Qualified",
+    "SAL": "Working - Contacted",
+    "SQL": "Qualified",
+    "Customer": "Closed - Converted",
+    "Recycled": "Open - Not Contacted",
+    "Disqualified": "Closed - Not Converted",
+}
+
+
+def test_the_stage_can_be_written_as_the_lead_status_from_the_contract_stage_map(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = emulator.org
+    status = org.schema("Lead").find("Status")
+    assert status is not None  # the admin adds the org's statuses for the funnel
+    status.picklist = (*status.picklist, "Marketing Qualified", "Qualified")
+    working = _grace(org, Status="Working - Contacted")  # sales is working her
+    config = CONFIG + "        stage: Status\n"
+    setup = make_setup(
+        tmp_path,
+        emulator,
+        monkeypatch,
+        [hot("ada@mercy.example.com")],
+        ["ada@mercy.example.com"],
+        config,
+    )
+    contract = (tmp_path / "contract.yaml").read_text("utf-8")
+    for ours, org_status in STATUS_STAGE_VALUES.items():
+        contract = contract.replace(f"sales: {ours}}}", f"sales: {org_status}}}")
+    (tmp_path / "contract.yaml").write_text(contract, "utf-8")
+    setup.workspace = load_workspace(tmp_path / "funnelsync.yaml", setup.plugins)
+    sales = setup.workspace.connections[1]
+    opened = sales.open(tmp_path)
+    assert opened.validate_mapping(sales.mapping) == []  # every stage value is a status
+    opened.close()
+
+    first = setup.run()
+
+    assert first.status.value == "ok", first.notes
+    [ada] = setup.leads_with_email("ada@mercy.example.com")
+    assert ada["Status"] == "Marketing Qualified"
+    assert ada["Funnel_Explanation__c"].startswith("MQL since ")
+    assert org.get(working)["Status"] == "Working - Contacted"  # the SAL value: unchanged
+    assert setup.marketing_row("grace@bank.example.com")["stage"] == "salesacceptedlead"
+    setup.run()  # marketing learns the Status Salesforce now holds
+    assert writes(setup.run()) == {"marketing": 0, "sales": 0}
+
+
+def test_a_lead_created_in_salesforce_brings_back_its_default_status_once_then_all_is_quiet(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup = make_setup(
+        tmp_path, emulator, monkeypatch, [hot("ada@mercy.example.com")], ["ada@mercy.example.com"]
+    )
+
+    first = setup.run()
+
+    [created] = setup.leads_with_email("ada@mercy.example.com")
+    assert (created["Funnel_Stage__c"], created["LastName"]) == ("MQL", "Lovelace")
+    assert created["Funnel_Explanation__c"].startswith("MQL since ")
+    assert first.connections["sales"].created == 1
+    assert setup.marketing_row("ada@mercy.example.com").get("lead_status", "") == ""
+
+    second = setup.run()  # Salesforce gave the new lead a Status and an owner: marketing learns
+
+    assert writes(second) == {"marketing": 1, "sales": 0}  # our own writes never echo back
+    assert second.connections["marketing"].updated == 1
+    assert setup.marketing_row("ada@mercy.example.com")["lead_status"] == "Open - Not Contacted"
+    assert writes(setup.run()) == {"marketing": 0, "sales": 0}
+
+
+def test_a_converted_lead_and_its_contact_stay_one_person(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = emulator.org
+    converted_before = org.convert_lead(_grace(org))  # converted before funnelsync ever ran
+    marketing = [
+        hot("ada@mercy.example.com"),
+        hot("grace@bank.example.com", first_name="Grace", last_name="Hopper"),
+    ]
+    setup = make_setup(tmp_path, emulator, monkeypatch, marketing, ["ada@mercy.example.com"])
+
+    first = setup.run()
+
+    assert first.status.value == "ok", first.notes
+    assert first.leads == 2
+    assert org.get(converted_before)["Funnel_Stage__c"] == "Customer"  # written on the Contact
+    assert setup.marketing_row("grace@bank.example.com")["stage"] == "customer"
+    assert len(setup.leads_with_email("grace@bank.example.com")) == 1  # no new Lead for her
+    [ada] = setup.leads_with_email("ada@mercy.example.com")
+    setup.run()
+
+    contact = org.convert_lead(ada["Id"])  # sales converts the MQL funnelsync created
+    third = setup.run()
+
+    assert third.status.value == "ok", third.notes
+    assert third.leads == 2
+    assert [row["email"] for row in setup.marketing_rows()].count("ada@mercy.example.com") == 1
+    row = setup.marketing_row("ada@mercy.example.com")
+    assert (row["stage"], row["lead_status"]) == ("customer", "Closed - Converted")
+    assert org.get(contact)["Funnel_Stage__c"] == "Customer"
+    assert org.get(contact)["Funnel_Score__c"] == ada["Funnel_Score__c"]
+    assert org.get(ada["Id"])["Funnel_Stage__c"] == "MQL"  # the converted Lead is read-only
+    assert third.connections["sales"].created == 0
+    assert len(setup.leads_with_email("ada@mercy.example.com")) == 1
+    assert org.ids("Contact") == [converted_before, contact]
+    assert writes(setup.run()) == {"marketing": 0, "sales": 0}
+
+
+def test_a_disqualification_in_salesforce_reaches_marketing_with_its_reason_in_one_run(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = emulator.org
+    # One frozen second: the lead is created, read back and disqualified with the same
+    # SystemModstamp, so the change sits on the read cursor's boundary.
+    org.set_time(datetime.now(UTC))
+    setup = make_setup(
+        tmp_path, emulator, monkeypatch, [hot("ada@mercy.example.com")], ["ada@mercy.example.com"]
+    )
+    setup.run()
+    setup.run()
+    [lead] = setup.leads_with_email("ada@mercy.example.com")
+    assert setup.marketing_row("ada@mercy.example.com")["stage"] == "marketingqualifiedlead"
+
+    reason = "No budget until next fiscal year"
+    org.update(lead["Id"], Status="Closed - Not Converted", **{REASON_FIELD: reason})
+    report = setup.run()
+
+    assert report.status.value == "ok", report.notes
+    row = setup.marketing_row("ada@mercy.example.com")
+    assert row["stage"] == "other"  # the disqualified detour's marketing value
+    assert row["lead_status"] == "Closed - Not Converted"
+    assert row["status_reason"] == reason
+    assert row["stage_reason"].endswith(f"reason: {reason}")
+    assert row["team"] == "sales"
+    assert row["explanation"].startswith("Disqualified since ")
+    assert org.get(lead["Id"])["Funnel_Stage__c"] == "Disqualified"
+    assert report.stages["disqualified"] == 1
+    assert writes(setup.run()) == {"marketing": 0, "sales": 0}
+
+
+def test_writing_stops_at_the_daily_budget_share_and_the_next_run_finishes(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = emulator.org
+    org.add_field("Lead", EXTERNAL_ID, "string", external_id=True, unique=True)
+    emails = [f"mql{n:03d}@mercy.example.com" for n in range(450)]
+    setup = make_setup(
+        tmp_path,
+        emulator,
+        monkeypatch,
+        [hot(email) for email in emails],
+        emails,
+        config_with(f"external_id_field: {EXTERNAL_ID}"),
+    )
+    # What the run's reads cost, measured on a plan (which reads exactly as a sync does):
+    # leave room for those and two collections of 200, then the 50% share is reached.
+    org.set_api_usage(0, 1000)
+    run_sync(setup.workspace, setup.plugins, dry_run=True)
+    reads = org.api_used
+    org.set_api_usage(500 - reads - 2, 1000)
+
+    stopped = setup.run()
+
+    assert stopped.status.value == "partial"
+    assert stopped.connections["sales"].created == 400
+    assert stopped.connections["sales"].api_calls.write == 2
+    assert org.calls["collections_upsert"] == 2
+    assert len(org.ids("Lead")) == 400
+    assert any(
+        note.startswith("sales: stopped writing: API budget reached: 500 of 1000")
+        and "up to 50%" in note
+        for note in stopped.notes
+    ), stopped.notes
+
+    org.set_api_usage(0)  # a new day
+    finished = setup.run()
+
+    assert finished.status.value == "ok", finished.notes
+    assert finished.connections["sales"].created == 50
+    assert finished.connections["sales"].api_calls.write == 1
+    stored = [org.get(lead) for lead in org.ids("Lead")]
+    assert sorted(str(lead["Email"]) for lead in stored) == emails
+    assert {lead["Funnel_Stage__c"] for lead in stored} == {"MQL"}
+    assert writes(setup.run())["sales"] == 0  # marketing learns the last 50 leads' Status
+    assert writes(setup.run()) == {"marketing": 0, "sales": 0}
+
+
+def test_names_and_emails_with_quotes_sync_both_ways(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = emulator.org
+    sean = org.add_lead(
+        FirstName="Seán",
+        LastName="O'Brien",
+        Email="o'brien@example.com",
+        Title="Chief Nursing Officer",
+        Company="St. Mary's",
+        Industry="Healthcare",
+        NumberOfEmployees=2500,
+        Country="Ireland",
+    )
+    for _ in range(3):
+        org.add_event(sean, Subject="Discovery call")
+    lookalike = org.add_lead(LastName="Darcy", Email="darcy@example.com", Company="Pemberley")
+    marketing = [hot("d'arcy@example.com", first_name="Fitzwilliam", last_name="D'Arcy")]
+    setup = make_setup(tmp_path, emulator, monkeypatch, marketing, ["d'arcy@example.com"])
+
+    first = setup.run()
+
+    assert first.status.value == "ok", first.notes
+    row = setup.marketing_row("o'brien@example.com")
+    assert (row["first_name"], row["last_name"]) == ("Seán", "O'Brien")
+    assert row["company"] == "St. Mary's"
+    assert row["stage"] == "marketingqualifiedlead"
+    assert org.get(sean)["Funnel_Stage__c"] == "MQL"
+    [darcy] = setup.leads_with_email("d'arcy@example.com")
+    assert (darcy["FirstName"], darcy["LastName"]) == ("Fitzwilliam", "D'Arcy")
+    assert darcy["Funnel_Stage__c"] == "MQL"
+    assert org.get(lookalike)["LastName"] == "Darcy"  # a quote never widened a query
+    assert first.leads == 3
+
+    setup.run()  # the new lead's default Status comes back to marketing
+    last = setup.run()
+
+    assert writes(last) == {"marketing": 0, "sales": 0}
+    assert last.leads == 3
+    assert len(setup.leads_with_email("d'arcy@example.com")) == 1
+    assert [r["email"] for r in setup.marketing_rows()].count("o'brien@example.com") == 1
+
+
+# --- the read cursor's boundary second ---------------------------------------------------
+
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def test_changes_within_the_second_of_the_cursor_are_read(
+    connector: SalesforceConnector, emulator: SalesforceEmulator
+) -> None:
+    org = emulator.org
+    org.set_time(T0)
+    first, second = (org.add_lead(LastName=f"L{n}", Email=f"l{n}@example.com") for n in (1, 2))
+    read = read_all(connector.read_leads(None))
+    assert read.ids == [first, second]
+    assert read_all(connector.read_leads(read.cursor)).ids == []
+
+    org.update(first, Title="VP Sales")  # same second, an Id below the last one read
+    again = read_all(connector.read_leads(read.cursor))
+
+    assert again.ids == [first]
+    assert again.records[0].fields["Title"] == "VP Sales"
+    assert read_all(connector.read_leads(again.cursor)).ids == []
+
+
+def test_a_crowded_boundary_second_is_read_again_rather_than_remembered(
+    connector: SalesforceConnector, emulator: SalesforceEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cursors, "MAX_SEEN", 2)
+    org = emulator.org
+    org.set_time(T0)
+    crowd = [org.add_lead(LastName=f"L{n}", Email=f"l{n}@example.com") for n in range(3)]
+    read = read_all(connector.read_leads(None))
+    assert '"seen":null' in str(read.cursor)
+
+    assert read_all(connector.read_leads(read.cursor)).ids == crowd  # once more, never lost
+    org.advance(1)
+    late = org.add_lead(LastName="Late", Email="late@example.com")
+    moved = read_all(connector.read_leads(read.cursor))
+    assert moved.ids == [*crowd, late]
+    assert read_all(connector.read_leads(moved.cursor)).ids == []
+
+
+def test_a_version_1_cursor_still_reads_from_its_second(
+    connector: SalesforceConnector, emulator: SalesforceEmulator
+) -> None:
+    org = emulator.org
+    org.set_time(T0)
+    lead = org.add_lead(LastName="Old", Email="old@example.com")
+    position = {"stamp": "2025-03-01T09:00:00Z", "id": lead}
+    old_cursor = json.dumps({"v": 1, "after": {"Lead": position}})
+    read = read_all(connector.read_leads(old_cursor))
+    assert read.ids == [lead]  # its boundary second once more
+    assert read_all(connector.read_leads(read.cursor)).ids == []
