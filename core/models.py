@@ -7,12 +7,14 @@ the connection's mapping names another zone (see :mod:`funnelsync.mapping`).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 
+@lru_cache(maxsize=1 << 18)
 def normalise_email(value: str) -> str:
     """Return ``value`` trimmed, lower-cased and checked as an email address.
 

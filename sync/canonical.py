@@ -36,6 +36,8 @@ class CurrentRecord:
 
     location: str
     fields: Mapping[str, Any]
+    lead: Lead | None = None
+    """The record mapped to a canonical lead, when it was read (and mapped) in this run."""
 
 
 def _sort_key(order: Mapping[str, int], source: SourceLead) -> tuple[int, float, str]:
@@ -59,10 +61,12 @@ def person_sources(
         record = current.get(key)
         if record is None or key[0] not in mappings:
             continue
-        try:
-            lead = read_lead(mappings[key[0]], record.fields)
-        except MappingError:
-            continue
+        lead = record.lead
+        if lead is None:
+            try:
+                lead = read_lead(mappings[key[0]], record.fields)
+            except MappingError:
+                continue
         sources.append(SourceLead(key[0], key[1], record.location, lead))
     return sorted(sources, key=lambda source: _sort_key(order, source))
 

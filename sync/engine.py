@@ -17,11 +17,12 @@ import logging
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import perf_counter
+from typing import Any
 
 from funnelsync import __version__
 from funnelsync.connector import Connector
@@ -52,6 +53,8 @@ from funnelsync.sync.workspace import Workspace
 logger = logging.getLogger(__name__)
 
 FINGERPRINT_KEY = "contract_fingerprint"
+PENDING_KEY = "pending_persons"
+"""Persons with writes planned by a run that has not finished (a killed run's leftovers)."""
 SCORED_DAY_KEY = "scored_day"
 
 
@@ -102,6 +105,11 @@ def _fingerprint(workspace: Workspace) -> str:
         "mappings": {c.name: c.mapping.model_dump(mode="json") for c in workspace.connections},
     }
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+def _differs(read: Mapping[str, Any], known: Mapping[str, Any]) -> bool:
+    """Whether a record read now holds anything the ledger does not."""
+    return any(known.get(name) != value for name, value in read.items())
 
 
 def _activities_by_email(
@@ -169,16 +177,31 @@ class _Run:
         return reads
 
     def touched(
-        self, reads: Sequence[ConnectionRead], person_of: dict[RecordKey, int], fingerprint: str
+        self,
+        reads: Sequence[ConnectionRead],
+        person_of: dict[RecordKey, int],
+        fingerprint: str,
     ) -> tuple[set[int], bool]:
-        """Persons to recompute, and whether that is everyone (contract or day changed)."""
+        """Persons to recompute, and whether that is everyone (contract or day changed).
+
+        A record read back exactly as the ledger has it (our own write coming back) does
+        not make its person a change. Persons whose writes a killed run left pending are
+        recomputed, whatever was read.
+        """
         everyone = (
             self.store.setting(FINGERPRINT_KEY) != fingerprint
             or self.store.setting(SCORED_DAY_KEY) != self.as_of.date().isoformat()
         )
         if everyone:
             return set(self.identity.email_of), True
-        persons = set(person_of.values())
+        records = [record for read in reads for record in read.records]
+        ledger = self.store.ledger(record.key for record in records)
+        persons = {
+            person_of[record.key]
+            for record in records
+            if record.key not in ledger or _differs(record.fields, ledger[record.key])
+        }
+        persons |= set(json.loads(self.store.setting(PENDING_KEY) or "[]"))
         for entry in self.store.quarantine():
             if entry.kind == "write" and not entry.parked:
                 key = entry.record_key
@@ -208,7 +231,7 @@ class _Run:
         for read in reads:
             for record in read.records:
                 merged = {**ledger.get(record.key, {}), **record.fields}
-                current[record.key] = CurrentRecord(record.location, merged)
+                current[record.key] = CurrentRecord(record.location, merged, record.lead)
         return current, ledger
 
     def build(
@@ -360,6 +383,8 @@ def _sync(
             return
         for change in state.stage_changes:
             plugins.stage_changed(state.leads[change.person_id], change.old_stage, change.new_stage)
+        pending = sorted({w.person_id for plan in state.plans.values() for w in plan.writes})
+        store.save_setting(PENDING_KEY, json.dumps(pending))
         written = run.push(connectors, current)
         for item in state.quarantined:
             plugins.record_quarantined(item.connection, item.location, item.reason)
@@ -391,7 +416,11 @@ def _sync(
                 deleted=deleted,
                 settings={}
                 if state.stopped
-                else {FINGERPRINT_KEY: fingerprint, SCORED_DAY_KEY: as_of.date().isoformat()},
+                else {
+                    FINGERPRINT_KEY: fingerprint,
+                    SCORED_DAY_KEY: as_of.date().isoformat(),
+                    PENDING_KEY: "[]",
+                },
                 cursors={}
                 if state.stopped
                 else {

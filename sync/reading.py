@@ -66,12 +66,19 @@ def _email_of(connection: Connection, fields: Mapping[str, Any]) -> str | None:
 class _Reader:
     """Reads one connection into a :class:`ConnectionRead`."""
 
-    def __init__(self, connection: Connection, connector: Connector, progress: ProgressSink):
+    def __init__(
+        self,
+        connection: Connection,
+        connector: Connector,
+        store: StateStore,
+        progress: ProgressSink,
+    ):
         self.result = ConnectionRead(connection)
         self.connection = connection
         self.connector = connector
         self.progress = progress
         self.seen: set[str] = set()
+        self.quarantined = {entry.record_key: entry for entry in store.quarantine(connection.name)}
         """Record ids handled in this run (read, or retried from quarantine)."""
         self.read_locations: set[str] = set()
 
@@ -111,7 +118,8 @@ class _Reader:
                 self.result.unreadable_emails.add(email)
             return
         self.read_locations.add(location)
-        self.result.resolved.append((name, record_id))
+        if record_id in self.quarantined:
+            self.result.resolved.append((name, record_id))
         self.result.records.append(ReadRecord((name, record_id), location, dict(fields), lead))
 
     def activity(self, record: SystemRecord) -> None:
@@ -130,7 +138,8 @@ class _Reader:
                 )
             )
             return
-        self.result.resolved.append((name, f"activity:{record.record_id}"))
+        if f"activity:{record.record_id}" in self.quarantined:
+            self.result.resolved.append((name, f"activity:{record.record_id}"))
         self.result.activities.append(
             StoredActivity(
                 name,
@@ -148,7 +157,7 @@ def read_connection(
     connection: Connection, connector: Connector, store: StateStore, progress: ProgressSink
 ) -> ConnectionRead:
     """Read the leads and activities that changed since the stored cursors."""
-    reader = _Reader(connection, connector, progress)
+    reader = _Reader(connection, connector, store, progress)
     name = connection.name
     if connector.capabilities.read_leads:
         batches = connector.read_leads(store.cursor(name, LEADS))
@@ -165,7 +174,7 @@ def read_connection(
         batches = connector.read_deletions(store.cursor(name, DELETIONS))
         for batch in reader.batches(DELETIONS, batches):
             reader.result.deleted += [(name, record.record_id) for record in batch.records]
-    for entry in store.quarantine(name):
+    for entry in reader.quarantined.values():
         if entry.kind != "read" or entry.record_key in reader.seen or entry.parked:
             continue
         if entry.location in reader.read_locations:

@@ -14,7 +14,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import (
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from funnelsync.models import Lead
@@ -245,6 +255,14 @@ class StateStore:
             return connection.execute(
                 select(t.settings.c.value).where(t.settings.c.key == key)
             ).scalar()
+
+    def save_setting(self, key: str, value: str) -> None:
+        """Store a workspace setting at once, in its own transaction."""
+        statement = sqlite_insert(t.settings).values(key=key, value=value)
+        with self.engine.begin() as connection:
+            connection.execute(
+                statement.on_conflict_do_update(index_elements=["key"], set_={"value": value})
+            )
 
     # --- activities ---------------------------------------------------------------------
 
@@ -523,12 +541,13 @@ class StateStore:
 
     @staticmethod
     def _resolve(connection: Any, keys: Sequence[RecordKey]) -> None:
-        for name, record_key in keys:
-            connection.execute(
-                delete(t.quarantine).where(
-                    t.quarantine.c.connection == name, t.quarantine.c.record_key == record_key
-                )
-            )
+        if not keys:
+            return
+        statement = delete(t.quarantine).where(
+            t.quarantine.c.connection == bindparam("name"),
+            t.quarantine.c.record_key == bindparam("key"),
+        )
+        connection.execute(statement, [{"name": name, "key": key} for name, key in keys])
 
     def _quarantine(self, connection: Any, commit: RunCommit) -> None:
         self._resolve(connection, commit.resolved)
