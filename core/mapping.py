@@ -305,3 +305,19 @@ def write_fields(mapping: Mapping, lead: Lead, only: set[str] | None = None) -> 
             continue
         out[field_map.field] = format_value(field_map, canonical_value(lead, canonical), zone)
     return out
+
+
+class NotScalarError(TypeError):
+    """A value with no plain-text form: only text, numbers, booleans and None have one."""
+
+
+def scalar_text(value: Any) -> str:
+    """``value`` as plain text for a system field: None → ``""``, booleans
+    ``true``/``false``, numbers via ``str``; anything else raises :class:`NotScalarError`."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise NotScalarError(f"a {type(value).__name__} has no plain-text form")

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from funnelsync.mapping import NotScalarError, scalar_text
+
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
@@ -23,16 +25,13 @@ class UnsupportedValueError(TypeError):
 
 def to_cell(value: Any) -> str:
     """``value`` as cell text: None → empty, booleans ``true``/``false``, numbers via ``str``."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return str(value)
-    raise UnsupportedValueError(
-        f"a {type(value).__name__} cannot be written to a CSV cell "
-        "(expected text, a number, a boolean or nothing)"
-    )
+    try:
+        return scalar_text(value)
+    except NotScalarError:
+        raise UnsupportedValueError(
+            f"a {type(value).__name__} cannot be written to a CSV cell "
+            "(expected text, a number, a boolean or nothing)"
+        ) from None
 
 
 def defuse(text: str) -> str:

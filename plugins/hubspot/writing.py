@@ -20,6 +20,7 @@ from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from funnelsync.connector import LeadWrite, WriteResult, WriteStatus
+from funnelsync.mapping import NotScalarError, scalar_text
 from funnelsync.plugins.hubspot.api import CallKind, HubSpotApi, HubSpotError
 from funnelsync.plugins.hubspot.fields import ContactProperties
 from funnelsync.retry import RetryableError
@@ -35,13 +36,12 @@ class UnwritableValueError(ValueError):
 
 def property_value(value: Any) -> str:
     """A value as HubSpot stores it: text; ``""`` clears."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return str(value)
-    raise UnwritableValueError(f"a {type(value).__name__} cannot be written to a HubSpot property")
+    try:
+        return scalar_text(value)
+    except NotScalarError:
+        raise UnwritableValueError(
+            f"a {type(value).__name__} cannot be written to a HubSpot property"
+        ) from None
 
 
 def readable(message: str) -> str:
