@@ -108,8 +108,18 @@ def _fingerprint(workspace: Workspace) -> str:
 
 
 def _differs(read: Mapping[str, Any], known: Mapping[str, Any]) -> bool:
-    """Whether a record read now holds anything the ledger does not."""
-    return any(known.get(name) != value for name, value in read.items())
+    """Whether a record read now holds anything the ledger does not.
+
+    Blank and missing are the same, and values are compared as text (a system may hand
+    back ``"25"`` for the ``25`` we wrote).
+    """
+    for name, value in read.items():
+        before = known.get(name)
+        if before in (None, "") and value in (None, ""):
+            continue
+        if str(before) != str(value):
+            return True
+    return False
 
 
 def _activities_by_email(
