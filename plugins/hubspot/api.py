@@ -218,6 +218,12 @@ class HubSpotApi:
                 f"HubSpot record locked: {message}", max(wait or 0, _LOCKED_WAIT_S)
             )
         if status == 0 or status >= 500 or status == 477:
+            if wait is not None:
+                # An unavailable service asked for a pause: no call of any kind before it
+                # ends, also when this call runs out of tries and the caller moves on or
+                # retries the whole batch sooner.
+                self.limits.general.pause(wait)
+                self.limits.search.pause(wait)
             return RetryableError(f"HubSpot answered {status} {category}: {message}", wait)
         return HubSpotError(status, category, message)
 

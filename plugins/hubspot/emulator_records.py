@@ -1,4 +1,4 @@
-"""The object endpoints: list, create, and batch read / create / update / upsert.
+"""The object endpoints: list, create, update one, and batch read / create / update / upsert.
 
 Batches take at most 100 inputs (400 above). When every input carries an
 ``objectWriteTraceId`` a batch is applied record by record and answers 207 with one
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from funnelsync.plugins.hubspot.emulator_errors import ApiError, validation_error
 from funnelsync.plugins.hubspot.emulator_properties import format_datetime
@@ -56,6 +57,20 @@ def create_one(store: CrmStore, object_type: str, body: Any) -> Reply:
     values = _properties(body)
     obj = store.create(object_type, store.changes(object_type, values, None))
     return Reply(201, store.as_json(object_type, obj, list(values)))
+
+
+def update_one(
+    store: CrmStore, object_type: str, object_id: str, query: dict[str, list[str]], body: Any
+) -> Reply:
+    """``PATCH /crm/v3/objects/{objectType}/{objectId}``: change one object, found by id or
+    by the unique property named in ``idProperty``; 404 if there is none."""
+    values = _properties(body)
+    key = unquote(object_id)
+    current = store.find(object_type, key, _first(query, "idProperty"))
+    if current is None:
+        raise ApiError(404, "OBJECT_NOT_FOUND", f"No {object_type} object with id {key}")
+    store.update(object_type, current, store.changes(object_type, values, current))
+    return Reply(200, store.as_json(object_type, current, list(values)))
 
 
 def _properties(item: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from funnelsync.plugins.hubspot.emulator_records import (
     batch_write,
     create_one,
     list_page,
+    update_one,
 )
 from funnelsync.plugins.hubspot.emulator_search import search
 from funnelsync.plugins.hubspot.emulator_store import CrmStore
@@ -179,6 +180,12 @@ ROUTES = (
         _on_type(lambda s, k, c: Reply(200, search(s, k, c.body, c.search_cap))),
         exempt=True,
         search=True,
+    ),
+    _route(
+        "PATCH",
+        _OBJECTS + "/{object_id}",
+        WRITE_OBJECTS,
+        _on_type(lambda s, k, c: update_one(s, k, c.params["object_id"], c.query, c.body)),
     ),
     _route(
         "POST",
