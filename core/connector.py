@@ -147,6 +147,10 @@ class ConnectorError(Exception):
     """A connection-level failure (unreachable, missing file, unexpected answer)."""
 
 
+class MappingRejectedError(ConnectorError):
+    """The system cannot take the connection's mapping (fields or values it lacks)."""
+
+
 class AuthenticationError(ConnectorError):
     """The system refused our credentials or permissions; nothing more is written to it."""
 

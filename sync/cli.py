@@ -11,7 +11,7 @@ from rich.table import Table
 
 from funnelsync import __version__
 from funnelsync.config import WorkspaceConfig
-from funnelsync.connector import AuthenticationError
+from funnelsync.connector import AuthenticationError, MappingRejectedError
 from funnelsync.contract import FunnelContract
 from funnelsync.plugin_manager import FunnelPlugins, create_plugins
 from funnelsync.run_report import RunStatus
@@ -52,9 +52,11 @@ def _exit_for(result: RunResult) -> ExitCode:
         return ExitCode.ok
     if status is RunStatus.partial:
         return ExitCode.partial
-    return (
-        ExitCode.auth_error if isinstance(result.failure, AuthenticationError) else ExitCode.failed
-    )
+    if isinstance(result.failure, AuthenticationError):
+        return ExitCode.auth_error
+    if isinstance(result.failure, MappingRejectedError):
+        return ExitCode.config_error
+    return ExitCode.failed
 
 
 def _run(
@@ -229,8 +231,8 @@ def sync(config_path: Path | None, as_json: bool, wait: bool) -> None:
     """Run one sync: read what changed, merge, score, stage, and write back.
 
     Exit code 0 when all went through, 4 when some writes were left for the next run,
-    1 when the run failed, 2 for an invalid configuration, 3 when a system refused the
-    credentials, 5 when another sync is running.
+    1 when the run failed, 2 for an invalid configuration (or a mapping a system rejects),
+    3 when a system refused the credentials, 5 when another sync is running.
     """
     loaded, workspace = load(config_path)
     result = _run(loaded, workspace, wait=wait)

@@ -25,7 +25,7 @@ from time import perf_counter
 from typing import Any
 
 from funnelsync import __version__
-from funnelsync.connector import Connector
+from funnelsync.connector import Connector, MappingRejectedError
 from funnelsync.contract import FunnelContract
 from funnelsync.merge import SourceLead
 from funnelsync.models import Lead
@@ -344,6 +344,20 @@ class _Run:
         return written
 
 
+def _check_mappings(workspace: Workspace, connectors: Sequence[Connector]) -> None:
+    """Stop before anything is read or written if a system rejects its mapping."""
+    problems = [
+        f"{connection.name}: {problem}"
+        for connection, connector in zip(workspace.connections, connectors, strict=True)
+        if connector.capabilities.write_leads
+        for problem in connector.validate_mapping(connection.mapping)
+    ]
+    if problems:
+        raise MappingRejectedError(
+            "the mapping does not fit the system (see `funnelsync check`): " + "; ".join(problems)
+        )
+
+
 def _sync(
     workspace: Workspace,
     plugins: FunnelPlugins,
@@ -362,6 +376,7 @@ def _sync(
             connector = connection.open(workspace.root)
             stack.callback(connector.close)
             connectors.append(connector)
+        _check_mappings(workspace, connectors)
         reads = run.read(connectors)
         deleted = [key for read in reads for key in read.deleted]
         for key in deleted:

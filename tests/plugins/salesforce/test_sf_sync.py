@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sf_support import PASSWORD_ENV, TOKEN_ENV, USERNAME, read_all
 
 from funnelsync.plugin_manager import FunnelPlugins, create_plugins
 from funnelsync.plugins.salesforce import SalesforceConnector, cursors
 from funnelsync.plugins.salesforce.emulator import Org, SalesforceEmulator
 from funnelsync.run_report import RunReport
+from funnelsync.sync.cli import main
 from funnelsync.sync.engine import run_sync
 from funnelsync.sync.workspace import Workspace, load_workspace
 
@@ -500,3 +502,24 @@ def test_a_version_1_cursor_still_reads_from_its_second(
     read = read_all(connector.read_leads(old_cursor))
     assert read.ids == [lead]  # its boundary second once more
     assert read_all(connector.read_leads(read.cursor)).ids == []
+
+
+def test_stage_values_the_org_lacks_stop_the_sync_before_any_write(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = CONFIG + "        stage: Status\n"  # the template's stage values are no statuses
+    setup = make_setup(
+        tmp_path,
+        emulator,
+        monkeypatch,
+        [hot("ada@mercy.example.com")],
+        ["ada@mercy.example.com"],
+        config,
+    )
+    before = (tmp_path / "marketing.csv").read_bytes()
+    result = CliRunner().invoke(main, ["sync", "--config", str(tmp_path / "funnelsync.yaml")])
+    assert result.exit_code == 2, result.output
+    assert "the mapping does not fit the system" in result.output
+    assert "'MQL'" in result.output and "Lead.Status" in result.output
+    assert (tmp_path / "marketing.csv").read_bytes() == before
+    assert setup.leads_with_email("ada@mercy.example.com") == []
