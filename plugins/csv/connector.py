@@ -18,34 +18,19 @@ from funnelsync.connector import (
     WriteResult,
 )
 from funnelsync.mapping import Direction, FieldMap, Mapping
+from funnelsync.models import Lead
 from funnelsync.plugins.csv.reading import IdColumn, UniqueKey, content_id, read_records
 from funnelsync.plugins.csv.settings import CsvSettings
 from funnelsync.plugins.csv.table import CsvFormat, open_table
 from funnelsync.plugins.csv.writing import KEY_SETTING, add_columns, upsert_leads
 
-_LEAD_COLUMNS = (
-    "email",
-    "first_name",
-    "last_name",
-    "title",
-    "company",
-    "industry",
-    "company_size",
-    "country",
-    "phone",
-    "source",
-    "owner",
-    "lead_status",
-    "status_reason",
-    "fit_score",
-    "engagement_score",
-    "score",
-    "stage",
-    "stage_reason",
-    "team",
-    "explanation",
-)
 _READ_ONLY_LEAD_COLUMNS = ("created_at", "updated_at")
+_LEAD_COLUMNS = tuple(
+    name
+    for name in Lead.model_fields
+    if name != "stage_dates" and name not in _READ_ONLY_LEAD_COLUMNS
+)
+"""Every canonical lead field, in a column of its own name (stage dates are per contract)."""
 _ACTIVITY_COLUMNS = ("email", "type", "occurred_at", "activity_id", "campaign", "asset")
 
 DEFAULT_MAPPING = Mapping(
