@@ -36,7 +36,7 @@ from funnelsync.sync.canonical import CurrentRecord, StageChange, build_lead, pe
 from funnelsync.sync.identity import assign_persons
 from funnelsync.sync.lock import workspace_lock
 from funnelsync.sync.logs import run_id_var
-from funnelsync.sync.planning import ConnectionPlan, plan_connection
+from funnelsync.sync.planning import ConnectionPlan, plan_connection, same_text
 from funnelsync.sync.progress import NoProgress, ProgressSink
 from funnelsync.sync.pushing import PushOutcome, push_connection
 from funnelsync.sync.reading import ConnectionRead, read_connection
@@ -108,18 +108,8 @@ def _fingerprint(workspace: Workspace) -> str:
 
 
 def _differs(read: Mapping[str, Any], known: Mapping[str, Any]) -> bool:
-    """Whether a record read now holds anything the ledger does not.
-
-    Blank and missing are the same, and values are compared as text (a system may hand
-    back ``"25"`` for the ``25`` we wrote).
-    """
-    for name, value in read.items():
-        before = known.get(name)
-        if before in (None, "") and value in (None, ""):
-            continue
-        if str(before) != str(value):
-            return True
-    return False
+    """Whether a record read now holds anything the ledger does not."""
+    return not all(same_text(known.get(name), value) for name, value in read.items())
 
 
 def _activities_by_email(
@@ -163,12 +153,16 @@ class _Run:
         self.progress = progress
         self.dry_run = dry_run
         self.identity: Identity = store.load_identity()
+        self.quarantine = store.quarantine()
+        self.known: dict[RecordKey, dict[str, Any]] = {}
+        """Ledger rows loaded so far in this run."""
         self.kinds = plugins.rule_kinds()
 
     def read(self, connectors: Sequence[Connector]) -> list[ConnectionRead]:
         reads = []
         for connection, connector in zip(self.workspace.connections, connectors, strict=True):
-            read = read_connection(connection, connector, self.store, self.progress)
+            entries = [e for e in self.quarantine if e.connection == connection.name]
+            read = read_connection(connection, connector, self.store, entries, self.progress)
             reads.append(read)
             self.state.counts[connection.name] = ConnectionCounts(
                 read=read.leads_read,
@@ -205,14 +199,14 @@ class _Run:
         if everyone:
             return set(self.identity.email_of), True
         records = [record for read in reads for record in read.records]
-        ledger = self.store.ledger(record.key for record in records)
+        self.known = self.store.ledger(record.key for record in records)
         persons = {
             person_of[record.key]
             for record in records
-            if record.key not in ledger or _differs(record.fields, ledger[record.key])
+            if record.key not in self.known or _differs(record.fields, self.known[record.key])
         }
         persons |= set(json.loads(self.store.setting(PENDING_KEY) or "[]"))
-        for entry in self.store.quarantine():
+        for entry in self.quarantine:
             if entry.kind == "write" and not entry.parked:
                 key = entry.record_key
                 person_id = (
@@ -232,11 +226,14 @@ class _Run:
     def current_records(
         self, persons: set[int], reads: Sequence[ConnectionRead]
     ) -> tuple[dict[RecordKey, CurrentRecord], dict[RecordKey, dict[str, object]]]:
-        """Each record of the touched persons: read now, else as the ledger has it."""
+        """Each record of the touched persons: read now, else as the ledger has it.
+
+        Also returns the ledger rows of those records and of every record read.
+        """
         keys = [key for person in persons for key in self.identity.records_of.get(person, ())]
-        ledger = self.store.ledger(keys)
+        ledger = {**self.known, **self.store.ledger(k for k in keys if k not in self.known)}
         current = {
-            key: CurrentRecord(f"{key[0]} {key[1]}", fields) for key, fields in ledger.items()
+            key: CurrentRecord(f"{key[0]} {key[1]}", ledger[key]) for key in keys if key in ledger
         }
         for read in reads:
             for record in read.records:
@@ -316,6 +313,11 @@ class _Run:
                 connector,
                 connection.name,
                 plan,
+                {
+                    entry.record_key
+                    for entry in self.quarantine
+                    if entry.connection == connection.name and entry.kind == "write"
+                },
                 current,
                 self.store,
                 self.state.run_id,
@@ -409,7 +411,7 @@ def _sync(
         for change in state.stage_changes:
             plugins.stage_changed(state.leads[change.person_id], change.old_stage, change.new_stage)
         pending = sorted({w.person_id for plan in state.plans.values() for w in plan.writes})
-        store.save_setting(PENDING_KEY, json.dumps(pending))
+        store.save_settings({PENDING_KEY: json.dumps(pending)})
         written = run.push(connectors, current)
         for item in state.quarantined:
             plugins.record_quarantined(item.connection, item.location, item.reason)

@@ -69,10 +69,12 @@ def _same(current: Any, desired: Any) -> bool:
     return (_blank(current) and _blank(desired)) or bool(current == desired)
 
 
-def _same_raw(raw: Any, formatted: Any) -> bool:
-    if _blank(raw) and _blank(formatted):
+def same_text(stored: Any, other: Any) -> bool:
+    """Whether two system values are the same as the system stores them: blank equals
+    missing, and values compare as text (a system hands back ``"25"`` for ``25``)."""
+    if _blank(stored) and _blank(other):
         return True
-    return str(raw) == str(formatted)
+    return str(stored) == str(other)
 
 
 def _may_write(contract: FunnelContract, canonical: str, current: Any) -> bool:
@@ -97,7 +99,7 @@ def _changed_fields(
             continue
         desired = canonical_value(lead, canonical)
         formatted = format_value(field_map, desired, zone)
-        if _same_raw(raw.get(field_map.field), formatted):
+        if same_text(raw.get(field_map.field), formatted):
             continue
         if field_map.reads and _same(current, desired):
             continue

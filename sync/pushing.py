@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
 from funnelsync.connector import BudgetExhaustedError, Connector, WriteResult, WriteStatus
@@ -90,6 +90,7 @@ def push_connection(
     connector: Connector,
     name: str,
     plan: ConnectionPlan,
+    refused_before: Set[str],
     current: Mapping[RecordKey, CurrentRecord],
     store: StateStore,
     run_id: str,
@@ -99,6 +100,9 @@ def push_connection(
     retry_budget_s: float = 60.0,
 ) -> PushOutcome:
     """Write ``plan`` to one connection and record what landed.
+
+    ``refused_before`` holds the quarantine keys of this connection's earlier refused
+    writes; those that now land leave the quarantine.
 
     Between batches, a set ``stop`` event ends the push cleanly (the batch in flight
     finishes and is recorded first).
@@ -112,7 +116,7 @@ def push_connection(
                     outcome.stopped = "asked to stop (signal); the rest is written next run"
                     return outcome
                 results, exhausted = _write(connector, batch, retry_budget_s)
-                _record(store, name, batch, results, current, run_id, at, outcome)
+                _record(store, name, batch, results, refused_before, current, run_id, at, outcome)
                 progress.advance(f"{name}: write", len(batch), total)
                 if exhausted is not None:
                     outcome.stopped = str(exhausted)
@@ -127,6 +131,7 @@ def _record(
     name: str,
     batch: list[PlannedWrite],
     results: Mapping[str, WriteResult],
+    refused_before: Set[str],
     current: Mapping[RecordKey, CurrentRecord],
     run_id: str,
     at: str,
@@ -168,7 +173,8 @@ def _record(
             # New, or the system wrote elsewhere (a converted lead's contact): link it.
             links.append((key, planned.person_id))
         outcome.written.add(key)
-        resolved.append((name, quarantine_key))
+        if quarantine_key in refused_before:
+            resolved.append((name, quarantine_key))
         audit_rows.append(
             {
                 "run_id": run_id,

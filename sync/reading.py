@@ -7,7 +7,7 @@ from their stored payload (the mapping may have been fixed since).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,13 @@ from funnelsync.connector import Connector, ReadBatch, SystemRecord
 from funnelsync.mapping import MappingError, read_activity, read_lead
 from funnelsync.models import Lead, normalise_email
 from funnelsync.sync.progress import ProgressSink
-from funnelsync.sync.state_store import NewQuarantine, RecordKey, StateStore, StoredActivity
+from funnelsync.sync.state_store import (
+    NewQuarantine,
+    QuarantineEntry,
+    RecordKey,
+    StateStore,
+    StoredActivity,
+)
 from funnelsync.sync.workspace import Connection
 
 LEADS = "leads"
@@ -70,7 +76,7 @@ class _Reader:
         self,
         connection: Connection,
         connector: Connector,
-        store: StateStore,
+        quarantined: Sequence[QuarantineEntry],
         progress: ProgressSink,
     ):
         self.result = ConnectionRead(connection)
@@ -78,7 +84,7 @@ class _Reader:
         self.connector = connector
         self.progress = progress
         self.seen: set[str] = set()
-        self.quarantined = {entry.record_key: entry for entry in store.quarantine(connection.name)}
+        self.quarantined = {entry.record_key: entry for entry in quarantined}
         """Record ids handled in this run (read, or retried from quarantine)."""
         self.read_locations: set[str] = set()
 
@@ -154,10 +160,17 @@ class _Reader:
 
 
 def read_connection(
-    connection: Connection, connector: Connector, store: StateStore, progress: ProgressSink
+    connection: Connection,
+    connector: Connector,
+    store: StateStore,
+    quarantined: Sequence[QuarantineEntry],
+    progress: ProgressSink,
 ) -> ConnectionRead:
-    """Read the leads and activities that changed since the stored cursors."""
-    reader = _Reader(connection, connector, store, progress)
+    """Read the leads and activities that changed since the stored cursors.
+
+    ``quarantined`` are this connection's quarantine entries, retried here.
+    """
+    reader = _Reader(connection, connector, quarantined, progress)
     name = connection.name
     if connector.capabilities.read_leads:
         batches = connector.read_leads(store.cursor(name, LEADS))

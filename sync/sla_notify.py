@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from funnelsync.config import WorkspaceConfig
 from funnelsync.plugin_manager import FunnelPlugins
@@ -31,17 +30,7 @@ def announced_breaches(store: StateStore) -> set[str]:
 
 def remember_breaches(store: StateStore, keys: Iterable[str], at: datetime) -> None:
     """Record ``keys`` as announced at ``at`` (in one transaction)."""
-    rows = [{"key": PREFIX + key, "value": at.isoformat()} for key in keys]
-    if not rows:
-        return
-    statement = sqlite_insert(t.settings)
-    with store.engine.begin() as connection:
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["key"], set_={"value": statement.excluded.value}
-            ),
-            rows,
-        )
+    store.save_settings({PREFIX + key: at.isoformat() for key in keys})
 
 
 def announce_new_breaches(

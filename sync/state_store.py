@@ -8,7 +8,7 @@ all of a step or none of it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -256,13 +256,10 @@ class StateStore:
                 select(t.settings.c.value).where(t.settings.c.key == key)
             ).scalar()
 
-    def save_setting(self, key: str, value: str) -> None:
-        """Store a workspace setting at once, in its own transaction."""
-        statement = sqlite_insert(t.settings).values(key=key, value=value)
+    def save_settings(self, values: Mapping[str, str]) -> None:
+        """Store workspace settings at once, in one transaction of their own."""
         with self.engine.begin() as connection:
-            connection.execute(
-                statement.on_conflict_do_update(index_elements=["key"], set_={"value": value})
-            )
+            _upsert_settings(connection, values)
 
     # --- activities ---------------------------------------------------------------------
 
@@ -430,11 +427,7 @@ class StateStore:
             if commit.stage_moves:
                 connection.execute(insert(t.stage_history), list(commit.stage_moves))
             self._quarantine(connection, commit)
-            for key, value in commit.settings.items():
-                statement = sqlite_insert(t.settings).values(key=key, value=value)
-                connection.execute(
-                    statement.on_conflict_do_update(index_elements=["key"], set_={"value": value})
-                )
+            _upsert_settings(connection, commit.settings)
             for (name, stream), value in commit.cursors.items():
                 statement = sqlite_insert(t.cursors).values(
                     connection=name, stream=stream, value=value, run_id=commit.run_id
@@ -579,6 +572,18 @@ class StateStore:
                     },
                 )
             )
+
+
+def _upsert_settings(connection: Any, values: Mapping[str, str]) -> None:
+    if not values:
+        return
+    statement = sqlite_insert(t.settings)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["key"], set_={"value": statement.excluded.value}
+        ),
+        [{"key": key, "value": value} for key, value in values.items()],
+    )
 
 
 def _stored_activity(row: Any) -> StoredActivity:
