@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretBytes, SecretStr
 
@@ -22,10 +23,20 @@ _secrets: set[str] = set()
 
 
 def register_secret(value: str | None) -> None:
-    """Remember ``value`` as a secret to mask from now on."""
-    if value and len(value) >= _MIN_LENGTH:
-        with _lock:
-            _secrets.add(value)
+    """Remember ``value`` as a secret to mask from now on.
+
+    For a URL (a webhook's, say) its path and query are secret too: HTTP errors quote
+    them without the host.
+    """
+    if not value or len(value) < _MIN_LENGTH:
+        return
+    parts = [value]
+    url = urlsplit(value)
+    if url.scheme in ("http", "https") and len(url.path) > 1:
+        parts.append(url.path + (f"?{url.query}" if url.query else ""))
+        parts.append(url.path)
+    with _lock:
+        _secrets.update(part for part in parts if len(part) >= _MIN_LENGTH)
 
 
 def register_model_secrets(model: BaseModel) -> None:

@@ -26,7 +26,7 @@ def post(settings: NotificationsConfig, message: dict[str, Any]) -> None:
         )
         response.raise_for_status()
     except requests.RequestException as exc:
-        logger.warning("could not post to the notification webhook: %s", type(exc).__name__)
+        logger.warning("could not post to the notification webhook: %s", exc)
 
 
 @hookimpl

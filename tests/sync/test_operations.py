@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from sync_support import read_csv, sync_json
 
 import funnelsync.sync
-from funnelsync.secrets import register_secret
+from funnelsync.secrets import redact, register_secret
 from funnelsync.sync.cli import main
 from funnelsync.sync.config_errors import ConfigError
 from funnelsync.sync.interpolation import interpolate
@@ -114,3 +114,11 @@ def test_a_stop_request_ends_the_run_and_keeps_cursors(workspace: Path) -> None:
     assert again.connections["marketing"].read == report.connections["marketing"].read
     assert again.connections["marketing"].updated == 3
     assert again.connections["marketing"].quarantined == 1
+
+
+def test_a_secret_url_is_masked_also_where_only_its_path_is_quoted() -> None:
+    register_secret("https://hooks.example.com/services/T1/B2/url-secret-path-77")
+    quoted = (
+        "HTTPSConnectionPool: Max retries exceeded with url: /services/T1/B2/url-secret-path-77"
+    )
+    assert "url-secret-path-77" not in redact(quoted)
