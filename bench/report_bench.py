@@ -37,7 +37,7 @@ def generate(root: Path, leads: int, activities: int) -> Path:
     from funnelsync.plugin_manager import create_plugins
     from funnelsync.sync.report_sample import write_sample_state
     from funnelsync.sync.scaffold import write_templates
-    from funnelsync.sync.state_store import StateStore
+    from funnelsync.sync.state.store import StateStore
     from funnelsync.sync.workspace import load_workspace
 
     config = write_templates(root, with_empty_data=True)
@@ -74,7 +74,7 @@ def phases(config: Path) -> tuple[float, float, float]:
     from funnelsync.sync.report_html import render_html
     from funnelsync.sync.report_period import resolve_period
     from funnelsync.sync.sla import SALES_TOUCH_TYPES
-    from funnelsync.sync.state_store import StateStore
+    from funnelsync.sync.state.store import StateStore
     from funnelsync.sync.workspace import load_workspace
 
     contract = load_workspace(config, create_plugins()).contract

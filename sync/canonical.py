@@ -16,7 +16,7 @@ from funnelsync.models import Lead
 from funnelsync.rule_kinds import NO_RULE_KINDS, RuleKinds
 from funnelsync.scoring import Engagement, score_lead
 from funnelsync.stages import place_lead
-from funnelsync.sync.state_store import RecordKey
+from funnelsync.sync.state.store import RecordKey
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from funnelsync.sync.cli_common import config_option, fail, json_option, load, o
 from funnelsync.sync.exit_codes import ExitCode
 from funnelsync.sync.explaining import explain_lead
 from funnelsync.sync.simulation import SimulationError, apply_settings, simulate
-from funnelsync.sync.state_store import StateStore
+from funnelsync.sync.state.store import StateStore
 
 
 @click.command()

@@ -40,7 +40,7 @@ from funnelsync.sync.planning import ConnectionPlan, plan_connection, same_text
 from funnelsync.sync.progress import NoProgress, ProgressSink
 from funnelsync.sync.pushing import PushOutcome, push_connection
 from funnelsync.sync.reading import ConnectionRead, read_connection
-from funnelsync.sync.state_store import (
+from funnelsync.sync.state.store import (
     Identity,
     NewQuarantine,
     RecordKey,

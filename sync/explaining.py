@@ -10,7 +10,7 @@ from funnelsync.models import Lead
 from funnelsync.rule_kinds import RuleKinds
 from funnelsync.scoring import Score, score_lead
 from funnelsync.stages import place_lead
-from funnelsync.sync.state_store import StageEntry, StateStore
+from funnelsync.sync.state.store import StageEntry, StateStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from funnelsync.sync.reading import ReadRecord
-from funnelsync.sync.state_store import Identity, RecordKey
+from funnelsync.sync.state.store import Identity, RecordKey
 
 
 def assign_persons(

@@ -20,7 +20,7 @@ from funnelsync.mapping import FieldMap, canonical_value, format_value
 from funnelsync.merge import writes_field
 from funnelsync.models import DESCRIPTIVE_FIELDS, Lead
 from funnelsync.sync.canonical import CurrentRecord
-from funnelsync.sync.state_store import RecordKey
+from funnelsync.sync.state.store import RecordKey
 from funnelsync.sync.workspace import Connection
 
 

@@ -18,7 +18,7 @@ from funnelsync.retry import RetryableError, retrying
 from funnelsync.sync.canonical import CurrentRecord
 from funnelsync.sync.planning import ConnectionPlan, PlannedWrite
 from funnelsync.sync.progress import ProgressSink
-from funnelsync.sync.state_store import NewQuarantine, RecordKey, StateStore
+from funnelsync.sync.state.store import NewQuarantine, RecordKey, StateStore
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ from funnelsync.connector import Connector, ReadBatch, SystemRecord
 from funnelsync.mapping import MappingError, read_activity, read_lead
 from funnelsync.models import Lead, normalise_email
 from funnelsync.sync.progress import ProgressSink
-from funnelsync.sync.state_store import (
+from funnelsync.sync.state.store import (
     NewQuarantine,
     QuarantineEntry,
     RecordKey,

@@ -30,7 +30,7 @@ from funnelsync.sync.report_period import PeriodError, resolve_period
 from funnelsync.sync.report_segments import CAMPAIGN, SEGMENT_FIELDS
 from funnelsync.sync.sla import SALES_TOUCH_TYPES, Urgency, Waiting, sla_clocks, waiting_leads
 from funnelsync.sync.sla_notify import announce_new_breaches
-from funnelsync.sync.state_store import StateStore
+from funnelsync.sync.state.store import StateStore
 
 
 @contextmanager

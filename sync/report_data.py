@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from funnelsync.contract import FunnelContract
-from funnelsync.sync import state_schema as t
 from funnelsync.sync.report_journeys import Journey, build_journey, stage_layout
-from funnelsync.sync.state_store import StateStore
+from funnelsync.sync.state import schema as t
+from funnelsync.sync.state.store import StateStore
 
 BASE_FIELDS = ("owner", "first_name", "last_name", "company")
 """Lead fields always loaded: the SLA lists show them."""

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from funnelsync.contract import FunnelContract
 from funnelsync.models import Lead
-from funnelsync.sync.state_store import RunCommit, StateStore, StoredActivity
+from funnelsync.sync.state.store import RunCommit, StateStore, StoredActivity
 
 OWNERS = ("Alex Morgan", "Priya Raman", "Jordan Lee", "Sam Okoro", "Elena Fischer", "Marcus Bell")
 SOURCES = ("Organic Search", "Webinar", "Paid Social", "Content Download", "Event", "Referral")

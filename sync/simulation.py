@@ -16,7 +16,7 @@ from funnelsync.models import Lead
 from funnelsync.rule_kinds import RuleKinds
 from funnelsync.scoring import score_lead
 from funnelsync.stages import place_lead
-from funnelsync.sync.state_store import StateStore, StoredActivity
+from funnelsync.sync.state.store import StateStore, StoredActivity
 
 
 class SimulationError(ValueError):

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from funnelsync.config import WorkspaceConfig
 from funnelsync.plugin_manager import FunnelPlugins
-from funnelsync.sync import state_schema as t
 from funnelsync.sync.sla import SlaClock, SlaStatus
-from funnelsync.sync.state_store import StateStore
+from funnelsync.sync.state import schema as t
+from funnelsync.sync.state.store import StateStore
 
 PREFIX = "sla_breach:"
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from funnelsync.models import Lead
 from funnelsync.sync.scaffold import write_templates
-from funnelsync.sync.state_store import RunCommit, StateStore, StoredActivity
+from funnelsync.sync.state.store import RunCommit, StateStore, StoredActivity
 
 SINCE, UNTIL = "2026-03-01", "2026-03-31"
 

@@ -25,7 +25,7 @@ from funnelsync.sync.engine import run_sync
 from funnelsync.sync.identity import assign_persons
 from funnelsync.sync.lock import workspace_lock
 from funnelsync.sync.reading import ReadRecord
-from funnelsync.sync.state_store import Identity, StateStore
+from funnelsync.sync.state.store import Identity, StateStore
 from funnelsync.sync.workspace import load_workspace
 
 

@@ -23,7 +23,7 @@ from funnelsync.sync.report_cli import report_command
 from funnelsync.sync.report_sample import write_sample_state
 from funnelsync.sync.report_svg import FUNNEL_FROM
 from funnelsync.sync.scaffold import write_templates
-from funnelsync.sync.state_store import StateStore
+from funnelsync.sync.state.store import StateStore
 from funnelsync.sync.workspace import load_workspace
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -17,7 +17,7 @@ from funnelsync.models import Lead
 from funnelsync.plugin_manager import FunnelPlugins, create_plugins
 from funnelsync.sync import cli_common
 from funnelsync.sync.report_cli import sla_command
-from funnelsync.sync.state_store import RunCommit, StateStore
+from funnelsync.sync.state.store import RunCommit, StateStore
 
 
 def sla_json(config: Path, *extra: str) -> dict[str, Any]:

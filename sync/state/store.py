@@ -29,7 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from funnelsync.models import Lead
 from funnelsync.run_report import RunReport
-from funnelsync.sync import state_schema as t
+from funnelsync.sync.state import schema as t
 
 DATABASE_NAME = "funnelsync.db"
 AUTO_ATTEMPTS = 5

@@ -1,0 +1,1 @@
+"""The workspace's state database: its tables, migrations and the store."""
