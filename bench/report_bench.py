@@ -36,9 +36,9 @@ REPORT_ARGS = ["--since", "2026-10-21", "--until", "2026-11-19", "--by", "source
 def generate(root: Path, leads: int, activities: int) -> Path:
     from funnelsync.plugin_manager import create_plugins
     from funnelsync.sync.report_sample import write_sample_state
-    from funnelsync.sync.scaffold import write_templates
     from funnelsync.sync.state.store import StateStore
-    from funnelsync.sync.workspace import load_workspace
+    from funnelsync.sync.workspace.loading import load_workspace
+    from funnelsync.sync.workspace.scaffold import write_templates
 
     config = write_templates(root, with_empty_data=True)
     contract = load_workspace(config, create_plugins()).contract
@@ -75,7 +75,7 @@ def phases(config: Path) -> tuple[float, float, float]:
     from funnelsync.sync.report_period import resolve_period
     from funnelsync.sync.sla import SALES_TOUCH_TYPES
     from funnelsync.sync.state.store import StateStore
-    from funnelsync.sync.workspace import load_workspace
+    from funnelsync.sync.workspace.loading import load_workspace
 
     contract = load_workspace(config, create_plugins()).contract
     store = StateStore.open(config.parent / "state")

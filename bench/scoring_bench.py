@@ -10,8 +10,8 @@ title, an industry, a company size, a country, a CRM status; a third have a stag
 previous run with its entry date), and lightweight activities (a frozen, slotted dataclass
 with type, time, campaign and asset, as the state store yields them) spread unevenly over
 the leads within the last 180 days. It loads the demo contract
-(``sync/templates/contract.yaml``), then times, with ``time.perf_counter``, only what a run
-does per lead once the data is read::
+(``sync/workspace/templates/contract.yaml``), then times, with ``time.perf_counter``,
+only what a run does per lead once the data is read::
 
     score = score_lead(contract.scoring, lead, activities, as_of)
     placement = place_lead(contract, lead, score, previous_stage, as_of)
@@ -59,7 +59,9 @@ DEFAULT_REPEAT = 3
 TARGET_SECONDS = 5.0
 AS_OF = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 WINDOW_DAYS = 180
-CONTRACT_PATH = Path(__file__).resolve().parent.parent / "sync" / "templates" / "contract.yaml"
+CONTRACT_PATH = (
+    Path(__file__).resolve().parent.parent / "sync" / "workspace" / "templates" / "contract.yaml"
+)
 
 FIRST_NAMES = (
     "Maria", "James", "Wei", "Priya", "Lukas", "Sofia", "Hiroshi", "Amara", "Olivia", "Mateo",

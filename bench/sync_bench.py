@@ -96,7 +96,7 @@ def generate(workspace: Path, leads: int, activities: int, seed: int, as_of: dat
     """Write the template config and contract, and the four CSV files with the demo
     generator, into ``workspace``; print the generator's summary as JSON."""
     from funnelsync.sync.demo_data import generate_demo_data
-    from funnelsync.sync.scaffold import write_templates
+    from funnelsync.sync.workspace.scaffold import write_templates
 
     write_templates(workspace, with_empty_data=False)
     summary = generate_demo_data(

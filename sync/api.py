@@ -9,7 +9,7 @@ from pathlib import Path
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.run_report import RunReport
 from funnelsync.sync.engine import RunFailedError, run_sync
-from funnelsync.sync.workspace import default_config_path, load_workspace
+from funnelsync.sync.workspace.loading import default_config_path, load_workspace
 
 
 def run(
@@ -24,7 +24,7 @@ def run(
 
     ``config`` defaults to ``$FUNNELSYNC_CONFIG`` or ``./funnelsync.yaml``. Returns the
     run's report (check ``report.status``: ``ok`` or ``partial``). Raises
-    :class:`~funnelsync.sync.config_errors.ConfigError` for an invalid configuration and
+    :class:`~funnelsync.sync.workspace.errors.ConfigError` for an invalid configuration and
     :class:`~funnelsync.sync.engine.RunFailedError` when the run fails (its ``result``
     holds the report). By default it waits for a run already in progress.
     """

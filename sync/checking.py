@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from funnelsync.connector import Connector, ConnectorError, FieldInfo
 from funnelsync.contract import FunnelContract
 from funnelsync.mapping import STAGE_DATES_PREFIX, FieldMap
-from funnelsync.sync.workspace import Connection
+from funnelsync.sync.workspace.loading import Connection
 
 _NUMBER_FIELDS = frozenset({"fit_score", "engagement_score", "score", "company_size"})
 _DATETIME_FIELDS = frozenset({"created_at", "updated_at"})

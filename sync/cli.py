@@ -36,14 +36,14 @@ from funnelsync.sync.lock import WorkspaceBusyError
 from funnelsync.sync.logs import LogFormat, setup_logging
 from funnelsync.sync.progress import NoProgress, TerminalProgress
 from funnelsync.sync.report_cli import report_command, sla_command
-from funnelsync.sync.scaffold import (
+from funnelsync.sync.summary import plan_document, print_plan, print_summary
+from funnelsync.sync.workspace.loading import Workspace
+from funnelsync.sync.workspace.scaffold import (
     DEFAULT_PRESET,
     PRESETS,
     WorkspaceExistsError,
     write_templates,
 )
-from funnelsync.sync.summary import plan_document, print_plan, print_summary
-from funnelsync.sync.workspace import Workspace
 
 
 def _exit_for(result: RunResult) -> ExitCode:

@@ -13,7 +13,7 @@ from funnelsync.sync.cli_common import config_option, fail, load
 from funnelsync.sync.exit_codes import ExitCode
 from funnelsync.sync.logs import setup_logging
 from funnelsync.sync.scheduler import ScheduleError, run_schedule
-from funnelsync.sync.workspace import default_config_path
+from funnelsync.sync.workspace.loading import default_config_path
 
 
 @click.command()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from funnelsync.sync.demo_data import generate_demo_data
-from funnelsync.sync.scaffold import write_templates
+from funnelsync.sync.workspace.scaffold import write_templates
 
 MARKER = ".funnelsync-demo"
 """File that marks a directory as a demo workspace, so `--force` may rebuild it."""

@@ -28,9 +28,9 @@ from funnelsync.sync.demo import prepare_demo_dir
 from funnelsync.sync.demo_data import generate_demo_data
 from funnelsync.sync.demo_people import DemoPeople, SidePeople, read_demo_people
 from funnelsync.sync.engine import RunResult
-from funnelsync.sync.scaffold import template_text
 from funnelsync.sync.summary import print_summary
-from funnelsync.sync.workspace import Workspace, load_workspace
+from funnelsync.sync.workspace.loading import Workspace, load_workspace
+from funnelsync.sync.workspace.scaffold import template_text
 
 PRESET = "hubspot-salesforce"
 SIDES = {"hubspot": "marketing", "salesforce": "sales"}

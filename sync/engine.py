@@ -48,7 +48,7 @@ from funnelsync.sync.state.store import (
     StateStore,
     StoredActivity,
 )
-from funnelsync.sync.workspace import Workspace
+from funnelsync.sync.workspace.loading import Workspace
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from funnelsync.merge import writes_field
 from funnelsync.models import DESCRIPTIVE_FIELDS, Lead
 from funnelsync.sync.canonical import CurrentRecord
 from funnelsync.sync.state.store import RecordKey
-from funnelsync.sync.workspace import Connection
+from funnelsync.sync.workspace.loading import Connection
 
 
 @dataclass(frozen=True, slots=True)

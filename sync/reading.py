@@ -22,7 +22,7 @@ from funnelsync.sync.state.store import (
     StateStore,
     StoredActivity,
 )
-from funnelsync.sync.workspace import Connection
+from funnelsync.sync.workspace.loading import Connection
 
 LEADS = "leads"
 ACTIVITIES = "activities"

@@ -12,10 +12,10 @@ from pathlib import Path
 from croniter import croniter
 
 from funnelsync.plugin_manager import create_plugins
-from funnelsync.sync.config_errors import ConfigError
 from funnelsync.sync.engine import RunFailedError, run_sync
 from funnelsync.sync.lock import WorkspaceBusyError
-from funnelsync.sync.workspace import load_workspace
+from funnelsync.sync.workspace.errors import ConfigError
+from funnelsync.sync.workspace.loading import load_workspace
 
 logger = logging.getLogger(__name__)
 

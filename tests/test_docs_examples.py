@@ -30,7 +30,7 @@ from funnelsync.plugin_manager import create_plugins
 from funnelsync.scoring import score_lead
 from funnelsync.stages import place_lead
 from funnelsync.sync.cli import main
-from funnelsync.sync.workspace import load_workspace
+from funnelsync.sync.workspace.loading import load_workspace
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 EXAMPLE_PAGES = ("config.md", "contract.md")

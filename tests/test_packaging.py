@@ -97,7 +97,7 @@ PROBE = textwrap.dedent(
                 "file": getattr(module, "__file__", None),
                 "path": list(getattr(module, "__path__", [])),
             }
-    templates = files("funnelsync.sync").joinpath("templates")
+    templates = files("funnelsync.sync.workspace").joinpath("templates")
     for name in ("funnelsync.yaml", "contract.yaml"):
         found["templates"][name] = len(templates.joinpath(name).read_text(encoding="utf-8"))
     (dist,) = [
@@ -254,10 +254,12 @@ def _in_wheel(source_path: str) -> str:
 def test_every_module_py_typed_and_template_is_in_the_wheel(installed: Installed) -> None:
     names = set(installed.names())
     assert "funnelsync/py.typed" in names
-    templates = sorted(path.name for path in (ROOT / "sync" / "templates").glob("*.yaml"))
-    assert templates, "no templates in sync/templates"
+    templates = sorted(
+        path.name for path in (ROOT / "sync" / "workspace" / "templates").glob("*.yaml")
+    )
+    assert templates, "no templates in sync/workspace/templates"
     for template in templates:
-        assert f"funnelsync/sync/templates/{template}" in names
+        assert f"funnelsync/sync/workspace/templates/{template}" in names
     shipped = [path for path in _tracked_source_files() if path.endswith(".py")]
     missing = sorted(path for path in shipped if _in_wheel(path) not in names)
     assert missing == [], (

@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from funnelsync.models import Lead
-from funnelsync.sync.scaffold import write_templates
 from funnelsync.sync.state.store import RunCommit, StateStore, StoredActivity
+from funnelsync.sync.workspace.scaffold import write_templates
 
 SINCE, UNTIL = "2026-03-01", "2026-03-31"
 

@@ -53,7 +53,7 @@ import yaml
 from crash_plugin.killable_csv import KILL_AT_ENV, TRACE_ENV
 
 from funnelsync.sync.demo_data import generate_demo_data
-from funnelsync.sync.scaffold import write_templates
+from funnelsync.sync.workspace.scaffold import write_templates
 
 pytestmark = pytest.mark.slow
 

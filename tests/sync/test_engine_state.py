@@ -26,7 +26,7 @@ from funnelsync.sync.identity import assign_persons
 from funnelsync.sync.lock import workspace_lock
 from funnelsync.sync.reading import ReadRecord
 from funnelsync.sync.state.store import Identity, StateStore
-from funnelsync.sync.workspace import load_workspace
+from funnelsync.sync.workspace.loading import load_workspace
 
 
 def _cli(*args: str) -> Any:

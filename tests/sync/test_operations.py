@@ -14,9 +14,9 @@ from sync_support import read_csv, sync_json
 import funnelsync.sync
 from funnelsync.secrets import redact, register_secret
 from funnelsync.sync.cli import main
-from funnelsync.sync.config_errors import ConfigError
-from funnelsync.sync.interpolation import interpolate
 from funnelsync.sync.logs import run_id_var, setup_logging
+from funnelsync.sync.workspace.errors import ConfigError
+from funnelsync.sync.workspace.interpolation import interpolate
 
 
 def test_environment_references_are_replaced() -> None:

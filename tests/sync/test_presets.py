@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from funnelsync.contract import FunnelContract
 from funnelsync.sync.cli import main
-from funnelsync.sync.scaffold import PRESETS
+from funnelsync.sync.workspace.scaffold import PRESETS
 
 HUBSPOT_LIFECYCLE_STAGES = {
     "subscriber",

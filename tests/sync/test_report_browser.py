@@ -22,9 +22,9 @@ from funnelsync.plugin_manager import create_plugins
 from funnelsync.sync.report_cli import report_command
 from funnelsync.sync.report_sample import write_sample_state
 from funnelsync.sync.report_svg import FUNNEL_FROM
-from funnelsync.sync.scaffold import write_templates
 from funnelsync.sync.state.store import StateStore
-from funnelsync.sync.workspace import load_workspace
+from funnelsync.sync.workspace.loading import load_workspace
+from funnelsync.sync.workspace.scaffold import write_templates
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(

@@ -17,7 +17,7 @@ from funnelsync.sync.demo import build_demo
 from funnelsync.sync.engine import run_sync
 from funnelsync.sync.report_cli import report_command, sla_command
 from funnelsync.sync.state.store import StateStore
-from funnelsync.sync.workspace import load_workspace
+from funnelsync.sync.workspace.loading import load_workspace
 
 
 @pytest.fixture(scope="module")

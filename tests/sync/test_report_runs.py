@@ -18,8 +18,8 @@ from sync_support import marketing_lead, read_csv, sales_lead, write_csv
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.sync.engine import run_sync
 from funnelsync.sync.report_cli import report_command
-from funnelsync.sync.scaffold import write_templates
-from funnelsync.sync.workspace import load_workspace
+from funnelsync.sync.workspace.loading import load_workspace
+from funnelsync.sync.workspace.scaffold import write_templates
 
 EMAIL = "vp@hospital.example.com"
 RUNS = (

@@ -15,7 +15,7 @@ from funnelsync.plugin_manager import create_plugins
 from funnelsync.run_report import RunReport
 from funnelsync.sync.cli import main
 from funnelsync.sync.engine import RunFailedError, run_sync
-from funnelsync.sync.workspace import load_workspace
+from funnelsync.sync.workspace.loading import load_workspace
 
 
 def test_first_sync_scores_stages_and_writes_every_system(workspace: Path) -> None:

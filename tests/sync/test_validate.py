@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from funnelsync.sync.cli import main
-from funnelsync.sync.scaffold import write_templates
+from funnelsync.sync.workspace.scaffold import write_templates
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from funnelsync.plugins.hubspot.emulator import DEFAULT_TOKEN, HubSpotEmulator
 from funnelsync.sync.cli import main
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "workspace" / "templates"
 CONFIG = """\
 version: 1
 contract: contract.yaml

@@ -28,9 +28,9 @@ from funnelsync.plugin_manager import FunnelPlugins, create_plugins
 from funnelsync.plugins.hubspot.emulator import DEFAULT_TOKEN, HubSpotEmulator, TrafficConfig
 from funnelsync.run_report import RunReport
 from funnelsync.sync.engine import RunFailedError, run_sync
-from funnelsync.sync.workspace import Workspace, load_workspace
+from funnelsync.sync.workspace.loading import Workspace, load_workspace
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "workspace" / "templates"
 TOKEN_ENV = "HS_FAULTS_TOKEN"
 CONTACTS = 300
 """Contacts in HubSpot; the CSV CRM adds :data:`CSV_ONLY` more, which HubSpot gets created."""

@@ -31,7 +31,7 @@ connections:
     settings:
       leads: {path: sales.csv, modified_column: updated_at}
 """
-TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "workspace" / "templates"
 
 
 def _everything_written(root: Path, outputs: list[str]) -> str:

@@ -12,9 +12,9 @@ from funnelsync.connector import FieldInfo
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.plugins.hubspot.emulator import DEFAULT_TOKEN, HubSpotEmulator
 from funnelsync.sync.engine import run_sync
-from funnelsync.sync.workspace import load_workspace
+from funnelsync.sync.workspace.loading import load_workspace
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "workspace" / "templates"
 CONFIG = """\
 version: 1
 contract: contract.yaml

@@ -23,9 +23,9 @@ from funnelsync.plugins.salesforce.emulator import Org, SalesforceEmulator
 from funnelsync.run_report import RunReport
 from funnelsync.sync.cli import main
 from funnelsync.sync.engine import run_sync
-from funnelsync.sync.workspace import Workspace, load_workspace
+from funnelsync.sync.workspace.loading import Workspace, load_workspace
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "workspace" / "templates"
 REASON_FIELD = "Unqualified_Reason__c"
 EXTERNAL_ID = "Funnel_Key__c"
 CONFIG = f"""\

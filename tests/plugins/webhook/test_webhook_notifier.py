@@ -16,8 +16,8 @@ import funnelsync.sync
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.sync.cli import main
 from funnelsync.sync.engine import RunFailedError, run_sync
-from funnelsync.sync.scaffold import write_templates
-from funnelsync.sync.workspace import load_workspace
+from funnelsync.sync.workspace.loading import load_workspace
+from funnelsync.sync.workspace.scaffold import write_templates
 
 
 class _Receiver(BaseHTTPRequestHandler):

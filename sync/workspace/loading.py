@@ -17,15 +17,15 @@ from funnelsync.contract import FieldCondition, FunnelContract, OwnershipKind, O
 from funnelsync.mapping import STAGE_DATES_PREFIX, Mapping
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.secrets import register_model_secrets
-from funnelsync.sync.config_errors import (
+from funnelsync.sync.workspace.errors import (
     ConfigError,
     ConfigProblem,
     key_path,
     line_for,
     problems_from_validation,
 )
-from funnelsync.sync.interpolation import interpolate
-from funnelsync.sync.yaml_source import YamlDocument, load_yaml
+from funnelsync.sync.workspace.interpolation import interpolate
+from funnelsync.sync.workspace.yaml_source import YamlDocument, load_yaml
 
 CONFIG_ENV = "FUNNELSYNC_CONFIG"
 DEFAULT_CONFIG = Path("funnelsync.yaml")

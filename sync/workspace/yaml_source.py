@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from funnelsync.sync.config_errors import ConfigError, ConfigProblem, Loc
+from funnelsync.sync.workspace.errors import ConfigError, ConfigProblem, Loc
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,7 +75,7 @@ class WorkspaceExistsError(Exception):
 
 def template_text(name: str, preset: str = DEFAULT_PRESET) -> str:
     """The bundled file ``name`` of ``preset``; ``KeyError`` for an unknown preset."""
-    folder = files("funnelsync.sync").joinpath("templates", *PRESETS[preset].folder)
+    folder = files("funnelsync.sync.workspace").joinpath("templates", *PRESETS[preset].folder)
     return folder.joinpath(name).read_text(encoding="utf-8")
 
 
