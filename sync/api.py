@@ -8,7 +8,7 @@ from pathlib import Path
 
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.run_report import RunReport
-from funnelsync.sync.engine import RunFailedError, run_sync
+from funnelsync.sync.engine.run import RunFailedError, run_sync
 from funnelsync.sync.workspace.loading import default_config_path, load_workspace
 
 
@@ -25,7 +25,7 @@ def run(
     ``config`` defaults to ``$FUNNELSYNC_CONFIG`` or ``./funnelsync.yaml``. Returns the
     run's report (check ``report.status``: ``ok`` or ``partial``). Raises
     :class:`~funnelsync.sync.workspace.errors.ConfigError` for an invalid configuration and
-    :class:`~funnelsync.sync.engine.RunFailedError` when the run fails (its ``result``
+    :class:`~funnelsync.sync.engine.run.RunFailedError` when the run fails (its ``result``
     holds the report). By default it waits for a run already in progress.
     """
     plugins = create_plugins()

@@ -30,11 +30,11 @@ from funnelsync.sync.cli_schedule import schedule
 from funnelsync.sync.cli_state import errors, history, retry, status
 from funnelsync.sync.demo import DemoExistsError, build_demo, default_demo_dir
 from funnelsync.sync.demo_emulated import DemoSetupError, run_emulated_demo
-from funnelsync.sync.engine import RunFailedError, RunResult, run_sync
+from funnelsync.sync.engine.lock import WorkspaceBusyError
+from funnelsync.sync.engine.progress import NoProgress, TerminalProgress
+from funnelsync.sync.engine.run import RunFailedError, RunResult, run_sync
 from funnelsync.sync.exit_codes import ExitCode
-from funnelsync.sync.lock import WorkspaceBusyError
 from funnelsync.sync.logs import LogFormat, setup_logging
-from funnelsync.sync.progress import NoProgress, TerminalProgress
 from funnelsync.sync.report_cli import report_command, sla_command
 from funnelsync.sync.summary import plan_document, print_plan, print_summary
 from funnelsync.sync.workspace.loading import Workspace

@@ -12,8 +12,8 @@ from pathlib import Path
 from croniter import croniter
 
 from funnelsync.plugin_manager import create_plugins
-from funnelsync.sync.engine import RunFailedError, run_sync
-from funnelsync.sync.lock import WorkspaceBusyError
+from funnelsync.sync.engine.lock import WorkspaceBusyError
+from funnelsync.sync.engine.run import RunFailedError, run_sync
 from funnelsync.sync.workspace.errors import ConfigError
 from funnelsync.sync.workspace.loading import load_workspace
 

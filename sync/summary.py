@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.table import Table
 
 from funnelsync.contract import FunnelContract
-from funnelsync.sync.engine import RunResult
-from funnelsync.sync.planning import ConnectionPlan
+from funnelsync.sync.engine.planning import ConnectionPlan
+from funnelsync.sync.engine.run import RunResult
 
 QUARANTINE_SHOWN = 5
 

@@ -21,10 +21,10 @@ from funnelsync.models import Lead
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.plugins.csv.connector import CsvConnector
 from funnelsync.sync.cli import main
-from funnelsync.sync.engine import run_sync
-from funnelsync.sync.identity import assign_persons
-from funnelsync.sync.lock import workspace_lock
-from funnelsync.sync.reading import ReadRecord
+from funnelsync.sync.engine.identity import assign_persons
+from funnelsync.sync.engine.lock import workspace_lock
+from funnelsync.sync.engine.reading import ReadRecord
+from funnelsync.sync.engine.run import run_sync
 from funnelsync.sync.state.store import Identity, StateStore
 from funnelsync.sync.workspace.loading import load_workspace
 

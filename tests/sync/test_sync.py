@@ -14,7 +14,7 @@ from funnelsync import hookimpl
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.run_report import RunReport
 from funnelsync.sync.cli import main
-from funnelsync.sync.engine import RunFailedError, run_sync
+from funnelsync.sync.engine.run import RunFailedError, run_sync
 from funnelsync.sync.workspace.loading import load_workspace
 
 

@@ -27,7 +27,7 @@ from funnelsync.connector import FieldInfo
 from funnelsync.plugin_manager import FunnelPlugins, create_plugins
 from funnelsync.plugins.hubspot.emulator import DEFAULT_TOKEN, HubSpotEmulator, TrafficConfig
 from funnelsync.run_report import RunReport
-from funnelsync.sync.engine import RunFailedError, run_sync
+from funnelsync.sync.engine.run import RunFailedError, run_sync
 from funnelsync.sync.workspace.loading import Workspace, load_workspace
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "workspace" / "templates"

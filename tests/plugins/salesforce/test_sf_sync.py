@@ -22,7 +22,7 @@ from funnelsync.plugins.salesforce import SalesforceConnector, cursors
 from funnelsync.plugins.salesforce.emulator import Org, SalesforceEmulator
 from funnelsync.run_report import RunReport
 from funnelsync.sync.cli import main
-from funnelsync.sync.engine import run_sync
+from funnelsync.sync.engine.run import run_sync
 from funnelsync.sync.workspace.loading import Workspace, load_workspace
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "workspace" / "templates"

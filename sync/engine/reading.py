@@ -14,7 +14,7 @@ from typing import Any
 from funnelsync.connector import Connector, ReadBatch, SystemRecord
 from funnelsync.mapping import MappingError, read_activity, read_lead
 from funnelsync.models import Lead, normalise_email
-from funnelsync.sync.progress import ProgressSink
+from funnelsync.sync.engine.progress import ProgressSink
 from funnelsync.sync.state.store import (
     NewQuarantine,
     QuarantineEntry,

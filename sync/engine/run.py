@@ -32,14 +32,14 @@ from funnelsync.models import Lead
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.run_report import ConnectionCounts, RunReport, RunStatus
 from funnelsync.secrets import redact
-from funnelsync.sync.canonical import CurrentRecord, StageChange, build_lead, person_sources
-from funnelsync.sync.identity import assign_persons
-from funnelsync.sync.lock import workspace_lock
+from funnelsync.sync.engine.canonical import CurrentRecord, StageChange, build_lead, person_sources
+from funnelsync.sync.engine.identity import assign_persons
+from funnelsync.sync.engine.lock import workspace_lock
+from funnelsync.sync.engine.planning import ConnectionPlan, plan_connection, same_text
+from funnelsync.sync.engine.progress import NoProgress, ProgressSink
+from funnelsync.sync.engine.pushing import PushOutcome, push_connection
+from funnelsync.sync.engine.reading import ConnectionRead, read_connection
 from funnelsync.sync.logs import run_id_var
-from funnelsync.sync.planning import ConnectionPlan, plan_connection, same_text
-from funnelsync.sync.progress import NoProgress, ProgressSink
-from funnelsync.sync.pushing import PushOutcome, push_connection
-from funnelsync.sync.reading import ConnectionRead, read_connection
 from funnelsync.sync.state.store import (
     Identity,
     NewQuarantine,
@@ -472,7 +472,7 @@ def run_sync(
     """Run one sync (or, with ``dry_run``, plan one) of ``workspace``.
 
     Raises :class:`RunFailedError` (with the saved ``failed`` report) if the run cannot
-    finish, and :class:`~funnelsync.sync.lock.WorkspaceBusyError` if another run holds the
+    finish, and :class:`~funnelsync.sync.engine.lock.WorkspaceBusyError` if another run holds the
     workspace and ``wait`` is false. Setting ``stop`` (e.g. from a signal handler) ends the
     run after the batch in flight: what was written is recorded, cursors stay where they
     were, and the run is ``partial``.

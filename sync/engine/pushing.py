@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 from funnelsync.connector import BudgetExhaustedError, Connector, WriteResult, WriteStatus
 from funnelsync.retry import RetryableError, retrying
-from funnelsync.sync.canonical import CurrentRecord
-from funnelsync.sync.planning import ConnectionPlan, PlannedWrite
-from funnelsync.sync.progress import ProgressSink
+from funnelsync.sync.engine.canonical import CurrentRecord
+from funnelsync.sync.engine.planning import ConnectionPlan, PlannedWrite
+from funnelsync.sync.engine.progress import ProgressSink
 from funnelsync.sync.state.store import NewQuarantine, RecordKey, StateStore
 
 

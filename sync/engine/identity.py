@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from funnelsync.sync.reading import ReadRecord
+from funnelsync.sync.engine.reading import ReadRecord
 from funnelsync.sync.state.store import Identity, RecordKey
 
 

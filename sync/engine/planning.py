@@ -19,7 +19,7 @@ from funnelsync.contract import FunnelContract
 from funnelsync.mapping import FieldMap, canonical_value, format_value
 from funnelsync.merge import writes_field
 from funnelsync.models import DESCRIPTIVE_FIELDS, Lead
-from funnelsync.sync.canonical import CurrentRecord
+from funnelsync.sync.engine.canonical import CurrentRecord
 from funnelsync.sync.state.store import RecordKey
 from funnelsync.sync.workspace.loading import Connection
 

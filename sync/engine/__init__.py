@@ -1,0 +1,1 @@
+"""One sync run, end to end: reading, identity, canonical leads, planning, pushing, the lock."""
