@@ -6,7 +6,7 @@ stage moves the simulation makes)::
     .venv/bin/python bench/report_bench.py [--leads N] [--activities M] [--dir DIR] [--keep]
 
 It writes a synthetic history straight into a fresh workspace's state database
-(:mod:`funnelsync.sync.report_sample`; not timed), then times (wall and CPU seconds),
+(:mod:`funnelsync.sync.report.sample_history`; not timed), then times (wall and CPU seconds),
 each in a fresh process,
 ``report --format html`` and ``report --format json`` for a 30-day period with breakdowns
 by source, owner and campaign, and ``sla --json --no-notify``. Wall time per command and
@@ -35,7 +35,7 @@ REPORT_ARGS = ["--since", "2026-10-21", "--until", "2026-11-19", "--by", "source
 
 def generate(root: Path, leads: int, activities: int) -> Path:
     from funnelsync.plugin_manager import create_plugins
-    from funnelsync.sync.report_sample import write_sample_state
+    from funnelsync.sync.report.sample_history import write_sample_state
     from funnelsync.sync.state.store import StateStore
     from funnelsync.sync.workspace.loading import load_workspace
     from funnelsync.sync.workspace.scaffold import write_templates
@@ -69,11 +69,11 @@ def timed(arguments: list[str]) -> tuple[float, float]:
 
 def phases(config: Path) -> tuple[float, float, float]:
     from funnelsync.plugin_manager import create_plugins
-    from funnelsync.sync.report_build import build_report
-    from funnelsync.sync.report_data import load_funnel_data
-    from funnelsync.sync.report_html import render_html
-    from funnelsync.sync.report_period import resolve_period
-    from funnelsync.sync.sla import SALES_TOUCH_TYPES
+    from funnelsync.sync.report.build import build_report
+    from funnelsync.sync.report.data import load_funnel_data
+    from funnelsync.sync.report.html_page import render_html
+    from funnelsync.sync.report.period import resolve_period
+    from funnelsync.sync.report.sla import SALES_TOUCH_TYPES
     from funnelsync.sync.state.store import StateStore
     from funnelsync.sync.workspace.loading import load_workspace
 

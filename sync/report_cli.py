@@ -20,16 +20,22 @@ from rich.table import Table
 
 from funnelsync.sync.cli_common import config_option, fail, json_option, load, out
 from funnelsync.sync.exit_codes import ExitCode
-from funnelsync.sync.report_build import DEFAULT_SEGMENTS, build_report
-from funnelsync.sync.report_csv import render_csv
-from funnelsync.sync.report_data import load_funnel_data
-from funnelsync.sync.report_format import hours
-from funnelsync.sync.report_html import render_html
-from funnelsync.sync.report_json import render_json
-from funnelsync.sync.report_period import PeriodError, resolve_period
-from funnelsync.sync.report_segments import CAMPAIGN, SEGMENT_FIELDS
-from funnelsync.sync.sla import SALES_TOUCH_TYPES, Urgency, Waiting, sla_clocks, waiting_leads
-from funnelsync.sync.sla_notify import announce_new_breaches
+from funnelsync.sync.report.build import DEFAULT_SEGMENTS, build_report
+from funnelsync.sync.report.csv_table import render_csv
+from funnelsync.sync.report.data import load_funnel_data
+from funnelsync.sync.report.html_page import render_html
+from funnelsync.sync.report.json_document import render_json
+from funnelsync.sync.report.number_format import hours
+from funnelsync.sync.report.period import PeriodError, resolve_period
+from funnelsync.sync.report.segments import CAMPAIGN, SEGMENT_FIELDS
+from funnelsync.sync.report.sla import (
+    SALES_TOUCH_TYPES,
+    Urgency,
+    Waiting,
+    sla_clocks,
+    waiting_leads,
+)
+from funnelsync.sync.report.sla_notify import announce_new_breaches
 from funnelsync.sync.state.store import StateStore
 
 

@@ -278,7 +278,7 @@ def test_reversed_period_is_refused(config: Path) -> None:
 
 
 def test_docs_state_every_definition() -> None:
-    from funnelsync.sync.report_definitions import DEFINITIONS
+    from funnelsync.sync.report.definitions import DEFINITIONS
 
     page = (Path(__file__).resolve().parents[2] / "docs" / "report.md").read_text("utf-8")
     for title, text in DEFINITIONS.values():

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from funnelsync.sync.report_period import (
+from funnelsync.sync.report.period import (
     PeriodError,
     resolve_period,
     trend_buckets,

@@ -13,9 +13,9 @@ from datetime import datetime
 
 from funnelsync.contract import FunnelContract
 from funnelsync.models import COMPUTED_FIELDS, Lead
-from funnelsync.sync.funnel_metrics import Headline, LeadFacts, headline_of
-from funnelsync.sync.report_journeys import Journey
-from funnelsync.sync.report_period import Period
+from funnelsync.sync.report.figures import Headline, LeadFacts, headline_of
+from funnelsync.sync.report.journeys import Journey
+from funnelsync.sync.report.period import Period
 
 CAMPAIGN = "campaign"
 """The pseudo-field that segments by the campaigns leads engaged with."""
@@ -71,7 +71,7 @@ def segment_figures(
 ) -> list[SegmentFigures]:
     """The headline per segment of ``field``, most MQLs first; segments idle in the period
     (no new lead, MQL, SQL, win or loss) are left out. ``facts`` are the journeys' facts
-    for ``period`` (:func:`~funnelsync.sync.funnel_metrics.lead_facts`)."""
+    for ``period`` (:func:`~funnelsync.sync.report.figures.lead_facts`)."""
     rows = []
     has_sql = contract.sql_stage is not None
     for name, members in _groups(journeys, facts, field, touches, period.end).items():

@@ -12,19 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from funnelsync.contract import FunnelContract
-from funnelsync.sync.funnel_metrics import (
+from funnelsync.sync.report.campaigns import CampaignFigures, campaign_figures
+from funnelsync.sync.report.data import FunnelData
+from funnelsync.sync.report.figures import (
     Headline,
     StageFigures,
     headline_of,
     lead_facts,
     stage_figures,
 )
-from funnelsync.sync.report_campaigns import CampaignFigures, campaign_figures
-from funnelsync.sync.report_data import FunnelData
-from funnelsync.sync.report_journeys import Journey
-from funnelsync.sync.report_period import Bucket, Period, trend_buckets, trend_unit
-from funnelsync.sync.report_segments import SegmentFigures, segment_figures
-from funnelsync.sync.sla import (
+from funnelsync.sync.report.journeys import Journey
+from funnelsync.sync.report.period import Bucket, Period, trend_buckets, trend_unit
+from funnelsync.sync.report.segments import SegmentFigures, segment_figures
+from funnelsync.sync.report.sla import (
     SlaClock,
     SlaFigures,
     Waiting,

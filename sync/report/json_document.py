@@ -6,11 +6,11 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from funnelsync.sync.funnel_metrics import Headline
-from funnelsync.sync.report_build import FunnelReport, PeriodFigures
-from funnelsync.sync.report_definitions import DEFINITIONS
-from funnelsync.sync.report_period import Period
-from funnelsync.sync.sla import Attainment
+from funnelsync.sync.report.build import FunnelReport, PeriodFigures
+from funnelsync.sync.report.definitions import DEFINITIONS
+from funnelsync.sync.report.figures import Headline
+from funnelsync.sync.report.period import Period
+from funnelsync.sync.report.sla import Attainment
 
 HEADLINE_METRICS: tuple[str, ...] = tuple(Headline.__dataclass_fields__)
 

@@ -14,9 +14,9 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from funnelsync.sync.report_build import FunnelReport
-from funnelsync.sync.report_definitions import DEFINITIONS
-from funnelsync.sync.report_json import period_document
+from funnelsync.sync.report.build import FunnelReport
+from funnelsync.sync.report.definitions import DEFINITIONS
+from funnelsync.sync.report.json_document import period_document
 
 COLUMNS = ("section", "dimension", "item", "metric", "value", "previous")
 Key = tuple[str, str, str, str]

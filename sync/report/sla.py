@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from funnelsync.contract import FunnelContract, SlaRule, Team
-from funnelsync.sync.funnel_metrics import rate
-from funnelsync.sync.report_journeys import Journey
-from funnelsync.sync.report_period import Period, week_key
+from funnelsync.sync.report.figures import rate
+from funnelsync.sync.report.journeys import Journey
+from funnelsync.sync.report.period import Period, week_key
 
 SALES_TOUCH_TYPES = frozenset({"call", "meeting", "sales_email"})
 """Activity types that are a salesperson's touch (the CRM's calls, meetings and emails)."""

@@ -1,6 +1,6 @@
 """Campaign influence: which campaigns the period's leads, MQLs, SQLs and wins engaged with.
 
-Touch times are epoch seconds (see :class:`~funnelsync.sync.report_data.FunnelData`).
+Touch times are epoch seconds (see :class:`~funnelsync.sync.report.data.FunnelData`).
 
 A lead counts for every campaign it engaged with (multi-touch), so the campaign rows do
 not add up to the funnel's totals.
@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from funnelsync.contract import FunnelContract
-from funnelsync.sync.report_journeys import Journey
-from funnelsync.sync.report_period import Period
+from funnelsync.sync.report.journeys import Journey
+from funnelsync.sync.report.period import Period
 
 
 @dataclass(frozen=True, slots=True)

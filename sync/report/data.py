@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from funnelsync.contract import FunnelContract
-from funnelsync.sync.report_journeys import Journey, build_journey, stage_layout
+from funnelsync.sync.report.journeys import Journey, build_journey, stage_layout
 from funnelsync.sync.state import schema as t
 from funnelsync.sync.state.store import StateStore
 

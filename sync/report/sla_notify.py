@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from funnelsync.config import WorkspaceConfig
 from funnelsync.plugin_manager import FunnelPlugins
-from funnelsync.sync.sla import SlaClock, SlaStatus
+from funnelsync.sync.report.sla import SlaClock, SlaStatus
 from funnelsync.sync.state import schema as t
 from funnelsync.sync.state.store import StateStore
 

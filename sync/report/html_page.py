@@ -13,14 +13,15 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from funnelsync import __version__
-from funnelsync.sync.funnel_metrics import Headline, StageFigures
-from funnelsync.sync.report_build import FunnelReport, PeriodFigures
-from funnelsync.sync.report_campaigns import CampaignFigures
-from funnelsync.sync.report_definitions import DEFINITIONS
-from funnelsync.sync.report_format import Kind, delta, hours, number, sla_colour
-from funnelsync.sync.report_segments import SegmentFigures
-from funnelsync.sync.report_style import STYLE
-from funnelsync.sync.report_svg import (
+from funnelsync.sync.report.build import FunnelReport, PeriodFigures
+from funnelsync.sync.report.campaigns import CampaignFigures
+from funnelsync.sync.report.definitions import DEFINITIONS
+from funnelsync.sync.report.figures import Headline, StageFigures
+from funnelsync.sync.report.html_style import STYLE
+from funnelsync.sync.report.number_format import Kind, delta, hours, number, sla_colour
+from funnelsync.sync.report.segments import SegmentFigures
+from funnelsync.sync.report.sla import Attainment, Urgency
+from funnelsync.sync.report.svg_charts import (
     Column,
     FunnelStep,
     HBar,
@@ -29,7 +30,6 @@ from funnelsync.sync.report_svg import (
     funnel_chart,
     hbar_chart,
 )
-from funnelsync.sync.sla import Attainment, Urgency
 
 TOP_SEGMENTS = 12
 TOP_CAMPAIGNS = 15

@@ -2,7 +2,7 @@
 
 Every figure is taken as of the period's end: what happened later is ignored, so the
 previous period is shown as it stood when it ended. The definitions are spelled out in
-:mod:`funnelsync.sync.report_definitions` and ``docs/report.md``.
+:mod:`funnelsync.sync.report.definitions` and ``docs/report.md``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from funnelsync.contract import FunnelContract
-from funnelsync.sync.report_journeys import Journey
-from funnelsync.sync.report_period import Period
+from funnelsync.sync.report.journeys import Journey
+from funnelsync.sync.report.period import Period
 
 DAY = timedelta(days=1)
 

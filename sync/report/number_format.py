@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from funnelsync.sync.report_svg import esc
+from funnelsync.sync.report.svg_charts import esc
 
 NOTHING = "—"
 
