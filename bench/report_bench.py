@@ -54,7 +54,7 @@ def timed(arguments: list[str]) -> tuple[float, float]:
     CPU time is the steadier figure on a shared machine; wall time is what a user waits.
     """
     code = (
-        "import sys; from funnelsync.sync.report_cli import report_command, sla_command; "
+        "import sys; from funnelsync.sync.cli.report import report_command, sla_command; "
         "command = report_command if sys.argv[1] == 'report' else sla_command; "
         "command.main(sys.argv[2:], standalone_mode=False)"
     )

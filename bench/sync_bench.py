@@ -184,7 +184,7 @@ def funnelsync_command() -> list[str]:
     script = Path(sys.executable).parent / "funnelsync"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from funnelsync.sync.cli import main; main()"]
+    return [sys.executable, "-c", "from funnelsync.sync.cli.main import main; main()"]
 
 
 def this_script(*args: str) -> list[str]:

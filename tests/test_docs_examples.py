@@ -29,7 +29,7 @@ from funnelsync.models import Activity, Lead
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.scoring import score_lead
 from funnelsync.stages import place_lead
-from funnelsync.sync.cli import main
+from funnelsync.sync.cli.main import main
 from funnelsync.sync.workspace.loading import load_workspace
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"

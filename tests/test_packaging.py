@@ -204,7 +204,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
 
 def test_the_package_imports_from_the_wheel(installed: Installed) -> None:
     found = installed.probe(
-        "funnelsync", "funnelsync.sync", "funnelsync.sync.cli", "funnelsync.plugins.csv"
+        "funnelsync", "funnelsync.sync", "funnelsync.sync.cli.main", "funnelsync.plugins.csv"
     )
     for name, result in found["imports"].items():
         assert result["ok"], f"import {name} failed: {result['error']}"
@@ -273,7 +273,7 @@ def test_console_script_and_plugin_entry_points_are_declared(installed: Installe
     entry_points = configparser.ConfigParser(delimiters=("=",))
     entry_points.optionxform = str  # type: ignore[assignment,method-assign]
     entry_points.read_string(installed.metadata("entry_points.txt"))
-    assert dict(entry_points["console_scripts"]) == {"funnelsync": "funnelsync.sync.cli:main"}
+    assert dict(entry_points["console_scripts"]) == {"funnelsync": "funnelsync.sync.cli.main:main"}
     declared = dict(entry_points["funnelsync.plugins"])
     assert BUILT_IN_PLUGINS.items() <= declared.items(), declared
 

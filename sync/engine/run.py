@@ -32,6 +32,7 @@ from funnelsync.models import Lead
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.run_report import ConnectionCounts, RunReport, RunStatus
 from funnelsync.secrets import redact
+from funnelsync.sync.cli.logs import run_id_var
 from funnelsync.sync.engine.canonical import CurrentRecord, StageChange, build_lead, person_sources
 from funnelsync.sync.engine.identity import assign_persons
 from funnelsync.sync.engine.lock import workspace_lock
@@ -39,7 +40,6 @@ from funnelsync.sync.engine.planning import ConnectionPlan, plan_connection, sam
 from funnelsync.sync.engine.progress import NoProgress, ProgressSink
 from funnelsync.sync.engine.pushing import PushOutcome, push_connection
 from funnelsync.sync.engine.reading import ConnectionRead, read_connection
-from funnelsync.sync.logs import run_id_var
 from funnelsync.sync.state.store import (
     Identity,
     NewQuarantine,

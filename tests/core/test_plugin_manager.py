@@ -411,7 +411,13 @@ def test_installed_template_is_found_through_its_entry_point(template_site: Path
 @pytest.mark.slow
 def test_installed_template_is_listed_by_the_cli(template_site: Path) -> None:
     listed = subprocess.run(
-        [sys.executable, "-c", "from funnelsync.sync.cli import main; main()", "plugins", "--json"],
+        [
+            sys.executable,
+            "-c",
+            "from funnelsync.sync.cli.main import main; main()",
+            "plugins",
+            "--json",
+        ],
         env=_env_with(template_site),
         capture_output=True,
         text=True,

@@ -10,7 +10,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from funnelsync.sync.cli import main
+from funnelsync.sync.cli.main import main
 from funnelsync.sync.workspace.scaffold import write_templates
 
 NOW = datetime.now(UTC).replace(microsecond=0)

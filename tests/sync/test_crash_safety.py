@@ -290,7 +290,7 @@ def _command() -> list[str]:
     script = Path(sys.executable).with_name("funnelsync")
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-c", "from funnelsync.sync.cli import main; main()"]
+    return [sys.executable, "-c", "from funnelsync.sync.cli.main import main; main()"]
 
 
 @dataclass(frozen=True, slots=True)

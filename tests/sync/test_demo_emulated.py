@@ -14,7 +14,7 @@ from funnelsync.connector import ConnectorContext
 from funnelsync.mapping import read_activity, read_lead
 from funnelsync.models import Activity, Lead
 from funnelsync.plugin_manager import create_plugins
-from funnelsync.sync.cli import main
+from funnelsync.sync.cli.main import main
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -20,7 +20,7 @@ from funnelsync.connector import Connector
 from funnelsync.models import Lead
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.plugins.csv.connector import CsvConnector
-from funnelsync.sync.cli import main
+from funnelsync.sync.cli.main import main
 from funnelsync.sync.engine.identity import assign_persons
 from funnelsync.sync.engine.lock import workspace_lock
 from funnelsync.sync.engine.reading import ReadRecord

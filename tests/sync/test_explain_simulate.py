@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from funnelsync.contract import FunnelContract
-from funnelsync.sync.cli import main
+from funnelsync.sync.cli.main import main
 from funnelsync.sync.demo import build_demo
 from funnelsync.sync.simulation import SimulationError, apply_settings
 

@@ -13,8 +13,8 @@ from sync_support import read_csv, sync_json
 
 import funnelsync.sync
 from funnelsync.secrets import redact, register_secret
-from funnelsync.sync.cli import main
-from funnelsync.sync.logs import run_id_var, setup_logging
+from funnelsync.sync.cli.logs import run_id_var, setup_logging
+from funnelsync.sync.cli.main import main
 from funnelsync.sync.workspace.errors import ConfigError
 from funnelsync.sync.workspace.interpolation import interpolate
 

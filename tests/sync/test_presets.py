@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 from funnelsync.contract import FunnelContract
-from funnelsync.sync.cli import main
+from funnelsync.sync.cli.main import main
 from funnelsync.sync.workspace.scaffold import PRESETS
 
 HUBSPOT_LIFECYCLE_STAGES = {

@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from funnelsync.plugin_manager import create_plugins
+from funnelsync.sync.cli.report import report_command
 from funnelsync.sync.report.sample_history import write_sample_state
 from funnelsync.sync.report.svg_charts import FUNNEL_FROM
-from funnelsync.sync.report_cli import report_command
 from funnelsync.sync.state.store import StateStore
 from funnelsync.sync.workspace.loading import load_workspace
 from funnelsync.sync.workspace.scaffold import write_templates

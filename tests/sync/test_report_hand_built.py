@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from report_support import SINCE, UNTIL, hand_built_workspace
 
-from funnelsync.sync.report_cli import report_command
+from funnelsync.sync.cli.report import report_command
 
 # Per stage, March: opening, inflow, outflow, balance, reached, skipped, converted,
 # conversion, median days, average days.

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from sync_support import marketing_lead, read_csv, sales_lead, write_csv
 
 from funnelsync.plugin_manager import create_plugins
+from funnelsync.sync.cli.report import report_command
 from funnelsync.sync.engine.run import run_sync
-from funnelsync.sync.report_cli import report_command
 from funnelsync.sync.workspace.loading import load_workspace
 from funnelsync.sync.workspace.scaffold import write_templates
 

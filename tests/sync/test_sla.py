@@ -15,8 +15,8 @@ from funnelsync.contract import SlaRule
 from funnelsync.hookspecs import hookimpl
 from funnelsync.models import Lead
 from funnelsync.plugin_manager import FunnelPlugins, create_plugins
-from funnelsync.sync import cli_common
-from funnelsync.sync.report_cli import sla_command
+from funnelsync.sync.cli import common as cli_common
+from funnelsync.sync.cli.report import sla_command
 from funnelsync.sync.state.store import RunCommit, StateStore
 
 

@@ -13,7 +13,7 @@ from sync_support import read_csv, sync_json, write_csv
 from funnelsync import hookimpl
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.run_report import RunReport
-from funnelsync.sync.cli import main
+from funnelsync.sync.cli.main import main
 from funnelsync.sync.engine.run import RunFailedError, run_sync
 from funnelsync.sync.workspace.loading import load_workspace
 

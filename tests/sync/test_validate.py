@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from funnelsync.sync.cli import main
+from funnelsync.sync.cli.main import main
 from funnelsync.sync.workspace.scaffold import write_templates
 
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from funnelsync.plugins.hubspot.emulator import DEFAULT_TOKEN, HubSpotEmulator
-from funnelsync.sync.cli import main
+from funnelsync.sync.cli.main import main
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "workspace" / "templates"
 CONFIG = """\

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from funnelsync.plugins.hubspot.emulator import HubSpotEmulator
-from funnelsync.sync.cli import main
+from funnelsync.sync.cli.main import main
 
 TOKEN = "pat-na1-7c1e-known-secret-token-31337"
 WEBHOOK = "http://127.0.0.1:9/services/T0/B0/known-webhook-secret-4242"

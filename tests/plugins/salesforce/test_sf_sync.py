@@ -21,7 +21,7 @@ from funnelsync.plugin_manager import FunnelPlugins, create_plugins
 from funnelsync.plugins.salesforce import SalesforceConnector, cursors
 from funnelsync.plugins.salesforce.emulator import Org, SalesforceEmulator
 from funnelsync.run_report import RunReport
-from funnelsync.sync.cli import main
+from funnelsync.sync.cli.main import main
 from funnelsync.sync.engine.run import run_sync
 from funnelsync.sync.workspace.loading import Workspace, load_workspace
 

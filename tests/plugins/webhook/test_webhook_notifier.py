@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 import funnelsync.sync
 from funnelsync.plugin_manager import create_plugins
-from funnelsync.sync.cli import main
+from funnelsync.sync.cli.main import main
 from funnelsync.sync.engine.run import RunFailedError, run_sync
 from funnelsync.sync.workspace.loading import load_workspace
 from funnelsync.sync.workspace.scaffold import write_templates

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 
 from funnelsync.plugin_manager import FunnelPlugins, create_plugins
-from funnelsync.sync.exit_codes import ExitCode
+from funnelsync.sync.cli.exit_codes import ExitCode
 from funnelsync.sync.state.store import StateStore
 from funnelsync.sync.workspace.errors import ConfigError
 from funnelsync.sync.workspace.loading import Workspace, default_config_path, load_workspace

@@ -15,8 +15,8 @@ from funnelsync.connector import AuthenticationError, MappingRejectedError
 from funnelsync.contract import FunnelContract
 from funnelsync.plugin_manager import FunnelPlugins, create_plugins
 from funnelsync.run_report import RunStatus
-from funnelsync.sync.cli_check import check
-from funnelsync.sync.cli_common import (
+from funnelsync.sync.cli.check import check
+from funnelsync.sync.cli.common import (
     config_option,
     err,
     exit_with,
@@ -25,18 +25,18 @@ from funnelsync.sync.cli_common import (
     load,
     out,
 )
-from funnelsync.sync.cli_funnel import explain, simulate_command
-from funnelsync.sync.cli_schedule import schedule
-from funnelsync.sync.cli_state import errors, history, retry, status
+from funnelsync.sync.cli.exit_codes import ExitCode
+from funnelsync.sync.cli.funnel import explain, simulate_command
+from funnelsync.sync.cli.logs import LogFormat, setup_logging
+from funnelsync.sync.cli.report import report_command, sla_command
+from funnelsync.sync.cli.schedule import schedule
+from funnelsync.sync.cli.state import errors, history, retry, status
+from funnelsync.sync.cli.summary import plan_document, print_plan, print_summary
 from funnelsync.sync.demo import DemoExistsError, build_demo, default_demo_dir
 from funnelsync.sync.demo_emulated import DemoSetupError, run_emulated_demo
 from funnelsync.sync.engine.lock import WorkspaceBusyError
 from funnelsync.sync.engine.progress import NoProgress, TerminalProgress
 from funnelsync.sync.engine.run import RunFailedError, RunResult, run_sync
-from funnelsync.sync.exit_codes import ExitCode
-from funnelsync.sync.logs import LogFormat, setup_logging
-from funnelsync.sync.report_cli import report_command, sla_command
-from funnelsync.sync.summary import plan_document, print_plan, print_summary
 from funnelsync.sync.workspace.loading import Workspace
 from funnelsync.sync.workspace.scaffold import (
     DEFAULT_PRESET,

@@ -10,8 +10,8 @@ import click
 from rich.table import Table
 
 from funnelsync.models import normalise_email
-from funnelsync.sync.cli_common import config_option, fail, json_option, open_store, out
-from funnelsync.sync.exit_codes import ExitCode
+from funnelsync.sync.cli.common import config_option, fail, json_option, open_store, out
+from funnelsync.sync.cli.exit_codes import ExitCode
 
 
 @click.command()

@@ -18,8 +18,8 @@ from typing import Any
 import click
 from rich.table import Table
 
-from funnelsync.sync.cli_common import config_option, fail, json_option, load, out
-from funnelsync.sync.exit_codes import ExitCode
+from funnelsync.sync.cli.common import config_option, fail, json_option, load, out
+from funnelsync.sync.cli.exit_codes import ExitCode
 from funnelsync.sync.report.build import DEFAULT_SEGMENTS, build_report
 from funnelsync.sync.report.csv_table import render_csv
 from funnelsync.sync.report.data import load_funnel_data

@@ -9,9 +9,9 @@ from types import FrameType
 
 import click
 
-from funnelsync.sync.cli_common import config_option, fail, load
-from funnelsync.sync.exit_codes import ExitCode
-from funnelsync.sync.logs import setup_logging
+from funnelsync.sync.cli.common import config_option, fail, load
+from funnelsync.sync.cli.exit_codes import ExitCode
+from funnelsync.sync.cli.logs import setup_logging
 from funnelsync.sync.scheduler import ScheduleError, run_schedule
 from funnelsync.sync.workspace.loading import default_config_path
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from funnelsync.sync.checking import ConnectionCheck, check_connection
-from funnelsync.sync.cli_common import config_option, exit_with, json_option, load, out
-from funnelsync.sync.exit_codes import ExitCode
+from funnelsync.sync.cli.common import config_option, exit_with, json_option, load, out
+from funnelsync.sync.cli.exit_codes import ExitCode
 
 
 @click.command()

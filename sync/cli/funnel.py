@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 
 from funnelsync.models import normalise_email
-from funnelsync.sync.cli_common import config_option, fail, json_option, load, out
-from funnelsync.sync.exit_codes import ExitCode
+from funnelsync.sync.cli.common import config_option, fail, json_option, load, out
+from funnelsync.sync.cli.exit_codes import ExitCode
 from funnelsync.sync.explaining import explain_lead
 from funnelsync.sync.simulation import SimulationError, apply_settings, simulate
 from funnelsync.sync.state.store import StateStore

@@ -1,0 +1,1 @@
+"""The `funnelsync` command line: one module per command group."""
