@@ -95,7 +95,7 @@ def measure(command: Sequence[str], *, cwd: Path, scratch: Path) -> Measurement:
 def generate(workspace: Path, leads: int, activities: int, seed: int, as_of: datetime) -> None:
     """Write the template config and contract, and the four CSV files with the demo
     generator, into ``workspace``; print the generator's summary as JSON."""
-    from funnelsync.sync.demo_data import generate_demo_data
+    from funnelsync.sync.demo.data import generate_demo_data
     from funnelsync.sync.workspace.scaffold import write_templates
 
     write_templates(workspace, with_empty_data=False)

@@ -32,8 +32,8 @@ from funnelsync.sync.cli.report import report_command, sla_command
 from funnelsync.sync.cli.schedule import schedule
 from funnelsync.sync.cli.state import errors, history, retry, status
 from funnelsync.sync.cli.summary import plan_document, print_plan, print_summary
-from funnelsync.sync.demo import DemoExistsError, build_demo, default_demo_dir
-from funnelsync.sync.demo_emulated import DemoSetupError, run_emulated_demo
+from funnelsync.sync.demo.build import DemoExistsError, build_demo, default_demo_dir
+from funnelsync.sync.demo.emulated import DemoSetupError, run_emulated_demo
 from funnelsync.sync.engine.lock import WorkspaceBusyError
 from funnelsync.sync.engine.progress import NoProgress, TerminalProgress
 from funnelsync.sync.engine.run import RunFailedError, RunResult, run_sync

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
-from funnelsync.sync.demo_data import (
+from funnelsync.sync.demo.data import (
     MARKETING_ACTIVITY_COLUMNS,
     MARKETING_LEAD_COLUMNS,
     SALES_ACTIVITY_COLUMNS,

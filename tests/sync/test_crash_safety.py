@@ -52,7 +52,7 @@ import pytest
 import yaml
 from crash_plugin.killable_csv import KILL_AT_ENV, TRACE_ENV
 
-from funnelsync.sync.demo_data import generate_demo_data
+from funnelsync.sync.demo.data import generate_demo_data
 from funnelsync.sync.workspace.scaffold import write_templates
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ import pytest
 from funnelsync.contract import Scoring
 from funnelsync.models import Activity, Lead, normalise_email
 from funnelsync.scoring import score_lead
-from funnelsync.sync.demo_data import (
+from funnelsync.sync.demo.data import (
     MARKETING_ACTIVITY_COLUMNS,
     MARKETING_LEAD_COLUMNS,
     SALES_ACTIVITY_COLUMNS,

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from funnelsync.contract import FunnelContract
 from funnelsync.sync.cli.main import main
-from funnelsync.sync.demo import build_demo
+from funnelsync.sync.demo.build import build_demo
 from funnelsync.sync.simulation import SimulationError, apply_settings
 
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.sync.cli.report import report_command, sla_command
-from funnelsync.sync.demo import build_demo
+from funnelsync.sync.demo.build import build_demo
 from funnelsync.sync.engine.run import run_sync
 from funnelsync.sync.state.store import StateStore
 from funnelsync.sync.workspace.loading import load_workspace

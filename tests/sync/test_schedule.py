@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sync_support import sync_json
 
-from funnelsync.sync.demo import build_demo
+from funnelsync.sync.demo.build import build_demo
 from funnelsync.sync.scheduler import ScheduleError, next_run, run_schedule
 
 FUNNELSYNC = str(Path(sys.executable).with_name("funnelsync"))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from funnelsync.sync.demo_data import generate_demo_data
+from funnelsync.sync.demo.data import generate_demo_data
 from funnelsync.sync.workspace.scaffold import write_templates
 
 MARKER = ".funnelsync-demo"

@@ -25,9 +25,9 @@ from funnelsync.emulator import Emulator
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.sync.checking import check_connection
 from funnelsync.sync.cli.summary import print_summary
-from funnelsync.sync.demo import prepare_demo_dir
-from funnelsync.sync.demo_data import generate_demo_data
-from funnelsync.sync.demo_people import DemoPeople, SidePeople, read_demo_people
+from funnelsync.sync.demo.build import prepare_demo_dir
+from funnelsync.sync.demo.data import generate_demo_data
+from funnelsync.sync.demo.people import DemoPeople, SidePeople, read_demo_people
 from funnelsync.sync.engine.run import RunResult
 from funnelsync.sync.workspace.loading import Workspace, load_workspace
 from funnelsync.sync.workspace.scaffold import template_text

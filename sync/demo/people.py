@@ -1,6 +1,6 @@
 """The generated demo data as canonical leads and activities, to seed emulated systems.
 
-:func:`~funnelsync.sync.demo_data.generate_demo_data` writes CSV files as a marketing tool
+:func:`~funnelsync.sync.demo.data.generate_demo_data` writes CSV files as a marketing tool
 and a CRM would export them; this reads them back into :class:`~funnelsync.models.Lead`
 and :class:`~funnelsync.models.Activity` objects per side. The rows written wrong on
 purpose do not validate and are left out (a system would not hold them either).
@@ -17,7 +17,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from funnelsync.models import Activity, Lead
-from funnelsync.sync.demo_data import DemoDataSummary
+from funnelsync.sync.demo.data import DemoDataSummary
 
 _SALES_LEAD_FIELDS = {
     "Email": "email",
