@@ -49,8 +49,12 @@ from typing import Any
 
 from funnelsync.connector import ConnectorContext, LeadWrite, WriteStatus
 from funnelsync.plugins.hubspot import HubSpotConnector, HubSpotSettings
-from funnelsync.plugins.hubspot.emulator import DEFAULT_TOKEN, HubSpotEmulator, RecordedRequest
-from funnelsync.plugins.hubspot.emulator_traffic import Traffic, TrafficConfig
+from funnelsync.plugins.hubspot.emulator.server import (
+    DEFAULT_TOKEN,
+    HubSpotEmulator,
+    RecordedRequest,
+)
+from funnelsync.plugins.hubspot.emulator.traffic import Traffic, TrafficConfig
 
 DEFAULT_CONTACTS = 10_000
 TEN_SECOND_LIMIT = 190

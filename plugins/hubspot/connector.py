@@ -28,7 +28,7 @@ from funnelsync.plugins.hubspot.activities import ActivityReader
 from funnelsync.plugins.hubspot.api import CallKind, HubSpotApi
 from funnelsync.plugins.hubspot.changes import ChangeReader
 from funnelsync.plugins.hubspot.cursors import decode_leads, encode_leads
-from funnelsync.plugins.hubspot.demo_emulator import HubSpotDemoEmulator
+from funnelsync.plugins.hubspot.emulator.demo import HubSpotDemoEmulator
 from funnelsync.plugins.hubspot.fields import ContactProperties
 from funnelsync.plugins.hubspot.mapping import DEFAULT_MAPPING
 from funnelsync.plugins.hubspot.settings import HubSpotSettings

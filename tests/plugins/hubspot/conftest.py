@@ -14,7 +14,7 @@ from openapi_requests import SpecValidator, spec_dir
 
 from funnelsync.connector import ConnectorContext
 from funnelsync.plugins.hubspot import HubSpotConnector, HubSpotSettings
-from funnelsync.plugins.hubspot.emulator import DEFAULT_TOKEN, HubSpotEmulator, TrafficConfig
+from funnelsync.plugins.hubspot.emulator.server import DEFAULT_TOKEN, HubSpotEmulator, TrafficConfig
 
 TOKEN_ENV = "FUNNELSYNC_TEST_HUBSPOT_TOKEN"
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)

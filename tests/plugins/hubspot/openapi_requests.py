@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from funnelsync.plugins.hubspot.emulator import RecordedRequest
+from funnelsync.plugins.hubspot.emulator.server import RecordedRequest
 
 SPEC_FILES = (
     "crm_contacts_v3.json",

@@ -10,7 +10,7 @@ from conftest import T0
 
 from funnelsync.mapping import read_activity
 from funnelsync.plugins.hubspot import HubSpotConnector
-from funnelsync.plugins.hubspot.emulator import HubSpotEmulator
+from funnelsync.plugins.hubspot.emulator.server import HubSpotEmulator
 
 
 def test_engagements_and_contact_events_become_canonical_activities(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from funnelsync.plugins.hubspot.emulator import DEFAULT_TOKEN, HubSpotEmulator
+from funnelsync.plugins.hubspot.emulator.server import DEFAULT_TOKEN, HubSpotEmulator
 from funnelsync.sync.cli.main import main
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "workspace" / "templates"

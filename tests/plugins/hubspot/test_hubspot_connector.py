@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from funnelsync.connector import ConnectorContext, ConnectorError, FieldInfo, LeadWrite, WriteStatus
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.plugins.hubspot import HubSpotConnector, HubSpotSettings
-from funnelsync.plugins.hubspot.emulator import HubSpotEmulator
+from funnelsync.plugins.hubspot.emulator.server import HubSpotEmulator
 
 SECRET = "pat-na1-s3cr3t-value"
 

@@ -11,7 +11,7 @@ from hubspot.crm.contacts import ApiException
 from openapi_requests import spec_dir
 from urllib3.util.retry import Retry
 
-from funnelsync.plugins.hubspot.emulator import DEFAULT_TOKEN, HubSpotEmulator, TrafficConfig
+from funnelsync.plugins.hubspot.emulator.server import DEFAULT_TOKEN, HubSpotEmulator, TrafficConfig
 
 
 def _client(emulator: HubSpotEmulator, token: str = DEFAULT_TOKEN) -> Any:

@@ -25,7 +25,7 @@ import pytest
 
 from funnelsync.connector import FieldInfo
 from funnelsync.plugin_manager import FunnelPlugins, create_plugins
-from funnelsync.plugins.hubspot.emulator import DEFAULT_TOKEN, HubSpotEmulator, TrafficConfig
+from funnelsync.plugins.hubspot.emulator.server import DEFAULT_TOKEN, HubSpotEmulator, TrafficConfig
 from funnelsync.run_report import RunReport
 from funnelsync.sync.engine.run import RunFailedError, run_sync
 from funnelsync.sync.workspace.loading import Workspace, load_workspace

@@ -16,7 +16,7 @@ from funnelsync.connector import (
     WriteStatus,
 )
 from funnelsync.plugins.hubspot import HubSpotConnector
-from funnelsync.plugins.hubspot.emulator import HubSpotEmulator, TrafficConfig
+from funnelsync.plugins.hubspot.emulator.server import HubSpotEmulator, TrafficConfig
 
 UPSERT = "POST /crm/v3/objects/contacts/batch/upsert"
 WRITE = [LeadWrite("ann@example.com", None, {"firstname": "Ann"})]

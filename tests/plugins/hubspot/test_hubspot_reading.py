@@ -12,7 +12,7 @@ from conftest import T0
 from funnelsync.connector import ReadBatch
 from funnelsync.mapping import read_lead
 from funnelsync.plugins.hubspot import HubSpotConnector
-from funnelsync.plugins.hubspot.emulator import HubSpotEmulator
+from funnelsync.plugins.hubspot.emulator.server import HubSpotEmulator
 
 
 def _drain(batches: Iterable[ReadBatch]) -> tuple[list[str], str | None]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from funnelsync.plugins.hubspot.emulator import HubSpotEmulator
+from funnelsync.plugins.hubspot.emulator.server import HubSpotEmulator
 from funnelsync.sync.cli.main import main
 
 TOKEN = "pat-na1-7c1e-known-secret-token-31337"

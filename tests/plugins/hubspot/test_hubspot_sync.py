@@ -10,7 +10,7 @@ import pytest
 
 from funnelsync.connector import FieldInfo
 from funnelsync.plugin_manager import create_plugins
-from funnelsync.plugins.hubspot.emulator import DEFAULT_TOKEN, HubSpotEmulator
+from funnelsync.plugins.hubspot.emulator.server import DEFAULT_TOKEN, HubSpotEmulator
 from funnelsync.sync.engine.run import run_sync
 from funnelsync.sync.workspace.loading import load_workspace
 

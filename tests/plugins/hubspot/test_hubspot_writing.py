@@ -9,7 +9,7 @@ import pytest
 
 from funnelsync.connector import LeadWrite, WriteStatus
 from funnelsync.plugins.hubspot import HubSpotConnector
-from funnelsync.plugins.hubspot.emulator import HubSpotEmulator
+from funnelsync.plugins.hubspot.emulator.server import HubSpotEmulator
 
 UPSERT = "POST /crm/v3/objects/contacts/batch/upsert"
 

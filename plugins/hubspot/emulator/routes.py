@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from funnelsync.plugins.hubspot.emulator_errors import ApiError, validation_error
-from funnelsync.plugins.hubspot.emulator_properties import property_from_create
-from funnelsync.plugins.hubspot.emulator_records import (
+from funnelsync.plugins.hubspot.emulator.errors import ApiError, validation_error
+from funnelsync.plugins.hubspot.emulator.properties import property_from_create
+from funnelsync.plugins.hubspot.emulator.records import (
     Reply,
     batch_read,
     batch_reply,
@@ -19,8 +19,8 @@ from funnelsync.plugins.hubspot.emulator_records import (
     list_page,
     update_one,
 )
-from funnelsync.plugins.hubspot.emulator_search import search
-from funnelsync.plugins.hubspot.emulator_store import CrmStore
+from funnelsync.plugins.hubspot.emulator.search import search
+from funnelsync.plugins.hubspot.emulator.store import CrmStore
 
 ASSOCIATION_BATCH_LIMIT = 1000
 ASSOCIATION_TYPE_IDS = {

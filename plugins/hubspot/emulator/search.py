@@ -16,9 +16,9 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from funnelsync.plugins.hubspot.emulator_errors import validation_error
-from funnelsync.plugins.hubspot.emulator_properties import PropertyDef, epoch_ms, parse_moment
-from funnelsync.plugins.hubspot.emulator_store import CrmStore, StoredObject
+from funnelsync.plugins.hubspot.emulator.errors import validation_error
+from funnelsync.plugins.hubspot.emulator.properties import PropertyDef, epoch_ms, parse_moment
+from funnelsync.plugins.hubspot.emulator.store import CrmStore, StoredObject
 
 MAX_LIMIT = 200
 MAX_GROUPS, MAX_FILTERS_PER_GROUP, MAX_FILTERS = 5, 10, 25

@@ -1,6 +1,6 @@
 """The HubSpot emulator as the connector's declared :class:`~funnelsync.emulator.Emulator`.
 
-:class:`HubSpotDemoEmulator` wraps :class:`~funnelsync.plugins.hubspot.emulator.HubSpotEmulator`
+:class:`HubSpotDemoEmulator` wraps the portal emulator (:mod:`.server`)
 so that the demo (and any tool that starts emulators through the plugin manager) can run
 an in-memory portal, point a ``hubspot`` connection at it and fill it with canonical
 leads and activities, held the way a portal holds them:
@@ -25,7 +25,7 @@ from typing import Any
 
 from funnelsync.emulator import Emulator
 from funnelsync.models import Activity, Lead
-from funnelsync.plugins.hubspot.emulator import DEFAULT_TOKEN, HubSpotEmulator
+from funnelsync.plugins.hubspot.emulator.server import DEFAULT_TOKEN, HubSpotEmulator
 from funnelsync.plugins.hubspot.mapping import LEAD_STATUS_VALUES, LIFECYCLE_VALUES
 
 TOKEN_ENV = "FUNNELSYNC_DEMO_HUBSPOT_TOKEN"  # noqa: S105 - the name of a variable

@@ -21,11 +21,11 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from funnelsync.plugins.hubspot.emulator_errors import ApiError, missing_scopes, unauthorized
-from funnelsync.plugins.hubspot.emulator_properties import property_from_create
-from funnelsync.plugins.hubspot.emulator_routes import ALL_SCOPES, Call, resolve
-from funnelsync.plugins.hubspot.emulator_store import BackwardLifecycle, CrmStore
-from funnelsync.plugins.hubspot.emulator_traffic import Fault, Traffic, TrafficConfig
+from funnelsync.plugins.hubspot.emulator.errors import ApiError, missing_scopes, unauthorized
+from funnelsync.plugins.hubspot.emulator.properties import property_from_create
+from funnelsync.plugins.hubspot.emulator.routes import ALL_SCOPES, Call, resolve
+from funnelsync.plugins.hubspot.emulator.store import BackwardLifecycle, CrmStore
+from funnelsync.plugins.hubspot.emulator.traffic import Fault, Traffic, TrafficConfig
 
 __all__ = ["DEFAULT_TOKEN", "HubSpotEmulator", "RecordedRequest", "TrafficConfig"]
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from funnelsync.plugins.hubspot.emulator_errors import (
+from funnelsync.plugins.hubspot.emulator.errors import (
     ApiError,
     PropertyProblem,
     conflict,
     property_error,
 )
-from funnelsync.plugins.hubspot.emulator_properties import (
+from funnelsync.plugins.hubspot.emulator.properties import (
     PropertyDef,
     default_groups,
     default_properties,

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-from funnelsync.plugins.hubspot.emulator_errors import ApiError, validation_error
-from funnelsync.plugins.hubspot.emulator_properties import format_datetime
-from funnelsync.plugins.hubspot.emulator_store import CrmStore, StoredObject
+from funnelsync.plugins.hubspot.emulator.errors import ApiError, validation_error
+from funnelsync.plugins.hubspot.emulator.properties import format_datetime
+from funnelsync.plugins.hubspot.emulator.store import CrmStore, StoredObject
 
 BATCH_LIMIT = 100
 LIST_LIMIT = 100

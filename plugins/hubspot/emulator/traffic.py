@@ -18,7 +18,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from funnelsync.plugins.hubspot.emulator_errors import ApiError, rate_limited
+from funnelsync.plugins.hubspot.emulator.errors import ApiError, rate_limited
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from funnelsync.plugins.hubspot.emulator_errors import PropertyProblem, validation_error
+from funnelsync.plugins.hubspot.emulator.errors import PropertyProblem, validation_error
 
 TYPES_AND_FIELD_TYPES: dict[str, frozenset[str]] = {
     "string": frozenset({"text", "textarea", "phonenumber", "html", "file"}),
