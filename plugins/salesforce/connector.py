@@ -20,13 +20,13 @@ from funnelsync.connector import (
 from funnelsync.mapping import Mapping
 from funnelsync.plugins.salesforce.activities import read_activities
 from funnelsync.plugins.salesforce.api import SalesforceApi
-from funnelsync.plugins.salesforce.demo_emulator import SalesforceDemoEmulator
 from funnelsync.plugins.salesforce.describe import (
     Describer,
     mapping_problems,
     missing_fields,
     setup_advice,
 )
+from funnelsync.plugins.salesforce.emulator.demo import SalesforceDemoEmulator
 from funnelsync.plugins.salesforce.mapping import DEFAULT_MAPPING
 from funnelsync.plugins.salesforce.reading import PeopleReader, read_deletions
 from funnelsync.plugins.salesforce.settings import SalesforceSettings

@@ -14,7 +14,7 @@ from funnelsync.connector import LeadWrite, WriteStatus
 from funnelsync.mapping import read_lead
 from funnelsync.plugins.salesforce import SalesforceConnector, soql
 from funnelsync.plugins.salesforce.emulator import SalesforceEmulator
-from funnelsync.plugins.salesforce.emulator_soql import Comparison, Logical, parse
+from funnelsync.plugins.salesforce.emulator.soql import Comparison, Logical, parse
 from funnelsync.plugins.salesforce.mapping import DEFAULT_MAPPING
 from funnelsync.plugins.salesforce.reading import pages
 

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from funnelsync.plugins.salesforce import emulator_dml as dml
-from funnelsync.plugins.salesforce.emulator_api_errors import ApiError, not_found
-from funnelsync.plugins.salesforce.emulator_exchange import Reply, Request, json_reply
-from funnelsync.plugins.salesforce.emulator_schema import USER_ID
-from funnelsync.plugins.salesforce.emulator_values import format_datetime
+from funnelsync.plugins.salesforce.emulator import dml
+from funnelsync.plugins.salesforce.emulator.api_errors import ApiError, not_found
+from funnelsync.plugins.salesforce.emulator.exchange import Reply, Request, json_reply
+from funnelsync.plugins.salesforce.emulator.schema import USER_ID
+from funnelsync.plugins.salesforce.emulator.values import format_datetime
 
 if TYPE_CHECKING:
-    from funnelsync.plugins.salesforce.emulator_org import Org
+    from funnelsync.plugins.salesforce.emulator.org import Org
 
 _OPERATIONS = ("insert", "update", "upsert", "delete")
 _DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^"}

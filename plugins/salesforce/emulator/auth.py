@@ -15,11 +15,11 @@ from xml.sax.saxutils import escape
 
 import jwt
 
-from funnelsync.plugins.salesforce.emulator_exchange import Reply, Request, json_reply
-from funnelsync.plugins.salesforce.emulator_schema import ORG_ID, USER_ID
+from funnelsync.plugins.salesforce.emulator.exchange import Reply, Request, json_reply
+from funnelsync.plugins.salesforce.emulator.schema import ORG_ID, USER_ID
 
 if TYPE_CHECKING:
-    from funnelsync.plugins.salesforce.emulator_org import Org
+    from funnelsync.plugins.salesforce.emulator.org import Org
 
 _PARTNER = "{urn:partner.soap.sforce.com}"
 _AUDIENCES = ("https://login.salesforce.com", "https://test.salesforce.com")

@@ -12,13 +12,13 @@ from datetime import date, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from funnelsync.plugins.salesforce.emulator_api_errors import ApiError
-from funnelsync.plugins.salesforce.emulator_schema import (
+from funnelsync.plugins.salesforce.emulator.api_errors import ApiError
+from funnelsync.plugins.salesforce.emulator.schema import (
     FieldDef,
     SObjectSchema,
     UnknownObjectError,
 )
-from funnelsync.plugins.salesforce.emulator_soql import (
+from funnelsync.plugins.salesforce.emulator.soql import (
     Comparison,
     Condition,
     Logical,
@@ -29,10 +29,10 @@ from funnelsync.plugins.salesforce.emulator_soql import (
     malformed,
     parse,
 )
-from funnelsync.plugins.salesforce.emulator_values import to_json
+from funnelsync.plugins.salesforce.emulator.values import to_json
 
 if TYPE_CHECKING:
-    from funnelsync.plugins.salesforce.emulator_org import Org
+    from funnelsync.plugins.salesforce.emulator.org import Org
 
 _ID_TYPES = frozenset({"id", "reference"})
 _TEXT_TYPES = frozenset({"string", "email", "phone", "url", "textarea", "picklist", "combobox"})

@@ -18,17 +18,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
-from funnelsync.plugins.salesforce import emulator_auth as auth
-from funnelsync.plugins.salesforce import emulator_bulk as bulk
-from funnelsync.plugins.salesforce import emulator_rest as rest
-from funnelsync.plugins.salesforce.emulator_api_errors import (
+from funnelsync.plugins.salesforce.emulator import auth, bulk, rest
+from funnelsync.plugins.salesforce.emulator.api_errors import (
     ApiError,
     invalid_session,
     limit_exceeded,
     not_found,
 )
-from funnelsync.plugins.salesforce.emulator_exchange import Reply, Request, error_reply
-from funnelsync.plugins.salesforce.emulator_org import Org
+from funnelsync.plugins.salesforce.emulator.exchange import Reply, Request, error_reply
+from funnelsync.plugins.salesforce.emulator.org import Org
 
 logger = logging.getLogger(__name__)
 

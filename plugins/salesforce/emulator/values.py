@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from funnelsync.plugins.salesforce.emulator_schema import FieldDef
+from funnelsync.plugins.salesforce.emulator.schema import FieldDef
 
 BULK_NULL = "#N/A"
 """The Bulk API's cell value for "set this field to null" (an empty cell changes nothing)."""

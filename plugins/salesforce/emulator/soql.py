@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from funnelsync.plugins.salesforce.emulator_values import ValueTypeError, parse_datetime
+from funnelsync.plugins.salesforce.emulator.values import ValueTypeError, parse_datetime
 
 _ESCAPES = {
     "n": "\n",

@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from funnelsync.plugins.salesforce.emulator_schema import USER_ID, FieldDef, SObjectSchema
-from funnelsync.plugins.salesforce.emulator_values import ValueTypeError, coerce, coerce_cell
+from funnelsync.plugins.salesforce.emulator.schema import USER_ID, FieldDef, SObjectSchema
+from funnelsync.plugins.salesforce.emulator.values import ValueTypeError, coerce, coerce_cell
 
 if TYPE_CHECKING:
-    from funnelsync.plugins.salesforce.emulator_org import Org
+    from funnelsync.plugins.salesforce.emulator.org import Org
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CONVERTED_COPY = {

@@ -13,7 +13,7 @@ inspect it through :class:`Org` (``emulator.org``)::
         ...  # connector settings: domain = emulator.base_url
 """
 
-from funnelsync.plugins.salesforce.emulator_org import EmulatorError, Org
-from funnelsync.plugins.salesforce.emulator_server import SalesforceEmulator
+from funnelsync.plugins.salesforce.emulator.org import EmulatorError, Org
+from funnelsync.plugins.salesforce.emulator.server import SalesforceEmulator
 
 __all__ = ["EmulatorError", "Org", "SalesforceEmulator"]

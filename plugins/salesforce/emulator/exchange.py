@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from funnelsync.plugins.salesforce.emulator_api_errors import ApiError
+from funnelsync.plugins.salesforce.emulator.api_errors import ApiError
 
 
 @dataclass(frozen=True, slots=True)

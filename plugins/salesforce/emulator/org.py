@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from funnelsync.plugins.salesforce import emulator_dml as dml
-from funnelsync.plugins.salesforce.emulator_schema import (
+from funnelsync.plugins.salesforce.emulator import dml
+from funnelsync.plugins.salesforce.emulator.schema import (
     ORG_ID,
     FieldDef,
     SObjectSchema,
     UnknownObjectError,
     standard_schemas,
 )
-from funnelsync.plugins.salesforce.emulator_values import to_json
+from funnelsync.plugins.salesforce.emulator.values import to_json
 
 DEFAULT_API_LIMIT = 100_000
 
@@ -83,7 +83,7 @@ class Org:
     locators: dict[str, tuple[list[dict[str, Any]], int]] = field(default_factory=dict)
     """Open query cursors: locator → (every row of the query, rendered; page size)."""
     jobs: dict[str, Any] = field(default_factory=dict)
-    """Bulk API 2.0 ingest jobs by id (see :mod:`~funnelsync.plugins.salesforce.emulator_bulk`)."""
+    """Bulk API 2.0 ingest jobs by id (see :mod:`~funnelsync.plugins.salesforce.emulator.bulk`)."""
     injected: list[InjectedError] = field(default_factory=list)
     rules: list[ValidationRule] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)

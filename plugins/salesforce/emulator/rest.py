@@ -7,14 +7,14 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from funnelsync.plugins.salesforce import emulator_dml as dml
-from funnelsync.plugins.salesforce.emulator_api_errors import ApiError, not_found
-from funnelsync.plugins.salesforce.emulator_exchange import Reply, Request, json_reply
-from funnelsync.plugins.salesforce.emulator_queries import run_query
-from funnelsync.plugins.salesforce.emulator_schema import UnknownObjectError
+from funnelsync.plugins.salesforce.emulator import dml
+from funnelsync.plugins.salesforce.emulator.api_errors import ApiError, not_found
+from funnelsync.plugins.salesforce.emulator.exchange import Reply, Request, json_reply
+from funnelsync.plugins.salesforce.emulator.queries import run_query
+from funnelsync.plugins.salesforce.emulator.schema import UnknownObjectError
 
 if TYPE_CHECKING:
-    from funnelsync.plugins.salesforce.emulator_org import Org
+    from funnelsync.plugins.salesforce.emulator.org import Org
 
 COLLECTION_LIMIT = 200
 _BATCH_SIZE = re.compile(r"batchSize=(\d+)")
