@@ -280,6 +280,6 @@ def test_reversed_period_is_refused(config: Path) -> None:
 def test_docs_state_every_definition() -> None:
     from funnelsync.sync.report.definitions import DEFINITIONS
 
-    page = (Path(__file__).resolve().parents[2] / "docs" / "report.md").read_text("utf-8")
+    page = (Path(__file__).resolve().parents[3] / "docs" / "report.md").read_text("utf-8")
     for title, text in DEFINITIONS.values():
         assert f"**{title}.** {text}" in page, title
