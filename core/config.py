@@ -66,6 +66,27 @@ class NotificationsConfig(BaseModel):
     timeout_s: float = Field(default=10, gt=0, description="Give up posting after this long.")
 
 
+class StateConfig(BaseModel):
+    """Where a workspace keeps its state, when not in the SQLite file under ``state_dir``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: SecretStr = Field(
+        description="A SQLAlchemy URL: postgresql+psycopg://user:${PASSWORD}@host/db "
+        "(or sqlite:///path). Secret: it may hold a password."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: SecretStr) -> SecretStr:
+        scheme = value.get_secret_value().partition(":")[0]
+        if scheme.partition("+")[0] not in ("postgresql", "sqlite"):
+            raise ValueError(
+                f"state in {scheme!r} is not supported; use postgresql+psycopg://… or sqlite:///…"
+            )
+        return value
+
+
 class WorkspaceConfig(BaseModel):
     """A client workspace: its funnel contract, its state and its connections."""
 
@@ -74,6 +95,11 @@ class WorkspaceConfig(BaseModel):
     version: Literal[1] = 1
     contract: Path = Field(description="Path of the funnel contract, relative to this file.")
     state_dir: Path = Field(default=Path("state"), description="Where funnelsync keeps state.")
+    state: StateConfig | None = Field(
+        default=None,
+        description="Keep the state database elsewhere (PostgreSQL); state_dir still holds "
+        "the lock file and logs when the state is SQLite.",
+    )
     connections: dict[ConnectionName, ConnectionConfig] = Field(min_length=1)
     schedule: ScheduleConfig | None = Field(
         default=None, description="For `funnelsync schedule`; optional otherwise."

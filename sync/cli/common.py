@@ -67,4 +67,4 @@ def load(config_path: Path | None) -> tuple[FunnelPlugins, Workspace]:
 def open_store(config_path: Path | None) -> tuple[Workspace, StateStore]:
     """The workspace and its state store (exits 2 on a bad configuration)."""
     _, workspace = load(config_path)
-    return workspace, StateStore.open(workspace.state_dir)
+    return workspace, StateStore.open(workspace.state_dir, workspace.state_url)

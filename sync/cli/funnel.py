@@ -28,7 +28,7 @@ def explain(config_path: Path | None, as_json: bool, email: str) -> None:
         wanted = normalise_email(email)
     except ValueError as exc:
         fail(str(exc), ExitCode.config_error)
-    store = StateStore.open(workspace.state_dir)
+    store = StateStore.open(workspace.state_dir, workspace.state_url)
     found = explain_lead(store, workspace.contract, wanted, datetime.now(UTC), plugins.rule_kinds())
     store.close()
     if found is None:
@@ -96,7 +96,7 @@ def simulate_command(config_path: Path | None, as_json: bool, settings: tuple[st
         changed = apply_settings(workspace.contract, settings)
     except SimulationError as exc:
         fail(str(exc), ExitCode.config_error)
-    store = StateStore.open(workspace.state_dir)
+    store = StateStore.open(workspace.state_dir, workspace.state_url)
     result = simulate(store, workspace.contract, changed, datetime.now(UTC), plugins.rule_kinds())
     store.close()
     if as_json:

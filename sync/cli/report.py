@@ -120,7 +120,7 @@ def report_command(
         fail(str(exc), ExitCode.config_error)
     _, workspace = load(config_path)
     segments = tuple(dict.fromkeys(by or DEFAULT_SEGMENTS))
-    store = StateStore.open(workspace.state_dir)
+    store = StateStore.open(workspace.state_dir, workspace.state_url)
     fields = [field for field in segments if field != CAMPAIGN]
     try:
         with _no_cyclic_gc():
@@ -225,7 +225,7 @@ def sla_command(
     """
     plugins, workspace = load(config_path)
     as_of = at.replace(tzinfo=UTC) if at else datetime.now(UTC)
-    store = StateStore.open(workspace.state_dir)
+    store = StateStore.open(workspace.state_dir, workspace.state_url)
     try:
         with _no_cyclic_gc():
             data = load_funnel_data(

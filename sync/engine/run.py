@@ -35,7 +35,7 @@ from funnelsync.secrets import redact
 from funnelsync.sync.cli.logs import run_id_var
 from funnelsync.sync.engine.canonical import CurrentRecord, StageChange, build_lead, person_sources
 from funnelsync.sync.engine.identity import assign_persons
-from funnelsync.sync.engine.lock import workspace_lock
+from funnelsync.sync.engine.lock import run_lock
 from funnelsync.sync.engine.planning import ConnectionPlan, plan_connection, same_text
 from funnelsync.sync.engine.progress import NoProgress, ProgressSink
 from funnelsync.sync.engine.pushing import PushOutcome, push_connection
@@ -484,10 +484,10 @@ def run_sync(
     logger.info("%s %s", "plan of" if dry_run else "sync of", workspace.config_path)
     failure: Exception | None = None
     with ExitStack() as stack:
-        if not dry_run:
-            stack.enter_context(workspace_lock(workspace.state_dir, wait=wait))
-        store = StateStore.open(workspace.state_dir)
+        store = StateStore.open(workspace.state_dir, workspace.state_url)
         stack.callback(store.close)
+        if not dry_run:
+            stack.enter_context(run_lock(workspace.state_dir, store.engine, wait=wait))
         try:
             _sync(
                 workspace,

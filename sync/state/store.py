@@ -1,6 +1,7 @@
 """The workspace's state database: identity links, ledger, cursors, runs, audit, quarantine.
 
-One SQLite file by default (``state/funnelsync.db``), through SQLAlchemy Core. Every
+One SQLite file by default (``state/funnelsync.db``), or a PostgreSQL database named by
+the workspace's ``state: {url: …}``, through SQLAlchemy Core. Every
 method that changes state runs in its own transaction, so a killed process leaves either
 all of a step or none of it.
 """
@@ -17,19 +18,21 @@ from typing import Any
 from sqlalchemy import (
     Engine,
     bindparam,
-    create_engine,
     delete,
-    event,
     func,
     insert,
     select,
     update,
 )
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from funnelsync.models import Lead
 from funnelsync.run_report import RunReport
 from funnelsync.sync.state import schema as t
+from funnelsync.sync.state.backends import (
+    open_engine,
+    serialise_migrations,
+    upsert_statement,
+)
 
 DATABASE_NAME = "funnelsync.db"
 AUTO_ATTEMPTS = 5
@@ -135,28 +138,22 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
 class StateStore:
     """Access to one workspace's state database."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         with engine.begin() as connection:
+            serialise_migrations(connection)
             self.schema_version = t.migrate(connection)
 
     @classmethod
-    def open(cls, state_dir: Path) -> StateStore:
-        """Open (creating and migrating if needed) the SQLite store under ``state_dir``."""
-        state_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(f"sqlite:///{state_dir / DATABASE_NAME}")
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return cls(engine)
+    def open(cls, state_dir: Path, url: str | None = None) -> StateStore:
+        """Open (creating and migrating if needed) the store at ``url``.
+
+        Without ``url``, the SQLite file ``funnelsync.db`` under ``state_dir``.
+        """
+        return cls(open_engine(state_dir / DATABASE_NAME, url))
 
     def close(self) -> None:
         """Release the database connections."""
@@ -412,7 +409,7 @@ class StateStore:
             self._insert_links(connection, commit.run_id, commit.links)
             self._upsert_ledger(connection, commit.run_id, commit.ledger_rows)
             if commit.activities:
-                statement = sqlite_insert(t.activities)
+                statement = upsert_statement(self.engine, t.activities)
                 for chunk in _chunks(commit.activities, 5000):
                     connection.execute(
                         statement.on_conflict_do_update(
@@ -429,7 +426,7 @@ class StateStore:
             self._quarantine(connection, commit)
             _upsert_settings(connection, commit.settings)
             for (name, stream), value in commit.cursors.items():
-                statement = sqlite_insert(t.cursors).values(
+                statement = upsert_statement(self.engine, t.cursors).values(
                     connection=name, stream=stream, value=value, run_id=commit.run_id
                 )
                 connection.execute(
@@ -441,7 +438,7 @@ class StateStore:
 
     def save_run(self, report: RunReport) -> None:
         """Store a finished run's report."""
-        statement = sqlite_insert(t.runs).values(
+        statement = upsert_statement(self.engine, t.runs).values(
             run_id=report.run_id,
             status=report.status.value,
             started_at=report.started_at.isoformat(),
@@ -463,7 +460,7 @@ class StateStore:
     ) -> None:
         if not rows:
             return
-        statement = sqlite_insert(t.ledger)
+        statement = upsert_statement(connection, t.ledger)
         upsert = statement.on_conflict_do_update(
             index_elements=["connection", "record_id"],
             set_={"fields": statement.excluded.fields, "run_id": statement.excluded.run_id},
@@ -486,7 +483,7 @@ class StateStore:
     def _insert_links(connection: Any, run_id: str, links: Sequence[tuple[RecordKey, int]]) -> None:
         if not links:
             return
-        statement = sqlite_insert(t.links)
+        statement = upsert_statement(connection, t.links)
         upsert = statement.on_conflict_do_update(
             index_elements=["connection", "record_id"],
             set_={"person_id": statement.excluded.person_id},
@@ -509,7 +506,7 @@ class StateStore:
     def _upsert_persons(connection: Any, commit: RunCommit) -> None:
         if not commit.persons:
             return
-        statement = sqlite_insert(t.persons)
+        statement = upsert_statement(connection, t.persons)
         upsert = statement.on_conflict_do_update(
             index_elements=["person_id"],
             set_={
@@ -546,7 +543,7 @@ class StateStore:
         self._resolve(connection, commit.resolved)
         now = commit.at
         for entry in commit.quarantined:
-            statement = sqlite_insert(t.quarantine).values(
+            statement = upsert_statement(self.engine, t.quarantine).values(
                 connection=entry.connection,
                 record_key=entry.record_key,
                 kind=entry.kind,
@@ -577,7 +574,7 @@ class StateStore:
 def _upsert_settings(connection: Any, values: Mapping[str, str]) -> None:
     if not values:
         return
-    statement = sqlite_insert(t.settings)
+    statement = upsert_statement(connection, t.settings)
     connection.execute(
         statement.on_conflict_do_update(
             index_elements=["key"], set_={"value": statement.excluded.value}

@@ -71,6 +71,12 @@ class Workspace:
         """Where this workspace keeps its state."""
         return self.root / self.config.state_dir
 
+    @property
+    def state_url(self) -> str | None:
+        """The state database's URL when the config names one (PostgreSQL), else None."""
+        state = self.config.state
+        return state.url.get_secret_value() if state else None
+
 
 def _validate_config(doc: YamlDocument) -> WorkspaceConfig:
     try:

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
 from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from funnelsync.sync.cli.main import main
+from funnelsync.sync.engine.lock import run_lock
+from funnelsync.sync.state.store import StateStore
 from funnelsync.sync.workspace.scaffold import write_templates
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -156,3 +166,50 @@ def sync_json(config: Path) -> dict[str, Any]:
     assert len(lines) == 1, "sync --json prints exactly one JSON object"
     document: dict[str, Any] = json.loads(lines[0])
     return document
+
+
+POSTGRES_ENV = "FUNNELSYNC_TEST_POSTGRES_URL"
+"""An admin URL of a PostgreSQL server for the tests (``.ci/run`` starts one and sets it)."""
+
+
+def postgres_database(request: pytest.FixtureRequest) -> str:
+    """A fresh, empty PostgreSQL database for one test (dropped after it); its URL."""
+    admin_url = os.environ.get(POSTGRES_ENV)
+    if not admin_url:
+        pytest.skip(f"PostgreSQL state tests need a server: set {POSTGRES_ENV} (.ci/run does)")
+    name = f"funnelsync_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    request.addfinalizer(drop)
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def use_state_url(config: Path, url: str) -> None:
+    """Keep ``config``'s workspace state in the database at ``url``."""
+    with config.open("a", encoding="utf-8") as out:
+        out.write(f"\nstate:\n  url: {json.dumps(url)}\n")
+
+
+def open_state(config: Path) -> StateStore:
+    """The state store of the workspace at ``config``, wherever its config keeps it."""
+    document = yaml.safe_load(config.read_text(encoding="utf-8"))
+    url = (document.get("state") or {}).get("url")
+    return StateStore.open(config.parent / document.get("state_dir", "state"), url)
+
+
+@contextmanager
+def hold_run_lock(config: Path) -> Iterator[None]:
+    """Hold the workspace's run lock, as a running sync would."""
+    store = open_state(config)
+    try:
+        with run_lock(config.parent / "state", store.engine):
+            yield
+    finally:
+        store.close()

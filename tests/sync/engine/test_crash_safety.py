@@ -647,7 +647,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(lambda o: _run_case(lab, change, o), outcomes.values()))
     if datetime.now(UTC).date() != started.date():
-        pytest.skip("rerun: the runs straddled midnight UTC, so scores and stage days may differ; rerun")
+        pytest.skip(
+            "rerun: the runs straddled midnight UTC, so scores and stage days may differ; rerun"
+        )
     return Results(reference, outcomes)
 
 

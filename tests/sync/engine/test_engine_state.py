@@ -12,8 +12,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
-from sync_support import iso, read_csv, sales_lead, sync_json, write_csv
+from sync_support import (
+    hold_run_lock,
+    iso,
+    open_state,
+    read_csv,
+    sales_lead,
+    sync_json,
+    write_csv,
+)
 
 from funnelsync import LeadWrite, ReadBatch, SystemRecord, WriteResult, WriteStatus, hookimpl
 from funnelsync.connector import Connector
@@ -22,10 +31,10 @@ from funnelsync.plugin_manager import create_plugins
 from funnelsync.plugins.csv.connector import CsvConnector
 from funnelsync.sync.cli.main import main
 from funnelsync.sync.engine.identity import assign_persons
-from funnelsync.sync.engine.lock import workspace_lock
+from funnelsync.sync.engine.lock import WorkspaceBusyError, workspace_lock
 from funnelsync.sync.engine.reading import ReadRecord
 from funnelsync.sync.engine.run import run_sync
-from funnelsync.sync.state.store import Identity, StateStore
+from funnelsync.sync.state.store import Identity
 from funnelsync.sync.workspace.loading import load_workspace
 
 
@@ -76,46 +85,49 @@ def test_plan_makes_no_write_calls_and_stores_no_run(workspace: Path) -> None:
 
 
 def test_a_second_sync_refuses_while_one_runs_and_waits_when_asked(workspace: Path) -> None:
-    state_dir = workspace.parent / "state"
-    with workspace_lock(state_dir):
+    with hold_run_lock(workspace):
         refused = _cli("sync", "--config", str(workspace))
         assert refused.exit_code == 5
         assert "another funnelsync run holds" in refused.output
-        assert f"pid {os.getpid()}" in refused.output
     release = threading.Event()
+    held = threading.Event()
 
     def hold() -> None:
-        with workspace_lock(state_dir):
+        with hold_run_lock(workspace):
+            held.set()
             release.wait(5)
 
     holder = threading.Thread(target=hold)
     holder.start()
-    time.sleep(0.2)
+    assert held.wait(10)
     threading.Timer(0.5, release.set).start()
     waited = _cli("sync", "--config", str(workspace), "--wait", "--json")
     holder.join()
     assert waited.exit_code == 0, waited.output
 
 
-def _hold_lock_forever(state_dir: str) -> None:
-    with workspace_lock(Path(state_dir)):
+def test_the_file_lock_names_its_holder(tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    with (
+        workspace_lock(state_dir),
+        pytest.raises(WorkspaceBusyError, match=f"pid {os.getpid()}"),
+        workspace_lock(state_dir),
+    ):
+        pass
+
+
+def _hold_lock_forever(config: str, held: Any) -> None:
+    with hold_run_lock(Path(config)):
+        held.set()
         time.sleep(60)
 
 
 def test_a_lock_left_by_a_killed_process_is_taken_over(workspace: Path) -> None:
-    state_dir = workspace.parent / "state"
-    process = multiprocessing.get_context("spawn").Process(
-        target=_hold_lock_forever, args=(str(state_dir),)
-    )
+    context = multiprocessing.get_context("spawn")
+    held = context.Event()
+    process = context.Process(target=_hold_lock_forever, args=(str(workspace), held))
     process.start()
-    deadline = time.monotonic() + 10
-    while (
-        "pid" not in (state_dir / "funnelsync.lock").read_text()
-        if (state_dir / "funnelsync.lock").exists()
-        else True
-    ):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    assert held.wait(20)
     assert _cli("sync", "--config", str(workspace)).exit_code == 5
     assert process.pid is not None
     os.kill(process.pid, signal.SIGKILL)
@@ -228,7 +240,7 @@ def test_a_refused_write_is_quarantined_and_planned_again(workspace: Path) -> No
     assert any("no VPs" in item.reason for item in result.quarantined)
     again = run_sync(load_workspace(workspace, plugins), plugins, dry_run=True)
     assert again.plans["sales"].created == 1
-    store = StateStore.open(workspace.parent / "state")
+    store = open_state(workspace)
     listed = store.quarantine("sales")
     store.close()
     assert [(e.kind, e.record_key) for e in listed] == [("write", "new:vp@hospital.example.com")]
@@ -307,7 +319,7 @@ def test_a_record_deleted_in_a_system_is_unlinked_and_not_written_again(workspac
     (workspace.parent / "deleted.txt").write_text("carla.diaz@acme.example.com\n")
     report = run_sync(load_workspace(workspace, plugins), plugins).report
     assert "1 records were deleted in their systems and unlinked" in report.notes
-    store = StateStore.open(workspace.parent / "state")
+    store = open_state(workspace)
     identity = store.load_identity()
     store.close()
     assert ("sales", "carla.diaz@acme.example.com") not in identity.person_of

@@ -1,0 +1,74 @@
+"""The two databases a state store can live in: a SQLite file (default) or PostgreSQL.
+
+Queries are SQLAlchemy Core and the same on both; what differs is how an engine is made
+(SQLite: WAL journal, ``busy_timeout``), how an upsert is spelt (each dialect's
+``INSERT … ON CONFLICT``) and how concurrent openers are kept from migrating at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+SUPPORTED = ("sqlite", "postgresql")
+
+MIGRATION_LOCK = 0x66756E6E656C  # "funnel": one advisory lock id for schema migrations
+
+
+class StateUrlError(ValueError):
+    """A state URL names a database funnelsync cannot keep its state in."""
+
+
+def backend_of(url: str) -> str:
+    """``sqlite`` or ``postgresql`` for a SQLAlchemy URL; :class:`StateUrlError` otherwise."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError as exc:
+        raise StateUrlError(f"not a database URL: {exc}") from None
+    if backend not in SUPPORTED:
+        raise StateUrlError(
+            f"state in {backend!r} is not supported; use postgresql+psycopg://… or sqlite:///…"
+        )
+    return backend
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def open_engine(sqlite_file: Path, url: str | None) -> Engine:
+    """An engine for ``url``, or for the SQLite file ``sqlite_file`` when there is none."""
+    if url is None or backend_of(url) == "sqlite":
+        if url is None:
+            sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url or f"sqlite:///{sqlite_file}")
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def upsert_statement(bind: Engine | Connection, table: Table) -> SqliteInsert | PostgresInsert:
+    """``INSERT`` into ``table`` in the bind's dialect, with ``on_conflict_do_*`` available."""
+    if bind.dialect.name == "postgresql":
+        return postgres_insert(table)
+    return sqlite_insert(table)
+
+
+def serialise_migrations(connection: Connection) -> None:
+    """Hold, until the transaction ends, the lock that lets one opener migrate at a time.
+
+    SQLite serialises writers by itself; PostgreSQL takes a transaction-level advisory lock.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK})
