@@ -7,6 +7,7 @@ import click
 from funnelsync import __version__
 from funnelsync.sync.cli.check import check
 from funnelsync.sync.cli.demo import demo
+from funnelsync.sync.cli.distributed import beat, enqueue, worker
 from funnelsync.sync.cli.funnel import explain, simulate_command
 from funnelsync.sync.cli.logs import LogFormat, setup_logging
 from funnelsync.sync.cli.report import report_command, sla_command
@@ -65,5 +66,8 @@ for command in (
     check,
     report_command,
     sla_command,
+    worker,
+    enqueue,
+    beat,
 ):
     main.add_command(command)
