@@ -13,6 +13,7 @@ from funnelsync.sync.cli.logs import LogFormat, setup_logging
 from funnelsync.sync.cli.report import report_command, sla_command
 from funnelsync.sync.cli.run import plan, sync
 from funnelsync.sync.cli.schedule import schedule
+from funnelsync.sync.cli.serve import serve
 from funnelsync.sync.cli.state import errors, history, retry, status
 from funnelsync.sync.cli.workspace import init, plugins, schema, validate
 
@@ -69,5 +70,6 @@ for command in (
     worker,
     enqueue,
     beat,
+    serve,
 ):
     main.add_command(command)

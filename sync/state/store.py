@@ -361,6 +361,32 @@ class StateStore:
             ]
         return changes, stages
 
+    def records_of(self, person_id: int) -> list[RecordKey]:
+        """The system records linked to one person (an indexed lookup)."""
+        query = select(t.links.c.connection, t.links.c.record_id).where(
+            t.links.c.person_id == person_id
+        )
+        with self.engine.connect() as connection:
+            return [(row.connection, row.record_id) for row in connection.execute(query)]
+
+    def person_of_record(self, record_id: str) -> int | None:
+        """The person a system record (by its id, in any connection) is linked to."""
+        query = select(t.links.c.person_id).where(t.links.c.record_id == record_id).limit(1)
+        with self.engine.connect() as connection:
+            found: int | None = connection.execute(query).scalar()
+        return found
+
+    def emails_at_stage(self, stage: str, limit: int = 500) -> list[str]:
+        """Emails of the persons now at ``stage``, alphabetical, at most ``limit``."""
+        query = (
+            select(t.persons.c.email)
+            .where(t.persons.c.stage == stage)
+            .order_by(t.persons.c.email)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).scalars())
+
     def stage_counts(self) -> dict[str, int]:
         """How many persons are in each stage."""
         query = select(t.persons.c.stage, func.count()).group_by(t.persons.c.stage)

@@ -1,0 +1,295 @@
+"""The web app: pages per workspace, guarded actions, 404s as pages, never a traceback."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from funnelsync.plugin_manager import FunnelPlugins, create_plugins
+from funnelsync.secrets import redact
+from funnelsync.sync.engine.lock import WorkspaceBusyError
+from funnelsync.sync.engine.run import RunFailedError, run_sync
+from funnelsync.sync.serve import pages
+from funnelsync.sync.serve.errors_view import group_errors
+from funnelsync.sync.serve.security import CSRF_FIELD, TOKEN_COOKIE, new_csrf_secret, same_secret
+from funnelsync.sync.simulation import SimulationError
+from funnelsync.sync.state.store import StateStore
+from funnelsync.sync.workspace.loading import Workspace, load_workspace
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ServeSettings:
+    """How the app runs: which workspaces, whether actions are allowed, the access token."""
+
+    configs: tuple[Path, ...]
+    allow_actions: bool = False
+    token: str | None = None
+
+
+def workspace_slugs(configs: tuple[Path, ...]) -> dict[str, Path]:
+    """A short, unique URL name per workspace (its directory's name, numbered if repeated)."""
+    slugs: dict[str, Path] = {}
+    for config in configs:
+        base = config.resolve().parent.name or "workspace"
+        slug, number = base, 2
+        while slug in slugs:
+            slug, number = f"{base}-{number}", number + 1
+        slugs[slug] = config.resolve()
+    return slugs
+
+
+class _Screen:
+    """Shared state of one app: plugins, workspaces, templates, the CSRF secret."""
+
+    def __init__(self, settings: ServeSettings) -> None:
+        self.settings = settings
+        self.plugins: FunnelPlugins = create_plugins()
+        self.slugs = workspace_slugs(settings.configs)
+        self.csrf = new_csrf_secret()
+        self.templates = Environment(
+            loader=PackageLoader("funnelsync.sync.serve", "templates"),
+            autoescape=select_autoescape(["html"]),
+        )
+
+    def workspace(self, slug: str) -> Workspace:
+        if slug not in self.slugs:
+            raise HTTPException(404, f"no workspace named {slug!r}")
+        return load_workspace(self.slugs[slug], self.plugins)
+
+    @contextmanager
+    def store(self, workspace: Workspace) -> Iterator[StateStore]:
+        store = StateStore.open(workspace.state_dir, workspace.state_url)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def page(self, request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+        text = self.templates.get_template(name).render(
+            request=request,
+            slugs=list(self.slugs),
+            allow_actions=self.settings.allow_actions,
+            csrf_field=CSRF_FIELD,
+            csrf=self.csrf,
+            **values,
+        )
+        return HTMLResponse(redact(text), status_code=status)
+
+
+def create_app(settings: ServeSettings) -> Starlette:
+    """The app for ``settings``; serve it with uvicorn (``funnelsync serve`` does)."""
+    screen = _Screen(settings)
+
+    async def health(request: Request) -> Response:
+        now = datetime.now(UTC)
+
+        def gather() -> list[tuple[str, Workspace, pages.Health]]:
+            found = []
+            for slug in screen.slugs:
+                workspace = screen.workspace(slug)
+                with screen.store(workspace) as store:
+                    found.append((slug, workspace, pages.health(workspace, store, now)))
+            return found
+
+        return screen.page(request, "health.html", workspaces=await run_in_threadpool(gather))
+
+    async def errors_csv(request: Request) -> Response:
+        workspace = screen.workspace(request.path_params["slug"])
+        with screen.store(workspace) as store:
+            entries = store.quarantine()
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["connection", "kind", "record", "location", "reason", "attempts",
+                         "first_seen", "last_seen"])  # fmt: skip
+        for e in entries:
+            writer.writerow([e.connection, e.kind, e.record_key, e.location, e.reason,
+                             e.attempts, e.first_seen, e.last_seen])  # fmt: skip
+        name = f"{request.path_params['slug']}-errors.csv"
+        return Response(
+            redact(out.getvalue()),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    async def lead(request: Request) -> Response:
+        slug = request.path_params["slug"]
+        workspace = screen.workspace(slug)
+        query = request.query_params.get("q", "").strip()
+        if not query:
+            return screen.page(request, "lead_search.html", slug=slug)
+
+        def find() -> pages.LeadPage | None:
+            with screen.store(workspace) as store:
+                return pages.lead_page(workspace, store, screen.plugins, query, datetime.now(UTC))
+
+        found = await run_in_threadpool(find)
+        if found is None:
+            raise HTTPException(404, f"no lead {query!r} in {slug}")
+        return screen.page(request, "lead.html", slug=slug, page=found, contract=workspace.contract)
+
+    async def leads(request: Request) -> Response:
+        slug = request.path_params["slug"]
+        workspace = screen.workspace(slug)
+        stage = request.query_params.get("stage", "")
+        if stage not in {s.name for s in workspace.contract.all_stages}:
+            raise HTTPException(404, f"no stage {stage!r} in the contract")
+        with screen.store(workspace) as store:
+            listed = store.emails_at_stage(stage, limit=500)
+        return screen.page(request, "leads.html", slug=slug, stage=stage, emails=listed)
+
+    async def funnel(request: Request) -> Response:
+        slug = request.path_params["slug"]
+        workspace = screen.workspace(slug)
+
+        def build() -> dict[str, Any]:
+            with screen.store(workspace) as store:
+                return pages.funnel_document(workspace, store, datetime.now(UTC))
+
+        document = await run_in_threadpool(build)
+        return screen.page(request, "funnel.html", slug=slug, report=document)
+
+    async def sla(request: Request) -> Response:
+        slug = request.path_params["slug"]
+        workspace = screen.workspace(slug)
+
+        def waiting() -> list[Any]:
+            with screen.store(workspace) as store:
+                return pages.sla_waiting(workspace, store, datetime.now(UTC))
+
+        listed = await run_in_threadpool(waiting)
+        return screen.page(
+            request, "sla.html", slug=slug, waiting=listed, contract=workspace.contract
+        )
+
+    async def contract(request: Request) -> Response:
+        slug = request.path_params["slug"]
+        workspace = screen.workspace(slug)
+        settings = [s for s in request.query_params.getlist("set") if s.strip()]
+        result: dict[str, Any] | None = None
+        problem = None
+        if settings:
+            try:
+                with screen.store(workspace) as store:
+                    simulated = await run_in_threadpool(
+                        pages.what_if, workspace, store, screen.plugins, settings
+                    )
+                result = asdict(simulated)
+            except SimulationError as exc:
+                problem = str(exc)
+        document = workspace.contract.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return screen.page(request, "contract.html", slug=slug, contract=workspace.contract,
+                           document=document, settings=settings, result=result,
+                           problem=problem)  # fmt: skip
+
+    async def action_form(request: Request) -> FormData:
+        """The form of an action (POST), once actions are allowed and its CSRF token holds."""
+        if not settings.allow_actions:
+            raise HTTPException(403, "actions are off: serve with --allow-actions")
+        form = await request.form()
+        if not same_secret(str(form.get(CSRF_FIELD, "")), screen.csrf):
+            raise HTTPException(403, "this form is stale (CSRF check): reload the page")
+        return form
+
+    async def retry(request: Request) -> Response:
+        form = await action_form(request)
+        slug = request.path_params["slug"]
+        workspace = screen.workspace(slug)
+        group, record = str(form.get("group", "")), str(form.get("record", ""))
+        with screen.store(workspace) as store:
+            entries = store.quarantine()
+            if group:
+                chosen = [e for g in group_errors(entries) if g.key == group for e in g.entries]
+            else:
+                chosen = [e for e in entries if f"{e.connection}|{e.record_key}" == record]
+            if not chosen:
+                raise HTTPException(404, "no such quarantined record or group")
+            for entry in chosen:
+                store.requeue(entry.connection, entry.record_key)
+        return RedirectResponse(f"/?retried={len(chosen)}#ws-{slug}", status_code=303)
+
+    async def run_now(request: Request) -> Response:
+        await action_form(request)
+        slug = request.path_params["slug"]
+        workspace = screen.workspace(slug)
+
+        def run() -> str:
+            try:
+                return run_sync(workspace, screen.plugins).report.status.value
+            except RunFailedError as failed:
+                return failed.result.report.status.value
+            except WorkspaceBusyError:
+                return "busy"
+
+        status = await run_in_threadpool(run)
+        return RedirectResponse(f"/?ran={status}#ws-{slug}", status_code=303)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        detail = exc.detail if isinstance(exc, HTTPException) else "not found"
+        code = exc.status_code if isinstance(exc, HTTPException) else 404
+        return screen.page(request, "error.html", status=code, code=code, detail=detail)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        logger.error("page %s failed: %s", request.url.path, redact(repr(exc)))
+        return screen.page(request, "error.html", status=500, code=500,
+                           detail="this page failed; the server log says why")  # fmt: skip
+
+    routes = [
+        Route("/", health),
+        Route("/w/{slug}/errors.csv", errors_csv),
+        Route("/w/{slug}/lead", lead),
+        Route("/w/{slug}/leads", leads),
+        Route("/w/{slug}/funnel", funnel),
+        Route("/w/{slug}/sla", sla),
+        Route("/w/{slug}/contract", contract),
+        Route("/w/{slug}/retry", retry, methods=["POST"]),
+        Route("/w/{slug}/run", run_now, methods=["POST"]),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(_Guard, screen=screen)],
+        exception_handlers={HTTPException: not_found, Exception: server_error},
+    )
+
+
+class _Guard(BaseHTTPMiddleware):
+    """The token on every request, when one is set (actions check CSRF themselves)."""
+
+    def __init__(self, app: Any, screen: _Screen) -> None:
+        super().__init__(app)
+        self.screen = screen
+
+    async def dispatch(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        token = self.screen.settings.token
+        given = request.query_params.get("token")
+        cookie = request.cookies.get(TOKEN_COOKIE)
+        if token and not (same_secret(given, token) or same_secret(cookie, token)):
+            return self._refuse(request, 401, "open this screen with ?token=<the serve token>")
+        response = await call_next(request)
+        if token and given and same_secret(given, token):
+            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+        return response
+
+    def _refuse(self, request: Request, code: int, detail: str) -> Response:
+        return self.screen.page(request, "error.html", status=code, code=code, detail=detail)

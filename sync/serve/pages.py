@@ -1,0 +1,95 @@
+"""What each page shows, read from a workspace's state store (no HTTP here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from funnelsync.plugin_manager import FunnelPlugins
+from funnelsync.run_report import RunReport
+from funnelsync.sync.explaining import Explanation, explain_lead
+from funnelsync.sync.report.build import DEFAULT_SEGMENTS, build_report
+from funnelsync.sync.report.data import load_funnel_data
+from funnelsync.sync.report.json_document import report_document
+from funnelsync.sync.report.period import resolve_period
+from funnelsync.sync.report.sla import (
+    SALES_TOUCH_TYPES,
+    Urgency,
+    Waiting,
+    sla_clocks,
+    waiting_leads,
+)
+from funnelsync.sync.scheduler import next_run
+from funnelsync.sync.serve.errors_view import ErrorGroup, group_errors
+from funnelsync.sync.simulation import Simulation, apply_settings, simulate
+from funnelsync.sync.state.store import AuditEntry, StateStore
+from funnelsync.sync.workspace.loading import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """One workspace's recent runs, next scheduled run and quarantined records by reason."""
+
+    runs: list[RunReport]
+    next_run: datetime | None
+    groups: list[ErrorGroup]
+
+
+def health(workspace: Workspace, store: StateStore, now: datetime) -> Health:
+    """The health page's figures for one workspace."""
+    schedule = workspace.config.schedule
+    upcoming = next_run(schedule.sync, now) if schedule else None
+    return Health(store.recent_runs(10), upcoming, group_errors(store.quarantine()))
+
+
+@dataclass(frozen=True, slots=True)
+class LeadPage:
+    """Everything about one lead: explanation, history, links and audit."""
+
+    person_id: int
+    explanation: Explanation
+    links: list[tuple[str, str]]
+    audit: list[AuditEntry]
+
+
+def lead_page(
+    workspace: Workspace, store: StateStore, plugins: FunnelPlugins, query: str, now: datetime
+) -> LeadPage | None:
+    """The lead whose email or linked record id is ``query``, or None (indexed lookups)."""
+    found = store.person_by_email(query.strip().lower())
+    if found is None:
+        person = store.person_of_record(query.strip())
+        lead = store.leads([person]).get(person) if person is not None else None
+        found = (person, lead) if person is not None and lead is not None else None
+    if found is None:
+        return None
+    person_id, lead = found
+    explanation = explain_lead(store, workspace.contract, lead.email, now, plugins.rule_kinds())
+    if explanation is None:
+        return None
+    audit, _ = store.history(person_id)
+    return LeadPage(person_id, explanation, store.records_of(person_id), audit)
+
+
+def funnel_document(workspace: Workspace, store: StateStore, now: datetime) -> dict[str, Any]:
+    """The shared funnel report for the current month, as `report --json` prints it."""
+    period = resolve_period(None, None, now.date())
+    fields = [field for field in DEFAULT_SEGMENTS if field != "campaign"]
+    data = load_funnel_data(store, workspace.contract, fields, SALES_TOUCH_TYPES)
+    return report_document(build_report(workspace.contract, data, period, DEFAULT_SEGMENTS, now))
+
+
+def sla_waiting(workspace: Workspace, store: StateStore, now: datetime) -> list[Waiting]:
+    """Leads past due or due soon on a follow-up SLA, most urgent first."""
+    data = load_funnel_data(store, workspace.contract, (), SALES_TOUCH_TYPES, campaigns=False)
+    clocks = sla_clocks(workspace.contract, data.journeys, data.sales_touches)
+    return [w for w in waiting_leads(clocks, now, None) if w.urgency is not Urgency.on_track]
+
+
+def what_if(
+    workspace: Workspace, store: StateStore, plugins: FunnelPlugins, settings: list[str]
+) -> Simulation:
+    """The stored funnel replayed under the contract changed by ``settings`` (KEY=VALUE)."""
+    changed = apply_settings(workspace.contract, settings)
+    return simulate(store, workspace.contract, changed, datetime.now(UTC), plugins.rule_kinds())
