@@ -62,7 +62,15 @@ class SalesforceApi:
         self.settings = settings
         self.workspace_dir = workspace_dir
         self.budget = CallBudget(settings.daily_budget_share)
-        self.session = SalesforceSession(calls, self.budget.observe, settings.endpoint())
+        ca_bundle = settings.ca_bundle
+        self.session = SalesforceSession(
+            calls,
+            self.budget.observe,
+            settings.endpoint(),
+            timeout_s=settings.timeout_s,
+            retry=settings.retry,
+            ca_bundle=workspace_dir / ca_bundle if ca_bundle is not None else None,
+        )
         self._client: Salesforce | None = None
 
     @property
