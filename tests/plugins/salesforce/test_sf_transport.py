@@ -57,7 +57,7 @@ def test_a_query_that_never_answers_fails_after_its_tries_with_a_clear_error(
     connector = _fast(emulator, tmp_path, waits)
     emulator.fail_next(10, "hang", path="/query", hang_s=30)
 
-    with pytest.raises(CallFailedError, match="cannot reach Salesforce.*ReadTimeout") as caught:
+    with pytest.raises(CallFailedError, match=r"cannot reach Salesforce.*ReadTimeout") as caught:
         read_all(connector.read_leads(None))
 
     assert caught.value.retryable
