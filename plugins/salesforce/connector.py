@@ -29,8 +29,15 @@ from funnelsync.plugins.salesforce.describe import (
 from funnelsync.plugins.salesforce.emulator.demo import SalesforceDemoEmulator
 from funnelsync.plugins.salesforce.mapping import DEFAULT_MAPPING
 from funnelsync.plugins.salesforce.reading import PeopleReader, read_deletions
-from funnelsync.plugins.salesforce.settings import SalesforceSettings
+from funnelsync.plugins.salesforce.settings import PasswordAuth, SalesforceSettings
 from funnelsync.plugins.salesforce.writing import LeadWriter
+
+PASSWORD_LOGIN_WARNING = (
+    "warning: auth kind password logs in with the user's password and security token, "
+    "which works only while the org allows it; Salesforce is retiring password-based "
+    "logins for integrations (the OAuth username-password flow from 2027-02-20). Move to "
+    "auth kind client_credentials (an External Client App) or jwt."
+)
 
 
 class SalesforceConnector(Connector):
@@ -80,6 +87,8 @@ class SalesforceConnector(Connector):
                 f"({budget.used / budget.allowance:.0%}); writing stops at "
                 f"{self.settings.daily_budget_share:.0%}"
             )
+        if isinstance(self.settings.auth, PasswordAuth):
+            messages.append(PASSWORD_LOGIN_WARNING)
         return CheckResult(not missing, (*messages, *missing))
 
     def validate_mapping(self, mapping: Mapping) -> list[str]:
