@@ -32,7 +32,7 @@ from funnelsync.plugins.salesforce.reading import PeopleReader, read_deletions
 from funnelsync.plugins.salesforce.settings import PasswordAuth, SalesforceSettings
 from funnelsync.plugins.salesforce.writing import LeadWriter
 
-PASSWORD_LOGIN_WARNING = (
+RETIRING_LOGIN_WARNING = (
     "warning: auth kind password logs in with the user's password and security token, "
     "which works only while the org allows it; Salesforce is retiring password-based "
     "logins for integrations (the OAuth username-password flow from 2027-02-20). Move to "
@@ -88,7 +88,7 @@ class SalesforceConnector(Connector):
                 f"{self.settings.daily_budget_share:.0%}"
             )
         if isinstance(self.settings.auth, PasswordAuth):
-            messages.append(PASSWORD_LOGIN_WARNING)
+            messages.append(RETIRING_LOGIN_WARNING)
         return CheckResult(not missing, (*messages, *missing))
 
     def validate_mapping(self, mapping: Mapping) -> list[str]:

@@ -13,12 +13,12 @@ from sf_support import USERNAME, make_connector, read_all
 
 from funnelsync.connector import AuthenticationError
 from funnelsync.plugins.salesforce import SalesforceSettings
-from funnelsync.plugins.salesforce.connector import PASSWORD_LOGIN_WARNING
+from funnelsync.plugins.salesforce.connector import RETIRING_LOGIN_WARNING
 from funnelsync.plugins.salesforce.emulator import SalesforceEmulator
 
 APP = "3MVG9funnelsync.eca"
-SECRET = "eca-s3cret-0123456789"  # noqa: S105 - a made-up secret of an in-memory org
-SECRET_ENV = "SF_TEST_CONSUMER_SECRET"  # noqa: S105 - the name of a variable
+SECRET = "eca-s3cret-0123456789"
+SECRET_ENV = "SF_TEST_CONSUMER_SECRET"
 AUTH = {"kind": "client_credentials", "consumer_key": APP, "consumer_secret_env": SECRET_ENV}
 
 
@@ -37,7 +37,7 @@ def test_the_app_logs_in_as_its_run_as_user_and_renews_an_expired_session(
     result = connector.check()
 
     assert result.ok, result.messages
-    assert PASSWORD_LOGIN_WARNING not in result.messages
+    assert RETIRING_LOGIN_WARNING not in result.messages
     assert emulator.org.calls["oauth_token"] == 1
     assert emulator.org.calls["soap_login"] == 0
     emulator.org.expire_sessions()
@@ -106,5 +106,5 @@ def test_check_warns_that_password_login_is_being_retired(
     connector = make_connector(emulator, tmp_path)  # password + security token
     result = connector.check()
     assert result.ok
-    assert PASSWORD_LOGIN_WARNING in result.messages
+    assert RETIRING_LOGIN_WARNING in result.messages
     connector.close()
