@@ -24,7 +24,7 @@ from simple_salesforce.exceptions import (
 from funnelsync.connector import AuthenticationError, BudgetExhaustedError, ConnectorError
 from funnelsync.plugins.salesforce.login import can_log_in_again, log_in
 from funnelsync.plugins.salesforce.settings import SalesforceSettings
-from funnelsync.plugins.salesforce.transport import Purpose, SalesforceSession
+from funnelsync.plugins.salesforce.transport import Purpose, SalesforceSession, describe_failure
 from funnelsync.ratelimit import CallBudget
 from funnelsync.run_report import ApiCalls
 
@@ -113,7 +113,7 @@ class SalesforceApi:
                 text = f"Salesforce answered {exc.status} {code or ''} on {exc.resource_name}"
                 raise CallFailedError(f"{text.rstrip()}: {message}", exc.status, code) from None
             except requests.RequestException as exc:
-                message = f"cannot reach Salesforce ({type(exc).__name__}: {exc})"
+                message = f"cannot reach Salesforce ({describe_failure(exc)})"
                 raise CallFailedError(message, None, None) from None
             finally:
                 self.session.purpose = "read"

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import requests
 from pydantic import SecretStr
+from requests.exceptions import SSLError
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 from simple_salesforce.login import SalesforceLogin, token_login
 
@@ -24,6 +25,7 @@ from funnelsync.plugins.salesforce.settings import (
     SalesforceSettings,
     SessionAuth,
 )
+from funnelsync.plugins.salesforce.transport import describe_failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,8 @@ def log_in(settings: SalesforceSettings, session: requests.Session, workspace_di
             f"Salesforce refused the {auth.kind} login {who} ({exc.code}: {exc.auth_message})"
         ) from None
     except requests.RequestException as exc:
-        raise ConnectorError(f"cannot reach Salesforce to log in ({type(exc).__name__})") from None
+        reason = describe_failure(exc) if isinstance(exc, SSLError) else type(exc).__name__
+        raise ConnectorError(f"cannot reach Salesforce to log in ({reason})") from None
     return Login(SecretStr(str(session_id)), str(instance))
 
 

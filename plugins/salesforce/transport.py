@@ -38,6 +38,17 @@ _LOGIN_PATHS = ("/services/oauth2/token", "/services/Soap/u/")
 Purpose = Literal["read", "write"]
 
 
+def describe_failure(exc: requests.RequestException) -> str:
+    """Why a call did not reach Salesforce, with what to do about an untrusted certificate."""
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, requests.exceptions.SSLError):
+        text += (
+            "; the server's certificate is not trusted: if a proxy re-signs TLS, name its "
+            "CA's PEM file in ca_bundle (or REQUESTS_CA_BUNDLE / SSL_CERT_FILE)"
+        )
+    return text
+
+
 def parse_limit_info(header: str | None) -> tuple[int, int] | None:
     """``(used, allowance)`` from a ``Sforce-Limit-Info`` header, if it has ``api-usage``."""
     found = _USAGE.search(header or "")
@@ -144,6 +155,8 @@ class SalesforceSession(requests.Session):
     ) -> requests.Response:
         try:
             response = self._once(request, kwargs)
+        except requests.exceptions.SSLError:
+            raise  # an untrusted certificate stays untrusted
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise _PassingError(f"{type(exc).__name__}: {exc}", error=exc) from None
         status = response.status_code
