@@ -86,6 +86,7 @@ class SalesforceSession(requests.Session):
         on_usage: Callable[[int, int], None],
         endpoint: Endpoint,
         *,
+        on_call: Callable[[], None] | None = None,
         timeout_s: float = 60.0,
         retry: RetrySettings | None = None,
         ca_bundle: Path | None = None,
@@ -94,6 +95,8 @@ class SalesforceSession(requests.Session):
         super().__init__()
         self.calls = calls
         self.on_usage = on_usage
+        self.on_call = on_call
+        """Told of every API call sent (not of logins, which use no API allowance)."""
         self.purpose: Purpose = "read"
         """What the calls being made are for; set by the connector around each call."""
         self.timeout_s = timeout_s
@@ -132,7 +135,7 @@ class SalesforceSession(requests.Session):
         path = urlsplit(request.url or "").path
         login = any(path.startswith(prefix) for prefix in _LOGIN_PATHS)
         if request.method != "GET" and not login:
-            return self._once(request, kwargs)
+            return self._once(request, kwargs, login)
         retry = self.retry
         calling = retrying(
             attempts=retry.attempts,
@@ -154,7 +157,7 @@ class SalesforceSession(requests.Session):
         self, request: requests.PreparedRequest, kwargs: dict[str, Any], login: bool
     ) -> requests.Response:
         try:
-            response = self._once(request, kwargs)
+            response = self._once(request, kwargs, login)
         except requests.exceptions.SSLError:
             raise  # an untrusted certificate stays untrusted
         except (requests.ConnectionError, requests.Timeout) as exc:
@@ -165,7 +168,11 @@ class SalesforceSession(requests.Session):
             raise _PassingError(f"Salesforce answered {status}", response=response)
         return response
 
-    def _once(self, request: requests.PreparedRequest, kwargs: dict[str, Any]) -> requests.Response:
+    def _once(
+        self, request: requests.PreparedRequest, kwargs: dict[str, Any], login: bool
+    ) -> requests.Response:
+        if not login and self.on_call is not None:
+            self.on_call()
         if self.purpose == "write":
             self.calls.write += 1
         else:
