@@ -184,7 +184,7 @@ class _Handler(BaseHTTPRequestHandler):
             body=self.rfile.read(length) if length else b"",
             base_url=self.server.base_url,
         )
-        failure = self.server.traffic.admit(url.path)
+        failure = self.server.traffic.admit(self.command, url.path)
         if failure is not None and failure.kind != "status":
             self._fail(failure)
             return
@@ -296,10 +296,12 @@ class SalesforceEmulator:
         status: int = 503,
         retry_after: int | None = None,
         hang_s: float = 3600.0,
+        method: str | None = None,
     ) -> None:
-        """Fail the next ``count`` calls whose path contains ``path``: answer ``status``,
-        reset the connection, or hang (``hang_s`` seconds, or until the emulator stops)."""
-        self.traffic.add(Fault(kind, count, path, status, retry_after, hang_s))
+        """Fail the next ``count`` calls whose path contains ``path`` (of ``method``, if
+        given): answer ``status``, reset the connection, or hang (``hang_s`` seconds, or
+        until the emulator stops)."""
+        self.traffic.add(Fault(kind, count, path, status, retry_after, hang_s, method))
 
     def __enter__(self) -> SalesforceEmulator:
         return self.start()

@@ -40,7 +40,8 @@ class TrafficConfig:
 
 @dataclass
 class Fault:
-    """The next ``count`` calls whose path contains ``path`` fail as ``kind`` says."""
+    """The next ``count`` calls whose path contains ``path`` (and, if given, whose method
+    is ``method``) fail as ``kind`` says."""
 
     kind: FaultKind
     count: int
@@ -51,6 +52,8 @@ class Fault:
     """For ``status`` faults: ``Retry-After`` seconds to send."""
     hang_s: float = 3600.0
     """For ``hang`` faults: how long to hold the call before closing it unanswered."""
+    method: str | None = None
+    """Only calls with this HTTP method (``None``: any)."""
 
 
 @dataclass(frozen=True)
@@ -89,19 +92,19 @@ class Traffic:
         with self._lock:
             self.faults.append(fault)
 
-    def admit(self, path: str) -> Failure | None:
+    def admit(self, method: str, path: str) -> Failure | None:
         """Wait the latency; then how this call fails, or ``None`` to answer it."""
         if self.config.latency_s:
             time.sleep(self.config.latency_s)
         with self._lock:
-            failure = self._planted(path) or self._random_failure()
+            failure = self._planted(method, path) or self._random_failure()
             if failure is not None:
                 self.failed[failure.kind] += 1
             return failure
 
-    def _planted(self, path: str) -> Failure | None:
+    def _planted(self, method: str, path: str) -> Failure | None:
         for fault in self.faults:
-            if fault.count > 0 and fault.path in path:
+            if fault.count > 0 and fault.path in path and fault.method in (None, method):
                 fault.count -= 1
                 return Failure(fault.kind, fault.status, fault.retry_after, fault.hang_s)
         return None

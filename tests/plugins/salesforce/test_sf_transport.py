@@ -144,3 +144,24 @@ def test_a_failed_write_is_not_repeated_by_the_transport(
     assert emulator.traffic.failed["status"] == 1
     assert emulator.org.get(lead).get("Title") is None
     connector.close()
+
+
+def test_bulk_job_polls_and_result_downloads_are_retried(
+    emulator: SalesforceEmulator, tmp_path: Path
+) -> None:
+    ids = _leads(emulator, 3)
+    waits: list[float] = []
+    connector = _fast(emulator, tmp_path, waits, bulk_threshold=1)
+    connector.check()
+    emulator.fail_next(1, path="/jobs/ingest/", method="GET", status=503)  # the job's state
+    emulator.fail_next(1, "reset", path="/successfulResults")
+
+    results = connector.write_leads(
+        [LeadWrite(f"l{n}@example.com", lead, {"Title": "CTO"}) for n, lead in enumerate(ids)]
+    )
+
+    assert [result.status for result in results] == [WriteStatus.ok] * 3
+    assert emulator.traffic.failed == {"status": 1, "reset": 1, "hang": 0}
+    assert emulator.org.calls["bulk_create"] == 1  # one job, not a second one
+    assert {emulator.org.get(lead)["Title"] for lead in ids} == {"CTO"}
+    connector.close()
