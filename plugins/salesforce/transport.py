@@ -165,7 +165,10 @@ class SalesforceSession(requests.Session):
         status = response.status_code
         # A SOAP login fault is a 500 that refuses the credentials: never retried.
         if status in _PASSING and not (login and b"<faultcode>" in response.content):
-            raise _PassingError(f"Salesforce answered {status}", response=response)
+            failed = _PassingError(f"Salesforce answered {status}", response=response)
+            if (failed.retry_after or 0) > self.retry.budget_s:
+                return response  # asked to wait longer than this call may take: give up now
+            raise failed
         return response
 
     def _once(

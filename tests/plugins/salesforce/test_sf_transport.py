@@ -98,6 +98,22 @@ def test_a_429_with_retry_after_is_waited_out(emulator: SalesforceEmulator, tmp_
     connector.close()
 
 
+def test_a_retry_after_longer_than_the_retry_budget_is_not_waited_for(
+    emulator: SalesforceEmulator, tmp_path: Path
+) -> None:
+    _leads(emulator, 1)
+    waits: list[float] = []
+    connector = _fast(emulator, tmp_path, waits)
+    emulator.fail_next(1, path="/query", status=503, retry_after=86_400)  # come back tomorrow
+
+    with pytest.raises(CallFailedError, match="503 SERVER_UNAVAILABLE") as caught:
+        read_all(connector.read_leads(None))
+
+    assert caught.value.retryable  # the next run tries again
+    assert waits == []
+    connector.close()
+
+
 def test_reads_that_stay_unavailable_fail_as_retryable_after_the_tries(
     emulator: SalesforceEmulator, tmp_path: Path
 ) -> None:
