@@ -91,7 +91,8 @@ def log_in(settings: SalesforceSettings, session: requests.Session, workspace_di
         ) from None
     except requests.RequestException as exc:
         reason = describe_failure(exc) if isinstance(exc, SSLError) else type(exc).__name__
-        raise ConnectorError(f"cannot reach Salesforce to log in ({reason})") from None
+        where = settings.endpoint().loopback or f"https://{domain}.salesforce.com"
+        raise ConnectorError(f"cannot reach Salesforce at {where} to log in ({reason})") from None
     return Login(SecretStr(str(session_id)), str(instance))
 
 

@@ -74,7 +74,7 @@ def test_an_untrusted_certificate_fails_the_login_at_once_and_says_what_to_set(
 
     assert not result.ok
     [message] = result.messages
-    assert "cannot reach Salesforce to log in (SSLError" in message
+    assert f"cannot reach Salesforce at {tls_org.base_url} to log in (SSLError" in message
     assert "name its CA's PEM file in ca_bundle" in message
     assert tls_org.org.calls["soap_login"] == 0
     assert tls_org.traffic.failed == {"status": 0, "reset": 0, "hang": 0}
