@@ -12,12 +12,15 @@ that many calls are left to everyone.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from funnelsync.connector import BudgetExhaustedError
+
+logger = logging.getLogger(__name__)
 
 _HOUR_S = 3600
 _WINDOW_HOURS = 24
@@ -33,7 +36,8 @@ class UsageLedger:
     """funnelsync's own calls per hour over the last 24 hours, optionally kept in a file.
 
     A file that cannot be read counts as empty (the figure then starts over); it is
-    written whole, through a temporary file, by :meth:`save`.
+    written whole, through a temporary file, by :meth:`save` (a write that fails is logged
+    as a warning, not raised: the sync's own outcome matters more than this count).
     """
 
     def __init__(self, path: Path | None, clock: Callable[[], float] = time.time) -> None:
@@ -70,10 +74,13 @@ class UsageLedger:
             return
         first = self._hour() - _WINDOW_HOURS + 1
         kept = {str(hour): count for hour, count in sorted(self._hours.items()) if hour >= first}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"calls_per_hour": kept}), encoding="utf-8")
-        temporary.replace(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(json.dumps({"calls_per_hour": kept}), encoding="utf-8")
+            temporary.replace(self.path)
+        except OSError as exc:
+            logger.warning("cannot keep funnelsync's API call count in %s: %s", self.path, exc)
 
 
 class SalesforceBudget:

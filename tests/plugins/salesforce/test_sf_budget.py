@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from funnelsync.plugins.salesforce.budget import SalesforceBudget, UsageLedger, ledger_path
 
 HOUR = 3600.0
@@ -59,3 +61,14 @@ def test_the_share_is_of_funnelsyncs_calls_and_the_floor_of_the_orgs() -> None:
         str(budget.stop_reason()).removeprefix("API budget reached: ")
         == "the org has 99 of its 1000 daily calls left, below org_floor 100"
     )
+
+
+def test_a_ledger_that_cannot_be_written_is_a_warning_not_a_failure(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the state directory should be", encoding="utf-8")
+    ledger = UsageLedger(ledger_path(blocker, "sales"))
+    ledger.count()
+    ledger.save()
+    assert "cannot keep funnelsync's API call count" in caplog.text
