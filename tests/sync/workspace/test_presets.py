@@ -34,7 +34,8 @@ SALESFORCE_LEAD_STATUSES = {
 def test_each_preset_creates_a_workspace_that_validates(
     preset: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("SALESFORCE_USERNAME", raising=False)
+    for name in ("SALESFORCE_MY_DOMAIN", "SALESFORCE_CONSUMER_KEY"):
+        monkeypatch.delenv(name, raising=False)  # validates with the preset's defaults
     target = tmp_path / "client"
     created = CliRunner().invoke(main, ["init", str(target), "--preset", preset])
     assert created.exit_code == 0, created.output
