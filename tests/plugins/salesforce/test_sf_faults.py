@@ -188,7 +188,7 @@ def test_a_hung_answer_ends_the_run_within_its_timeout_and_frees_the_workspace(
     with SalesforceEmulator() as emulator:
         emulator.org.add_user(USERNAME, PASSWORD, TOKEN)
         seed_org(emulator.org, now)
-        workspace = workspace_for(emulator, tmp_path / "ws", plugins, now, timeout_s=0.5)
+        workspace = workspace_for(emulator, tmp_path / "ws", plugins, now, timeout_s=1.0)
         emulator.fail_next(100, "hang", path="/query")  # the org never answers a query
         outcome: list[RunResult | BaseException] = []
 
@@ -200,7 +200,7 @@ def test_a_hung_answer_ends_the_run_within_its_timeout_and_frees_the_workspace(
 
         runner = threading.Thread(target=sync, daemon=True)
         runner.start()
-        runner.join(timeout=60)  # far more than 3 tries of 0.5 s and the waits between
+        runner.join(timeout=60)  # far more than 4 tries of 1 s and the waits between
         assert not runner.is_alive(), "the sync still hangs on an unanswered query"
 
         [failed] = outcome

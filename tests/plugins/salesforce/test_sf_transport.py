@@ -18,7 +18,7 @@ def _fast(emulator: SalesforceEmulator, tmp_path: Path, waits: list[float], **se
     connector = make_connector(
         emulator,
         tmp_path,
-        timeout_s=0.5,
+        timeout_s=1.0,
         retry={"attempts": 3, "max_wait_s": 0.05},
         **settings,
     )
