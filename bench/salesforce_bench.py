@@ -4,6 +4,7 @@ drt-core's Salesforce Bulk destination pushing the same records (issue 6, item 7
 Run it from the repository (defaults: 10,000 changed leads written, 100,000 read)::
 
     .venv/bin/python bench/salesforce_bench.py [--writes N] [--reads M] [--drt-venv DIR]
+        [--no-drt] [--fault-rate F]
 
 One in-memory emulator org on 127.0.0.1 holds ``--reads`` Leads with the funnel fields.
 Then, each with a fresh connector (so its login is included):
@@ -20,7 +21,9 @@ Then, each with a fresh connector (so its login is included):
    ``instance_url`` is the emulator's ``http://127.0.0.1:<port>``, and it logs in with the
    OAuth password grant of a connected app the org is given;
 4. funnelsync reads every lead (``read_leads`` with no cursor). Floor: ``reads / 2000``
-   query pages (50 for 100,000).
+   query pages (50 for 100,000). With ``--fault-rate F``, it reads them once more while
+   the emulator fails that share of the calls (500, 502, 503, 429; no ``Retry-After``),
+   which the connector retries with backoff: the cost of the retries.
 
 Calls are counted by the emulator (every HTTP request it answered, logins included) and,
 for funnelsync, by the connector itself; "API" is the rise of the org's daily API usage
@@ -247,14 +250,19 @@ def funnelsync_read(emulator: SalesforceEmulator, workspace: Path, count: int) -
             records += len(batch.records)
         return batches, records
 
+    failed_before = sum(emulator.traffic.failed.values())
     try:
         (pages, records), wall, calls, api = measured(emulator.org, drain)
     finally:
         made.close()
     detail = f"{pages} pages; connector: {made.calls.read} read; {endpoints(calls)}"
+    failed = sum(emulator.traffic.failed.values()) - failed_before
+    if failed:
+        detail += f"; {failed} failed and retried"
     floor = f"{math.ceil(count / QUERY_PAGE)} query pages"
+    rate = emulator.traffic.config.error_rate
     return Line(
-        f"read {count:,} leads",
+        f"read {count:,} leads" + (f" at {rate:.0%} faults" if rate else ""),
         "funnelsync",
         count,
         records,
@@ -407,6 +415,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reads", type=int, default=DEFAULT_READS, help="leads read")
     parser.add_argument("--drt-venv", type=Path, default=DEFAULT_DRT_VENV)
     parser.add_argument("--no-drt", action="store_true", help="skip drt-core")
+    parser.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="also read with this share of calls failing (5xx and 429), retried",
+    )
     args = parser.parse_args(argv)
     if not 0 < args.writes <= args.reads:
         parser.error("need 0 < --writes <= --reads")
@@ -431,6 +445,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             except DrtUnavailableError as exc:
                 drt_problem = str(exc)
         lines.append(funnelsync_read(emulator, workspace, args.reads))
+        if args.fault_rate:
+            emulator.traffic.config.statuses = (500, 502, 503, 429)
+            emulator.traffic.config.error_rate = args.fault_rate
+            lines.append(funnelsync_read(emulator, workspace, args.reads))
     print()
     print(table(lines))
     if drt_problem:

@@ -56,6 +56,9 @@ class ConnectorContext:
     """The connection's name in the workspace config."""
     workspace_dir: Path
     """Directory of the workspace config; relative paths in settings are relative to it."""
+    state_dir: Path | None = None
+    """The workspace's state directory, where a connector may keep small files of its own
+    between runs (such as its API usage); ``None`` when it runs outside a workspace."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,9 @@ class WriteStatus(StrEnum):
     """The system refused the record; retrying unchanged will not help."""
     retryable = "retryable"
     """A passing failure (rate limit, lock, timeout); try again later."""
+    held = "held"
+    """Not sent: the system's API budget is spent; the next run sends it (not a refusal,
+    and not counted as quarantined)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,10 +22,10 @@ from simple_salesforce.exceptions import (
 )
 
 from funnelsync.connector import AuthenticationError, BudgetExhaustedError, ConnectorError
+from funnelsync.plugins.salesforce.budget import SalesforceBudget, UsageLedger
 from funnelsync.plugins.salesforce.login import can_log_in_again, log_in
 from funnelsync.plugins.salesforce.settings import SalesforceSettings
-from funnelsync.plugins.salesforce.transport import Purpose, SalesforceSession
-from funnelsync.ratelimit import CallBudget
+from funnelsync.plugins.salesforce.transport import Purpose, SalesforceSession, describe_failure
 from funnelsync.run_report import ApiCalls
 
 T = TypeVar("T")
@@ -58,11 +58,28 @@ def first_error(content: Any) -> tuple[str | None, str]:
 class SalesforceApi:
     """A lazily logged-in client plus the call accounting of one connection."""
 
-    def __init__(self, settings: SalesforceSettings, workspace_dir: Path, calls: ApiCalls) -> None:
+    def __init__(
+        self,
+        settings: SalesforceSettings,
+        workspace_dir: Path,
+        calls: ApiCalls,
+        ledger: UsageLedger | None = None,
+    ) -> None:
         self.settings = settings
         self.workspace_dir = workspace_dir
-        self.budget = CallBudget(settings.daily_budget_share)
-        self.session = SalesforceSession(calls, self.budget.observe, settings.endpoint())
+        self.budget = SalesforceBudget(
+            settings.daily_budget_share, settings.org_floor, ledger or UsageLedger(None)
+        )
+        ca_bundle = settings.ca_bundle
+        self.session = SalesforceSession(
+            calls,
+            self.budget.observe,
+            settings.endpoint(),
+            on_call=self.budget.ledger.count,
+            timeout_s=settings.timeout_s,
+            retry=settings.retry,
+            ca_bundle=workspace_dir / ca_bundle if ca_bundle is not None else None,
+        )
         self._client: Salesforce | None = None
 
     @property
@@ -105,7 +122,7 @@ class SalesforceApi:
                 text = f"Salesforce answered {exc.status} {code or ''} on {exc.resource_name}"
                 raise CallFailedError(f"{text.rstrip()}: {message}", exc.status, code) from None
             except requests.RequestException as exc:
-                message = f"cannot reach Salesforce ({type(exc).__name__}: {exc})"
+                message = f"cannot reach Salesforce ({describe_failure(exc)})"
                 raise CallFailedError(message, None, None) from None
             finally:
                 self.session.purpose = "read"
@@ -132,5 +149,6 @@ class SalesforceApi:
         return AuthenticationError(f"Salesforce refused the call ({code}: {message})")
 
     def close(self) -> None:
-        """Close the HTTP session."""
+        """Close the HTTP session and keep the count of funnelsync's own calls."""
         self.session.close()
+        self.budget.ledger.save()

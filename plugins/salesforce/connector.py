@@ -20,6 +20,7 @@ from funnelsync.connector import (
 from funnelsync.mapping import Mapping
 from funnelsync.plugins.salesforce.activities import read_activities
 from funnelsync.plugins.salesforce.api import SalesforceApi
+from funnelsync.plugins.salesforce.budget import UsageLedger, ledger_path
 from funnelsync.plugins.salesforce.describe import (
     Describer,
     mapping_problems,
@@ -29,8 +30,15 @@ from funnelsync.plugins.salesforce.describe import (
 from funnelsync.plugins.salesforce.emulator.demo import SalesforceDemoEmulator
 from funnelsync.plugins.salesforce.mapping import DEFAULT_MAPPING
 from funnelsync.plugins.salesforce.reading import PeopleReader, read_deletions
-from funnelsync.plugins.salesforce.settings import SalesforceSettings
+from funnelsync.plugins.salesforce.settings import PasswordAuth, SalesforceSettings
 from funnelsync.plugins.salesforce.writing import LeadWriter
+
+RETIRING_LOGIN_WARNING = (
+    "warning: auth kind password logs in with the user's password and security token, "
+    "which works only while the org allows it; Salesforce is retiring password-based "
+    "logins for integrations (the OAuth username-password flow from 2027-02-20). Move to "
+    "auth kind client_credentials (an External Client App) or jwt."
+)
 
 
 class SalesforceConnector(Connector):
@@ -62,24 +70,25 @@ class SalesforceConnector(Connector):
         super().__init__(settings, context)
         self.sleep: Callable[[float], None] = time.sleep
         """How to wait between retries (tests replace it)."""
-        self.api = SalesforceApi(settings, context.workspace_dir, self.calls)
+        state_dir = context.state_dir
+        ledger = UsageLedger(ledger_path(state_dir, context.connection) if state_dir else None)
+        self.api = SalesforceApi(settings, context.workspace_dir, self.calls, ledger)
         self.describer = Describer(self.api)
 
     def check(self) -> CheckResult:
-        """Log in, report the API usage, and say which custom fields to create, if any."""
+        """Log in, report the org's and funnelsync's API usage and whether the next sync
+        would be held by the budget, and say which custom fields to create, if any."""
         try:
             client = self.api.client
             missing = missing_fields(self.describer, self.settings)
         except ConnectorError as exc:
             return CheckResult(False, (str(exc),))
-        messages = [f"logged in to {self.api.instance_url} (API v{client.sf_version})"]
-        budget = self.api.budget
-        if budget.used is not None and budget.allowance:
-            messages.append(
-                f"API usage: {budget.used} of {budget.allowance} daily calls "
-                f"({budget.used / budget.allowance:.0%}); writing stops at "
-                f"{self.settings.daily_budget_share:.0%}"
-            )
+        messages = [
+            f"logged in to {self.api.instance_url} (API v{client.sf_version})",
+            *self.api.budget.summary(),
+        ]
+        if isinstance(self.settings.auth, PasswordAuth):
+            messages.append(RETIRING_LOGIN_WARNING)
         return CheckResult(not missing, (*messages, *missing))
 
     def validate_mapping(self, mapping: Mapping) -> list[str]:

@@ -5,6 +5,7 @@ Errors name the user and the environment variable to look at, never a secret.
 
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,16 +13,19 @@ from urllib.parse import urlsplit
 
 import requests
 from pydantic import SecretStr
+from requests.exceptions import SSLError
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
-from simple_salesforce.login import SalesforceLogin
+from simple_salesforce.login import SalesforceLogin, token_login
 
 from funnelsync.connector import AuthenticationError, ConnectorError
 from funnelsync.plugins.salesforce.settings import (
+    ClientCredentialsAuth,
     JwtAuth,
     PasswordAuth,
     SalesforceSettings,
     SessionAuth,
 )
+from funnelsync.plugins.salesforce.transport import describe_failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,9 @@ def log_in(settings: SalesforceSettings, session: requests.Session, workspace_di
                 session=session,
                 domain=domain,
             )
+        elif isinstance(auth, ClientCredentialsAuth):
+            secret = secret_from_env(auth.consumer_secret_env, "auth.consumer_secret_env")
+            session_id, instance = _client_credentials(auth, secret, domain, session)
         else:
             key = _private_key(auth, workspace_dir)
             session_id, instance = SalesforceLogin(
@@ -74,13 +81,38 @@ def log_in(settings: SalesforceSettings, session: requests.Session, workspace_di
                 domain=domain,
             )
     except SalesforceAuthenticationFailed as exc:
+        who = (
+            f"of the app {auth.consumer_key}"
+            if isinstance(auth, ClientCredentialsAuth)
+            else f"of {auth.username}"
+        )
         raise AuthenticationError(
-            f"Salesforce refused the {auth.kind} login of {auth.username} "
-            f"({exc.code}: {exc.auth_message})"
+            f"Salesforce refused the {auth.kind} login {who} ({exc.code}: {exc.auth_message})"
         ) from None
     except requests.RequestException as exc:
-        raise ConnectorError(f"cannot reach Salesforce to log in ({type(exc).__name__})") from None
+        reason = describe_failure(exc) if isinstance(exc, SSLError) else type(exc).__name__
+        where = settings.endpoint().loopback or f"https://{domain}.salesforce.com"
+        raise ConnectorError(f"cannot reach Salesforce at {where} to log in ({reason})") from None
     return Login(SecretStr(str(session_id)), str(instance))
+
+
+def _client_credentials(
+    auth: ClientCredentialsAuth, secret: SecretStr, domain: str, session: requests.Session
+) -> tuple[str, str]:
+    """The client-credentials grant, as simple-salesforce sends it (HTTP Basic client
+    authentication) but also on a loopback emulator, whose domain is ``login``."""
+    pair = f"{auth.consumer_key}:{secret.get_secret_value()}".encode()
+    headers = {"Authorization": f"Basic {base64.b64encode(pair).decode()}"}
+    session_id, instance = token_login(
+        f"https://{domain}.salesforce.com/services/oauth2/token",
+        {"grant_type": "client_credentials"},
+        domain,
+        auth.consumer_key,
+        headers,
+        None,
+        session,
+    )
+    return str(session_id), str(instance)
 
 
 def _private_key(auth: JwtAuth, workspace_dir: Path) -> Path:

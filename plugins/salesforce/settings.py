@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from funnelsync.connector import ConnectorSettings
 
@@ -22,7 +22,7 @@ _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _MY_DOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
 _DOMAIN_HELP = (
     "expected 'login' (production), 'test' (sandbox), a My Domain such as 'acme.my', an "
-    "https://<name>.salesforce.com URL, or http://127.0.0.1:<port> for the local emulator"
+    "https://<name>.salesforce.com URL, or http(s)://127.0.0.1:<port> for a local emulator"
 )
 
 
@@ -74,6 +74,23 @@ class JwtAuth(_Auth):
     )
 
 
+class ClientCredentialsAuth(_Auth):
+    """OAuth 2.0 client-credentials flow of an External Client App (or connected app).
+
+    No user password: the app runs as the integration user set in its policies. Salesforce
+    serves this flow on the org's My Domain only, so ``domain`` must be one.
+    """
+
+    kind: Literal["client_credentials"] = Field(
+        description="Log in with an External Client App's client-credentials flow."
+    )
+    consumer_key: str = Field(min_length=1, description="The app's consumer key (client id).")
+    consumer_secret_env: str = Field(
+        pattern=_ENV_NAME,
+        description="Environment variable that holds the app's consumer secret.",
+    )
+
+
 class SessionAuth(_Auth):
     """An existing session id (access token) and its instance; cannot log in again."""
 
@@ -101,7 +118,9 @@ class SessionAuth(_Auth):
         )
 
 
-Auth = Annotated[PasswordAuth | JwtAuth | SessionAuth, Field(discriminator="kind")]
+Auth = Annotated[
+    PasswordAuth | JwtAuth | ClientCredentialsAuth | SessionAuth, Field(discriminator="kind")
+]
 
 
 class FunnelFields(BaseModel):
@@ -152,6 +171,19 @@ class FunnelFields(BaseModel):
         return {**names, **dates}
 
 
+class RetrySettings(BaseModel):
+    """Retries of reads (queries, describes, Bulk job polls, logins) that failed in passing:
+    a 5xx, a 429, a reset connection or a timeout. Refusals (4xx) are never retried."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attempts: int = Field(default=5, ge=1, description="Tries per call, the first included.")
+    max_wait_s: float = Field(default=30.0, gt=0, description="Longest wait between tries.")
+    budget_s: float = Field(
+        default=300.0, gt=0, description="Give up on a call after this long, tries included."
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """Where to log in: simple-salesforce's ``domain``, and the emulator's origin if local."""
@@ -180,8 +212,36 @@ class SalesforceSettings(ConnectorSettings):
         gt=0,
         le=1,
         description=(
-            "Stop writing once the org has used this share of its daily API allowance "
-            "(read from Sforce-Limit-Info); the run then ends as partial."
+            "Stop writing once funnelsync itself has made this share of the org's daily API "
+            "allowance (read from Sforce-Limit-Info) in the last 24 hours; the run then "
+            "ends as partial. Other integrations' calls do not count against it."
+        ),
+    )
+    org_floor: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Also stop writing when the org has fewer than this many daily API calls left "
+            "(all users and integrations together); unset: no floor."
+        ),
+    )
+    timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "Connect and read timeout of every HTTP call (login, REST, Bulk API); a call "
+            "that gets no answer in time fails and is retried like a 5xx."
+        ),
+    )
+    retry: RetrySettings = Field(
+        default_factory=RetrySettings, description="Retries of reads that failed in passing."
+    )
+    ca_bundle: Path | None = Field(
+        default=None,
+        description=(
+            "PEM file of the certificate authorities to trust (a corporate proxy's CA); a "
+            "relative path is relative to the workspace directory. Unset: "
+            "REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or SSL_CERT_FILE, else the system's bundle."
         ),
     )
     bulk_threshold: int = Field(
@@ -240,6 +300,20 @@ class SalesforceSettings(ConnectorSettings):
             _api_name(name, "create_defaults")
         return value
 
+    @model_validator(mode="after")
+    def _client_credentials_domain(self) -> SalesforceSettings:
+        endpoint = _endpoint(self.domain)
+        if (
+            isinstance(self.auth, ClientCredentialsAuth)
+            and endpoint.loopback is None
+            and endpoint.domain in ("login", "test")
+        ):
+            raise ValueError(
+                "auth kind client_credentials needs the org's My Domain as domain (such as "
+                f"'acme.my'), not {self.domain!r}: Salesforce serves that flow there only"
+            )
+        return self
+
     def endpoint(self) -> Endpoint:
         """The login domain, and the local emulator's origin when it is one."""
         endpoint = _endpoint(self.domain)
@@ -260,6 +334,6 @@ def _endpoint(value: str) -> Endpoint:
     host = parts.hostname or ""
     if parts.scheme == "https" and host.endswith(".salesforce.com") and not parts.path.strip("/"):
         return Endpoint(host.removesuffix(".salesforce.com"))
-    if parts.scheme == "http" and _loopback(text) and parts.port:
-        return Endpoint("login", f"http://{parts.netloc}")
+    if parts.scheme in ("http", "https") and _loopback(text) and parts.port:
+        return Endpoint("login", f"{parts.scheme}://{parts.netloc}")
     raise ValueError(f"{value!r}: {_DOMAIN_HELP}")

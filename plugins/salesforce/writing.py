@@ -14,7 +14,7 @@ API 2.0 above ``bulk_threshold`` records.
   message and fields.
 - The API budget is checked before every write call: if it is spent before anything was
   sent, :class:`BudgetExhaustedError` is raised; after that, the writes not yet made come
-  back ``retryable`` with the reason.
+  back ``held`` with the reason.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class LeadWriter:
         except BudgetExhaustedError as exc:
             if not results.sent:
                 raise
-            return results.finish(WriteStatus.retryable, str(exc))
+            return results.finish(WriteStatus.held, str(exc))
         return results.finish(WriteStatus.retryable, "Salesforce returned no result for it")
 
     # --- planning ----------------------------------------------------------------------

@@ -27,7 +27,7 @@ def check(config_path: Path | None, as_json: bool, fix: bool) -> None:
     _, workspace = load(config_path)
     checks: list[ConnectionCheck] = []
     for connection in workspace.connections:
-        connector = connection.open(workspace.root)
+        connector = connection.open(workspace.root, workspace.state_dir)
         try:
             checks.append(check_connection(connection, connector, workspace.contract, fix=fix))
         finally:

@@ -135,7 +135,7 @@ def _write_workspace(
 def _prepare(workspace: Workspace, console: Console) -> None:
     """What `funnelsync check --fix` does: every connection usable, missing fields created."""
     for connection in workspace.connections:
-        connector = connection.open(workspace.root)
+        connector = connection.open(workspace.root, workspace.state_dir)
         try:
             checked = check_connection(connection, connector, workspace.contract, fix=True)
         finally:

@@ -32,6 +32,9 @@ class PushOutcome:
     stopped: str | None = None
     """Why writing stopped early (the API budget), if it did."""
     retry_later: int = 0
+    held: list[NewQuarantine] = field(default_factory=list)
+    """Writes not sent because the API budget was spent: listed (``held: API budget…``)
+    with the quarantine, but not counted as quarantined."""
 
 
 def _rounds(writes: Sequence[PlannedWrite]) -> list[list[PlannedWrite]]:
@@ -116,7 +119,10 @@ def push_connection(
                     outcome.stopped = "asked to stop (signal); the rest is written next run"
                     return outcome
                 results, exhausted = _write(connector, batch, retry_budget_s)
-                _record(store, name, batch, results, refused_before, current, run_id, at, outcome)
+                held = str(exhausted) if exhausted is not None else None
+                _record(
+                    store, name, batch, results, refused_before, current, run_id, at, outcome, held
+                )
                 progress.advance(f"{name}: write", len(batch), total)
                 if exhausted is not None:
                     outcome.stopped = str(exhausted)
@@ -136,7 +142,10 @@ def _record(
     run_id: str,
     at: str,
     outcome: PushOutcome,
+    held: str | None = None,
 ) -> None:
+    """Commit what landed; quarantine what was refused or left for later. ``held`` is why
+    the writes without a result were not sent (the API budget ran out), if they were not."""
     ledger_rows = []
     links = []
     audit_rows = []
@@ -145,12 +154,17 @@ def _record(
         write = planned.write
         result = results.get(write.key)
         quarantine_key = write.record_id or f"new:{write.key}"
+        if result is None and held is not None:
+            result = WriteResult(write.key, WriteStatus.held, message=held)
         if result is None or result.status is not WriteStatus.ok:
             status = result.status if result else WriteStatus.retryable
             message = (result.message if result else None) or "the system gave no result"
             if status is WriteStatus.retryable:
                 outcome.retry_later += 1
-            outcome.quarantined.append(
+            if status is WriteStatus.held:
+                outcome.stopped = outcome.stopped or message
+            listed = outcome.held if status is WriteStatus.held else outcome.quarantined
+            listed.append(
                 NewQuarantine(
                     name,
                     quarantine_key,

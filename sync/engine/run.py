@@ -85,6 +85,8 @@ class _RunState:
     run_id: str
     counts: dict[str, ConnectionCounts] = field(default_factory=dict)
     quarantined: list[NewQuarantine] = field(default_factory=list)
+    held: list[NewQuarantine] = field(default_factory=list)
+    """Writes held back by an API budget: kept with the quarantine, not counted in it."""
     leads: dict[int, Lead] = field(default_factory=dict)
     stage_changes: list[StageChange] = field(default_factory=list)
     plans: dict[str, ConnectionPlan] = field(default_factory=dict)
@@ -336,6 +338,7 @@ class _Run:
                 len(outcome.quarantined),
             )
             self.state.quarantined.extend(outcome.quarantined)
+            self.state.held.extend(outcome.held)
             written |= outcome.written
             if outcome.stopped or outcome.retry_later:
                 self.state.complete = False
@@ -375,7 +378,7 @@ def _sync(
     with ExitStack() as stack:
         connectors: list[Connector] = []
         for connection in workspace.connections:
-            connector = connection.open(workspace.root)
+            connector = connection.open(workspace.root, workspace.state_dir)
             stack.callback(connector.close)
             connectors.append(connector)
         _check_mappings(workspace, connectors)
@@ -438,7 +441,7 @@ def _sync(
                     }
                     for change in state.stage_changes
                 ],
-                quarantined=state.quarantined,
+                quarantined=[*state.quarantined, *state.held],
                 resolved=[key for read in reads for key in read.resolved],
                 deleted=deleted,
                 settings={}

@@ -46,9 +46,10 @@ class Connection:
     settings: ConnectorSettings
     mapping: Mapping
 
-    def open(self, workspace_dir: Path) -> Connector:
-        """A connector instance for this connection."""
-        return self.connector_class(self.settings, ConnectorContext(self.name, workspace_dir))
+    def open(self, workspace_dir: Path, state_dir: Path | None = None) -> Connector:
+        """A connector instance for this connection (``state_dir``: the workspace's)."""
+        context = ConnectorContext(self.name, workspace_dir, state_dir)
+        return self.connector_class(self.settings, context)
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,8 +58,8 @@ PRESETS: dict[str, Preset] = {
             ("presets", "hubspot-salesforce"),
             "HubSpot (marketing) and Salesforce (sales) with their standard values",
             (
-                "Set HUBSPOT_ACCESS_TOKEN, SALESFORCE_USERNAME, SALESFORCE_PASSWORD and "
-                "SALESFORCE_SECURITY_TOKEN in the environment.",
+                "Set HUBSPOT_ACCESS_TOKEN, SALESFORCE_MY_DOMAIN, SALESFORCE_CONSUMER_KEY and "
+                "SALESFORCE_CONSUMER_SECRET in the environment.",
                 "Next: funnelsync validate --config {config}",
                 "Then: funnelsync check --fix --config {config}",
             ),

@@ -1,4 +1,5 @@
-"""Logging in: SOAP ``login`` and the OAuth token endpoint (password and JWT bearer grants).
+"""Logging in: SOAP ``login`` and the OAuth token endpoint (password, JWT bearer and client
+credentials grants).
 
 Failures answer as Salesforce does: a SOAP fault (HTTP 500) with ``sf:exceptionCode``
 ``INVALID_LOGIN``, or a 400 with an OAuth error object such as
@@ -7,6 +8,7 @@ Failures answer as Salesforce does: a SOAP fault (HTTP 500) with ``sf:exceptionC
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
@@ -92,7 +94,7 @@ def _token(org: Org, request: Request, username: str) -> Reply:
 
 
 def token(org: Org, request: Request) -> Reply:
-    """``POST /services/oauth2/token``: the password and JWT bearer grants."""
+    """``POST /services/oauth2/token``: the password, JWT bearer and client-credentials grants."""
     form = {key: values[0] for key, values in parse_qs(request.body.decode()).items()}
     grant = form.get("grant_type")
     if grant == "password":
@@ -108,7 +110,30 @@ def token(org: Org, request: Request) -> Reply:
         return _token(org, request, username)
     if grant == _JWT_GRANT:
         return _jwt_bearer(org, request, form.get("assertion", ""))
+    if grant == "client_credentials":
+        return _client_credentials(org, request, form)
     return _oauth_error("unsupported_grant_type", "grant type not supported")
+
+
+def _client_credentials(org: Org, request: Request, form: dict[str, str]) -> Reply:
+    """The client-credentials grant: the client authenticates with HTTP Basic or with
+    ``client_id``/``client_secret`` in the form (both are documented), and the token is
+    issued for the app's run-as user."""
+    client_id, secret = form.get("client_id"), form.get("client_secret")
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return _oauth_error("invalid_client", "invalid client credentials")
+    app = org.apps.get(client_id or "")
+    if app is None:
+        return _oauth_error("invalid_client_id", "client identifier invalid")
+    if app.consumer_secret is None or app.consumer_secret != secret:
+        return _oauth_error("invalid_client", "invalid client credentials")
+    if app.run_as is None:
+        return _oauth_error("invalid_grant", "no client credentials user enabled")
+    return _token(org, request, app.run_as)
 
 
 def _jwt_bearer(org: Org, request: Request, assertion: str) -> Reply:

@@ -4,7 +4,8 @@
 :class:`~funnelsync.plugins.salesforce.emulator.SalesforceEmulator`: an in-memory org
 with an integration user and, on Lead and Contact, the custom fields funnelsync writes
 (the default names of :class:`~funnelsync.plugins.salesforce.settings.FunnelFields`, as
-an admin would create them after ``funnelsync check``). It is filled with canonical
+an admin would create them after ``funnelsync check``), and an External Client App whose
+client-credentials flow runs as that user. It is filled with canonical
 leads and activities the way an org holds them:
 
 - a lead is a Lead, created at ``created_at``; its ``lead_status`` is set at
@@ -32,8 +33,9 @@ from funnelsync.plugins.salesforce.settings import FunnelFields
 USERNAME = "integration@funnelsync-demo.example"
 PASSWORD = "demo-Passw0rd"  # noqa: S105 - a made-up password of an in-memory org
 SECURITY_TOKEN = "DEMOtoken0123"  # noqa: S105 - likewise
-PASSWORD_ENV = "FUNNELSYNC_DEMO_SALESFORCE_PASSWORD"  # noqa: S105 - the name of a variable
-TOKEN_ENV = "FUNNELSYNC_DEMO_SALESFORCE_TOKEN"  # noqa: S105 - likewise
+CONSUMER_KEY = "3MVG9funnelsync.demo.app"
+CONSUMER_SECRET = "demo-app-s3cret"  # noqa: S105 - likewise
+SECRET_ENV = "FUNNELSYNC_DEMO_SALESFORCE_SECRET"  # noqa: S105 - the name of a variable
 CONVERTED_STATUS = "Closed - Converted"
 PLACEHOLDER = "[not provided]"
 """LastName and Company of a lead that has none (Salesforce requires both)."""
@@ -75,6 +77,7 @@ class SalesforceDemoEmulator(Emulator):
         """The wrapped emulator; its ``org`` holds the data."""
         self.org: Org = self.server.org
         self.org.add_user(USERNAME, PASSWORD, SECURITY_TOKEN)
+        self.org.add_connected_app(CONSUMER_KEY, consumer_secret=CONSUMER_SECRET, run_as=USERNAME)
         names = FunnelFields().model_dump(exclude={"stage_dates"})
         for sobject in ("Lead", "Contact"):
             for key, name in names.items():
@@ -91,21 +94,21 @@ class SalesforceDemoEmulator(Emulator):
         self.server.stop()
 
     def connection_settings(self) -> dict[str, Any]:
-        """``salesforce`` settings reaching this org: password login as its integration user."""
+        """``salesforce`` settings reaching this org: the client-credentials login of an
+        External Client App that runs as its integration user."""
         return {
             "auth": {
-                "kind": "password",
-                "username": USERNAME,
-                "password_env": PASSWORD_ENV,
-                "security_token_env": TOKEN_ENV,
+                "kind": "client_credentials",
+                "consumer_key": CONSUMER_KEY,
+                "consumer_secret_env": SECRET_ENV,
             },
             "domain": self.server.base_url,
             "bulk_poll_seconds": 0,
         }
 
     def environment(self) -> Mapping[str, str]:
-        """The integration user's throwaway password and security token."""
-        return {PASSWORD_ENV: PASSWORD, TOKEN_ENV: SECURITY_TOKEN}
+        """The app's throwaway consumer secret."""
+        return {SECRET_ENV: CONSUMER_SECRET}
 
     def seed(self, leads: Sequence[Lead], activities: Sequence[Activity]) -> None:
         """Leads (converted ones as Contacts) with their Tasks, Events and campaign responses.

@@ -61,6 +61,8 @@ class ConnectedApp:
     consumer_key: str
     consumer_secret: str | None = None
     public_key: str | None = None
+    run_as: str | None = None
+    """The user the client-credentials flow runs as (``None``: the flow is not enabled)."""
 
 
 @dataclass(slots=True)
@@ -123,11 +125,17 @@ class Org:
             self.users[username] = (password, security_token)
 
     def add_connected_app(
-        self, consumer_key: str, consumer_secret: str | None = None, public_key: str | None = None
+        self,
+        consumer_key: str,
+        consumer_secret: str | None = None,
+        public_key: str | None = None,
+        run_as: str | None = None,
     ) -> None:
-        """An OAuth client (``public_key`` in PEM for the JWT bearer flow)."""
+        """An OAuth client (``public_key`` in PEM for the JWT bearer flow; ``run_as`` a
+        user to enable the client-credentials flow, as an External Client App does)."""
         with self.lock:
-            self.apps[consumer_key] = ConnectedApp(consumer_key, consumer_secret, public_key)
+            app = ConnectedApp(consumer_key, consumer_secret, public_key, run_as)
+            self.apps[consumer_key] = app
 
     def issue_session(self, username: str) -> str:
         """Log ``username`` in; returns the new session id (access token)."""

@@ -4,13 +4,17 @@ Every REST call needs a live session (else 401 ``INVALID_SESSION_ID``), counts a
 the org's daily allowance (403 ``REQUEST_LIMIT_EXCEEDED`` once it is used up, without
 counting), and every response carries ``Sforce-Limit-Info: api-usage=N/M``. Calls are
 counted per endpoint in :attr:`Org.calls` (``query``, ``queryAll``, ``query_more``,
-``collections_update``, ``bulk_upload``…).
+``collections_update``, ``bulk_upload``…). Before any of that, :mod:`.traffic` may delay
+a call or fail it (a 5xx or 429 answer, a reset connection, a hang).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import socket
+import ssl
+import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +31,13 @@ from funnelsync.plugins.salesforce.emulator.api_errors import (
 )
 from funnelsync.plugins.salesforce.emulator.exchange import Reply, Request, error_reply
 from funnelsync.plugins.salesforce.emulator.org import Org
+from funnelsync.plugins.salesforce.emulator.traffic import (
+    Failure,
+    Fault,
+    FaultKind,
+    Traffic,
+    TrafficConfig,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +184,13 @@ class _Handler(BaseHTTPRequestHandler):
             body=self.rfile.read(length) if length else b"",
             base_url=self.server.base_url,
         )
-        reply = dispatch(self.server.org, request)
+        failure = self.server.traffic.admit(self.command, url.path)
+        if failure is not None and failure.kind != "status":
+            self._fail(failure)
+            return
+        reply = error_reply(failure.error()) if failure else dispatch(self.server.org, request)
+        if failure is not None and failure.retry_after is not None:
+            reply.headers["Retry-After"] = str(failure.retry_after)
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
@@ -181,6 +198,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(reply.body)
+
+    def _fail(self, failure: Failure) -> None:
+        """End the call without an answer: reset at once, or after a hang."""
+        if failure.kind == "hang":
+            self.server.traffic.hang(failure.hang_s)
+        # SO_LINGER 0: closing sends a TCP reset instead of an orderly end.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815 - http.server names
 
@@ -191,21 +216,41 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, org: Org, host: str, port: int) -> None:
+    def __init__(
+        self, org: Org, traffic: Traffic, host: str, port: int, tls: ssl.SSLContext | None
+    ) -> None:
         super().__init__((host, port), _Handler)
         self.org = org
-        self.base_url = f"http://{host}:{self.server_address[1]}"
+        self.traffic = traffic
+        scheme = "http"
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
+            scheme = "https"
+        self.base_url = f"{scheme}://{host}:{self.server_address[1]}"
 
 
 class SalesforceEmulator:
     """A Salesforce org on ``http://127.0.0.1:<port>``: start it, seed :attr:`org`, point
     the connector's ``domain`` at :attr:`base_url`.
 
-    Usable as a context manager (started on enter, stopped on exit).
+    Usable as a context manager (started on enter, stopped on exit). ``traffic`` sets
+    latency and random failures (:class:`TrafficConfig`); ``tls`` serves HTTPS on
+    ``https://<host>:<port>`` with that server context (a throwaway CA's certificate).
     """
 
-    def __init__(self, org: Org | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        org: Org | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        traffic: TrafficConfig | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.org = org or Org()
+        self.traffic = Traffic(traffic)
+        """Latency and failures; change :attr:`Traffic.config` while running as needed."""
+        self._tls = tls
         self._host = host
         self._port = port
         self._server: _Server | None = None
@@ -221,7 +266,8 @@ class SalesforceEmulator:
     def start(self) -> SalesforceEmulator:
         """Listen (port 0 picks a free port) and serve in a background thread."""
         if self._server is None:
-            self._server = _Server(self.org, self._host, self._port)
+            self.traffic.stopping.clear()
+            self._server = _Server(self.org, self.traffic, self._host, self._port, self._tls)
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": 0.05},
@@ -234,11 +280,28 @@ class SalesforceEmulator:
     def stop(self) -> None:
         """Stop serving and release the port."""
         if self._server is not None:
+            self.traffic.stopping.set()
             self._server.shutdown()
             self._server.server_close()
             if self._thread is not None:
                 self._thread.join()
             self._server = self._thread = None
+
+    def fail_next(
+        self,
+        count: int,
+        kind: FaultKind = "status",
+        *,
+        path: str = "",
+        status: int = 503,
+        retry_after: int | None = None,
+        hang_s: float = 3600.0,
+        method: str | None = None,
+    ) -> None:
+        """Fail the next ``count`` calls whose path contains ``path`` (of ``method``, if
+        given): answer ``status``, reset the connection, or hang (``hang_s`` seconds, or
+        until the emulator stops)."""
+        self.traffic.add(Fault(kind, count, path, status, retry_after, hang_s, method))
 
     def __enter__(self) -> SalesforceEmulator:
         return self.start()

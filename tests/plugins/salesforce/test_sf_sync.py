@@ -374,27 +374,41 @@ def test_writing_stops_at_the_daily_budget_share_and_the_next_run_finishes(
         emails,
         config_with(f"external_id_field: {EXTERNAL_ID}"),
     )
-    # What the run's reads cost, measured on a plan (which reads exactly as a sync does):
-    # leave room for those and two collections of 200, then the 50% share is reached.
+    # What the run's reads cost, measured on a plan (which reads exactly as a sync does,
+    # and whose calls count as funnelsync's own too): leave room for the plan's, the
+    # sync's and two collections of 200, then the 50% share is reached.
     org.set_api_usage(0, 1000)
     run_sync(setup.workspace, setup.plugins, dry_run=True)
     reads = org.api_used
-    org.set_api_usage(500 - reads - 2, 1000)
+    own = 2 * reads + 2
+    org.set_api_usage(20, 2 * own)  # others used 20 (over half): they do not count
 
     stopped = setup.run()
 
     assert stopped.status.value == "partial"
     assert stopped.connections["sales"].created == 400
     assert stopped.connections["sales"].api_calls.write == 2
+    assert stopped.connections["sales"].quarantined == 0  # held, not refused
     assert org.calls["collections_upsert"] == 2
     assert len(org.ids("Lead")) == 400
+    budget = f"API budget reached: funnelsync made {own} calls in the last 24 hours"
     assert any(
-        note.startswith("sales: stopped writing: API budget reached: 500 of 1000")
-        and "up to 50%" in note
+        note.startswith(f"sales: stopped writing: {budget}") and "up to 50%" in note
         for note in stopped.notes
     ), stopped.notes
+    errors = CliRunner().invoke(
+        main, ["errors", "--json", "--config", str(tmp_path / "funnelsync.yaml")]
+    )
+    held = [entry["reason"] for entry in json.loads(errors.output)["quarantined"]]
+    assert len(held) == 50
+    assert all(reason.startswith(f"held: {budget}") for reason in held), held[:1]
 
-    org.set_api_usage(0)  # a new day
+    # A day later, funnelsync's own calls have left the rolling 24 hours,
+    ledger = tmp_path / "state" / "salesforce-usage-sales.json"
+    counts = json.loads(ledger.read_text("utf-8"))["calls_per_hour"]
+    day_before = {str(int(hour) - 24): calls for hour, calls in counts.items()}
+    ledger.write_text(json.dumps({"calls_per_hour": day_before}), "utf-8")
+    org.set_api_usage(0)  # and so have the org's
     finished = setup.run()
 
     assert finished.status.value == "ok", finished.notes
@@ -405,6 +419,32 @@ def test_writing_stops_at_the_daily_budget_share_and_the_next_run_finishes(
     assert {lead["Funnel_Stage__c"] for lead in stored} == {"MQL"}
     assert writes(setup.run())["sales"] == 0  # marketing learns the last 50 leads' Status
     assert writes(setup.run()) == {"marketing": 0, "sales": 0}
+
+
+def test_check_shows_the_orgs_usage_funnelsyncs_own_and_whether_the_next_sync_may_write(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup = make_setup(
+        tmp_path, emulator, monkeypatch, [hot("ada@mercy.example.com")], ["ada@mercy.example.com"]
+    )
+    emulator.org.set_api_usage(56_000, 100_000)  # other integrations: 56%, over the share
+    config = ["check", "--config", str(tmp_path / "funnelsync.yaml")]
+
+    checked = CliRunner().invoke(main, config)
+
+    assert "the org has used 56" in checked.output
+    assert "funnelsync" in checked.output and "its share: up to 50%" in checked.output
+    assert "the next sync may write" in checked.output
+    report = setup.run()
+    assert report.status.value == "ok"
+    assert report.connections["sales"].created == 1
+
+    floor = config_with("org_floor: 50000")
+    (tmp_path / "funnelsync.yaml").write_text(floor, "utf-8")
+    checked = CliRunner().invoke(main, config)
+
+    assert "the next sync would not write to Salesforce" in checked.output
+    assert "below org_floor 50000" in checked.output
 
 
 def test_names_and_emails_with_quotes_sync_both_ways(

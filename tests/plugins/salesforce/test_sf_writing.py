@@ -201,18 +201,47 @@ def test_request_limit_exceeded_stops_without_retrying(
     assert emulator.org.calls["collections_update"] == 1
 
 
-def test_writing_stops_at_the_configured_share_of_the_daily_allowance(
+def test_writing_stops_at_the_configured_share_of_funnelsyncs_own_calls(
     connector: SalesforceConnector, emulator: SalesforceEmulator
 ) -> None:
     ids = _leads(emulator, 450)
-    emulator.org.set_api_usage(48, 100)
+    connector.check()  # logged in, Lead and Contact described
+    own = connector.api.budget.own
+    # The share (50%) of this allowance leaves room for exactly two collections of 200.
+    emulator.org.set_api_usage(0, 2 * (own + 2))
     results = connector.write_leads(_scores(ids))
     assert [r.status for r in results].count(WriteStatus.ok) == 400
-    assert results[-1].status is WriteStatus.retryable
-    assert "API budget reached: 50 of 100" in str(results[-1].message)
+    assert results[-1].status is WriteStatus.held
+    assert f"funnelsync made {own + 2} calls in the last 24 hours" in str(results[-1].message)
     with pytest.raises(BudgetExhaustedError, match="up to 50%"):
         connector.write_leads(_scores(ids[:1]))
     assert emulator.org.calls["collections_update"] == 2
+
+
+def test_other_integrations_usage_does_not_count_against_the_share(
+    connector: SalesforceConnector, emulator: SalesforceEmulator
+) -> None:
+    ids = _leads(emulator, 450)
+    emulator.org.set_api_usage(56_000, 100_000)  # 56% used by others; the share is 50%
+    results = connector.write_leads(_scores(ids))
+    assert [r.status for r in results].count(WriteStatus.ok) == 450
+
+
+def test_writing_stops_below_the_org_floor(emulator: SalesforceEmulator, tmp_path: Path) -> None:
+    ids = _leads(emulator, 450)
+    connector = make_connector(emulator, tmp_path, org_floor=1000)
+    emulator.org.set_api_usage(0, 10_000)
+    connector.check()
+    # Others used 8999: after one collection of 200 the org has 1000 calls left (the
+    # floor), after the second 999, so the third is held.
+    emulator.org.set_api_usage(8999, 10_000)
+    results = connector.write_leads(_scores(ids))
+    assert [r.status for r in results].count(WriteStatus.ok) == 400
+    assert results[-1].status is WriteStatus.held
+    assert "the org has 999 of its 10000 daily calls left, below org_floor 1000" in str(
+        results[-1].message
+    )
+    connector.close()
 
 
 def test_an_id_that_is_neither_lead_nor_contact_is_rejected(connector: SalesforceConnector) -> None:

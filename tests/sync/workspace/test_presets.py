@@ -34,7 +34,8 @@ SALESFORCE_LEAD_STATUSES = {
 def test_each_preset_creates_a_workspace_that_validates(
     preset: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("SALESFORCE_USERNAME", raising=False)
+    for name in ("SALESFORCE_MY_DOMAIN", "SALESFORCE_CONSUMER_KEY"):
+        monkeypatch.delenv(name, raising=False)  # validates with the preset's defaults
     target = tmp_path / "client"
     created = CliRunner().invoke(main, ["init", str(target), "--preset", preset])
     assert created.exit_code == 0, created.output
@@ -67,8 +68,9 @@ def test_hubspot_salesforce_uses_the_systems_standard_values(tmp_path: Path) -> 
     hubspot, salesforce = config["connections"]["hubspot"], config["connections"]["salesforce"]
     assert hubspot["settings"]["access_token_env"] == "HUBSPOT_ACCESS_TOKEN"
     assert hubspot["settings"]["base_url"] == "https://api.hubapi.com"
-    assert salesforce["settings"]["domain"] == "login"
-    assert salesforce["settings"]["auth"]["password_env"] == "SALESFORCE_PASSWORD"
+    assert salesforce["settings"]["domain"] == "${SALESFORCE_MY_DOMAIN:-yourcompany.my}"
+    assert salesforce["settings"]["auth"]["kind"] == "client_credentials"
+    assert salesforce["settings"]["auth"]["consumer_secret_env"] == "SALESFORCE_CONSUMER_SECRET"
     contract = FunnelContract.model_validate(
         yaml.safe_load((target / "contract.yaml").read_text(encoding="utf-8"))
     )
