@@ -415,11 +415,22 @@ def bench(args: argparse.Namespace) -> None:
         print(f"load average after: {load_average()} (other processes skew wall times)")
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"(this script's own peak RSS, a floor under every child's: {own:.0f} MB)")
+        figures = {
+            "leads": args.leads,
+            "activities": args.activities,
+            "floor_s": round(floor_m.wall_s, 3),
+            "first_s": round(first.measurement.wall_s, 3),
+            "noop_s": round(noop.measurement.wall_s, 3),
+            "first_peak_rss_mb": round(first.measurement.peak_rss / MB, 1),
+            "noop_writes": noop.writes,
+        }
     finally:
         if args.keep:
             print(f"workspace kept: {workspace}")
         else:
             remove_workspace(workspace, created)
+    if args.json:
+        print(json.dumps(figures))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -431,6 +442,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="generator seed")
     parser.add_argument("--out", help="workspace directory (new or empty; default a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the workspace at the end")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="end the output with one JSON line of the figures (wall seconds, MB, writes)",
+    )
     internal = parser.add_argument_group("internal (what the measured subprocesses run)")
     internal.add_argument("--floor", metavar="DATA_DIR", help="run the csv-module floor")
     internal.add_argument("--scratch", metavar="DIR", help="where the floor writes")
