@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ from funnelsync.plugin_manager import FunnelPlugins, create_plugins
 from funnelsync.secrets import redact
 from funnelsync.sync.engine.lock import WorkspaceBusyError
 from funnelsync.sync.engine.run import RunFailedError, run_sync
+from funnelsync.sync.report.period import Period, PeriodError, resolve_period
+from funnelsync.sync.report.segments import SEGMENT_FIELDS
 from funnelsync.sync.serve import pages
 from funnelsync.sync.serve.errors_view import group_errors
 from funnelsync.sync.serve.security import CSRF_FIELD, TOKEN_COOKIE, new_csrf_secret, same_secret
@@ -155,18 +157,57 @@ def create_app(settings: ServeSettings) -> Starlette:
             raise HTTPException(404, f"no stage {stage!r} in the contract")
         with screen.store(workspace) as store:
             listed = store.emails_at_stage(stage, limit=500)
-        return screen.page(request, "leads.html", slug=slug, stage=stage, emails=listed)
+        return screen.page(
+            request, "leads.html", slug=slug, stage=stage, emails=listed, period=None
+        )
+
+    def period_of(request: Request) -> Period:
+        """The period the funnel pages show: ``since``/``until`` (ISO days) or the default."""
+        try:
+            since, until = (
+                date.fromisoformat(value) if (value := request.query_params.get(key)) else None
+                for key in ("since", "until")
+            )
+            return resolve_period(since, until, datetime.now(UTC).date())
+        except (ValueError, PeriodError) as exc:
+            raise HTTPException(400, f"not a period: {exc}") from None
 
     async def funnel(request: Request) -> Response:
         slug = request.path_params["slug"]
         workspace = screen.workspace(slug)
+        period = period_of(request)
+        by = request.query_params.get("by") or None
+        if by is not None and by not in SEGMENT_FIELDS:
+            raise HTTPException(400, f"cannot break the funnel down by {by!r}")
 
         def build() -> dict[str, Any]:
             with screen.store(workspace) as store:
-                return pages.funnel_document(workspace, store, datetime.now(UTC))
+                return pages.funnel_document(workspace, store, datetime.now(UTC), period, by)
 
         document = await run_in_threadpool(build)
-        return screen.page(request, "funnel.html", slug=slug, report=document)
+        query = {k: v for k, v in request.query_params.items() if k in ("since", "until")}
+        return screen.page(request, "funnel.html", slug=slug, report=document, by=by,
+                           segment_fields=SEGMENT_FIELDS, period_query=query,
+                           headline_metrics=pages.HEADLINE_METRICS)  # fmt: skip
+
+    async def funnel_leads(request: Request) -> Response:
+        slug = request.path_params["slug"]
+        workspace = screen.workspace(slug)
+        period = period_of(request)
+        metric = request.query_params.get("metric", "")
+        stage = request.query_params.get("stage") or None
+
+        def listed() -> list[str]:
+            with screen.store(workspace) as store:
+                return pages.funnel_leads(workspace, store, period, metric, stage)
+
+        try:
+            emails = await run_in_threadpool(listed)
+        except KeyError:
+            raise HTTPException(404, f"no funnel figure {metric!r} {stage or ''}") from None
+        title = f"{metric.replace('_', ' ')} {stage or ''}".strip()
+        return screen.page(request, "leads.html", slug=slug, stage=title, emails=emails,
+                           period=period)  # fmt: skip
 
     async def sla(request: Request) -> Response:
         slug = request.path_params["slug"]
@@ -259,16 +300,19 @@ def create_app(settings: ServeSettings) -> Starlette:
         Route("/w/{slug}/lead", lead),
         Route("/w/{slug}/leads", leads),
         Route("/w/{slug}/funnel", funnel),
+        Route("/w/{slug}/funnel/leads", funnel_leads),
         Route("/w/{slug}/sla", sla),
         Route("/w/{slug}/contract", contract),
         Route("/w/{slug}/retry", retry, methods=["POST"]),
         Route("/w/{slug}/run", run_now, methods=["POST"]),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[Middleware(_Guard, screen=screen)],
         exception_handlers={HTTPException: not_found, Exception: server_error},
     )
+    app.state.configs = tuple(screen.slugs.values())
+    return app
 
 
 class _Guard(BaseHTTPMiddleware):

@@ -11,8 +11,10 @@ from funnelsync.run_report import RunReport
 from funnelsync.sync.explaining import Explanation, explain_lead
 from funnelsync.sync.report.build import DEFAULT_SEGMENTS, build_report
 from funnelsync.sync.report.data import load_funnel_data
+from funnelsync.sync.report.figures import lead_facts
 from funnelsync.sync.report.json_document import report_document
-from funnelsync.sync.report.period import resolve_period
+from funnelsync.sync.report.period import Period
+from funnelsync.sync.report.segments import CAMPAIGN
 from funnelsync.sync.report.sla import (
     SALES_TOUCH_TYPES,
     Urgency,
@@ -72,12 +74,46 @@ def lead_page(
     return LeadPage(person_id, explanation, store.records_of(person_id), audit)
 
 
-def funnel_document(workspace: Workspace, store: StateStore, now: datetime) -> dict[str, Any]:
-    """The shared funnel report for the current month, as `report --json` prints it."""
-    period = resolve_period(None, None, now.date())
-    fields = [field for field in DEFAULT_SEGMENTS if field != "campaign"]
+HEADLINE_METRICS = ("new_leads", "mqls", "sqls", "won", "lost")
+"""Headline figures the funnel page can list the leads of (see :func:`funnel_leads`)."""
+
+_FACT_OF = {"new_leads": "new", "mqls": "mql", "sqls": "sql", "won": "won", "lost": "lost"}
+
+
+def funnel_document(
+    workspace: Workspace, store: StateStore, now: datetime, period: Period, by: str | None
+) -> dict[str, Any]:
+    """The shared funnel report for ``period``, as `report --json` prints it."""
+    segments = (by,) if by else DEFAULT_SEGMENTS
+    fields = [field for field in segments if field != CAMPAIGN]
     data = load_funnel_data(store, workspace.contract, fields, SALES_TOUCH_TYPES)
-    return report_document(build_report(workspace.contract, data, period, DEFAULT_SEGMENTS, now))
+    return report_document(build_report(workspace.contract, data, period, segments, now))
+
+
+def funnel_leads(
+    workspace: Workspace, store: StateStore, period: Period, metric: str, stage: str | None
+) -> list[str]:
+    """The emails behind one figure of the funnel page, by the report's own rules.
+
+    ``metric`` is a headline figure (:data:`HEADLINE_METRICS`) or ``reached`` with a
+    success-path ``stage``; raises ``KeyError`` for anything else.
+    """
+    contract = workspace.contract
+    journeys = load_funnel_data(store, contract, (), (), campaigns=False).journeys
+    index = contract.path_index(stage) if stage else None
+    if metric in _FACT_OF:
+        facts = lead_facts(contract, journeys, period)
+        wanted = _FACT_OF[metric]
+        chosen = [j for j, f in zip(journeys, facts, strict=True) if getattr(f, wanted)]
+    elif metric == "reached" and index is not None:
+        chosen = [
+            j
+            for j in journeys
+            if (when := j.reach[index]) is not None and period.start <= when < period.end
+        ]
+    else:
+        raise KeyError(metric)
+    return sorted(journey.email for journey in chosen)
 
 
 def sla_waiting(workspace: Workspace, store: StateStore, now: datetime) -> list[Waiting]:

@@ -77,8 +77,11 @@ def test_the_screen_on_the_demo_in_chromium(browser_page: object, tmp_path: Path
         # Follow a funnel number to the leads behind it, then to one lead.
         p.goto(f"{base}/w/demo/funnel")  # type: ignore[attr-defined]
         _shot(p, "funnel")
-        p.locator("#stages a", has_text="mql").first.click()  # type: ignore[attr-defined]
-        assert "Leads now at mql" in p.locator("h1").inner_text()  # type: ignore[attr-defined]
+        mqls = p.locator("#headline a[data-metric=mqls]")  # type: ignore[attr-defined]
+        count = int(mqls.inner_text())
+        mqls.click()
+        assert "Leads behind mqls" in p.locator("h1").inner_text()  # type: ignore[attr-defined]
+        assert p.locator("#leads li").count() == count  # type: ignore[attr-defined]
         _shot(p, "leads")
         p.locator("#leads a").first.click()  # type: ignore[attr-defined]
         assert p.locator("#stage").inner_text() != ""  # type: ignore[attr-defined]
