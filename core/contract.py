@@ -257,6 +257,21 @@ class OwnershipRule(_Strict):
         return self
 
 
+class TargetPeriod(StrEnum):
+    """The calendar period a shared target counts over."""
+
+    month = "month"
+    quarter = "quarter"
+
+
+class Target(_Strict):
+    """A number both teams signed up to: leads reaching ``stage`` per calendar period."""
+
+    stage: StageName = Field(description="A stage of the contract (success path or detour).")
+    period: TargetPeriod = Field(default=TargetPeriod.month, description="month or quarter (UTC).")
+    count: int = Field(ge=1, le=100_000_000, description="Leads reaching the stage per period.")
+
+
 class FunnelContract(_Strict):
     """The versioned agreement between marketing and sales that funnelsync enforces."""
 
@@ -275,11 +290,26 @@ class FunnelContract(_Strict):
         default=None, description="The success-path stage that counts as a sales-qualified lead."
     )
     sla: list[SlaRule] = Field(default_factory=list)
+    targets: list[Target] = Field(
+        default_factory=list,
+        description="Shared targets: leads to reach a stage per month or quarter.",
+    )
     ownership: dict[str, OwnershipRule] = Field(default_factory=dict)
     default_ownership: OwnershipRule = Field(
         default_factory=lambda: OwnershipRule(rule=OwnershipKind.two_way),
         description="Rule for fields the ownership table does not name.",
     )
+
+    @model_validator(mode="after")
+    def _targets_name_stages(self) -> FunnelContract:
+        names = {stage.name for stage in self.all_stages}
+        for target in self.targets:
+            if target.stage not in names:
+                raise ValueError(
+                    f"targets: {target.stage!r} is not a stage of this contract "
+                    f"(have: {', '.join(sorted(names))})"
+                )
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> FunnelContract:

@@ -32,6 +32,7 @@ from funnelsync.sync.report.sla import (
     sla_figures,
     waiting_leads,
 )
+from funnelsync.sync.report.targets import TargetFigures, target_figures
 
 DEFAULT_SEGMENTS = ("source", "owner")
 """Breakdowns shown when ``--by`` is not given."""
@@ -75,6 +76,8 @@ class FunnelReport:
     """Leads with at least one stage entry (the report's population)."""
     waiting: list[Waiting]
     """SLA clocks still running at the current period's ``as_of``."""
+    targets: list[TargetFigures]
+    """The contract's shared targets in their calendar period holding ``as_of``."""
 
 
 def period_figures(
@@ -165,4 +168,5 @@ def build_report(
         trend=points,
         leads=len(data.journeys),
         waiting=waiting_leads(clocks, current.as_of),
+        targets=target_figures(contract, data.journeys, current.as_of),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from funnelsync import __version__
 from funnelsync.sync.report.build import FunnelReport, PeriodFigures
@@ -30,6 +30,7 @@ from funnelsync.sync.report.svg_charts import (
     funnel_chart,
     hbar_chart,
 )
+from funnelsync.sync.report.targets import TargetFigures
 
 TOP_SEGMENTS = 12
 TOP_CAMPAIGNS = 15
@@ -197,6 +198,38 @@ def _stage_row(stage: StageFigures, previous: StageFigures | None) -> str:
         + _cell(f"{key}.median_days", stage.median_days, Kind.days)
         + _cell(f"{key}.average_days", stage.average_days, Kind.days)
         + "</tr>"
+    )
+
+
+def _target_row(row: TargetFigures) -> str:
+    period = f"{row.start:%Y-%m-%d} – {(row.end - timedelta(days=1)):%Y-%m-%d}"
+    needed = "met" if row.needed_per_day is None else f"{row.needed_per_day:,.2f}/day"
+    state = "on track" if row.on_track else "behind"
+    return (
+        f"<tr><td>{esc(row.label)}</td><td>{esc(row.period)} {esc(period)}</td>"
+        f'<td class="num">{row.target:,}</td>'
+        f'<td class="num" data-metric="target.{esc(row.stage)}.reached" '
+        f'data-value="{row.reached}">{row.reached:,}</td>'
+        f'<td class="num" data-metric="target.{esc(row.stage)}.attainment" '
+        f'data-value="{row.attainment}">{row.attainment:.0%}</td>'
+        f'<td class="num">{row.previous_reached:,} ({row.previous_attainment:.0%})</td>'
+        f'<td class="num">{row.projected:,}</td><td class="num">{esc(needed)}</td>'
+        f"<td>{state}</td></tr>"
+    )
+
+
+def _targets(report: FunnelReport) -> str:
+    if not report.targets:
+        return ""
+    rows = "".join(_target_row(row) for row in report.targets)
+    return (
+        '<section class="card" id="targets"><h2>Shared targets</h2><p class="sub">Leads that '
+        "reached each stage in the calendar period holding the report's end, against the "
+        "contract's target; the previous period against the same target; the projection at "
+        "the pace so far, and the pace needed over the days left.</p><table><thead><tr>"
+        "<th>Stage</th><th>Period</th><th>Target</th><th>Reached</th><th>Attainment</th>"
+        "<th>Previous period</th><th>Projected</th><th>Pace needed</th><th></th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></section>"
     )
 
 
@@ -481,7 +514,7 @@ def render_html(report: FunnelReport) -> str:
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{STYLE}</style></head><body>"
-        f"{_header(report)}<main>{_kpis(report)}"
+        f"{_header(report)}<main>{_kpis(report)}{_targets(report)}"
         f'<div class="grid2">{_funnel(current)}{_velocity(current)}</div>'
         f"{_stage_table(report)}{_trends(report)}{_sla(report)}{segments}"
         f"{_campaigns(current.campaigns, previous.campaigns)}{_definitions()}</main>"

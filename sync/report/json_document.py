@@ -11,6 +11,7 @@ from funnelsync.sync.report.definitions import DEFINITIONS
 from funnelsync.sync.report.figures import Headline
 from funnelsync.sync.report.period import Period
 from funnelsync.sync.report.sla import Attainment
+from funnelsync.sync.report.targets import TargetFigures
 
 HEADLINE_METRICS: tuple[str, ...] = tuple(Headline.__dataclass_fields__)
 
@@ -108,8 +109,17 @@ def report_document(report: FunnelReport) -> dict[str, Any]:
                 for point in report.trend
             ],
         },
+        "targets": [target_document(row) for row in report.targets],
         "definitions": {key: {"title": t, "text": text} for key, (t, text) in DEFINITIONS.items()},
     }
+
+
+def target_document(row: TargetFigures) -> dict[str, Any]:
+    """One shared target as JSON: the period as ISO days (end excluded), figures as numbers."""
+    document = asdict(row)
+    document["start"] = row.start.date().isoformat()
+    document["end"] = row.end.date().isoformat()
+    return document
 
 
 def render_json(report: FunnelReport) -> str:
