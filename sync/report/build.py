@@ -21,6 +21,7 @@ from funnelsync.sync.report.figures import (
     lead_facts,
     stage_figures,
 )
+from funnelsync.sync.report.forecast import BacktestRow, Forecast, backtest, forecast
 from funnelsync.sync.report.journeys import Journey
 from funnelsync.sync.report.period import Bucket, Period, trend_buckets, trend_unit
 from funnelsync.sync.report.segments import SegmentFigures, segment_figures
@@ -78,6 +79,11 @@ class FunnelReport:
     """SLA clocks still running at the current period's ``as_of``."""
     targets: list[TargetFigures]
     """The contract's shared targets in their calendar period holding ``as_of``."""
+    forecast: Forecast
+    """Expected arrivals per stage in the next three months, from where leads stand."""
+    backtest: list[BacktestRow]
+    """The same forecast made at the start of each of the last three months, against what
+    happened in that month."""
 
 
 def period_figures(
@@ -169,4 +175,6 @@ def build_report(
         leads=len(data.journeys),
         waiting=waiting_leads(clocks, current.as_of),
         targets=target_figures(contract, data.journeys, current.as_of),
+        forecast=forecast(contract, data.journeys, current.as_of),
+        backtest=backtest(contract, data.journeys, current.as_of),
     )

@@ -233,6 +233,40 @@ def _targets(report: FunnelReport) -> str:
     )
 
 
+def _forecast(report: FunnelReport) -> str:
+    made = report.forecast
+    months = sorted({cell.month for cell in made.cells})
+    by_stage: dict[str, list[str]] = defaultdict(list)
+    for cell in made.cells:
+        by_stage[cell.stage].append(
+            f'<td class="num" data-metric="forecast.{esc(cell.stage)}.{cell.month:%Y-%m}" '
+            f'data-value="{cell.expected}">{cell.expected:,.1f} '
+            f'<span class="sub">({cell.low:,.1f}–{cell.high:,.1f})</span></td>'
+        )
+    rows = "".join(
+        f"<tr><td>{esc(stage)}</td>{''.join(cells)}</tr>" for stage, cells in by_stage.items()
+    )
+    tested = "".join(
+        f"<tr><td>{row.as_of:%Y-%m}</td><td>{esc(row.stage)}</td>"
+        f'<td class="num">{row.forecast:,.1f} ({row.low:,.1f}–{row.high:,.1f})</td>'
+        f'<td class="num">{row.actual:,}</td></tr>'
+        for row in report.backtest
+        if row.forecast or row.actual
+    )
+    head = "".join(f"<th>{month:%Y-%m}</th>" for month in months)
+    return (
+        '<section class="card" id="forecast"><h2>Forecast</h2><p class="sub">Leads expected '
+        "to reach each stage, from where leads stand now, at the conversion and median days "
+        "of the last six months (range: the lowest and highest monthly conversion). Leads "
+        "not in the funnel yet are not counted.</p>"
+        f"<table><thead><tr><th>Stage</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        '<h2 style="margin-top:18px">Backtest</h2><p class="sub">The same forecast made on '
+        "the first day of each of the last three months, for that month, against what "
+        "happened.</p><table><thead><tr><th>Made</th><th>Stage</th><th>Forecast</th>"
+        f"<th>Actual</th></tr></thead><tbody>{tested}</tbody></table></section>"
+    )
+
+
 def _stage_table(report: FunnelReport) -> str:
     previous = {stage.stage: stage for stage in report.previous.stages}
     rows = "".join(_stage_row(stage, previous.get(stage.stage)) for stage in report.current.stages)
@@ -514,7 +548,7 @@ def render_html(report: FunnelReport) -> str:
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{STYLE}</style></head><body>"
-        f"{_header(report)}<main>{_kpis(report)}{_targets(report)}"
+        f"{_header(report)}<main>{_kpis(report)}{_targets(report)}{_forecast(report)}"
         f'<div class="grid2">{_funnel(current)}{_velocity(current)}</div>'
         f"{_stage_table(report)}{_trends(report)}{_sla(report)}{segments}"
         f"{_campaigns(current.campaigns, previous.campaigns)}{_definitions()}</main>"

@@ -110,6 +110,7 @@ def report_document(report: FunnelReport) -> dict[str, Any]:
             ],
         },
         "targets": [target_document(row) for row in report.targets],
+        "forecast": forecast_document(report),
         "definitions": {key: {"title": t, "text": text} for key, (t, text) in DEFINITIONS.items()},
     }
 
@@ -120,6 +121,21 @@ def target_document(row: TargetFigures) -> dict[str, Any]:
     document["start"] = row.start.date().isoformat()
     document["end"] = row.end.date().isoformat()
     return document
+
+
+def forecast_document(report: FunnelReport) -> dict[str, Any]:
+    """The forecast: the rates it used, expected arrivals per stage and month, the backtest."""
+    made = report.forecast
+    return {
+        "as_of": made.as_of.isoformat(),
+        "rates": [asdict(rate) for rate in made.rates],
+        "cells": [
+            {**asdict(cell), "month": cell.month.date().isoformat()[:7]} for cell in made.cells
+        ],
+        "backtest": [
+            {**asdict(row), "as_of": row.as_of.date().isoformat()} for row in report.backtest
+        ],
+    }
 
 
 def render_json(report: FunnelReport) -> str:
