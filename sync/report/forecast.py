@@ -86,29 +86,37 @@ def stage_rates(
 ) -> list[StageRate]:
     """Per success-path stage but the last: conversion to the next, its range, median days."""
     since = _months_back(as_of, lookback)
-    rates = []
-    for index, stage in enumerate(contract.stages[:-1]):
-        cohorts: dict[datetime, list[bool]] = defaultdict(list)
-        days: list[float] = []
-        for journey in journeys:
-            reached = journey.reach[index]
+    last = len(contract.stages) - 1
+    # Per stage: (year, month) of reaching it → [leads, went on]; days taken by those who did.
+    cohorts: list[dict[tuple[int, int], list[int]]] = [
+        defaultdict(lambda: [0, 0]) for _ in range(last)
+    ]
+    days: list[list[float]] = [[] for _ in range(last)]
+    for journey in journeys:
+        reach = journey.reach
+        for index in range(last):
+            reached = reach[index]
             if reached is None or not since <= reached < as_of:
                 continue
-            following = journey.reach[index + 1]
-            went_on = following is not None and following < as_of
-            cohorts[calendar_period(TargetPeriod.month, reached)[0]].append(went_on)
-            if went_on and following is not None:
-                days.append((following - reached) / DAY)
-        outcomes = [outcome for cohort in cohorts.values() for outcome in cohort]
-        monthly = [sum(cohort) / len(cohort) for cohort in cohorts.values()]
+            cohort = cohorts[index][(reached.year, reached.month)]
+            cohort[0] += 1
+            following = reach[index + 1]
+            if following is not None and following < as_of:
+                cohort[1] += 1
+                days[index].append((following - reached) / DAY)
+    rates = []
+    for index, stage in enumerate(contract.stages[:-1]):
+        counts = cohorts[index].values()
+        leads = sum(count for count, _ in counts)
+        monthly = [went / count for count, went in counts]
         rates.append(
             StageRate(
                 stage=stage.name,
-                conversion=round(sum(outcomes) / len(outcomes), 4) if outcomes else None,
+                conversion=round(sum(went for _, went in counts) / leads, 4) if leads else None,
                 low=round(min(monthly), 4) if monthly else None,
                 high=round(max(monthly), 4) if monthly else None,
-                median_days=round(statistics.median(days), 2) if days else None,
-                cohort=len(outcomes),
+                median_days=round(statistics.median(days[index]), 2) if days[index] else None,
+                cohort=leads,
             )
         )
     return rates
@@ -128,30 +136,39 @@ def forecast(
     months = [calendar_period(TargetPeriod.month, as_of)[0]]
     while len(months) < periods:
         months.append(calendar_period(TargetPeriod.month, months[-1])[1])
-    totals: dict[tuple[str, datetime], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-    for journey in journeys:
-        stay = journey.stay_at(as_of)
-        if stay is None or stay.stage not in path:
-            continue
-        chance = [1.0, 1.0, 1.0]
-        when = stay.entered
-        for index in range(path.index(stay.stage), len(path) - 1):
+    wanted = {(month.year, month.month) for month in months}
+    # From each stage: per later stage, the chance to reach it (expected, low, high) and
+    # the days it takes from entering the first, until a stage with no known way on.
+    ways: list[list[tuple[int, tuple[float, float, float], timedelta]]] = []
+    for start in range(len(path)):
+        chance, offset, way = (1.0, 1.0, 1.0), timedelta(0), []
+        for index in range(start, len(path) - 1):
             rate = rates[index]
             if rate.conversion is None or rate.median_days is None:
                 break
-            for slot, value in enumerate((rate.conversion, rate.low, rate.high)):
-                chance[slot] *= value or 0.0
-            when = max(when + rate.median_days * DAY, as_of)
-            month = calendar_period(TargetPeriod.month, when)[0]
-            if month in months:
-                cell = totals[(path[index + 1], month)]
-                for slot in range(3):
-                    cell[slot] += chance[slot]
+            chance = (chance[0] * rate.conversion, chance[1] * (rate.low or 0.0),
+                      chance[2] * (rate.high or 0.0))  # fmt: skip
+            offset += rate.median_days * DAY
+            way.append((index + 1, chance, offset))
+        ways.append(way)
+    position = {name: index for index, name in enumerate(path)}
+    totals: dict[tuple[int, int, int], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for journey in journeys:
+        stay = journey.stay_at(as_of)
+        if stay is None or stay.stage not in position:
+            continue
+        for target, chance, offset in ways[position[stay.stage]]:
+            when = max(stay.entered + offset, as_of)
+            if (when.year, when.month) in wanted:
+                cell = totals[(target, when.year, when.month)]
+                cell[0] += chance[0]
+                cell[1] += chance[1]
+                cell[2] += chance[2]
     cells = [
-        ForecastCell(stage, month, round(v[0], 2), round(v[1], 2), round(v[2], 2))
-        for stage in path[1:]
+        ForecastCell(path[index], month, round(v[0], 2), round(v[1], 2), round(v[2], 2))
+        for index in range(1, len(path))
         for month in months
-        for v in [totals.get((stage, month), [0.0, 0.0, 0.0])]
+        for v in [totals.get((index, month.year, month.month), [0.0, 0.0, 0.0])]
     ]
     return Forecast(as_of, rates, cells)
 
@@ -165,18 +182,18 @@ def backtest(
 ) -> list[BacktestRow]:
     """The forecast made on the first day of each of the last ``periods`` months, first
     month only, against the leads that actually reached each stage in that month."""
+    path = [stage.name for stage in contract.stages]
+    reached: dict[tuple[str, int, int], int] = defaultdict(int)
+    for journey in journeys:
+        for index, when in enumerate(journey.reach):
+            if when is not None:
+                reached[(path[index], when.year, when.month)] += 1
     rows = []
     for back in range(periods, 0, -1):
         then = _months_back(as_of, back)
         # forecast() reads only what happened before its date: no history needs hiding.
         made = forecast(contract, journeys, then, periods=1, lookback=lookback)
-        _, end = calendar_period(TargetPeriod.month, then)
         for cell in made.cells:
-            index = [stage.name for stage in contract.stages].index(cell.stage)
-            actual = sum(
-                1
-                for journey in journeys
-                if (when := journey.reach[index]) is not None and then <= when < end
-            )
+            actual = reached[(cell.stage, then.year, then.month)]
             rows.append(BacktestRow(then, cell.stage, cell.expected, cell.low, cell.high, actual))
     return rows
