@@ -35,6 +35,8 @@ class PushOutcome:
     held: list[NewQuarantine] = field(default_factory=list)
     """Writes not sent because the API budget was spent: listed (``held: API budget…``)
     with the quarantine, but not counted as quarantined."""
+    refused: int = 0
+    """Writes the system refused (quarantined with its message)."""
 
 
 def _rounds(writes: Sequence[PlannedWrite]) -> list[list[PlannedWrite]]:
@@ -161,6 +163,8 @@ def _record(
             message = (result.message if result else None) or "the system gave no result"
             if status is WriteStatus.retryable:
                 outcome.retry_later += 1
+            elif status is WriteStatus.rejected:
+                outcome.refused += 1
             if status is WriteStatus.held:
                 outcome.stopped = outcome.stopped or message
             listed = outcome.held if status is WriteStatus.held else outcome.quarantined

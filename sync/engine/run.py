@@ -30,12 +30,13 @@ from funnelsync.contract import FunnelContract
 from funnelsync.merge import SourceLead
 from funnelsync.models import Lead
 from funnelsync.plugin_manager import FunnelPlugins
-from funnelsync.run_report import ConnectionCounts, RunReport, RunStatus
+from funnelsync.run_report import ConnectionCounts, RunReport
 from funnelsync.secrets import redact
 from funnelsync.sync.cli.logs import run_id_var
 from funnelsync.sync.engine.canonical import CurrentRecord, StageChange, build_lead, person_sources
 from funnelsync.sync.engine.identity import assign_persons
 from funnelsync.sync.engine.lock import run_lock
+from funnelsync.sync.engine.outcome import decide
 from funnelsync.sync.engine.planning import ConnectionPlan, plan_connection, same_text
 from funnelsync.sync.engine.progress import NoProgress, ProgressSink
 from funnelsync.sync.engine.pushing import PushOutcome, push_connection
@@ -94,9 +95,16 @@ class _RunState:
     previous_stages: dict[int, str | None] = field(default_factory=dict)
     activities: int = 0
     activities_without_lead: int = 0
-    complete: bool = True
-    stopped: bool = False
-    """Writing stopped early (budget or signal): cursors stay, so the next run resumes."""
+    stops: list[str] = field(default_factory=list)
+    """Why reading or writing stopped early (budget or signal): cursors stay, so the next
+    run resumes."""
+    held_connections: set[str] = field(default_factory=set)
+    """Connections whose budget ran out while reading: nothing is written to them."""
+
+    @property
+    def stopped(self) -> bool:
+        """Whether reading or writing stopped early."""
+        return bool(self.stops)
 
 
 def _fingerprint(workspace: Workspace) -> str:
@@ -170,9 +178,14 @@ class _Run:
                 read=read.leads_read,
                 activities_read=len(read.activities),
                 quarantined=len(read.quarantined),
+                rows_read=read.rows_read,
+                rows_quarantined=read.rows_quarantined,
                 api_calls=connector.calls,
             )
             self.state.quarantined.extend(read.quarantined)
+            if read.stopped:
+                self.state.stops.append(f"{connection.name}: stopped reading: {read.stopped}")
+                self.state.held_connections.add(connection.name)
             logger.info(
                 "%s: read %d leads and %d activities, %d quarantined",
                 connection.name,
@@ -287,7 +300,7 @@ class _Run:
     ) -> None:
         for read, connector in zip(reads, connectors, strict=True):
             name = read.connection.name
-            if not connector.capabilities.write_leads:
+            if not connector.capabilities.write_leads or name in self.state.held_connections:
                 continue
             plan = plan_connection(
                 self.contract,
@@ -329,6 +342,8 @@ class _Run:
             )
             counts = self.state.counts[connection.name]
             counts.created, counts.updated = outcome.created, outcome.updated
+            counts.refused = outcome.refused
+            counts.held = len(plan.writes) - outcome.created - outcome.updated - outcome.refused
             counts.quarantined += len(outcome.quarantined)
             logger.info(
                 "%s: created %d, updated %d, %d writes refused or left for later",
@@ -340,12 +355,10 @@ class _Run:
             self.state.quarantined.extend(outcome.quarantined)
             self.state.held.extend(outcome.held)
             written |= outcome.written
-            if outcome.stopped or outcome.retry_later:
-                self.state.complete = False
             if outcome.stopped:
-                self.state.stopped = True
-                self.state.notes.append(f"{connection.name}: stopped writing: {outcome.stopped}")
-                break
+                self.state.stops.append(f"{connection.name}: stopped writing: {outcome.stopped}")
+                if self.stop is not None and self.stop.is_set():
+                    break  # a signal stops every system; a budget only its own
         return written
 
 
@@ -416,7 +429,10 @@ def _sync(
         pending = sorted({w.person_id for plan in state.plans.values() for w in plan.writes})
         store.save_settings({PENDING_KEY: json.dumps(pending)})
         written = run.push(connectors, current)
+        before = {(entry.connection, entry.record_key) for entry in run.quarantine}
         for item in state.quarantined:
+            if (item.connection, item.record_key) not in before:
+                state.counts[item.connection].newly_quarantined += 1
             plugins.record_quarantined(item.connection, item.location, item.reason)
         store.commit_run(
             RunCommit(
@@ -512,7 +528,7 @@ def run_sync(
                     stages[before] -= 1
                 if lead.stage is not None:
                     stages[lead.stage] = stages.get(lead.stage, 0) + 1
-        report = _report(workspace.contract, state, stages, started, clock, failure, dry_run)
+        report = _report(workspace, state, stages, started, clock, failure, dry_run)
         if not dry_run:
             store.save_run(report)
     result = RunResult(report, state.quarantined, state.stage_changes, state.plans, failure)
@@ -536,7 +552,7 @@ def run_sync(
 
 
 def _report(
-    contract: FunnelContract,
+    workspace: Workspace,
     state: _RunState,
     counted: dict[str, int],
     started: datetime,
@@ -544,12 +560,15 @@ def _report(
     failure: Exception | None,
     dry_run: bool,
 ) -> RunReport:
+    contract = workspace.contract
     stages = {stage.name: counted.get(stage.name, 0) for stage in contract.all_stages}
-    status = RunStatus.ok if state.complete else RunStatus.partial
+    error = redact(f"{type(failure).__name__}: {failure}") if failure else None
+    outcome = decide(state.counts, state.stops, workspace.config.max_quarantined_share, error)
     mql_index = contract.path_index(contract.mql_stage) or 0
     return RunReport(
         run_id=state.run_id,
-        status=RunStatus.failed if failure else status,
+        status=outcome.status,
+        status_rule=redact(outcome.rule),
         dry_run=dry_run,
         started_at=started,
         duration_s=round(perf_counter() - clock, 3),
@@ -560,6 +579,6 @@ def _report(
         mqls=sum(stages[stage.name] for stage in contract.stages[mql_index:]),
         activities=state.activities,
         activities_without_lead=state.activities_without_lead,
-        notes=[redact(note) for note in state.notes],
-        error=redact(f"{type(failure).__name__}: {failure}") if failure else None,
+        notes=[redact(note) for note in state.notes + state.stops],
+        error=error,
     )
