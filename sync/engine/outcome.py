@@ -49,9 +49,7 @@ def decide(
     if error is not None:
         return Outcome(RunStatus.failed, error)
     if stops:
-        return Outcome(
-            RunStatus.partial, "stopped early, resumed next run: " + "; ".join(stops)
-        )
+        return Outcome(RunStatus.partial, "stopped early, resumed next run: " + "; ".join(stops))
     rows = sum(c.rows_read for c in counts.values())
     bad = sum(c.rows_quarantined for c in counts.values())
     landed = sum(c.created + c.updated for c in counts.values())

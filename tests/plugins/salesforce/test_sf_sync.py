@@ -563,3 +563,24 @@ def test_stage_values_the_org_lacks_stop_the_sync_before_any_write(
     assert "'MQL'" in result.output and "Lead.Status" in result.output
     assert (tmp_path / "marketing.csv").read_bytes() == before
     assert setup.leads_with_email("ada@mercy.example.com") == []
+
+
+def test_a_write_the_org_refuses_makes_the_run_partial_with_the_orgs_message(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = emulator.org
+    org.add_lead(LastName="Lovelace", Company="Mercy Hospital", Email="ada@mercy.example.com")
+    org.add_validation_rule(
+        "Lead", lambda lead: lead.get("Funnel_Stage__c") == "MQL", "No MQLs without a phone"
+    )
+    setup = make_setup(
+        tmp_path, emulator, monkeypatch, [hot("ada@mercy.example.com")], ["ada@mercy.example.com"]
+    )
+
+    report = setup.run()
+
+    assert report.status.value == "partial"
+    assert report.connections["sales"].refused == 1
+    assert report.status_rule.startswith("1 writes refused by the system (sales 1)")
+    result = CliRunner().invoke(main, ["sync", "--config", str(setup.root / "funnelsync.yaml")])
+    assert result.exit_code == 4, result.output  # refused again: sales still lacks the MQL

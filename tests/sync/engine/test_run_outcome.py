@@ -35,8 +35,9 @@ def test_bad_rows_over_the_share_make_the_run_partial(workspace: Path) -> None:
     _share(workspace, 0.1)  # the default
     code, report = _sync(workspace)
     assert (code, report["status"]) == (4, "partial")
-    assert "1 of 8 rows read quarantined (12.5%, more than max_quarantined_share 10%)" in (
-        report["status_rule"]
+    assert (
+        "1 of 8 rows read quarantined (12.5%, more than max_quarantined_share 10%)"
+        in (report["status_rule"])
     )
 
 
