@@ -212,6 +212,12 @@ class Connector(ABC):
         """Create missing custom fields in the system; returns the names created."""
         raise NotImplementedError(f"{self.name} cannot create fields")
 
+    def local_fields(self) -> dict[str, list[str]] | None:
+        """The fields the system has, known without calling it (a file's header):
+        ``lead_fields`` and/or ``activity_fields`` → field names. ``None`` (the default)
+        when only an online describe can tell; `validate` then checks nothing here."""
+        return None
+
     def validate_mapping(self, mapping: FieldMapping) -> list[str]:
         """Problems the system has with ``mapping`` beyond missing fields (none by default)."""
         return []
