@@ -183,6 +183,9 @@ class Connector(ABC):
         self.context = context
         self.calls = ApiCalls()
         """Calls made to the system so far; connectors count their own reads and writes."""
+        self.text_encoding = "utf-8"
+        """The text encoding the system stores; a connector that stores another (a
+        latin-1 CSV file) sets it, and funnelsync fits what it writes to it."""
 
     @abstractmethod
     def check(self) -> CheckResult:

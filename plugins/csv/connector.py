@@ -71,6 +71,7 @@ class CsvConnector(Connector):
             raise TypeError(f"the csv connector needs CsvSettings, not {type(settings).__name__}")
         super().__init__(settings, context)
         self.format = CsvFormat(settings.delimiter, settings.encoding)
+        self.text_encoding = settings.encoding
 
     def _path(self, path: Path) -> Path:
         return self.context.workspace_dir / path

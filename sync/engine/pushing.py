@@ -113,6 +113,19 @@ def push_connection(
     finishes and is recorded first).
     """
     outcome = PushOutcome()
+    for rejected in plan.rejected:
+        write = rejected.write
+        outcome.refused += 1
+        outcome.quarantined.append(
+            NewQuarantine(
+                name,
+                write.record_id or f"new:{write.key}",
+                "write",
+                write.record_id or write.key,
+                f"{WriteStatus.rejected.value}: {rejected.message}",
+                json.dumps(dict(write.fields), default=str),
+            )
+        )
     total = len(plan.writes)
     try:
         for round_writes in _rounds(plan.writes):

@@ -310,6 +310,7 @@ class _Run:
                 current,
                 system_leads,
                 read.unreadable_emails,
+                connector.text_encoding,
             )
             self.state.plans[name] = plan
             self.state.counts[name].unchanged = plan.unchanged
@@ -343,7 +344,8 @@ class _Run:
             counts = self.state.counts[connection.name]
             counts.created, counts.updated = outcome.created, outcome.updated
             counts.refused = outcome.refused
-            counts.held = len(plan.writes) - outcome.created - outcome.updated - outcome.refused
+            attempted = len(plan.writes) + len(plan.rejected)
+            counts.held = attempted - outcome.created - outcome.updated - outcome.refused
             counts.quarantined += len(outcome.quarantined)
             logger.info(
                 "%s: created %d, updated %d, %d writes refused or left for later",
