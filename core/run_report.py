@@ -58,6 +58,7 @@ class RunReport(BaseModel):
 
     run_id: str
     status: RunStatus
+    status_rule: str = Field(default="", description="Which rule decided ``status``, and why.")
     dry_run: bool = Field(default=False, description="A plan: nothing was written.")
     started_at: datetime
     duration_s: float
@@ -70,6 +71,5 @@ class RunReport(BaseModel):
     activities_without_lead: int = Field(
         default=0, description="Activities whose email matches no lead in any system."
     )
-    status_rule: str = Field(default="", description="Which rule decided ``status``, and why.")
     notes: list[str] = Field(default_factory=list, description="Things to look at.")
     error: str | None = None

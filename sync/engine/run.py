@@ -192,6 +192,7 @@ class _Run:
                 read.leads_read,
                 len(read.activities),
                 len(read.quarantined),
+                extra={"connection": connection.name, "count": read.leads_read},
             )
         return reads
 
@@ -353,6 +354,7 @@ class _Run:
                 outcome.created,
                 outcome.updated,
                 len(outcome.quarantined),
+                extra={"connection": connection.name, "count": outcome.created + outcome.updated},
             )
             self.state.quarantined.extend(outcome.quarantined)
             self.state.held.extend(outcome.held)
@@ -535,7 +537,7 @@ def run_sync(
             store.save_run(report)
     result = RunResult(report, state.quarantined, state.stage_changes, state.plans, failure)
     if failure is not None:
-        logger.error("run failed: %s", report.error)
+        logger.error("run failed: %s", report.error, extra={"status": report.status.value})
     else:
         logger.info(
             "run %s in %.1fs: %d leads, %d recomputed, %d quarantined",
@@ -544,6 +546,7 @@ def run_sync(
             report.leads,
             report.touched,
             len(state.quarantined),
+            extra={"status": report.status.value},
         )
     run_id_var.reset(token)
     if not dry_run:

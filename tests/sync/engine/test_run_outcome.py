@@ -65,3 +65,13 @@ def test_a_second_run_with_nothing_new_is_ok_although_bad_rows_wait_in_quarantin
     assert (code, report["status"]) == (0, "ok"), report["status_rule"]
     assert report["connections"]["marketing"]["quarantined"] == 1
     assert report["connections"]["marketing"]["newly_quarantined"] == 0
+
+
+def test_json_log_lines_carry_the_connection_and_the_status(workspace: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["--log-format", "json", "--log-level", "info", "sync", "--config", str(workspace)]
+    )
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    read = [line for line in lines if line["message"].startswith("marketing: read ")]
+    assert read and read[0]["connection"] == "marketing" and read[0]["count"] == 4
+    assert any(line.get("status") == "ok" for line in lines)
