@@ -25,7 +25,7 @@ from time import perf_counter
 from typing import Any
 
 from funnelsync import __version__
-from funnelsync.connector import Connector, MappingRejectedError
+from funnelsync.connector import BudgetExhaustedError, Connector, MappingRejectedError
 from funnelsync.contract import FunnelContract
 from funnelsync.merge import SourceLead
 from funnelsync.models import Lead
@@ -167,12 +167,17 @@ class _Run:
         self.known: dict[RecordKey, dict[str, Any]] = {}
         """Ledger rows loaded so far in this run."""
         self.kinds = plugins.rule_kinds()
+        self.exhausted: dict[str, str] = {}
+        """Connections whose API budget ran out before reading: not read, not written."""
 
     def read(self, connectors: Sequence[Connector]) -> list[ConnectionRead]:
         reads = []
         for connection, connector in zip(self.workspace.connections, connectors, strict=True):
             entries = [e for e in self.quarantine if e.connection == connection.name]
-            read = read_connection(connection, connector, self.store, entries, self.progress)
+            if connection.name in self.exhausted:
+                read = ConnectionRead(connection, stopped=self.exhausted[connection.name])
+            else:
+                read = read_connection(connection, connector, self.store, entries, self.progress)
             reads.append(read)
             self.state.counts[connection.name] = ConnectionCounts(
                 read=read.leads_read,
@@ -366,18 +371,28 @@ class _Run:
         return written
 
 
-def _check_mappings(workspace: Workspace, connectors: Sequence[Connector]) -> None:
-    """Stop before anything is read or written if a system rejects its mapping."""
-    problems = [
-        f"{connection.name}: {problem}"
-        for connection, connector in zip(workspace.connections, connectors, strict=True)
-        if connector.capabilities.write_leads
-        for problem in connector.validate_mapping(connection.mapping)
-    ]
+def _check_mappings(workspace: Workspace, connectors: Sequence[Connector]) -> dict[str, str]:
+    """Stop before anything is read or written if a system rejects its mapping.
+
+    Returns the connections whose API budget ran out while checking, with the reason:
+    those are neither read nor written in this run.
+    """
+    problems: list[str] = []
+    exhausted: dict[str, str] = {}
+    for connection, connector in zip(workspace.connections, connectors, strict=True):
+        if not connector.capabilities.write_leads:
+            continue
+        try:
+            found = connector.validate_mapping(connection.mapping)
+        except BudgetExhaustedError as exc:
+            exhausted[connection.name] = str(exc)
+            continue
+        problems += [f"{connection.name}: {problem}" for problem in found]
     if problems:
         raise MappingRejectedError(
             "the mapping does not fit the system (see `funnelsync check`): " + "; ".join(problems)
         )
+    return exhausted
 
 
 def _sync(
@@ -398,7 +413,7 @@ def _sync(
             connector = connection.open(workspace.root, workspace.state_dir)
             stack.callback(connector.close)
             connectors.append(connector)
-        _check_mappings(workspace, connectors)
+        run.exhausted = _check_mappings(workspace, connectors)
         reads = run.read(connectors)
         deleted = [key for read in reads for key in read.deleted]
         for key in deleted:

@@ -584,3 +584,29 @@ def test_a_write_the_org_refuses_makes_the_run_partial_with_the_orgs_message(
     assert report.status_rule.startswith("1 writes refused by the system (sales 1)")
     result = CliRunner().invoke(main, ["sync", "--config", str(setup.root / "funnelsync.yaml")])
     assert result.exit_code == 4, result.output  # refused again: sales still lacks the MQL
+
+
+def test_request_limit_exceeded_while_reading_ends_partial_marketing_is_written_and_next_run_resumes(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = emulator.org
+    ada = org.add_lead(LastName="Lovelace", Company="Mercy Hospital", Email="ada@mercy.example.com")
+    setup = make_setup(
+        tmp_path, emulator, monkeypatch, [hot("ada@mercy.example.com")], ["ada@mercy.example.com"]
+    )
+    org.set_api_usage(1000, 1000)  # the org's daily allowance is used up
+
+    stopped = run_sync(setup.workspace, setup.plugins).report
+
+    assert stopped.status.value == "partial", stopped.status_rule
+    assert "sales: stopped reading: Salesforce refused the call" in stopped.status_rule
+    assert "REQUEST_LIMIT_EXCEEDED" in stopped.status_rule
+    assert stopped.connections["marketing"].updated == 1  # marketing still gets its scores
+    assert setup.marketing_row("ada@mercy.example.com")["stage"] == "marketingqualifiedlead"
+    assert org.get(ada).get("Funnel_Stage__c") in (None, "")
+
+    org.set_api_usage(0)  # a new day
+    resumed = setup.run()
+
+    assert resumed.status.value == "ok", resumed.status_rule
+    assert org.get(ada)["Funnel_Stage__c"] == "MQL"
