@@ -586,7 +586,7 @@ def test_a_write_the_org_refuses_makes_the_run_partial_with_the_orgs_message(
     assert result.exit_code == 4, result.output  # refused again: sales still lacks the MQL
 
 
-def test_request_limit_exceeded_while_reading_ends_partial_marketing_is_written_and_next_run_resumes(
+def test_request_limit_exceeded_before_reading_ends_partial_and_marketing_is_still_written(
     emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     org = emulator.org
