@@ -206,3 +206,25 @@ def test_a_write_hubspot_refuses_makes_the_run_partial(
     assert report.connections["marketing"].refused == 1
     assert report.status_rule.startswith("1 writes refused by the system (marketing 1)")
     assert emulator.contact(vp).get("hs_lead_status") in (None, "")
+
+
+def test_a_run_that_can_use_no_record_at_all_failed(
+    make_emulator: Callable[..., HubSpotEmulator],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emulator = make_emulator()
+    emulator.add_contacts([{"firstname": "Ana"}, {"firstname": "Bo"}])  # no emails
+    contract = (TEMPLATES / "contract.yaml").read_text(encoding="utf-8")
+    (tmp_path / "contract.yaml").write_text(contract.replace("salesacceptedlead", "opportunity"))
+    (tmp_path / "funnelsync.yaml").write_text(CONFIG)
+    (tmp_path / "sales.csv").write_text(SALES.splitlines()[0] + "\n")
+    monkeypatch.setenv("HS_TEST_TOKEN", DEFAULT_TOKEN)
+    monkeypatch.setenv("HS_TEST_URL", emulator.base_url)
+    plugins = create_plugins()
+    workspace = load_workspace(tmp_path / "funnelsync.yaml", plugins)
+
+    report = run_sync(workspace, plugins).report
+
+    assert report.status.value == "failed", report.status_rule
+    assert report.status_rule.startswith("nothing could be read or written (2 of 2 rows read")

@@ -610,3 +610,19 @@ def test_request_limit_exceeded_before_reading_ends_partial_and_marketing_is_sti
 
     assert resumed.status.value == "ok", resumed.status_rule
     assert org.get(ada)["Funnel_Stage__c"] == "MQL"
+
+
+def test_a_run_whose_every_record_is_unusable_failed(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = emulator.org
+    for name in ("Lovelace", "Hopper", "Turing"):
+        org.add_lead(LastName=name, Company="No Email Inc")
+    setup = make_setup(tmp_path, emulator, monkeypatch, [])
+
+    report = run_sync(setup.workspace, setup.plugins).report
+
+    assert report.status.value == "failed", report.status_rule
+    assert report.status_rule.startswith("nothing could be read or written (3 of 3 rows read")
+    result = CliRunner().invoke(main, ["sync", "--config", str(setup.root / "funnelsync.yaml")])
+    assert result.exit_code == 0  # nothing new to read: the bad records wait in quarantine
