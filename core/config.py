@@ -107,6 +107,13 @@ class WorkspaceConfig(BaseModel):
     notifications: NotificationsConfig | None = Field(
         default=None, description="Webhook messages on failed or partial runs and SLA breaches."
     )
+    max_quarantined_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="A run that quarantines more than this share of the rows it read is "
+        "`partial` (exit 4); under it, bad rows wait in quarantine and the run is `ok`.",
+    )
 
     @field_validator("connections")
     @classmethod

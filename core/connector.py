@@ -183,6 +183,9 @@ class Connector(ABC):
         self.context = context
         self.calls = ApiCalls()
         """Calls made to the system so far; connectors count their own reads and writes."""
+        self.text_encoding = "utf-8"
+        """The text encoding the system stores; a connector that stores another (a
+        latin-1 CSV file) sets it, and funnelsync fits what it writes to it."""
 
     @abstractmethod
     def check(self) -> CheckResult:
@@ -211,6 +214,12 @@ class Connector(ABC):
     def create_fields(self, fields: Sequence[FieldInfo]) -> list[str]:
         """Create missing custom fields in the system; returns the names created."""
         raise NotImplementedError(f"{self.name} cannot create fields")
+
+    def local_fields(self) -> dict[str, list[str]] | None:
+        """The fields the system has, known without calling it (a file's header):
+        ``lead_fields`` and/or ``activity_fields`` → field names. ``None`` (the default)
+        when only an online describe can tell; `validate` then checks nothing here."""
+        return None
 
     def validate_mapping(self, mapping: FieldMapping) -> list[str]:
         """Problems the system has with ``mapping`` beyond missing fields (none by default)."""

@@ -12,9 +12,13 @@ class RunStatus(StrEnum):
     """How a run ended."""
 
     ok = "ok"
+    """Every planned write landed; rows quarantined on read stayed under the allowed share."""
     partial = "partial"
-    """Some writes were left for the next run (a system asked us to retry later)."""
+    """Sales or marketing did not get everything the contract says: a write was refused or
+    left for the next run, reading or writing stopped early (API budget, signal), or the
+    share of rows quarantined on read went over ``max_quarantined_share``."""
     failed = "failed"
+    """The run stopped on an error, or could read and write nothing at all."""
 
 
 class ApiCalls(BaseModel):
@@ -31,7 +35,20 @@ class ConnectionCounts(BaseModel):
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    quarantined: int = 0
+    quarantined: int = Field(
+        default=0, description="Records in quarantine after this run's reads and writes."
+    )
+    newly_quarantined: int = Field(
+        default=0, description="Of ``quarantined``, the records not in quarantine before."
+    )
+    rows_read: int = Field(
+        default=0, description="Rows read from the system (leads, activities, unparsable rows)."
+    )
+    rows_quarantined: int = Field(default=0, description="Of ``rows_read``, those quarantined.")
+    refused: int = Field(default=0, description="Writes the system refused in this run.")
+    held: int = Field(
+        default=0, description="Writes left for the next run (retry later, budget, signal)."
+    )
     activities_read: int = 0
     api_calls: ApiCalls = Field(default_factory=ApiCalls)
 
@@ -41,6 +58,7 @@ class RunReport(BaseModel):
 
     run_id: str
     status: RunStatus
+    status_rule: str = Field(default="", description="Which rule decided ``status``, and why.")
     dry_run: bool = Field(default=False, description="A plan: nothing was written.")
     started_at: datetime
     duration_s: float

@@ -28,6 +28,13 @@ class Placement:
     stage_dates: dict[str, datetime]
 
 
+def entry_holds(
+    rule: EntryRule, lead: Lead, score: Score, kinds: RuleKinds = NO_RULE_KINDS
+) -> bool:
+    """Whether ``lead`` with ``score`` meets every part of ``rule``."""
+    return _rule_reasons(rule, lead, score, kinds) is not None
+
+
 def _rule_reasons(rule: EntryRule, lead: Lead, score: Score, kinds: RuleKinds) -> list[str] | None:
     """The reasons ``rule`` holds, or ``None`` when it does not."""
     reasons = []

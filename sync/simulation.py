@@ -15,7 +15,7 @@ from funnelsync.contract import FunnelContract
 from funnelsync.models import Lead
 from funnelsync.rule_kinds import RuleKinds
 from funnelsync.scoring import score_lead
-from funnelsync.stages import place_lead
+from funnelsync.stages import entry_holds, place_lead
 from funnelsync.sync.state.store import StateStore, StoredActivity
 
 
@@ -74,6 +74,33 @@ def apply_settings(contract: FunnelContract, settings: Sequence[str]) -> FunnelC
 
 
 @dataclass(frozen=True, slots=True)
+class Outcomes:
+    """How well a contract's MQLs match what sales later made of them.
+
+    A lead counts as an MQL when its score would cross the MQL stage's entry rule at any
+    time (replayed at each of its activities), whatever stage sales later put it in. The
+    outcomes are what the stored history says: reached ``sql_stage``, reached the won
+    stage (the last stage of the success path).
+    """
+
+    mqls: int
+    mqls_reached_sql: int
+    mqls_won: int
+    sql_precision: float | None
+    """Share of the MQLs that reached ``sql_stage``."""
+    won_precision: float | None
+    """Share of the MQLs that reached the won stage."""
+    converters: int
+    """Leads that reached the won stage."""
+    converters_missed: int
+    """Converters this contract would not have made MQLs."""
+    recall: float | None
+    """Share of the converters that this contract makes MQLs."""
+    mqls_per_month: dict[str, int]
+    """``YYYY-MM`` → MQLs whose score would first cross the threshold in that month."""
+
+
+@dataclass(frozen=True, slots=True)
 class Simulation:
     """Current and simulated funnel, and who would move."""
 
@@ -90,6 +117,8 @@ class Simulation:
     dropped_sql_rate: float | None
     current_stages: dict[str, int]
     simulated_stages: dict[str, int]
+    current: Outcomes
+    simulated: Outcomes
 
 
 def _is_mql(contract: FunnelContract, stage: str) -> bool:
@@ -105,6 +134,75 @@ def _reached_sql(contract: FunnelContract, lead: Lead) -> bool:
     index = contract.path_index(lead.stage) if lead.stage else None
     return contract.sql_stage in lead.stage_dates or (
         index is not None and sql is not None and index >= sql
+    )
+
+
+def _won(contract: FunnelContract, lead: Lead) -> bool:
+    won = contract.stages[-1].name
+    return won in lead.stage_dates or lead.stage == won
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+def first_crossing(
+    contract: FunnelContract,
+    lead: Lead,
+    activities: Sequence[StoredActivity],
+    as_of: datetime,
+    kinds: RuleKinds,
+) -> datetime | None:
+    """When ``lead``'s score would first meet the MQL stage's entry rule, if ever by
+    ``as_of``: checked when the lead was created and at each of its activities (the only
+    moments a score rises)."""
+    rule = contract.stage(contract.mql_stage).entry
+    if rule is None:
+        raise SimulationError(
+            f"the MQL stage {contract.mql_stage!r} has no entry rule: nothing to replay"
+        )
+    moments = {a.occurred_at for a in activities if a.occurred_at <= as_of}
+    if lead.created_at is not None and lead.created_at <= as_of:
+        moments.add(lead.created_at)
+    for moment in sorted(moments) or [as_of]:
+        score = score_lead(contract.scoring, lead, activities, moment, kinds)
+        if entry_holds(rule, lead, score, kinds):
+            return moment
+    return None
+
+
+def outcomes(
+    contract: FunnelContract,
+    leads: Iterable[Lead],
+    activities: Mapping[str, Sequence[StoredActivity]],
+    as_of: datetime,
+    kinds: RuleKinds,
+) -> Outcomes:
+    """The MQLs ``contract`` would have made of ``leads``, against their stored outcomes
+    (the current contract's ``sql_stage`` and won stage)."""
+    mqls = reached_sql = won = converters = missed = 0
+    months: dict[str, int] = defaultdict(int)
+    for lead in leads:
+        crossed = first_crossing(contract, lead, activities.get(lead.email, ()), as_of, kinds)
+        converted = _won(contract, lead)
+        converters += converted
+        if crossed is None:
+            missed += converted
+            continue
+        mqls += 1
+        reached_sql += _reached_sql(contract, lead)
+        won += converted
+        months[f"{crossed:%Y-%m}"] += 1
+    return Outcomes(
+        mqls=mqls,
+        mqls_reached_sql=reached_sql,
+        mqls_won=won,
+        sql_precision=_ratio(reached_sql, mqls) if contract.sql_stage else None,
+        won_precision=_ratio(won, mqls),
+        converters=converters,
+        converters_missed=missed,
+        recall=_ratio(converters - missed, converters),
+        mqls_per_month=dict(sorted(months.items())),
     )
 
 
@@ -155,9 +253,11 @@ def simulate(
         else:
             into += was is not None and will is None
             out += was is None and will is not None
-        if _is_mql(changed, after) and not _is_mql(current, before):
+        crossed_now = first_crossing(current, lead, activities, as_of, kinds) is not None
+        crossed_then = first_crossing(changed, lead, activities, as_of, kinds) is not None
+        if crossed_then and not crossed_now:
             added.append(lead)
-        if _is_mql(current, before) and not _is_mql(changed, after):
+        if crossed_now and not crossed_then:
             dropped.append(lead)
     return Simulation(
         current_mqls=sum(n for stage, n in now_stages.items() if _is_mql(current, stage)),
@@ -175,7 +275,41 @@ def simulate(
         dropped_sql_rate=_rate(current, dropped),
         current_stages=dict(now_stages),
         simulated_stages=dict(new_stages),
+        current=outcomes(current, leads.values(), by_email, as_of, kinds),
+        simulated=outcomes(changed, leads.values(), by_email, as_of, kinds),
     )
+
+
+def sweep_values(spec: str) -> tuple[str, list[float]]:
+    """``KEY=A:B:STEP`` → the key and the values from A to B (inclusive) by STEP."""
+    key, sep, span = spec.partition("=")
+    try:
+        start, stop, step = (float(part) for part in span.split(":"))
+    except ValueError:
+        start = stop = step = float("nan")
+    if not sep or not key or not (step > 0 and stop >= start):
+        raise SimulationError(f"{spec!r}: expected KEY=A:B:STEP with A <= B and STEP > 0")
+    count = int((stop - start) / step + 1e-9) + 1
+    return key, [start + index * step for index in range(count)]
+
+
+def sweep(
+    store: StateStore,
+    contract: FunnelContract,
+    spec: str,
+    as_of: datetime,
+    kinds: RuleKinds,
+) -> list[tuple[str, Outcomes]]:
+    """The outcomes of the current contract, then of ``KEY`` set to each value of ``spec``."""
+    key, values = sweep_values(spec)
+    leads = list(store.leads(store.all_person_ids()).values())
+    by_email = _grouped(store.activities(None))
+    rows = [("current", outcomes(contract, leads, by_email, as_of, kinds))]
+    for value in values:
+        shown = f"{value:g}"
+        changed = apply_settings(contract, [f"{key}={shown}"])
+        rows.append((f"{key}={shown}", outcomes(changed, leads, by_email, as_of, kinds)))
+    return rows
 
 
 def _grouped(activities: Iterable[StoredActivity]) -> dict[str, list[StoredActivity]]:

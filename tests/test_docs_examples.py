@@ -22,11 +22,13 @@ import click
 import pytest
 import yaml
 
-from funnelsync.config import WorkspaceConfig
+from funnelsync.config import ConnectionConfig, WorkspaceConfig
 from funnelsync.contract import FunnelContract
 from funnelsync.explanation import explain
 from funnelsync.models import Activity, Lead
 from funnelsync.plugin_manager import create_plugins
+from funnelsync.plugins.csv.connector import DEFAULT_MAPPING as CSV_DEFAULT_MAPPING
+from funnelsync.run_report import ConnectionCounts, RunReport
 from funnelsync.scoring import score_lead
 from funnelsync.stages import place_lead
 from funnelsync.sync.cli.main import main
@@ -228,3 +230,69 @@ def test_the_explanation_example_computes_as_shown() -> None:
     activities = _activities(ravi.email, ("demo_request", 40, 1), ("email_click", 20, 3))
     line, _ = _explained(ravi, activities, previous="mql")
     assert f"\n{line}\n" in page, f"the explanation example is now:\n{line}"
+
+
+# --- keys, connectors and default mappings the pages list, checked against the code --------
+
+
+def _table_keys(page: Path, first_row: str) -> list[str]:
+    """The first-column keys of the markdown table that holds a row starting ``first_row``."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(first_row))
+    while lines[start - 1].startswith("|"):
+        start -= 1
+    keys = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        keys.append(line.split("|")[1].strip().strip("`"))
+    return keys
+
+
+def _field_names(model: type[Any]) -> list[str]:
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def test_the_config_page_lists_every_workspace_and_connection_key() -> None:
+    page = DOCS / "config.md"
+    assert _table_keys(page, "| `version` |") == _field_names(WorkspaceConfig)
+    assert _table_keys(page, "| `connector` |") == _field_names(ConnectionConfig)
+
+
+def test_the_cli_page_lists_every_run_report_key() -> None:
+    assert _table_keys(CLI_PAGE, "| `run_id` |") == _field_names(RunReport)
+    assert _table_keys(CLI_PAGE, "| `read` | lead records read |") == _field_names(ConnectionCounts)
+
+
+def test_the_pages_name_exactly_the_built_in_connectors_and_plugins() -> None:
+    plugins = create_plugins()
+    connectors = sorted(plugins.connectors())
+    row = next(
+        line
+        for line in (DOCS / "config.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `connector` |")
+    )
+    built_in = re.search(r"built in: ([^)]*)\)", row)
+    assert built_in is not None, row
+    assert sorted(re.findall(r"`(\w+)`", built_in.group(1))) == connectors
+    section = _sections(CLI_PAGE)["plugins"]
+    paragraph = section[section.index("funnelsync's own plugins") :].split("`--json`")[0]
+    named = set(re.findall(r"`(\w+)`", paragraph.split("as third-party ones:")[1]))
+    assert named - set(plugins.rule_kinds()) == {info.name for info in plugins.plugins}
+
+
+def test_the_config_page_states_the_csv_default_mapping() -> None:
+    text = " ".join((DOCS / "config.md").read_text(encoding="utf-8").split())
+    found = re.search(
+        r"The `csv` connector's default maps these canonical lead fields to a column of the "
+        r"same name: (.*?) \(every canonical lead field but `stage_dates\.\*`\); (.*?) are "
+        r"only read\.",
+        text,
+    )
+    assert found is not None, "the csv default mapping sentence is gone from docs/config.md"
+    listed = re.findall(r"`(\w+)`", found.group(1))
+    lead_fields = CSV_DEFAULT_MAPPING.active_lead_fields()
+    assert listed == list(lead_fields)
+    assert all(lead_fields[name].field == name for name in listed)
+    read_only = [name for name, field_map in lead_fields.items() if not field_map.writes]
+    assert re.findall(r"`(\w+)`", found.group(2)) == read_only

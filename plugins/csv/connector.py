@@ -71,6 +71,7 @@ class CsvConnector(Connector):
             raise TypeError(f"the csv connector needs CsvSettings, not {type(settings).__name__}")
         super().__init__(settings, context)
         self.format = CsvFormat(settings.delimiter, settings.encoding)
+        self.text_encoding = settings.encoding
 
     def _path(self, path: Path) -> Path:
         return self.context.workspace_dir / path
@@ -122,6 +123,18 @@ class CsvConnector(Connector):
             return []
         with open_table(self.leads_path, self.format) as table:
             return [FieldInfo(name, "string") for name in table.header]
+
+    def local_fields(self) -> dict[str, list[str]]:
+        """The header of the leads file and of the activities file, for those that exist."""
+        found: dict[str, list[str]] = {}
+        paths = {"lead_fields": self.leads_path}
+        if self.settings.activities is not None:
+            paths["activity_fields"] = self._path(self.settings.activities.path)
+        for group, path in paths.items():
+            if path.exists():
+                with open_table(path, self.format) as table:
+                    found[group] = list(table.header)
+        return found
 
     def read_leads(self, cursor: str | None) -> Iterator[ReadBatch]:
         """Lead rows changed since ``cursor``; a missing file has none (cursor unchanged)."""

@@ -88,12 +88,17 @@ class _Sheet:
         if self.key_column in cells and not undefuse(cells[self.key_column]).strip():
             message = f"the write would leave {self.key_column} empty"
             return WriteResult(write.key, WriteStatus.rejected, message=message)
-        for text in (*cells, *cells.values()):
-            try:
-                text.encode(self.fmt.encoding)
-            except UnicodeEncodeError as exc:
-                message = f"{text!r} cannot be written in {self.fmt.encoding} ({exc.reason})"
-                return WriteResult(write.key, WriteStatus.rejected, message=message)
+        for column, text in cells.items():
+            for part, what in ((column, "column name"), (text, "value")):
+                try:
+                    part.encode(self.fmt.encoding)
+                except UnicodeEncodeError as exc:
+                    character = part[exc.start]
+                    message = (
+                        f"{column}: {what} {part!r} has {character!r} (U+{ord(character):04X}),"
+                        f" which {self.fmt.encoding} cannot hold"
+                    )
+                    return WriteResult(write.key, WriteStatus.rejected, message=message)
         if index is None:
             index = len(self.rows)
             self.rows.append([])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from funnelsync.sync.checking import ConnectionCheck, check_connection
+from funnelsync.sync.checking import ConnectionCheck, check_workspace_connection
 from funnelsync.sync.cli.common import config_option, exit_with, json_option, load, out
 from funnelsync.sync.cli.exit_codes import ExitCode
 
@@ -27,11 +27,15 @@ def check(config_path: Path | None, as_json: bool, fix: bool) -> None:
     _, workspace = load(config_path)
     checks: list[ConnectionCheck] = []
     for connection in workspace.connections:
-        connector = connection.open(workspace.root, workspace.state_dir)
-        try:
-            checks.append(check_connection(connection, connector, workspace.contract, fix=fix))
-        finally:
-            connector.close()
+        checks.append(
+            check_workspace_connection(
+                connection,
+                workspace.root,
+                workspace.contract,
+                fix=fix,
+                state_dir=workspace.state_dir,
+            )
+        )
     if as_json:
         click.echo(
             json.dumps({"connections": [asdict(c) | {"ok": c.ok} for c in checks]}, indent=2)

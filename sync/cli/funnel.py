@@ -8,12 +8,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from rich.table import Table
 
 from funnelsync.models import normalise_email
 from funnelsync.sync.cli.common import config_option, fail, json_option, load, out
 from funnelsync.sync.cli.exit_codes import ExitCode
 from funnelsync.sync.explaining import explain_lead
-from funnelsync.sync.simulation import SimulationError, apply_settings, simulate
+from funnelsync.sync.simulation import (
+    Outcomes,
+    SimulationError,
+    apply_settings,
+    simulate,
+    sweep,
+)
 from funnelsync.sync.state.store import StateStore
 
 
@@ -80,25 +87,47 @@ def explain(config_path: Path | None, as_json: bool, email: str) -> None:
     "--set",
     "settings",
     multiple=True,
-    required=True,
     metavar="KEY=VALUE",
     help="A contract change, e.g. stages.mql.entry.engagement_min=60 (repeatable).",
 )
-def simulate_command(config_path: Path | None, as_json: bool, settings: tuple[str, ...]) -> None:
+@click.option(
+    "--sweep",
+    "sweep_spec",
+    metavar="KEY=A:B:STEP",
+    help="Print MQLs, precision and recall for KEY set to each value from A to B by STEP, "
+    "e.g. stages.mql.entry.engagement_min=20:60:10.",
+)
+def simulate_command(
+    config_path: Path | None, as_json: bool, settings: tuple[str, ...], sweep_spec: str | None
+) -> None:
     """Replay the stored leads and activities under a changed contract; writes nothing.
 
     KEY is a dotted path into the contract; list items are picked by index or by stage
     name. Both the current and the changed contract are replayed from scratch, as if
-    each had always applied, so the difference is the change's alone.
+    each had always applied, so the difference is the change's alone. A lead counts as
+    an MQL when its score would cross the MQL entry rule, whatever stage sales later put
+    it in; precision is the share of those MQLs that later reached sql_stage and the won
+    stage (the last stage of the path), recall the share of won leads made MQLs.
     """
+    if not settings and sweep_spec is None:
+        fail("give --set KEY=VALUE (repeatable) or --sweep KEY=A:B:STEP", ExitCode.config_error)
     plugins, workspace = load(config_path)
+    store = StateStore.open(workspace.state_dir, workspace.state_url)
     try:
+        if sweep_spec is not None:
+            rows = sweep(
+                store, workspace.contract, sweep_spec, datetime.now(UTC), plugins.rule_kinds()
+            )
+            _print_sweep(rows, as_json)
+            return
         changed = apply_settings(workspace.contract, settings)
+        result = simulate(
+            store, workspace.contract, changed, datetime.now(UTC), plugins.rule_kinds()
+        )
     except SimulationError as exc:
         fail(str(exc), ExitCode.config_error)
-    store = StateStore.open(workspace.state_dir, workspace.state_url)
-    result = simulate(store, workspace.contract, changed, datetime.now(UTC), plugins.rule_kinds())
-    store.close()
+    finally:
+        store.close()
     if as_json:
         click.echo(json.dumps({"settings": list(settings), **asdict(result)}, indent=2))
         return
@@ -118,3 +147,34 @@ def simulate_command(config_path: Path | None, as_json: bool, settings: tuple[st
             continue
         shown = "unknown (the contract names no sql_stage)" if rate is None else f"{rate:.0%}"
         console.print(f"  {label}: {count}; of them reached SQL so far: {shown}")
+    console.print(_outcome_table([("current", result.current), ("simulated", result.simulated)]))
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _outcome_table(rows: list[tuple[str, Outcomes]]) -> Table:
+    table = Table(title="MQLs against what sales made of them", title_justify="left")
+    for column in ("contract", "MQLs", "reached SQL", "won", "converters missed", "recall"):
+        table.add_column(column, justify="left" if column == "contract" else "right")
+    table.add_column("MQLs per month")
+    for label, row in rows:
+        table.add_row(
+            label,
+            str(row.mqls),
+            f"{row.mqls_reached_sql} ({_share(row.sql_precision)})",
+            f"{row.mqls_won} ({_share(row.won_precision)})",
+            f"{row.converters_missed} of {row.converters}",
+            _share(row.recall),
+            " ".join(f"{month}:{count}" for month, count in row.mqls_per_month.items()),
+        )
+    return table
+
+
+def _print_sweep(rows: list[tuple[str, Outcomes]], as_json: bool) -> None:
+    if as_json:
+        document = {"rows": [{"contract": label, **asdict(row)} for label, row in rows]}
+        click.echo(json.dumps(document, indent=2))
+        return
+    out().print(_outcome_table(rows))

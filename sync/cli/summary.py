@@ -21,6 +21,8 @@ def print_summary(console: Console, contract: FunnelContract, result: RunResult)
         f"Run {report.run_id}: [bold]{report.status.value}[/bold] in {report.duration_s:.2f}s — "
         f"{report.leads} leads, {report.activities} activities"
     )
+    if report.status_rule:
+        console.print(f"Why {report.status.value}: {report.status_rule}", markup=False)
     if report.error:
         console.print(f"[red]Error:[/red] {report.error}")
     stages = Table(title="Leads per stage", title_justify="left")

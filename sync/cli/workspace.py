@@ -12,6 +12,7 @@ from rich.table import Table
 from funnelsync.config import WorkspaceConfig
 from funnelsync.contract import FunnelContract
 from funnelsync.plugin_manager import create_plugins
+from funnelsync.sync.checking import offline_missing_fields
 from funnelsync.sync.cli.common import (
     config_option,
     err,
@@ -61,8 +62,23 @@ def init(directory: Path, preset: str) -> None:
 @click.command()
 @config_option
 def validate(config_path: Path | None) -> None:
-    """Check the config and its contract; exit 2 listing every problem (file:line: key: what)."""
+    """Check the config and its contract; exit 2 listing every problem (file:line: key: what).
+
+    Also checks, offline, that every mapped column exists where a system's fields can be
+    known without calling it (a CSV file's header), suggesting the closest existing one.
+    """
     _, workspace = load(config_path)
+    missing = [
+        item
+        for connection in workspace.connections
+        for item in offline_missing_fields(connection, workspace.root)
+    ]
+    if missing:
+        console = err()
+        console.print(f"[red]Invalid configuration[/red] ({len(missing)} problem(s)):")
+        for item in missing:
+            console.print(f"  {workspace.config_path}: {item.key}: {item.message()}", markup=False)
+        exit_with(ExitCode.config_error)
     contract = workspace.contract
     connections = ", ".join(
         f"{connection.name} ({connection.config.connector})" for connection in workspace.connections

@@ -26,7 +26,11 @@ MARKETING_LEAD_COLUMNS = (
     "source",
     "created_at",
     "updated_at",
+    "owner",
+    "lead_status",
+    "status_reason",
 )
+"""The marketing export's columns; owner, lead status and its reason are filled by sales."""
 MARKETING_ACTIVITY_COLUMNS = ("activity_id", "email", "type", "occurred_at", "campaign", "asset")
 SALES_LEAD_COLUMNS = (
     "Email",
@@ -42,6 +46,7 @@ SALES_LEAD_COLUMNS = (
     "Status",
     "Created Date",
     "Last Modified",
+    "Status Reason",
 )
 SALES_ACTIVITY_COLUMNS = ("Id", "Email", "Type", "Date", "Subject")
 
@@ -483,6 +488,9 @@ def _marketing_lead_row(
         person.source,
         _z(created),
         _z(_between(rng, created + timedelta(minutes=1), as_of, lean=0.5)),
+        "",
+        "",
+        "",
     ]
 
 
@@ -506,6 +514,7 @@ def _sales_lead_row(rng: random.Random, person: _Person, email: str, as_of: date
         person.status,
         _offset(created),
         _offset(_between(rng, created + timedelta(minutes=1), as_of, lean=0.5)),
+        "",
     ]
 
 

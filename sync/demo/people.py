@@ -33,6 +33,7 @@ _SALES_LEAD_FIELDS = {
     "Status": "lead_status",
     "Created Date": "created_at",
     "Last Modified": "updated_at",
+    "Status Reason": "status_reason",
 }
 _SALES_ACTIVITY_FIELDS = {
     "Id": "activity_id",

@@ -22,6 +22,7 @@ from funnelsync.models import DESCRIPTIVE_FIELDS, Lead
 from funnelsync.sync.engine.canonical import CurrentRecord
 from funnelsync.sync.state.store import RecordKey
 from funnelsync.sync.workspace.loading import Connection
+from funnelsync.text_fit import describe_character, fit_own_text, unencodable
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +41,23 @@ class PlannedWrite:
         return self.write.record_id is None
 
 
+@dataclass(frozen=True, slots=True)
+class RejectedWrite:
+    """A write not planned because the system cannot hold a value of the person's."""
+
+    person_id: int
+    write: LeadWrite
+    message: str
+
+
 @dataclass(slots=True)
 class ConnectionPlan:
     """The writes planned for one connection, and how many records already agree."""
 
     writes: list[PlannedWrite] = field(default_factory=list)
     unchanged: int = 0
+    rejected: list[RejectedWrite] = field(default_factory=list)
+    """Writes refused before planning: a value the system's text encoding cannot hold."""
 
     @property
     def created(self) -> int:
@@ -81,6 +93,28 @@ def _may_write(contract: FunnelContract, canonical: str, current: Any) -> bool:
     return canonical not in DESCRIPTIVE_FIELDS or writes_field(contract, canonical, current)
 
 
+class UnencodableValueError(ValueError):
+    """A person's value holds a character the system's text encoding cannot."""
+
+
+def _formatted(canonical: str, field_map: FieldMap, value: Any, zone: tzinfo, encoding: str) -> Any:
+    """``value`` as the system stores it, in its text encoding: funnelsync's own text
+    falls back to ASCII; a person's value that does not fit raises
+    :class:`UnencodableValueError` naming the field and the character."""
+    formatted = format_value(field_map, value, zone)
+    if not isinstance(formatted, str):
+        return formatted
+    if canonical not in DESCRIPTIVE_FIELDS and canonical != "email":
+        return fit_own_text(formatted, encoding, field_map.max_length)
+    character = unencodable(formatted, encoding)
+    if character is not None:
+        raise UnencodableValueError(
+            f"{field_map.field} ({canonical}): {describe_character(character)} "
+            f"cannot be written in {encoding}"
+        )
+    return formatted
+
+
 def _changed_fields(
     contract: FunnelContract,
     field_maps: Mapping[str, FieldMap],
@@ -88,6 +122,7 @@ def _changed_fields(
     system_lead: Lead,
     raw: Mapping[str, Any],
     zone: tzinfo,
+    encoding: str,
 ) -> dict[str, tuple[str, Any]]:
     """System field → (canonical field, new value) for every field that differs."""
     changes: dict[str, tuple[str, Any]] = {}
@@ -98,7 +133,7 @@ def _changed_fields(
         if not _may_write(contract, canonical, current):
             continue
         desired = canonical_value(lead, canonical)
-        formatted = format_value(field_map, desired, zone)
+        formatted = _formatted(canonical, field_map, desired, zone, encoding)
         if same_text(raw.get(field_map.field), formatted):
             continue
         if field_map.reads and _same(current, desired):
@@ -135,8 +170,12 @@ def plan_connection(
     current: Mapping[RecordKey, CurrentRecord],
     system_leads: Mapping[RecordKey, Lead],
     unreadable: set[str],
+    encoding: str = "utf-8",
 ) -> ConnectionPlan:
-    """What to create and update in one system so it matches the canonical ``leads``."""
+    """What to create and update in one system so it matches the canonical ``leads``.
+
+    ``encoding`` is the system's text encoding: see :func:`_formatted`.
+    """
     name = connection.name
     field_maps = connection.mapping.active_lead_fields()
     zone = ZoneInfo(connection.mapping.timezone)
@@ -150,13 +189,20 @@ def plan_connection(
                 and config.create_leads
                 and _creatable(contract, lead, config.create_from_stage)
             ):
-                fields = {
-                    field_map.field: format_value(field_map, canonical_value(lead, canonical), zone)
-                    for canonical, field_map in field_maps.items()
-                    if field_map.writes
-                    and canonical_value(lead, canonical) is not None
-                    and _may_write(contract, canonical, None)
-                }
+                try:
+                    fields = {
+                        field_map.field: _formatted(
+                            canonical, field_map, canonical_value(lead, canonical), zone, encoding
+                        )
+                        for canonical, field_map in field_maps.items()
+                        if field_map.writes
+                        and canonical_value(lead, canonical) is not None
+                        and _may_write(contract, canonical, None)
+                    }
+                except UnencodableValueError as exc:
+                    write = LeadWrite(lead.email, None, {})
+                    plan.rejected.append(RejectedWrite(person_id, write, str(exc)))
+                    continue
                 reason = f"new in {name}" + (
                     f": reached {config.create_from_stage}" if config.create_from_stage else ""
                 )
@@ -169,7 +215,14 @@ def plan_connection(
             system_lead = system_leads.get(key)
             if system_lead is None:
                 continue
-            changes = _changed_fields(contract, field_maps, lead, system_lead, raw, zone)
+            try:
+                changes = _changed_fields(
+                    contract, field_maps, lead, system_lead, raw, zone, encoding
+                )
+            except UnencodableValueError as exc:
+                write = LeadWrite(lead.email, key[1], {})
+                plan.rejected.append(RejectedWrite(person_id, write, str(exc)))
+                continue
             if changes:
                 detours = {detour.name for detour in contract.detours}
                 write = LeadWrite(

@@ -35,6 +35,8 @@ class PushOutcome:
     held: list[NewQuarantine] = field(default_factory=list)
     """Writes not sent because the API budget was spent: listed (``held: API budget…``)
     with the quarantine, but not counted as quarantined."""
+    refused: int = 0
+    """Writes the system refused (quarantined with its message)."""
 
 
 def _rounds(writes: Sequence[PlannedWrite]) -> list[list[PlannedWrite]]:
@@ -111,6 +113,19 @@ def push_connection(
     finishes and is recorded first).
     """
     outcome = PushOutcome()
+    for rejected in plan.rejected:
+        write = rejected.write
+        outcome.refused += 1
+        outcome.quarantined.append(
+            NewQuarantine(
+                name,
+                write.record_id or f"new:{write.key}",
+                "write",
+                write.record_id or write.key,
+                f"{WriteStatus.rejected.value}: {rejected.message}",
+                json.dumps(dict(write.fields), default=str),
+            )
+        )
     total = len(plan.writes)
     try:
         for round_writes in _rounds(plan.writes):
@@ -161,6 +176,8 @@ def _record(
             message = (result.message if result else None) or "the system gave no result"
             if status is WriteStatus.retryable:
                 outcome.retry_later += 1
+            elif status is WriteStatus.rejected:
+                outcome.refused += 1
             if status is WriteStatus.held:
                 outcome.stopped = outcome.stopped or message
             listed = outcome.held if status is WriteStatus.held else outcome.quarantined

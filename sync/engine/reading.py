@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from funnelsync.connector import Connector, ReadBatch, SystemRecord
+from funnelsync.connector import BudgetExhaustedError, Connector, ReadBatch, SystemRecord
 from funnelsync.mapping import MappingError, read_activity, read_lead
 from funnelsync.models import Lead, normalise_email
 from funnelsync.sync.engine.progress import ProgressSink
@@ -54,6 +54,12 @@ class ConnectionRead:
     unreadable_emails: set[str] = field(default_factory=set)
     """Emails of lead records that could not be mapped: never create these people here."""
     leads_read: int = 0
+    rows_read: int = 0
+    """Rows read from the system in this run (leads, activities, rows it could not parse)."""
+    rows_quarantined: int = 0
+    """Of ``rows_read``, those quarantined (records retried from the quarantine not counted)."""
+    stopped: str | None = None
+    """Why reading stopped before the end (the API budget), if it did."""
 
 
 def _payload(record_id: str, fields: Mapping[str, Any]) -> str:
@@ -90,6 +96,8 @@ class _Reader:
 
     def batches(self, stream: str, batches: Iterator[ReadBatch]) -> Iterator[ReadBatch]:
         for batch in batches:
+            self.result.rows_read += len(batch.rejected)
+            self.result.rows_quarantined += len(batch.rejected)
             for rejected in batch.rejected:
                 self.result.quarantined.append(
                     NewQuarantine(
@@ -108,12 +116,17 @@ class _Reader:
                 f"{self.connection.name}: read {stream}", len(batch.records) + len(batch.rejected)
             )
 
-    def lead(self, record_id: str, location: str, fields: Mapping[str, Any]) -> None:
+    def lead(
+        self, record_id: str, location: str, fields: Mapping[str, Any], fresh: bool = True
+    ) -> None:
+        """Map one lead record; ``fresh`` when it was read from the system in this run."""
         name = self.connection.name
         self.seen.add(record_id)
+        self.result.rows_read += fresh
         try:
             lead = read_lead(self.connection.mapping, fields)
         except MappingError as exc:
+            self.result.rows_quarantined += fresh
             self.result.quarantined.append(
                 NewQuarantine(
                     name, record_id, "read", location, str(exc), _payload(record_id, fields)
@@ -130,9 +143,11 @@ class _Reader:
 
     def activity(self, record: SystemRecord) -> None:
         name = self.connection.name
+        self.result.rows_read += 1
         try:
             activity = read_activity(self.connection.mapping, record.fields)
         except MappingError as exc:
+            self.result.rows_quarantined += 1
             self.result.quarantined.append(
                 NewQuarantine(
                     name,
@@ -168,10 +183,33 @@ def read_connection(
 ) -> ConnectionRead:
     """Read the leads and activities that changed since the stored cursors.
 
-    ``quarantined`` are this connection's quarantine entries, retried here.
+    ``quarantined`` are this connection's quarantine entries, retried here. When the
+    system's API budget runs out, what was read so far is returned with ``stopped`` set.
     """
     reader = _Reader(connection, connector, quarantined, progress)
     name = connection.name
+    try:
+        _read_streams(reader, store)
+    except BudgetExhaustedError as exc:
+        reader.result.stopped = str(exc)
+    for entry in reader.quarantined.values():
+        if entry.kind != "read" or entry.record_key in reader.seen or entry.parked:
+            continue
+        if entry.location in reader.read_locations:
+            # Another record now sits where this one was (e.g. a fixed CSV row with a new
+            # key): the quarantined version is gone from the system.
+            reader.result.resolved.append((name, entry.record_key))
+            continue
+        payload = json.loads(entry.payload)
+        if "fields" not in payload or entry.record_key.startswith("activity:"):
+            continue
+        reader.lead(entry.record_key, entry.location, payload["fields"], fresh=False)
+    return reader.result
+
+
+def _read_streams(reader: _Reader, store: StateStore) -> None:
+    """Read each stream the connector has, from its stored cursor."""
+    connector, name = reader.connector, reader.connection.name
     if connector.capabilities.read_leads:
         batches = connector.read_leads(store.cursor(name, LEADS))
         for batch in reader.batches(LEADS, batches):
@@ -187,16 +225,3 @@ def read_connection(
         batches = connector.read_deletions(store.cursor(name, DELETIONS))
         for batch in reader.batches(DELETIONS, batches):
             reader.result.deleted += [(name, record.record_id) for record in batch.records]
-    for entry in reader.quarantined.values():
-        if entry.kind != "read" or entry.record_key in reader.seen or entry.parked:
-            continue
-        if entry.location in reader.read_locations:
-            # Another record now sits where this one was (e.g. a fixed CSV row with a new
-            # key): the quarantined version is gone from the system.
-            reader.result.resolved.append((name, entry.record_key))
-            continue
-        payload = json.loads(entry.payload)
-        if "fields" not in payload or entry.record_key.startswith("activity:"):
-            continue
-        reader.lead(entry.record_key, entry.location, payload["fields"])
-    return reader.result

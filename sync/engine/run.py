@@ -25,17 +25,18 @@ from time import perf_counter
 from typing import Any
 
 from funnelsync import __version__
-from funnelsync.connector import Connector, MappingRejectedError
+from funnelsync.connector import BudgetExhaustedError, Connector, MappingRejectedError
 from funnelsync.contract import FunnelContract
 from funnelsync.merge import SourceLead
 from funnelsync.models import Lead
 from funnelsync.plugin_manager import FunnelPlugins
-from funnelsync.run_report import ConnectionCounts, RunReport, RunStatus
+from funnelsync.run_report import ConnectionCounts, RunReport
 from funnelsync.secrets import redact
 from funnelsync.sync.cli.logs import run_id_var
 from funnelsync.sync.engine.canonical import CurrentRecord, StageChange, build_lead, person_sources
 from funnelsync.sync.engine.identity import assign_persons
 from funnelsync.sync.engine.lock import run_lock
+from funnelsync.sync.engine.outcome import decide
 from funnelsync.sync.engine.planning import ConnectionPlan, plan_connection, same_text
 from funnelsync.sync.engine.progress import NoProgress, ProgressSink
 from funnelsync.sync.engine.pushing import PushOutcome, push_connection
@@ -94,9 +95,16 @@ class _RunState:
     previous_stages: dict[int, str | None] = field(default_factory=dict)
     activities: int = 0
     activities_without_lead: int = 0
-    complete: bool = True
-    stopped: bool = False
-    """Writing stopped early (budget or signal): cursors stay, so the next run resumes."""
+    stops: list[str] = field(default_factory=list)
+    """Why reading or writing stopped early (budget or signal): cursors stay, so the next
+    run resumes."""
+    held_connections: set[str] = field(default_factory=set)
+    """Connections whose budget ran out while reading: nothing is written to them."""
+
+    @property
+    def stopped(self) -> bool:
+        """Whether reading or writing stopped early."""
+        return bool(self.stops)
 
 
 def _fingerprint(workspace: Workspace) -> str:
@@ -159,26 +167,37 @@ class _Run:
         self.known: dict[RecordKey, dict[str, Any]] = {}
         """Ledger rows loaded so far in this run."""
         self.kinds = plugins.rule_kinds()
+        self.exhausted: dict[str, str] = {}
+        """Connections whose API budget ran out before reading: not read, not written."""
 
     def read(self, connectors: Sequence[Connector]) -> list[ConnectionRead]:
         reads = []
         for connection, connector in zip(self.workspace.connections, connectors, strict=True):
             entries = [e for e in self.quarantine if e.connection == connection.name]
-            read = read_connection(connection, connector, self.store, entries, self.progress)
+            if connection.name in self.exhausted:
+                read = ConnectionRead(connection, stopped=self.exhausted[connection.name])
+            else:
+                read = read_connection(connection, connector, self.store, entries, self.progress)
             reads.append(read)
             self.state.counts[connection.name] = ConnectionCounts(
                 read=read.leads_read,
                 activities_read=len(read.activities),
                 quarantined=len(read.quarantined),
+                rows_read=read.rows_read,
+                rows_quarantined=read.rows_quarantined,
                 api_calls=connector.calls,
             )
             self.state.quarantined.extend(read.quarantined)
+            if read.stopped:
+                self.state.stops.append(f"{connection.name}: stopped reading: {read.stopped}")
+                self.state.held_connections.add(connection.name)
             logger.info(
                 "%s: read %d leads and %d activities, %d quarantined",
                 connection.name,
                 read.leads_read,
                 len(read.activities),
                 len(read.quarantined),
+                extra={"connection": connection.name, "count": read.leads_read},
             )
         return reads
 
@@ -287,7 +306,7 @@ class _Run:
     ) -> None:
         for read, connector in zip(reads, connectors, strict=True):
             name = read.connection.name
-            if not connector.capabilities.write_leads:
+            if not connector.capabilities.write_leads or name in self.state.held_connections:
                 continue
             plan = plan_connection(
                 self.contract,
@@ -297,6 +316,7 @@ class _Run:
                 current,
                 system_leads,
                 read.unreadable_emails,
+                connector.text_encoding,
             )
             self.state.plans[name] = plan
             self.state.counts[name].unchanged = plan.unchanged
@@ -329,6 +349,9 @@ class _Run:
             )
             counts = self.state.counts[connection.name]
             counts.created, counts.updated = outcome.created, outcome.updated
+            counts.refused = outcome.refused
+            attempted = len(plan.writes) + len(plan.rejected)
+            counts.held = attempted - outcome.created - outcome.updated - outcome.refused
             counts.quarantined += len(outcome.quarantined)
             logger.info(
                 "%s: created %d, updated %d, %d writes refused or left for later",
@@ -336,31 +359,40 @@ class _Run:
                 outcome.created,
                 outcome.updated,
                 len(outcome.quarantined),
+                extra={"connection": connection.name, "count": outcome.created + outcome.updated},
             )
             self.state.quarantined.extend(outcome.quarantined)
             self.state.held.extend(outcome.held)
             written |= outcome.written
-            if outcome.stopped or outcome.retry_later:
-                self.state.complete = False
             if outcome.stopped:
-                self.state.stopped = True
-                self.state.notes.append(f"{connection.name}: stopped writing: {outcome.stopped}")
-                break
+                self.state.stops.append(f"{connection.name}: stopped writing: {outcome.stopped}")
+                if self.stop is not None and self.stop.is_set():
+                    break  # a signal stops every system; a budget only its own
         return written
 
 
-def _check_mappings(workspace: Workspace, connectors: Sequence[Connector]) -> None:
-    """Stop before anything is read or written if a system rejects its mapping."""
-    problems = [
-        f"{connection.name}: {problem}"
-        for connection, connector in zip(workspace.connections, connectors, strict=True)
-        if connector.capabilities.write_leads
-        for problem in connector.validate_mapping(connection.mapping)
-    ]
+def _check_mappings(workspace: Workspace, connectors: Sequence[Connector]) -> dict[str, str]:
+    """Stop before anything is read or written if a system rejects its mapping.
+
+    Returns the connections whose API budget ran out while checking, with the reason:
+    those are neither read nor written in this run.
+    """
+    problems: list[str] = []
+    exhausted: dict[str, str] = {}
+    for connection, connector in zip(workspace.connections, connectors, strict=True):
+        if not connector.capabilities.write_leads:
+            continue
+        try:
+            found = connector.validate_mapping(connection.mapping)
+        except BudgetExhaustedError as exc:
+            exhausted[connection.name] = str(exc)
+            continue
+        problems += [f"{connection.name}: {problem}" for problem in found]
     if problems:
         raise MappingRejectedError(
             "the mapping does not fit the system (see `funnelsync check`): " + "; ".join(problems)
         )
+    return exhausted
 
 
 def _sync(
@@ -381,7 +413,7 @@ def _sync(
             connector = connection.open(workspace.root, workspace.state_dir)
             stack.callback(connector.close)
             connectors.append(connector)
-        _check_mappings(workspace, connectors)
+        run.exhausted = _check_mappings(workspace, connectors)
         reads = run.read(connectors)
         deleted = [key for read in reads for key in read.deleted]
         for key in deleted:
@@ -416,7 +448,10 @@ def _sync(
         pending = sorted({w.person_id for plan in state.plans.values() for w in plan.writes})
         store.save_settings({PENDING_KEY: json.dumps(pending)})
         written = run.push(connectors, current)
+        before = {(entry.connection, entry.record_key) for entry in run.quarantine}
         for item in state.quarantined:
+            if (item.connection, item.record_key) not in before:
+                state.counts[item.connection].newly_quarantined += 1
             plugins.record_quarantined(item.connection, item.location, item.reason)
         store.commit_run(
             RunCommit(
@@ -512,12 +547,12 @@ def run_sync(
                     stages[before] -= 1
                 if lead.stage is not None:
                     stages[lead.stage] = stages.get(lead.stage, 0) + 1
-        report = _report(workspace.contract, state, stages, started, clock, failure, dry_run)
+        report = _report(workspace, state, stages, started, clock, failure, dry_run)
         if not dry_run:
             store.save_run(report)
     result = RunResult(report, state.quarantined, state.stage_changes, state.plans, failure)
     if failure is not None:
-        logger.error("run failed: %s", report.error)
+        logger.error("run failed: %s", report.error, extra={"status": report.status.value})
     else:
         logger.info(
             "run %s in %.1fs: %d leads, %d recomputed, %d quarantined",
@@ -526,6 +561,7 @@ def run_sync(
             report.leads,
             report.touched,
             len(state.quarantined),
+            extra={"status": report.status.value},
         )
     run_id_var.reset(token)
     if not dry_run:
@@ -536,7 +572,7 @@ def run_sync(
 
 
 def _report(
-    contract: FunnelContract,
+    workspace: Workspace,
     state: _RunState,
     counted: dict[str, int],
     started: datetime,
@@ -544,12 +580,15 @@ def _report(
     failure: Exception | None,
     dry_run: bool,
 ) -> RunReport:
+    contract = workspace.contract
     stages = {stage.name: counted.get(stage.name, 0) for stage in contract.all_stages}
-    status = RunStatus.ok if state.complete else RunStatus.partial
+    error = redact(f"{type(failure).__name__}: {failure}") if failure else None
+    outcome = decide(state.counts, state.stops, workspace.config.max_quarantined_share, error)
     mql_index = contract.path_index(contract.mql_stage) or 0
     return RunReport(
         run_id=state.run_id,
-        status=RunStatus.failed if failure else status,
+        status=outcome.status,
+        status_rule=redact(outcome.rule),
         dry_run=dry_run,
         started_at=started,
         duration_s=round(perf_counter() - clock, 3),
@@ -560,6 +599,6 @@ def _report(
         mqls=sum(stages[stage.name] for stage in contract.stages[mql_index:]),
         activities=state.activities,
         activities_without_lead=state.activities_without_lead,
-        notes=[redact(note) for note in state.notes],
-        error=redact(f"{type(failure).__name__}: {failure}") if failure else None,
+        notes=[redact(note) for note in state.notes + state.stops],
+        error=error,
     )

@@ -21,12 +21,21 @@ from funnelsync.sync.demo.data import (
 TEMPLATE_FILES = ("funnelsync.yaml", "contract.yaml")
 
 EMPTY_DATA_FILES: dict[str, tuple[str, ...]] = {
-    "data/marketing/leads.csv": MARKETING_LEAD_COLUMNS,
+    "data/marketing/leads.csv": (
+        *MARKETING_LEAD_COLUMNS,
+        *("fit_score", "engagement_score", "score", "stage", "stage_reason", "team"),
+        "explanation",
+    ),
     "data/marketing/activities.csv": MARKETING_ACTIVITY_COLUMNS,
-    "data/sales/leads.csv": SALES_LEAD_COLUMNS,
+    "data/sales/leads.csv": (
+        *SALES_LEAD_COLUMNS,
+        *("Fit Score", "Engagement Score", "Lead Score", "Funnel Stage", "Stage Reason"),
+        *("Owning Team", "Score Explanation", "MQL Date", "SQL Date"),
+    ),
     "data/sales/activities.csv": SALES_ACTIVITY_COLUMNS,
 }
-"""The CSV files the csv preset's config reads, with their header rows."""
+"""The CSV files the csv preset's config reads, with their header rows: every column its
+mapping reads or writes, so `funnelsync check` passes on a fresh workspace."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ CONNECTOR_METHODS = (
     "read_deletions",
     "write_leads",
     "create_fields",
+    "local_fields",
     "validate_mapping",
     "close",
 )

@@ -83,6 +83,8 @@ def sales_lead(email: str, **fields: str) -> dict[str, str]:
 def small_workspace(tmp_path: Path) -> Path:
     """The scaffolded workspace with a handful of people in both systems."""
     config = write_templates(tmp_path / "ws", with_empty_data=True)
+    # One of the 8 rows is deliberately bad: this workspace accepts that share.
+    config.write_text(config.read_text() + "max_quarantined_share: 0.2\n")
     data = config.parent / "data"
     write_csv(
         data / "marketing" / "leads.csv",

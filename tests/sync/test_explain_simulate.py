@@ -76,8 +76,12 @@ def test_simulate_a_higher_bar_reports_fewer_mqls_and_changes_nothing(demo: Path
     assert result.exit_code == 0, result.output
     simulated = json.loads(result.output)
     assert simulated["simulated_mqls"] < simulated["current_mqls"]
-    assert simulated["moved_back"] == simulated["dropped_mqls"] > 0
     assert simulated["moved_forward"] == 0
+    # Dropped MQLs are counted by score, so they include leads sales already took past
+    # MQL: more than the stages that move back, and some of them reached SQL.
+    assert simulated["dropped_mqls"] > simulated["moved_back"] > 0
+    assert simulated["dropped_sql_rate"] > 0
+    assert simulated["simulated"]["mqls"] < simulated["current"]["mqls"]
     assert _fingerprint(demo) == before
 
 
@@ -88,7 +92,7 @@ def test_simulate_a_lower_bar_moves_leads_forward(demo: Path) -> None:
     )
     simulated = json.loads(result.output)
     assert simulated["simulated_mqls"] > simulated["current_mqls"]
-    assert simulated["added_mqls"] == simulated["moved_forward"] > 0
+    assert simulated["added_mqls"] >= simulated["moved_forward"] > 0
 
 
 def test_a_setting_that_does_not_apply_says_where() -> None:

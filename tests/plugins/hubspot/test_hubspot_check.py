@@ -84,3 +84,24 @@ def test_a_stage_value_the_portal_lacks_is_reported_with_where_to_change_it(
     [problem] = [p for p in found["marketing"]["problems"] if "salesacceptedlead" in p]  # type: ignore[union-attr]
     assert problem.startswith("lifecyclestage: 'salesacceptedlead' is not one of its values")
     assert "change the contract's stage 'sal' (stages[].values.marketing)" in problem
+
+
+def test_a_mapped_property_typo_is_named_with_the_closest_property_and_never_created(
+    workspace: Path,
+) -> None:
+    _contract(workspace, "opportunity")
+    workspace.write_text(
+        workspace.read_text().replace(
+            "        stage_dates.mql: funnelsync_mql_date\n",
+            "        stage_dates.mql: funnelsync_mql_date\n        title: jobtitel\n",
+        )
+    )
+    code, found = _check(workspace, "--fix")
+    assert code == 1
+    problems = found["marketing"]["problems"]
+    assert (
+        "jobtitel (title) does not exist in marketing; did you mean 'jobtitle'? Map "
+        "connections.marketing.mapping.lead_fields.title to an existing field, or set it to null."
+    ) in problems  # type: ignore[operator]
+    assert "jobtitel" not in found["marketing"]["created"]  # type: ignore[operator]
+    assert "funnelsync_score" in found["marketing"]["created"]  # type: ignore[operator]

@@ -10,7 +10,7 @@ import pytest
 
 from funnelsync.connector import FieldInfo
 from funnelsync.plugin_manager import create_plugins
-from funnelsync.plugins.hubspot.emulator.server import DEFAULT_TOKEN, HubSpotEmulator
+from funnelsync.plugins.hubspot.emulator.server import DEFAULT_TOKEN, HubSpotEmulator, TrafficConfig
 from funnelsync.sync.engine.run import run_sync
 from funnelsync.sync.workspace.loading import load_workspace
 
@@ -103,3 +103,128 @@ def test_scores_stages_and_explanations_land_and_a_second_run_writes_nothing(
         "marketing": 0,
         "sales": 0,
     }
+
+
+def test_a_budget_used_up_while_reading_ends_partial_the_crm_is_still_written_and_next_run_resumes(
+    make_emulator: Callable[..., HubSpotEmulator],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emulator = make_emulator(traffic=TrafficConfig(search_per_second=100, daily_limit=1000))
+    [vp] = emulator.add_contacts([{"email": "vp@hospital.example.com", "jobtitle": "VP Sales"}])
+    contract = (TEMPLATES / "contract.yaml").read_text(encoding="utf-8")
+    (tmp_path / "contract.yaml").write_text(contract.replace("salesacceptedlead", "opportunity"))
+    (tmp_path / "funnelsync.yaml").write_text(CONFIG)
+    (tmp_path / "sales.csv").write_text(SALES)
+    monkeypatch.setenv("HS_TEST_TOKEN", DEFAULT_TOKEN)
+    monkeypatch.setenv("HS_TEST_URL", emulator.base_url)
+    plugins = create_plugins()
+    workspace = load_workspace(tmp_path / "funnelsync.yaml", plugins)
+    marketing = next(c for c in workspace.connections if c.name == "marketing")
+    marketing.open(tmp_path).create_fields(COMPUTED)
+    # One call left of this run's 50% share: reading stops at the second call.
+    emulator.set_daily_used(499)
+
+    stopped = run_sync(workspace, plugins).report
+
+    assert stopped.status.value == "partial", stopped.status_rule
+    assert stopped.status_rule.startswith("stopped early, resumed next run: marketing: stopped")
+    assert "API budget reached" in stopped.status_rule
+    assert stopped.connections["marketing"].api_calls.write == 0
+    # The CSV CRM, with budget to spare, still gets its scores and stages.
+    assert stopped.connections["sales"].updated == 2
+    sales = (tmp_path / "sales.csv").read_text()
+    assert "score" in sales.splitlines()[0]
+    assert "funnelsync_score" not in emulator.contact(vp) or not emulator.contact(vp).get(
+        "funnelsync_score"
+    )
+
+    emulator.set_daily_used(0)  # a new day
+    resumed = run_sync(workspace, plugins).report
+
+    assert resumed.status.value == "ok", resumed.status_rule
+    assert resumed.connections["marketing"].read == 1
+    assert emulator.contact(vp)["funnelsync_score"]
+
+
+def test_when_hubspots_budget_runs_out_while_writing_the_crm_is_still_written(
+    make_emulator: Callable[..., HubSpotEmulator],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emulator = make_emulator(traffic=TrafficConfig(search_per_second=100, daily_limit=1000))
+    [vp] = emulator.add_contacts([{"email": "vp@hospital.example.com", "jobtitle": "VP Sales"}])
+    contract = (TEMPLATES / "contract.yaml").read_text(encoding="utf-8")
+    (tmp_path / "contract.yaml").write_text(contract.replace("salesacceptedlead", "opportunity"))
+    (tmp_path / "funnelsync.yaml").write_text(CONFIG)
+    (tmp_path / "sales.csv").write_text(SALES)
+    monkeypatch.setenv("HS_TEST_TOKEN", DEFAULT_TOKEN)
+    monkeypatch.setenv("HS_TEST_URL", emulator.base_url)
+    plugins = create_plugins()
+    workspace = load_workspace(tmp_path / "funnelsync.yaml", plugins)
+    marketing = next(c for c in workspace.connections if c.name == "marketing")
+    marketing.open(tmp_path).create_fields(COMPUTED)
+    emulator.set_daily_used(0)
+    run_sync(workspace, plugins, dry_run=True)  # reads exactly as the sync will
+    emulator.set_daily_used(500 - emulator.traffic.daily_used)  # the reads fit, no write does
+
+    stopped = run_sync(workspace, plugins).report
+
+    assert stopped.status.value == "partial", stopped.status_rule
+    assert "marketing: stopped writing: API budget reached" in stopped.status_rule
+    assert stopped.connections["marketing"].updated == 0
+    assert stopped.connections["sales"].updated == 2  # after marketing, and still written
+    emulator.set_daily_used(0)
+    resumed = run_sync(workspace, plugins).report
+    assert resumed.status.value == "ok", resumed.status_rule
+    assert emulator.contact(vp)["funnelsync_score"]
+
+
+def test_a_write_hubspot_refuses_makes_the_run_partial(
+    make_emulator: Callable[..., HubSpotEmulator],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emulator = make_emulator()
+    [vp] = emulator.add_contacts([{"email": "vp@hospital.example.com", "jobtitle": "VP Sales"}])
+    contract = (TEMPLATES / "contract.yaml").read_text(encoding="utf-8")
+    (tmp_path / "contract.yaml").write_text(contract.replace("salesacceptedlead", "opportunity"))
+    (tmp_path / "funnelsync.yaml").write_text(CONFIG)
+    # A lead status of sales' own that is no option of HubSpot's hs_lead_status.
+    (tmp_path / "sales.csv").write_text(SALES.replace(",,2024", ",Waiting on Legal,2024", 1))
+    monkeypatch.setenv("HS_TEST_TOKEN", DEFAULT_TOKEN)
+    monkeypatch.setenv("HS_TEST_URL", emulator.base_url)
+    plugins = create_plugins()
+    workspace = load_workspace(tmp_path / "funnelsync.yaml", plugins)
+    next(c for c in workspace.connections if c.name == "marketing").open(tmp_path).create_fields(
+        COMPUTED
+    )
+
+    report = run_sync(workspace, plugins).report
+
+    assert report.status.value == "partial", report.status_rule
+    assert report.connections["marketing"].refused == 1
+    assert report.status_rule.startswith("1 writes refused by the system (marketing 1)")
+    assert emulator.contact(vp).get("hs_lead_status") in (None, "")
+
+
+def test_a_run_that_can_use_no_record_at_all_failed(
+    make_emulator: Callable[..., HubSpotEmulator],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emulator = make_emulator()
+    emulator.add_contacts([{"firstname": "Ana"}, {"firstname": "Bo"}])  # no emails
+    contract = (TEMPLATES / "contract.yaml").read_text(encoding="utf-8")
+    (tmp_path / "contract.yaml").write_text(contract.replace("salesacceptedlead", "opportunity"))
+    (tmp_path / "funnelsync.yaml").write_text(CONFIG)
+    (tmp_path / "sales.csv").write_text(SALES.splitlines()[0] + "\n")
+    monkeypatch.setenv("HS_TEST_TOKEN", DEFAULT_TOKEN)
+    monkeypatch.setenv("HS_TEST_URL", emulator.base_url)
+    plugins = create_plugins()
+    workspace = load_workspace(tmp_path / "funnelsync.yaml", plugins)
+
+    report = run_sync(workspace, plugins).report
+
+    assert report.status.value == "failed", report.status_rule
+    assert report.status_rule.startswith("nothing could be read or written (2 of 2 rows read")

@@ -563,3 +563,66 @@ def test_stage_values_the_org_lacks_stop_the_sync_before_any_write(
     assert "'MQL'" in result.output and "Lead.Status" in result.output
     assert (tmp_path / "marketing.csv").read_bytes() == before
     assert setup.leads_with_email("ada@mercy.example.com") == []
+
+
+def test_a_write_the_org_refuses_makes_the_run_partial_with_the_orgs_message(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = emulator.org
+    org.add_lead(LastName="Lovelace", Company="Mercy Hospital", Email="ada@mercy.example.com")
+    org.add_validation_rule(
+        "Lead", lambda lead: lead.get("Funnel_Stage__c") == "MQL", "No MQLs without a phone"
+    )
+    setup = make_setup(
+        tmp_path, emulator, monkeypatch, [hot("ada@mercy.example.com")], ["ada@mercy.example.com"]
+    )
+
+    report = setup.run()
+
+    assert report.status.value == "partial"
+    assert report.connections["sales"].refused == 1
+    assert report.status_rule.startswith("1 writes refused by the system (sales 1)")
+    result = CliRunner().invoke(main, ["sync", "--config", str(setup.root / "funnelsync.yaml")])
+    assert result.exit_code == 4, result.output  # refused again: sales still lacks the MQL
+
+
+def test_request_limit_exceeded_before_reading_ends_partial_and_marketing_is_still_written(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = emulator.org
+    ada = org.add_lead(LastName="Lovelace", Company="Mercy Hospital", Email="ada@mercy.example.com")
+    setup = make_setup(
+        tmp_path, emulator, monkeypatch, [hot("ada@mercy.example.com")], ["ada@mercy.example.com"]
+    )
+    org.set_api_usage(1000, 1000)  # the org's daily allowance is used up
+
+    stopped = run_sync(setup.workspace, setup.plugins).report
+
+    assert stopped.status.value == "partial", stopped.status_rule
+    assert "sales: stopped reading: Salesforce refused the call" in stopped.status_rule
+    assert "REQUEST_LIMIT_EXCEEDED" in stopped.status_rule
+    assert stopped.connections["marketing"].updated == 1  # marketing still gets its scores
+    assert setup.marketing_row("ada@mercy.example.com")["stage"] == "marketingqualifiedlead"
+    assert org.get(ada).get("Funnel_Stage__c") in (None, "")
+
+    org.set_api_usage(0)  # a new day
+    resumed = setup.run()
+
+    assert resumed.status.value == "ok", resumed.status_rule
+    assert org.get(ada)["Funnel_Stage__c"] == "MQL"
+
+
+def test_a_run_whose_every_record_is_unusable_failed(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = emulator.org
+    for name in ("Lovelace", "Hopper", "Turing"):
+        org.add_lead(LastName=name, Company="No Email Inc")
+    setup = make_setup(tmp_path, emulator, monkeypatch, [])
+
+    report = run_sync(setup.workspace, setup.plugins).report
+
+    assert report.status.value == "failed", report.status_rule
+    assert report.status_rule.startswith("nothing could be read or written (3 of 3 rows read")
+    result = CliRunner().invoke(main, ["sync", "--config", str(setup.root / "funnelsync.yaml")])
+    assert result.exit_code == 0  # nothing new to read: the bad records wait in quarantine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 from collections.abc import Iterator
@@ -54,6 +55,16 @@ def _workspace(tmp_path: Path, extra: str) -> Path:
     return config
 
 
+def _append(leads: Path, *rows: tuple[str, str, str]) -> None:
+    """Add rows (email, first name, updated at) under the file's current header."""
+    with leads.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    with leads.open("a", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, header)
+        for email, first_name, updated_at in rows:
+            writer.writerow({"email": email, "first_name": first_name, "updated_at": updated_at})
+
+
 def test_a_partial_run_posts_a_message(
     tmp_path: Path, webhook: tuple[str, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -79,9 +90,29 @@ def test_an_ok_run_is_quiet_unless_a_threshold_is_crossed(
     text = config.read_text() + "  quarantined_at_least: 1\n"
     config.write_text(text)
     leads = config.parent / "data/marketing/leads.csv"
-    leads.write_text(leads.read_text() + "not-an-email,Bob,2026-11-02T10:00:00Z\n")
+    _append(
+        leads,
+        ("not-an-email", "Bob", "2026-11-02T10:00:00Z"),
+        ("cy@example.org", "Cy", "2026-11-02T10:00:00Z"),
+    )
     funnelsync.sync.run(config)
-    assert "1 records quarantined (threshold 1)" in received[0]["text"]
+    assert "1 records newly quarantined (threshold 1)" in received[0]["text"]
+
+
+def test_a_quarantined_record_is_announced_once(
+    tmp_path: Path, webhook: tuple[str, list[dict[str, str]]]
+) -> None:
+    url, received = webhook
+    extra = f"\nmax_quarantined_share: 0.5\nnotifications:\n  webhook_url: '{url}'\n"
+    config = _workspace(tmp_path, extra + "  quarantined_at_least: 1\n")
+    leads = config.parent / "data/marketing/leads.csv"
+    _append(leads, ("not-an-email", "Bob", "2026-11-02T10:00:00Z"))
+    assert funnelsync.sync.run(config).status == "ok"  # 1 bad row of 2, under the share
+    assert "1 records newly quarantined" in received[0]["text"]
+    _append(leads, ("cy@example.org", "Cy", "2026-11-03T10:00:00Z"))
+    again = funnelsync.sync.run(config)  # the bad row is retried and still bad
+    assert again.connections["marketing"].quarantined == 1
+    assert len(received) == 1
 
 
 def test_a_failed_run_posts_and_a_dead_webhook_does_not_break_the_run(

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from funnelsync.plugin_manager import create_plugins
+from funnelsync.sync.cli.main import main
 from funnelsync.sync.cli.report import report_command, sla_command
 from funnelsync.sync.demo.build import build_demo
 from funnelsync.sync.engine.run import run_sync
@@ -76,3 +77,12 @@ def test_sla_lists_the_demo_mqls_once_past_due(demo: Path) -> None:
     assert len(past_due) == document["past_due"] == in_mql
     assert all(lead["stage"] == "mql" and lead["owner"] for lead in past_due)
     assert all(47 <= lead["waited_hours"] <= 49 for lead in past_due)
+
+
+def test_the_synced_demo_passes_check_and_its_sync_was_ok(demo: Path) -> None:
+    result = CliRunner().invoke(main, ["check", "--config", str(demo)])
+    assert result.exit_code == 0, result.output
+    store = StateStore.open(demo.parent / "state")
+    [run] = store.recent_runs(1)
+    store.close()
+    assert run.status.value == "ok", run.status_rule  # its deliberate bad rows are few

@@ -1,0 +1,125 @@
+"""`validate` and `check` on mapped fields that do not exist, and `check` without tracebacks."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from funnelsync.sync.cli.main import main
+
+
+def _cli(*args: str) -> Any:
+    return CliRunner().invoke(main, list(args))
+
+
+def _init(tmp_path: Path, preset: str = "csv") -> Path:
+    result = _cli("init", str(tmp_path / "ws"), "--preset", preset)
+    assert result.exit_code == 0, result.output
+    return tmp_path / "ws" / "funnelsync.yaml"
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return next(csv.reader(handle))
+
+
+def test_a_fresh_init_workspace_validates_and_passes_check(tmp_path: Path) -> None:
+    config = _init(tmp_path)
+    assert _cli("validate", "--config", str(config)).exit_code == 0
+    checked = _cli("check", "--config", str(config), "--json")
+    assert checked.exit_code == 0, checked.output
+    assert all(c["ok"] for c in json.loads(checked.output)["connections"])
+
+
+def test_a_mapped_column_typo_fails_validate_and_check_with_a_did_you_mean(
+    tmp_path: Path,
+) -> None:
+    config = _init(tmp_path)
+    config.write_text(config.read_text().replace("title: Title", "title: Titel"))
+    validated = _cli("validate", "--config", str(config))
+    assert validated.exit_code == 2
+    assert (
+        "connections.sales.mapping.lead_fields.title: Titel (title) does not exist in sales; "
+        "did you mean 'Title'?" in validated.output
+    )
+    checked = _cli("check", "--config", str(config), "--fix")
+    assert checked.exit_code == 1
+    assert "Titel (title) does not exist in sales; did you mean 'Title'?" in checked.output
+    sales = config.parent / "data/sales/leads.csv"
+    assert "Titel" not in _header(sales)  # --fix never creates a descriptive field
+
+
+def test_check_fix_creates_only_the_fields_funnelsync_writes(tmp_path: Path) -> None:
+    config = _init(tmp_path)
+    sales = config.parent / "data/sales/leads.csv"
+    header = [c for c in _header(sales) if c not in ("Lead Score", "Owner")]
+    sales.write_text(",".join(header) + ",Account Owner\n")
+    checked = _cli("check", "--config", str(config))
+    assert checked.exit_code == 1
+    assert "missing field Lead Score (number)" in checked.output
+    assert "Owner (owner) does not exist in sales; did you mean 'Account Owner'?" in checked.output
+    fixed = _cli("check", "--config", str(config), "--fix")
+    assert "created field Lead Score" in fixed.output
+    assert "Lead Score" in _header(sales)
+    assert "Owner" not in _header(sales)
+    assert fixed.exit_code == 1  # the owner column is still for the user to map
+
+
+def test_an_activity_column_typo_fails_validate(tmp_path: Path) -> None:
+    config = _init(tmp_path)
+    config.write_text(config.read_text().replace("occurred_at: Date", "occurred_at: Datum"))
+    validated = _cli("validate", "--config", str(config))
+    assert validated.exit_code == 2
+    assert "activity_fields.occurred_at: Datum (occurred_at) does not exist" in validated.output
+    assert "did you mean 'Date'?" in validated.output
+
+
+def test_check_with_unset_variables_prints_one_line_per_connection_and_no_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (
+        "HUBSPOT_ACCESS_TOKEN",
+        "SALESFORCE_USERNAME",
+        "SALESFORCE_PASSWORD",
+        "SALESFORCE_SECURITY_TOKEN",
+        "SALESFORCE_CLIENT_ID",
+        "SALESFORCE_CLIENT_SECRET",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    config = _init(tmp_path, "hubspot-salesforce")
+    checked = _cli("check", "--config", str(config))
+    assert checked.exit_code == 1, checked.output
+    assert "Traceback" not in checked.output
+    assert checked.exception is None or isinstance(checked.exception, SystemExit)
+    lines = checked.output.splitlines()
+    assert lines[0] == "✗ hubspot"
+    assert "HUBSPOT_ACCESS_TOKEN is not set" in lines[1]
+    assert lines[2] == "✗ salesforce"
+    assert "is not set" in lines[3]
+    assert len(lines) == 4
+    document = json.loads(_cli("check", "--config", str(config), "--json").output)
+    hubspot, salesforce = document["connections"]
+    assert (hubspot["ok"], hubspot["reachable"]) == (False, False)
+    assert "HUBSPOT_ACCESS_TOKEN is not set" in hubspot["messages"][0]
+    assert salesforce["ok"] is False
+
+
+def test_check_on_an_unreachable_host_is_one_line_and_no_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _init(tmp_path, "hubspot-salesforce")
+    text = config.read_text().replace("https://api.hubapi.com", "http://127.0.0.1:9")
+    config.write_text(text.replace("daily_budget_share: 0.5", "retry: {attempts: 1}", 1))
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "pat-na1-nothing")
+    checked = _cli("check", "--config", str(config), "--json")
+    assert checked.exit_code == 1
+    assert "Traceback" not in checked.output
+    hubspot, _ = json.loads(checked.output)["connections"]
+    assert hubspot["ok"] is False
+    assert any("127.0.0.1:9" in message for message in hubspot["messages"]), hubspot
+    assert "pat-na1-nothing" not in checked.output
