@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
-from funnelsync.secrets import MASK, redact, register_secret
+import secrets
 
-HOOK = "https://hooks.example.com/services/T0A1/B2C3/zX9kQ?token=s3cr3t-query"
+from funnelsync.secrets import MASK, redact, register_secret
 
 
 def test_a_secret_url_is_masked_in_every_form_an_error_quotes_it() -> None:
-    register_secret(HOOK)
-    assert redact(f"POST {HOOK} failed") == f"POST {MASK} failed"
-    assert redact("POST /services/T0A1/B2C3/zX9kQ?token=s3cr3t-query: 404") == f"POST {MASK}: 404"
+    # Fresh values: the registry is process-wide, so nothing registered before may help.
+    path = f"/services/T0A1/B2C3/{secrets.token_hex(6)}"
+    query = f"token={secrets.token_hex(6)}"
+    hook = f"https://hooks.example.com{path}?{query}"
+    register_secret(hook)
+    assert redact(f"POST {hook} failed") == f"POST {MASK} failed"
+    assert redact(f"POST {path}?{query}: 404") == f"POST {MASK}: 404"
     # HTTP clients often quote the path alone, without the query
-    assert redact("404 Not Found for url path /services/T0A1/B2C3/zX9kQ") == (
-        f"404 Not Found for url path {MASK}"
-    )
+    assert redact(f"404 Not Found for url path {path}") == f"404 Not Found for url path {MASK}"
+
+
+def test_short_values_and_plain_words_are_not_masked() -> None:
+    register_secret("abc")
+    register_secret(None)
+    register_secret("")
+    assert redact("abc and the run") == "abc and the run"
+    register_secret("https://example.com/")
+    assert redact("GET / of https://example.com/ failed") == f"GET / of {MASK} failed"
+
+
+def test_a_registered_token_is_masked_wherever_it_appears() -> None:
+    token = f"pat-{secrets.token_hex(8)}"
+    longer = f"{token}-{secrets.token_hex(4)}"
+    register_secret(token)
+    register_secret(longer)
+    assert redact(f"{longer} then {token} then {token}") == f"{MASK} then {MASK} then {MASK}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from funnelsync.sync.engine.run import RunFailedError, run_sync
 from funnelsync.sync.state.store import StateStore
 from funnelsync.sync.workspace.loading import load_workspace
 
-TOKEN = "pat-eu1-7f3c1d2e-failing-run-token"
+TOKEN = f"pat-eu1-{secrets.token_hex(8)}"
+"""Fresh each session: the secret registry is process-wide."""
 
 
 class _LeakyCsv(CsvConnector):
