@@ -46,7 +46,7 @@ MODULES = [
     "sync/engine/reading.py",
     "sync/engine/run.py",
 ]
-TESTS = ["tests/core", "tests/sync/engine"]
+TESTS = ["tests/core", "tests/sync/engine", "tests/plugins/csv"]
 """Tests every run uses, plus the mirror folder of each module (``tests/sync/report`` for
 ``sync/report/sla.py``); mutmut runs, per mutant, those reaching the mutated function."""
 PYTEST_ARGS = ["-m", "not slow", "-p", "no:cacheprovider"]
