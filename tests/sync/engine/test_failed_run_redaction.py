@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sync_support import open_state
 
 from funnelsync import ReadBatch, hookimpl
 from funnelsync.connector import Connector
@@ -15,7 +16,6 @@ from funnelsync.plugin_manager import create_plugins
 from funnelsync.plugins.csv.connector import CsvConnector
 from funnelsync.secrets import register_secret
 from funnelsync.sync.engine.run import RunFailedError, run_sync
-from funnelsync.sync.state.store import StateStore
 from funnelsync.sync.workspace.loading import load_workspace
 
 TOKEN = f"pat-eu1-{secrets.token_hex(8)}"
@@ -52,7 +52,7 @@ def test_the_error_of_a_failed_run_is_redacted_before_it_is_stored_or_logged(
     error = failed.value.result.report.error
     assert error == "RuntimeError: 401 Unauthorized: token *** expired"
     assert TOKEN not in str(failed.value)
-    store = StateStore.open(workspace.parent / "state")
+    store = open_state(workspace)
     try:
         [stored] = store.recent_runs()
     finally:

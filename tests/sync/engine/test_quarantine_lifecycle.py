@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from click.testing import CliRunner
-from sync_support import read_csv, sync_json
+from sync_support import open_state, read_csv, sync_json
 
 from funnelsync import LeadWrite, WriteResult, WriteStatus, hookimpl
 from funnelsync.connector import Connector
@@ -16,7 +16,7 @@ from funnelsync.plugin_manager import create_plugins
 from funnelsync.plugins.csv.connector import CsvConnector
 from funnelsync.sync.cli.main import main
 from funnelsync.sync.engine.run import RunResult, run_sync
-from funnelsync.sync.state.store import AUTO_ATTEMPTS, StateStore
+from funnelsync.sync.state.store import AUTO_ATTEMPTS
 from funnelsync.sync.workspace.loading import load_workspace
 
 VP = "vp@hospital.example.com"
@@ -86,7 +86,7 @@ def _sync(workspace: Path, refused: set[str]) -> RunResult:
 
 
 def _write_entries(workspace: Path) -> list[tuple[str, str]]:
-    store = StateStore.open(workspace.parent / "state")
+    store = open_state(workspace)
     try:
         return sorted((e.record_key, e.reason) for e in store.quarantine("sales"))
     finally:
