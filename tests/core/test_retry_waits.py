@@ -62,3 +62,22 @@ def test_other_errors_are_not_retried() -> None:
         retrying(sleep=waits.append)(call)
     assert call.calls == 1
     assert waits == []
+
+
+def test_by_default_it_tries_five_times_and_waits_at_most_thirty_seconds() -> None:
+    waits: list[float] = []
+    call = _Flaky(10, RetryableError("503"))
+    with pytest.raises(RetryableError):
+        retrying(initial_s=100, sleep=waits.append)(call)
+    assert call.calls == 5
+    assert len(waits) == 4
+    assert all(wait <= 30 for wait in waits)
+
+
+def test_errors_without_retry_after_may_be_retried_too() -> None:
+    """``on`` may name errors of other libraries, which carry no ``retry_after``."""
+    waits: list[float] = []
+    call = _Flaky(1, ConnectionResetError("peer reset"))
+    assert retrying(on=(ConnectionResetError,), initial_s=0.5, sleep=waits.append)(call) == "done"
+    [wait] = waits
+    assert 0 <= wait <= 1
