@@ -71,20 +71,20 @@ def _tests_for(modules: list[str]) -> list[str]:
     return list(folders)
 
 
-def _prepare(modules: list[str]) -> None:
-    if SCRATCH.exists():
-        shutil.rmtree(SCRATCH)
-    SCRATCH.mkdir(parents=True)
+def _prepare(modules: list[str], scratch: Path) -> None:
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for top, target in LAYOUT.items():
-        shutil.copytree(ROOT / top, SCRATCH / target, ignore=ignore, dirs_exist_ok=True)
-    shutil.copytree(ROOT / "tests", SCRATCH / "tests", ignore=ignore)
+        shutil.copytree(ROOT / top, scratch / target, ignore=ignore, dirs_exist_ok=True)
+    shutil.copytree(ROOT / "tests", scratch / "tests", ignore=ignore)
     for extra in ALSO_COPY:
         source = ROOT / extra
         if source.is_dir():
-            shutil.copytree(source, SCRATCH / extra, ignore=ignore)
+            shutil.copytree(source, scratch / extra, ignore=ignore)
         elif source.exists():
-            shutil.copy2(source, SCRATCH / extra)
+            shutil.copy2(source, scratch / extra)
     config = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     settings = {
         "source_paths": ["src"],
@@ -96,7 +96,7 @@ def _prepare(modules: list[str]) -> None:
     section = "\n[tool.mutmut]\n" + "".join(
         f"{key} = {json.dumps(value)}\n" for key, value in settings.items()
     )
-    (SCRATCH / "pyproject.toml").write_text(config + section, encoding="utf-8")
+    (scratch / "pyproject.toml").write_text(config + section, encoding="utf-8")
     tomllib.loads(config + section)  # fail here, not inside mutmut, if it is not valid
 
 
@@ -113,22 +113,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", default=MODULES, help="source files to mutate")
     parser.add_argument("--max-children", type=int, default=2, help="mutants run at once")
+    parser.add_argument("--scratch", type=Path, default=SCRATCH, help="where mutmut runs")
     args = parser.parse_args()
-    _prepare(args.modules)
+    scratch: Path = args.scratch.resolve()
+    _prepare(args.modules, scratch)
     mutmut = [sys.executable, "-m", "mutmut"]
-    log = SCRATCH / "mutmut-run.log"
+    log = scratch / "mutmut-run.log"
     print(f"mutating {len(args.modules)} modules; mutmut's progress goes to {log}", flush=True)
     with log.open("w", encoding="utf-8") as out:
         run = subprocess.run(  # noqa: S603 - our own interpreter and arguments
             [*mutmut, "run", "--max-children", str(args.max_children)],
-            cwd=SCRATCH,
+            cwd=scratch,
             stdout=out,
             stderr=subprocess.STDOUT,
             check=False,
         )
     listed = subprocess.run(  # noqa: S603 - our own interpreter and arguments
         [*mutmut, "results", "--all", "true"],
-        cwd=SCRATCH,
+        cwd=scratch,
         capture_output=True,
         text=True,
         check=False,
@@ -149,7 +151,7 @@ def main() -> int:
         print(f"{module:32} {killed:7} {mutants:5} {killed / mutants:6.1%}  {other}")
     if total:
         print(f"{'all':32} {total_killed:7} {total:5} {total_killed / total:6.1%}")
-    print(f"\nsurvivors: cd {SCRATCH.relative_to(ROOT)} && mutmut results; mutmut show NAME")
+    print(f"\nsurvivors: cd {scratch} && mutmut results; mutmut show NAME")
     return run.returncode
 
 
