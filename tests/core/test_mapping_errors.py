@@ -22,6 +22,16 @@ MAPPING = Mapping.model_validate(
         "activity_fields": {"email": "Email", "type": "Type", "occurred_at": "When"},
     }
 )
+MAPPING_WITH_ID = Mapping.model_validate(
+    {
+        "activity_fields": {
+            "activity_id": "Id",
+            "email": "Email",
+            "type": "Type",
+            "occurred_at": "When",
+        }
+    }
+)
 WHEN = "2026-03-01T10:00:00Z"
 
 
@@ -86,3 +96,18 @@ def test_plain_text_of_scalars() -> None:
     ]
     with pytest.raises(TypeError, match=r"^a list has no plain-text form$"):
         scalar_text([1])
+
+
+def test_a_timestamp_that_is_not_iso_says_what_was_expected() -> None:
+    mapping = Mapping.model_validate({"lead_fields": {"email": "Email", "created_at": "Created"}})
+    with pytest.raises(MappingError) as refused:
+        read_lead(mapping, {"Email": "a@example.com", "Created": "yesterday"})
+    assert str(refused.value) == "Created (created_at): 'yesterday' is not an ISO 8601 timestamp"
+
+
+def test_an_activity_without_a_mapped_optional_column_is_still_read() -> None:
+    """The id column comes first in the mapping; a system without it still gives activities."""
+    activity = read_activity(
+        MAPPING_WITH_ID, {"Email": "a@example.com", "Type": "call", "When": WHEN}
+    )
+    assert (activity.email, activity.type, activity.activity_id) == ("a@example.com", "call", None)
