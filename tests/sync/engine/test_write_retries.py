@@ -26,6 +26,8 @@ class _BusyCsv(CsvConnector):
 
     name = "busy_csv"
     busy_for: ClassVar[int] = 0
+    silent: ClassVar[bool] = False
+    """Give no result at all for a busy write (as a system that drops part of a batch)."""
     attempts: ClassVar[list[str]] = []
 
     def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:
@@ -33,6 +35,8 @@ class _BusyCsv(CsvConnector):
         _BusyCsv.attempts.extend(w.key for w in writes if w.key == VP)
         allowed = [w for w in writes if w not in busy]
         results = super().write_leads(allowed) if allowed else []
+        if _BusyCsv.silent:
+            return results
         return results + [
             WriteResult(w.key, WriteStatus.retryable, message="UNABLE_TO_LOCK_ROW") for w in busy
         ]
@@ -52,8 +56,9 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return asked
 
 
-def _sync(workspace: Path, busy_for: int) -> RunResult:
+def _sync(workspace: Path, busy_for: int, *, silent: bool = False) -> RunResult:
     _BusyCsv.busy_for = busy_for
+    _BusyCsv.silent = silent
     _BusyCsv.attempts = []
     text = workspace.read_text()
     workspace.write_text(
@@ -97,3 +102,13 @@ def test_a_write_still_retryable_after_the_tries_is_left_for_the_next_run(
     assert VP in _sales_emails(workspace)
     assert again.report.status == "ok"
     assert again.report.connections["sales"].created == 1
+
+
+def test_a_write_the_system_gives_no_result_for_is_retried_then_left(
+    workspace: Path, sleeps: list[float]
+) -> None:
+    result = _sync(workspace, busy_for=100, silent=True)
+    assert _BusyCsv.attempts == [VP] * 4
+    assert result.report.status == "partial"
+    [left] = [q for q in result.quarantined if q.kind == "write"]
+    assert left.reason == "retryable: the system gave no result"
