@@ -34,3 +34,24 @@ def test_a_registered_token_is_masked_wherever_it_appears() -> None:
     register_secret(token)
     register_secret(longer)
     assert redact(f"{longer} then {token} then {token}") == f"{MASK} then {MASK} then {MASK}"
+
+
+def test_a_secret_of_four_characters_is_masked() -> None:
+    # letters no real text holds: the registry is process-wide and outlives this test
+    pin = "".join(secrets.choice("ⱭⱮⱯⱰ") for _ in range(4))
+    register_secret(pin)
+    assert redact(f"pin {pin}") == f"pin {MASK}"
+
+
+def test_a_plain_http_url_path_is_masked_too() -> None:
+    path = f"/hooks/{secrets.token_hex(6)}"
+    register_secret(f"http://collector.internal:8080{path}")
+    assert redact(f"POST {path} refused") == f"POST {MASK} refused"
+
+
+def test_a_longer_secret_is_masked_before_a_shorter_one_inside_it() -> None:
+    short = f"zq{secrets.token_hex(4)}"
+    longer = f"a{short}x"  # sorts before the short one, but must be replaced first
+    register_secret(short)
+    register_secret(longer)
+    assert redact(f"token {longer}") == f"token {MASK}"
