@@ -49,3 +49,12 @@ def test_an_override_for_another_campaign_or_asset_leaves_the_type_points() -> N
     )
     assert engagement_score(scoring, [_download("Retargeting", "e-book")], AS_OF)[0] == 5
     assert engagement_score(scoring, [_download(None, None)], AS_OF)[0] == 5
+
+
+def test_two_activities_of_a_type_read_as_a_count() -> None:
+    scoring = _scoring()
+    activities = [_download(None, None), _download(None, None)]
+    _, [part] = engagement_score(scoring, activities, AS_OF)
+    assert (part.label, part.points) == ("2× content download", 10)
+    _, [single] = engagement_score(scoring, activities[:1], AS_OF)
+    assert single.label == "content download (today)"
