@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Strict editable installs let mypy see the package; re-run (no deps, seconds) so new modules appear.
 STRICT := --config-settings editable_mode=strict
 
-.PHONY: install demo bench test lint typecheck pytest clean
+.PHONY: install demo bench test lint typecheck pytest mutants clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,5 +38,11 @@ pytest: install
 
 test: lint typecheck pytest
 
+# Mutation check (not part of `make test`): mutmut on core's and the engine's key modules,
+# or on MUTANTS="core/scoring.py ..."; prints the kill rate per module. Takes long.
+mutants: install
+	$(BIN)/python -m pip install --quiet -e '.[mutation]' $(STRICT)
+	$(BIN)/python tools/mutants.py $(MUTANTS)
+
 clean:
-	rm -rf $(VENV) build demo-workspace *.egg-info
+	rm -rf $(VENV) build demo-workspace *.egg-info mutants

@@ -301,12 +301,18 @@ def derive(org: Org, sobject: str, record: dict[str, Any]) -> None:
         record["Email"] = person[1].get("Email") if person else None
 
 
-def convert_lead(org: Org, lead_id: str, status: str) -> str:
-    """Convert a lead into an Account and a Contact; returns the Contact's Id."""
+def convert_lead(org: Org, lead_id: str, status: str, into_contact: str | None = None) -> str:
+    """Convert a lead into a new Account and Contact, or (``LeadConvert.contactId``) into an
+    existing Contact and its Account, which are left as they are; returns the Contact's Id."""
     found = org.find(lead_id)
     if found is None or found[0] != "Lead" or found[1]["IsDeleted"] or found[1]["IsConverted"]:
         raise LookupError(f"{lead_id} is not a live, unconverted lead")
     lead = found[1]
+    if into_contact is not None:
+        existing = org.find(into_contact)
+        if existing is None or existing[0] != "Contact" or existing[1]["IsDeleted"]:
+            raise LookupError(f"{into_contact} is not a live contact")
+        return _converted(org, lead, lead_id, status, existing[1])
     account = _new_record(org, org.schema("Account"))
     account["Name"] = lead.get("Company")
     for name in ("Industry", "NumberOfEmployees", "Website"):
@@ -321,11 +327,17 @@ def convert_lead(org: Org, lead_id: str, status: str) -> str:
     contact["AccountId"] = account["Id"]
     derive(org, "Contact", contact)
     touch(org, contact)
+    return _converted(org, lead, lead_id, status, contact)
+
+
+def _converted(
+    org: Org, lead: dict[str, Any], lead_id: str, status: str, contact: dict[str, Any]
+) -> str:
     lead.update(
         IsConverted=True,
         Status=status,
         ConvertedDate=org.now().date(),
-        ConvertedAccountId=account["Id"],
+        ConvertedAccountId=contact.get("AccountId"),
         ConvertedContactId=contact["Id"],
     )
     touch(org, lead)

@@ -241,11 +241,14 @@ class Org:
             _, record = self._existing(record_id)
             dml.delete(self, record, master_id)
 
-    def convert_lead(self, lead_id: str, status: str = "Closed - Converted") -> str:
-        """Convert a lead: a new Account and Contact; the lead becomes read-only."""
+    def convert_lead(
+        self, lead_id: str, status: str = "Closed - Converted", into_contact: str | None = None
+    ) -> str:
+        """Convert a lead: a new Account and Contact, or ``into_contact`` (an existing
+        Contact, as ``LeadConvert.setContactId`` does); the lead becomes read-only."""
         with self.lock:
             try:
-                return dml.convert_lead(self, lead_id, status)
+                return dml.convert_lead(self, lead_id, status, into_contact)
             except LookupError as exc:
                 raise EmulatorError(str(exc)) from None
 

@@ -28,6 +28,10 @@ unscored, and every later run failed. Fixed in ``StateStore.load_identity``.
 
 All of the work runs once, in a module fixture, several copies at a time; each kill
 point is then its own test case.
+
+Every kill point here is in a workspace's first sync, which recomputes everyone anyway.
+``test_crash_pending_writes.py`` kills a later sync between the two systems' writes, where
+only the persons saved as pending before writing make the next run finish the job.
 """
 
 from __future__ import annotations
