@@ -178,6 +178,12 @@ class Connector(ABC):
     emulator: ClassVar[type[Emulator] | None] = None
     """A local emulator of the system (see :mod:`funnelsync.emulator`), if the plugin ships one."""
 
+    @classmethod
+    def mapping_for(cls, settings: ConnectorSettings) -> FieldMapping:
+        """The default mapping of a connection with ``settings`` (where the settings name the
+        system's fields, they decide it); :attr:`default_mapping` unless a connector says."""
+        return cls.default_mapping
+
     def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
         self.settings = settings
         self.context = context
