@@ -139,6 +139,8 @@ class FieldInfo:
     type: str
     writable: bool = True
     picklist: tuple[str, ...] = ()
+    restricted: bool = False
+    """Whether the system refuses a value outside ``picklist``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from funnelsync.sync.checking import ConnectionCheck, check_connection
+from funnelsync.sync.checking import check_connections
 from funnelsync.sync.cli.common import config_option, exit_with, json_option, load, out
 from funnelsync.sync.cli.exit_codes import ExitCode
 
@@ -25,12 +25,11 @@ def check(config_path: Path | None, as_json: bool, fix: bool) -> None:
     when everything is in order, 1 otherwise.
     """
     _, workspace = load(config_path)
-    checks: list[ConnectionCheck] = []
-    for connection in workspace.connections:
-        connector = connection.open(workspace.root, workspace.state_dir)
-        try:
-            checks.append(check_connection(connection, connector, workspace.contract, fix=fix))
-        finally:
+    opened = [(c, c.open(workspace.root, workspace.state_dir)) for c in workspace.connections]
+    try:
+        checks = check_connections(opened, workspace.contract, fix=fix)
+    finally:
+        for _, connector in opened:
             connector.close()
     if as_json:
         click.echo(

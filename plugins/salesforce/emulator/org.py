@@ -175,6 +175,26 @@ class Org:
             length = options.pop("length", 255 if type in ("string", "picklist") else 0)
             self.schema(sobject).add_field(FieldDef(name, type, length=length, **options))
 
+    def set_picklist(
+        self,
+        sobject: str,
+        name: str,
+        values: tuple[str, ...] | None = None,
+        *,
+        restricted: bool = True,
+    ) -> None:
+        """Change a picklist as Setup does: its values (kept if ``None``) and whether it is
+        restricted (a save of any other value is refused with
+        ``INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST``), e.g. ``set_picklist("Lead", "LeadSource")``.
+        """
+        with self.lock:
+            definition = self.schema(sobject).find(name)
+            if definition is None or definition.type not in ("picklist", "multipicklist"):
+                raise EmulatorError(f"{sobject} has no picklist {name!r}")
+            if values is not None:
+                definition.picklist = tuple(values)
+            definition.restricted = restricted
+
     # --- errors ------------------------------------------------------------------------
 
     def inject_error(
