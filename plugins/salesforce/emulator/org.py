@@ -18,6 +18,8 @@ from typing import Any
 from funnelsync.plugins.salesforce.emulator import dml
 from funnelsync.plugins.salesforce.emulator.schema import (
     ORG_ID,
+    USER_ID,
+    USER_NAME,
     FieldDef,
     SObjectSchema,
     UnknownObjectError,
@@ -93,6 +95,29 @@ class Org:
     lock: threading.RLock = field(default_factory=threading.RLock)
     _frozen_at: datetime | None = None
     _counter: int = 0
+    echo_failure_ids: bool = False
+    """Knob: give failed sObject Collections items the record's ``id``. Salesforce's documented
+    failure items carry none (``{"success": false, "errors": [...]}``); results are matched
+    to records by position either way."""
+
+    def __post_init__(self) -> None:
+        first, last = USER_NAME
+        when = self.now()
+        self.table("User")[USER_ID] = {
+            "Id": USER_ID,
+            "IsDeleted": False,
+            "Username": "integration.user@emulated.example",
+            "FirstName": first,
+            "LastName": last,
+            "Name": f"{first} {last}",
+            "Email": "integration.user@emulated.example",
+            "IsActive": True,
+            "CreatedDate": when,
+            "CreatedById": USER_ID,
+            "LastModifiedDate": when,
+            "LastModifiedById": USER_ID,
+            "SystemModstamp": when,
+        }
 
     # --- clock -------------------------------------------------------------------------
 
@@ -261,11 +286,14 @@ class Org:
             _, record = self._existing(record_id)
             dml.delete(self, record, master_id)
 
-    def convert_lead(self, lead_id: str, status: str = "Closed - Converted") -> str:
-        """Convert a lead: a new Account and Contact; the lead becomes read-only."""
+    def convert_lead(
+        self, lead_id: str, status: str = "Closed - Converted", contact_id: str | None = None
+    ) -> str:
+        """Convert a lead: a new Account and Contact, or the existing Contact ``contact_id``
+        (several leads can be converted into one Contact); the lead becomes read-only."""
         with self.lock:
             try:
-                return dml.convert_lead(self, lead_id, status)
+                return dml.convert_lead(self, lead_id, status, contact_id)
             except LookupError as exc:
                 raise EmulatorError(str(exc)) from None
 
