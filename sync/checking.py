@@ -3,7 +3,8 @@
 Besides each connection's own fields, :func:`check_connections` follows every written
 picklist field back to where its values come from (the other connections' fields, or the
 contract for the stage) and names the values the picklist lacks: a write of one of them is
-refused by a restricted picklist, and fills an open one with another system's labels.
+refused by a restricted picklist, and fills an open one with another system's labels. A
+restricted picklist fed from free text gets a note: its values cannot be listed.
 """
 
 from __future__ import annotations
@@ -89,7 +90,9 @@ def check_connections(
     ]
     for (connection, _), (report, fields) in zip(opened, checked, strict=True):
         if fields is not None:
-            report.problems += _flow_problems(connection, fields, described, contract)
+            problems, notes = _flow_problems(connection, fields, described, contract)
+            report.problems += problems
+            report.messages += notes
     return [report for report, _ in checked]
 
 
@@ -125,8 +128,11 @@ def _flow_problems(
     fields: dict[str, FieldInfo],
     described: Described,
     contract: FunnelContract,
-) -> list[str]:
-    problems = []
+) -> tuple[list[str], list[str]]:
+    """Values the connection's written picklist fields lack (problems), and restricted ones
+    fed from free text, whose values cannot be listed (notes)."""
+    problems: list[str] = []
+    notes: list[str] = []
     for canonical, field_map in connection.mapping.active_lead_fields().items():
         info = fields.get(field_map.field)
         if not field_map.writes or info is None or not info.picklist:
@@ -149,12 +155,12 @@ def _flow_problems(
                 f"would be {effect}: {fix}"
             )
         if free and info.restricted:
-            problems.append(
-                f"{info.name} ({canonical}) is a restricted picklist ({', '.join(info.picklist)})"
-                f" and {canonical} is also read from free text ({', '.join(free)}); other "
-                f"values would be refused: {fix}"
+            notes.append(
+                f"note: {info.name} ({canonical}) is a restricted picklist "
+                f"({', '.join(info.picklist)}) and {canonical} is also read from free text "
+                f"({', '.join(free)}); other values would be refused: {fix}"
             )
-    return problems
+    return problems, notes
 
 
 def _check(

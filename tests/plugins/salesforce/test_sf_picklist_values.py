@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 import yaml
+from test_sf_sync import make_setup
 
 from funnelsync.emulator import Emulator
 from funnelsync.models import Activity, Lead
 from funnelsync.plugin_manager import FunnelPlugins, create_plugins
-from funnelsync.plugins.salesforce.emulator import Org
+from funnelsync.plugins.salesforce.emulator import Org, SalesforceEmulator
 from funnelsync.run_report import RunReport
 from funnelsync.sync.checking import ConnectionCheck, check_connections
 from funnelsync.sync.engine.run import run_sync
@@ -184,3 +185,22 @@ def test_check_names_a_lead_status_hubspot_cannot_take(preset: Preset) -> None:
     [problem] = [p for p in hubspot.problems if p.startswith("hs_lead_status")]
     assert "hs_lead_status (lead_status) is a restricted picklist without 'Nurturing'" in problem
     assert "connections.hubspot.mapping.lead_fields.lead_status.values" in problem
+
+
+def test_a_restricted_lead_source_fed_from_free_text_gets_a_note(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator.org.set_picklist("Lead", "LeadSource")
+    setup = make_setup(tmp_path, emulator, monkeypatch, [])
+    (tmp_path / "marketing.csv").write_text("email,source,updated_at\n", "utf-8")
+    opened = [(c, c.open(tmp_path)) for c in setup.workspace.connections]
+    try:
+        checks = {c.name: c for c in check_connections(opened, setup.workspace.contract, fix=False)}
+    finally:
+        for _, connector in opened:
+            connector.close()
+
+    sales = checks["sales"]
+    [note] = [m for m in sales.messages if m.startswith("note: LeadSource")]
+    assert "is also read from free text (marketing.source)" in note
+    assert [p for p in sales.problems if "LeadSource" in p] == []
