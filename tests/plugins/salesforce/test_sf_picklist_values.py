@@ -149,6 +149,23 @@ def test_the_preset_syncs_a_restricted_lead_source_org_without_a_refused_write(
     assert _writes(preset.run(workspace)) == 0
 
 
+def test_a_write_only_value_map_writes_the_org_s_lead_sources(preset: Preset) -> None:
+    hubspot = preset.config["connections"]["hubspot"]["mapping"]["lead_fields"]["source"]
+    values = dict.fromkeys(hubspot["values"], "Web") | {"Paid Social": "Other"}
+    workspace = preset.workspace(
+        source={"field": "LeadSource", "direction": "write", "values": values}
+    )
+    assert all(check.ok for check in preset.check(workspace, fix=True).values())
+
+    runs = [preset.run(workspace) for _ in range(3)]
+
+    assert [_rejected(run) for run in runs] == [0, 0, 0]
+    created = {preset.org.get(i)["Email"]: preset.org.get(i) for i in preset.org.ids("Lead")}
+    assert created["mql1@clinic1.example.com"]["LeadSource"] == "Web"  # Organic Search
+    assert created["mql2@clinic2.example.com"]["LeadSource"] == "Other"  # Paid Social
+    assert [run.connections["salesforce"].api_calls.write for run in runs[1:]] == [0, 0]
+
+
 def test_check_names_the_hubspot_sources_a_restricted_lead_source_lacks(preset: Preset) -> None:
     workspace = preset.workspace(source="LeadSource")  # written both ways, no value map
 
@@ -165,7 +182,9 @@ def test_check_names_the_hubspot_sources_a_restricted_lead_source_lacks(preset: 
 def test_check_accepts_a_value_map_onto_the_org_s_lead_sources(preset: Preset) -> None:
     hubspot = preset.config["connections"]["hubspot"]["mapping"]["lead_fields"]["source"]
     values = dict.fromkeys(hubspot["values"], "Web") | {"Referrals": "Partner Referral"}
-    workspace = preset.workspace(source={"field": "LeadSource", "values": values})
+    workspace = preset.workspace(
+        source={"field": "LeadSource", "direction": "write", "values": values}
+    )
 
     sales = preset.check(workspace)["salesforce"]
 
