@@ -260,10 +260,12 @@ def _lead() -> SObjectSchema:
     Where each comes from (see docs/connectors/salesforce.md, "The emulator"): names, types,
     lengths and labels from a recorded describe of a Developer Edition org's Lead and a
     recorded Avro schema of a real org's Lead (both in public repositories; MobilePhone,
-    Fax, CleanStatus and DandbCompanyId from the latter); HasOptedOutOfEmail and DoNotCall
-    from crm-api-facts A.10; HasOptedOutOfFax from a public Lead field fixture; CleanStatus's
-    values, restriction and CompanyDunsNumber's properties from Salesforce's Lead object
-    reference; CleanStatus ``Pending`` on a new lead from the recorded Avro record.
+    Fax, CleanStatus and DandbCompanyId from the latter); HasOptedOutOfEmail, DoNotCall,
+    HasOptedOutOfFax, Fax and JigsawContactId also in Salesforce's Field Reference for Lead
+    (the page crm-api-facts A.10 cites); CleanStatus's values and restriction, and
+    CompanyDunsNumber's properties, from Salesforce's Lead object reference; CleanStatus
+    ``Pending`` on a new lead from the recorded Avro record. Which fields are read-only
+    (``_read_only``) beyond the system ones is the object reference as we read it.
     """
     system = {definition.name: definition for definition in _system_fields()}
     schema = SObjectSchema("Lead", "00Q")
