@@ -170,7 +170,7 @@ def _system_fields() -> list[FieldDef]:
             updateable=False,
             nillable=False,
         ),
-        FieldDef("OwnerId", "reference", "Owner ID", 18, reference_to=("User",)),
+        FieldDef("OwnerId", "reference", "Owner ID", 18, reference_to=("Group", "User")),
     ]
 
 

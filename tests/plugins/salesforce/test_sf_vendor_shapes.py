@@ -36,8 +36,11 @@ def test_owner_name_is_a_nested_user_record(emulator: SalesforceEmulator) -> Non
 
     [row] = sf.query("SELECT Id, Owner.Name, CreatedBy.Name FROM Lead")["records"]
 
-    assert row["Owner"]["attributes"]["type"] == "User"
-    assert row["Owner"]["Name"] == "Integration User"
+    owner = row["Owner"]
+    assert owner["attributes"]["type"] == "Name"  # polymorphic: a User or a Queue
+    assert owner["attributes"]["url"].endswith("/sobjects/User/005000000000001AAA")
+    assert owner["Name"] == "Integration User"
+    assert row["CreatedBy"]["attributes"]["type"] == "User"
     assert row["CreatedBy"]["Name"] == "Integration User"
     with pytest.raises(SalesforceMalformedRequest, match=r"No such column 'Owner\.Nme'"):
         sf.query("SELECT Id, Owner.Nme FROM Lead")
@@ -55,7 +58,8 @@ def test_events_are_queried_with_their_person_through_who(emulator: SalesforceEm
 
     assert row["attributes"]["type"] == "Event"
     assert (row["Subject"], row["Who"]["Email"]) == ("Product demo", "ada@example.com")
-    assert row["Who"]["attributes"]["type"] == "Lead"
+    assert row["Who"]["attributes"]["type"] == "Name"  # polymorphic: a Lead or a Contact
+    assert f"/sobjects/Lead/{lead}" in row["Who"]["attributes"]["url"]
     assert row["Owner"]["Name"] == "Integration User"
 
 
