@@ -149,6 +149,22 @@ def test_the_preset_syncs_a_restricted_lead_source_org_without_a_refused_write(
     assert _writes(preset.run(workspace)) == 0
 
 
+def test_sales_lead_source_is_not_overwritten_with_hubspot_labels_in_an_open_picklist(
+    preset: Preset,
+) -> None:
+    preset.org.set_picklist("Lead", "LeadSource", restricted=False)
+    known = preset.org.add_lead(
+        LastName="Quinn1", Company="Clinic 1", Email=MARKETING[0].email, LeadSource="Web"
+    )
+    workspace = preset.workspace()
+    assert all(check.ok for check in preset.check(workspace, fix=True).values())
+
+    runs = [preset.run(workspace) for _ in range(2)]
+
+    assert [_rejected(run) for run in runs] == [0, 0]
+    assert preset.org.get(known)["LeadSource"] == "Web"  # HubSpot's "Organic Search" stays out
+
+
 def test_a_write_only_value_map_writes_the_org_s_lead_sources(preset: Preset) -> None:
     hubspot = preset.config["connections"]["hubspot"]["mapping"]["lead_fields"]["source"]
     values = dict.fromkeys(hubspot["values"], "Web") | {"Paid Social": "Other"}
