@@ -139,6 +139,8 @@ class FieldInfo:
     type: str
     writable: bool = True
     picklist: tuple[str, ...] = ()
+    restricted: bool = False
+    """Whether the system refuses a value outside ``picklist``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,12 @@ class Connector(ABC):
     """Most records per :meth:`write_leads` call; ``None`` means all in one call."""
     emulator: ClassVar[type[Emulator] | None] = None
     """A local emulator of the system (see :mod:`funnelsync.emulator`), if the plugin ships one."""
+
+    @classmethod
+    def mapping_for(cls, settings: ConnectorSettings) -> FieldMapping:
+        """The default mapping of a connection with ``settings`` (where the settings name the
+        system's fields, they decide it); :attr:`default_mapping` unless a connector says."""
+        return cls.default_mapping
 
     def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
         self.settings = settings

@@ -1,4 +1,11 @@
-"""`funnelsync check`: can each connection do what its mapping asks, and what to fix."""
+"""`funnelsync check`: can each connection do what its mapping asks, and what to fix.
+
+Besides each connection's own fields, :func:`check_connections` follows every written
+picklist field back to where its values come from (the other connections' fields, or the
+contract for the stage) and names the values the picklist lacks: a write of one of them is
+refused by a restricted picklist, and fills an open one with another system's labels. A
+restricted picklist fed from free text gets a note: its values cannot be listed.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from funnelsync.connector import Connector, ConnectorError, FieldInfo
-from funnelsync.contract import FunnelContract
+from funnelsync.contract import FunnelContract, OwnershipKind
 from funnelsync.mapping import STAGE_DATES_PREFIX, FieldMap
 from funnelsync.mapping import Mapping as FieldMapping
 from funnelsync.models import COMPUTED_FIELDS
 from funnelsync.secrets import redact
 from funnelsync.sync.workspace.loading import Connection
+
+Described = list[tuple[Connection, dict[str, FieldInfo]]]
+"""Connections with the fields their systems described."""
 
 _NUMBER_FIELDS = frozenset({"fit_score", "engagement_score", "score", "company_size"})
 _DATETIME_FIELDS = frozenset({"created_at", "updated_at"})
@@ -165,14 +175,68 @@ def check_workspace_connection(
     """:func:`check_connection` on a freshly opened connector; anything that goes wrong
     (an unset variable, refused credentials, an unreachable host, a bad setting) is one
     line of the connection's result, never an exception."""
+    return _check_opening(connection, workspace_dir, contract, fix=fix, state_dir=state_dir)[0]
+
+
+def check_workspace_connections(
+    connections: Sequence[Connection],
+    workspace_dir: Path,
+    contract: FunnelContract,
+    *,
+    fix: bool,
+    state_dir: Path | None = None,
+) -> list[ConnectionCheck]:
+    """:func:`check_workspace_connection` for each connection, plus the values each
+    written picklist field would be sent that it lacks (see the module docstring)."""
+    checked = [
+        _check_opening(connection, workspace_dir, contract, fix=fix, state_dir=state_dir)
+        for connection in connections
+    ]
+    return _with_flows(list(connections), checked, contract)
+
+
+def check_connections(
+    opened: Sequence[tuple[Connection, Connector]], contract: FunnelContract, *, fix: bool
+) -> list[ConnectionCheck]:
+    """:func:`check_connection` for each opened connector, plus the picklist flows."""
+    checked = [_check(connection, connector, contract, fix=fix) for connection, connector in opened]
+    return _with_flows([connection for connection, _ in opened], checked, contract)
+
+
+def _with_flows(
+    connections: list[Connection],
+    checked: list[tuple[ConnectionCheck, dict[str, FieldInfo] | None]],
+    contract: FunnelContract,
+) -> list[ConnectionCheck]:
+    described = [
+        (connection, fields)
+        for connection, (_, fields) in zip(connections, checked, strict=True)
+        if fields is not None
+    ]
+    for connection, (report, fields) in zip(connections, checked, strict=True):
+        if fields is not None:
+            problems, notes = _flow_problems(connection, fields, described, contract)
+            report.problems += problems
+            report.messages += notes
+    return [report for report, _ in checked]
+
+
+def _check_opening(
+    connection: Connection,
+    workspace_dir: Path,
+    contract: FunnelContract,
+    *,
+    fix: bool,
+    state_dir: Path | None,
+) -> tuple[ConnectionCheck, dict[str, FieldInfo] | None]:
     try:
         connector = connection.open(workspace_dir, state_dir)
     except Exception as exc:  # noqa: BLE001 - every failure is a line of the report
-        return ConnectionCheck(connection.name, False, [_failure(exc)])
+        return ConnectionCheck(connection.name, False, [_failure(exc)]), None
     try:
-        return check_connection(connection, connector, contract, fix=fix)
+        return _check(connection, connector, contract, fix=fix)
     except Exception as exc:  # noqa: BLE001 - every failure is a line of the report
-        return ConnectionCheck(connection.name, False, [_failure(exc)])
+        return ConnectionCheck(connection.name, False, [_failure(exc)]), None
     finally:
         with contextlib.suppress(Exception):  # closing a broken connector may fail too
             connector.close()
@@ -183,10 +247,83 @@ def _failure(exc: Exception) -> str:
     return message if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {message}"
 
 
+def _sources(
+    canonical: str, described: Described, contract: FunnelContract
+) -> tuple[set[str], list[str]]:
+    """The canonical values of ``canonical`` the systems can send, and the free-text fields
+    (``connection.field``) it is also read from, whose values cannot be listed."""
+    if canonical == "stage":
+        return {stage.name for stage in contract.all_stages}, []
+    rule = contract.ownership_for(canonical)
+    if rule.rule is OwnershipKind.dont_sync:
+        return set(), []
+    values: set[str] = set()
+    free: list[str] = []
+    for connection, fields in described:
+        if rule.rule is OwnershipKind.always and rule.system != connection.name:
+            continue
+        field_map = connection.mapping.active_lead_fields().get(canonical)
+        info = fields.get(field_map.field) if field_map is not None and field_map.reads else None
+        if field_map is None or info is None:
+            continue
+        if not info.picklist:
+            free.append(f"{connection.name}.{info.name}")
+            continue
+        reverse = {system.casefold(): value for value, system in field_map.values.items()}
+        values |= {reverse.get(option.casefold(), option) for option in info.picklist}
+    return values, free
+
+
+def _flow_problems(
+    connection: Connection,
+    fields: dict[str, FieldInfo],
+    described: Described,
+    contract: FunnelContract,
+) -> tuple[list[str], list[str]]:
+    """Values the connection's written picklist fields lack (problems), and restricted ones
+    fed from free text, whose values cannot be listed (notes)."""
+    problems: list[str] = []
+    notes: list[str] = []
+    for canonical, field_map in connection.mapping.active_lead_fields().items():
+        info = fields.get(field_map.field)
+        if not field_map.writes or info is None or not info.picklist:
+            continue
+        values, free = _sources(canonical, described, contract)
+        allowed = set(info.picklist)
+        # Value-mapped values are checked against the picklist by _value_problems.
+        lacking = sorted(v for v in values if v not in field_map.values and v not in allowed)
+        where = f"connections.{connection.name}.mapping.lead_fields.{canonical}"
+        fix = (
+            f"map them to its values ({where}.values), write it one way "
+            f"({where}.direction: read), or add them in {connection.name}"
+        )
+        kind = "restricted picklist" if info.restricted else "picklist"
+        if lacking:
+            effect = "refused" if info.restricted else "stored beside its own values"
+            problems.append(
+                f"{info.name} ({canonical}) is a {kind} without "
+                f"{', '.join(map(repr, lacking))}, which other systems send; writes of them "
+                f"would be {effect}: {fix}"
+            )
+        if free and info.restricted:
+            notes.append(
+                f"note: {info.name} ({canonical}) is a restricted picklist "
+                f"({', '.join(info.picklist)}) and {canonical} is also read from free text "
+                f"({', '.join(free)}); other values would be refused: {fix}"
+            )
+    return problems, notes
+
+
 def check_connection(
     connection: Connection, connector: Connector, contract: FunnelContract, *, fix: bool
 ) -> ConnectionCheck:
     """Reachability, mapped fields, mapped values; with ``fix``, create missing fields."""
+    return _check(connection, connector, contract, fix=fix)[0]
+
+
+def _check(
+    connection: Connection, connector: Connector, contract: FunnelContract, *, fix: bool
+) -> tuple[ConnectionCheck, dict[str, FieldInfo] | None]:
     name = connection.name
     result = connector.check()
     described = connector.describe_fields()
@@ -220,4 +357,4 @@ def check_connection(
         except Exception as exc:  # noqa: BLE001 - reported on the connection's line, not raised
             report.messages.append(f"creating fields failed: {redact(str(exc))}")
         report.missing_fields = [f for f in report.missing_fields if f.name not in report.created]
-    return report
+    return report, fields

@@ -48,6 +48,7 @@ class ContactProperties:
                 str(item.get("type", "string")),
                 writable=not _read_only(item),
                 picklist=tuple(str(option["value"]) for option in item.get("options") or []),
+                restricted=item.get("type") == "enumeration",
             )
             for name, item in self.all().items()
         ]

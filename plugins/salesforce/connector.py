@@ -28,7 +28,7 @@ from funnelsync.plugins.salesforce.describe import (
     setup_advice,
 )
 from funnelsync.plugins.salesforce.emulator.demo import SalesforceDemoEmulator
-from funnelsync.plugins.salesforce.mapping import DEFAULT_MAPPING
+from funnelsync.plugins.salesforce.mapping import DEFAULT_MAPPING, default_mapping
 from funnelsync.plugins.salesforce.reading import PeopleReader, read_deletions
 from funnelsync.plugins.salesforce.settings import PasswordAuth, SalesforceSettings
 from funnelsync.plugins.salesforce.writing import LeadWriter
@@ -61,6 +61,14 @@ class SalesforceConnector(Connector):
     emulator = SalesforceDemoEmulator
 
     settings: SalesforceSettings
+
+    @classmethod
+    def mapping_for(cls, settings: ConnectorSettings) -> Mapping:
+        """The default mapping with the custom fields named in ``settings.fields`` (score,
+        stage, explanation, and each ``stage_dates`` entry as ``stage_dates.<stage>``)."""
+        if not isinstance(settings, SalesforceSettings):
+            return cls.default_mapping
+        return default_mapping(settings.fields)
 
     def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
         if not isinstance(settings, SalesforceSettings):

@@ -83,6 +83,7 @@ class Describer:
                 type=str(field["type"]),
                 writable=bool(field["updateable"] or field["createable"]),
                 picklist=_picklist(field),
+                restricted=bool(field.get("restrictedPicklist")),
             )
             for name, field in self.fields(sobject).items()
         ]

@@ -148,7 +148,7 @@ class FunnelFields(BaseModel):
         default_factory=dict,
         description=(
             "Stage name → Date/Time field holding when the lead reached it, e.g. "
-            "{mql: Funnel_MQL_Date__c}. Map them too: stage_dates.mql: Funnel_MQL_Date__c."
+            "{mql: Funnel_MQL_Date__c}; each is mapped as stage_dates.<stage>."
         ),
     )
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from funnelsync.sync.checking import ConnectionCheck, check_workspace_connection
+from funnelsync.sync.checking import check_workspace_connections
 from funnelsync.sync.cli.common import config_option, exit_with, json_option, load, out
 from funnelsync.sync.cli.exit_codes import ExitCode
 
@@ -25,17 +25,13 @@ def check(config_path: Path | None, as_json: bool, fix: bool) -> None:
     when everything is in order, 1 otherwise.
     """
     _, workspace = load(config_path)
-    checks: list[ConnectionCheck] = []
-    for connection in workspace.connections:
-        checks.append(
-            check_workspace_connection(
-                connection,
-                workspace.root,
-                workspace.contract,
-                fix=fix,
-                state_dir=workspace.state_dir,
-            )
-        )
+    checks = check_workspace_connections(
+        workspace.connections,
+        workspace.root,
+        workspace.contract,
+        fix=fix,
+        state_dir=workspace.state_dir,
+    )
     if as_json:
         click.echo(
             json.dumps({"connections": [asdict(c) | {"ok": c.ok} for c in checks]}, indent=2)

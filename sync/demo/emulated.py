@@ -23,7 +23,7 @@ from rich.console import Console
 
 from funnelsync.emulator import Emulator
 from funnelsync.plugin_manager import FunnelPlugins
-from funnelsync.sync.checking import check_connection
+from funnelsync.sync.checking import check_connections
 from funnelsync.sync.cli.summary import print_summary
 from funnelsync.sync.demo.build import prepare_demo_dir
 from funnelsync.sync.demo.data import generate_demo_data
@@ -134,12 +134,13 @@ def _write_workspace(
 
 def _prepare(workspace: Workspace, console: Console) -> None:
     """What `funnelsync check --fix` does: every connection usable, missing fields created."""
-    for connection in workspace.connections:
-        connector = connection.open(workspace.root, workspace.state_dir)
-        try:
-            checked = check_connection(connection, connector, workspace.contract, fix=True)
-        finally:
+    opened = [(c, c.open(workspace.root, workspace.state_dir)) for c in workspace.connections]
+    try:
+        checks = check_connections(opened, workspace.contract, fix=True)
+    finally:
+        for _, connector in opened:
             connector.close()
+    for connection, checked in zip(workspace.connections, checks, strict=True):
         if not checked.ok:
             problems = [*checked.messages, *checked.problems]
             problems += [f"missing field {info.name}" for info in checked.missing_fields]

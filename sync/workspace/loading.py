@@ -177,7 +177,7 @@ def _connection(
             exc, connector_class.settings_model, doc.path, doc.lines, (*base, "settings")
         )
     register_model_secrets(settings)
-    mapping = effective_mapping(connector_class.default_mapping, config, contract, name)
+    mapping = effective_mapping(connector_class.mapping_for(settings), config, contract, name)
     stage_names = {stage.name for stage in contract.all_stages}
     problems = []
     for field in mapping.active_lead_fields():

@@ -58,9 +58,12 @@ class SaveOutcome:
     created: bool = False
     errors: list[dict[str, Any]] = field(default_factory=list)
 
-    def result(self, upsert: bool = False) -> dict[str, Any]:
-        """The record's entry in a collections response (``created`` for upserts)."""
-        body: dict[str, Any] = {"id": self.record_id, "success": not self.errors}
+    def result(self, upsert: bool = False, failure_id: bool = False) -> dict[str, Any]:
+        """The record's entry in a collections response (``created`` for upserts). A failed
+        one has no ``id``, as Salesforce documents, unless ``failure_id``."""
+        body: dict[str, Any] = {"success": not self.errors}
+        if not self.errors or failure_id:
+            body = {"id": self.record_id, **body}
         body["errors"] = self.errors
         if upsert:
             body["created"] = self.created
@@ -301,18 +304,34 @@ def derive(org: Org, sobject: str, record: dict[str, Any]) -> None:
         record["Email"] = person[1].get("Email") if person else None
 
 
-def convert_lead(org: Org, lead_id: str, status: str, into_contact: str | None = None) -> str:
-    """Convert a lead into a new Account and Contact, or (``LeadConvert.contactId``) into an
-    existing Contact and its Account, which are left as they are; returns the Contact's Id."""
+def convert_lead(org: Org, lead_id: str, status: str, contact_id: str | None = None) -> str:
+    """Convert a lead into a new Account and Contact, or into the existing Contact
+    ``contact_id`` (and its Account), which keeps its own values; returns the Contact's Id."""
     found = org.find(lead_id)
     if found is None or found[0] != "Lead" or found[1]["IsDeleted"] or found[1]["IsConverted"]:
         raise LookupError(f"{lead_id} is not a live, unconverted lead")
     lead = found[1]
-    if into_contact is not None:
-        existing = org.find(into_contact)
+    if contact_id is None:
+        contact = _new_contact(org, lead)
+    else:
+        existing = org.find(contact_id)
         if existing is None or existing[0] != "Contact" or existing[1]["IsDeleted"]:
-            raise LookupError(f"{into_contact} is not a live contact")
-        return _converted(org, lead, lead_id, status, existing[1])
+            raise LookupError(f"{contact_id} is not a live contact")
+        contact = existing[1]
+        touch(org, contact)
+    lead.update(
+        IsConverted=True,
+        Status=status,
+        ConvertedDate=org.now().date(),
+        ConvertedAccountId=contact.get("AccountId"),
+        ConvertedContactId=contact["Id"],
+    )
+    touch(org, lead)
+    _reparent_activities(org, lead_id, contact["Id"])
+    return str(contact["Id"])
+
+
+def _new_contact(org: Org, lead: Mapping[str, Any]) -> dict[str, Any]:
     account = _new_record(org, org.schema("Account"))
     account["Name"] = lead.get("Company")
     for name in ("Industry", "NumberOfEmployees", "Website"):
@@ -327,22 +346,7 @@ def convert_lead(org: Org, lead_id: str, status: str, into_contact: str | None =
     contact["AccountId"] = account["Id"]
     derive(org, "Contact", contact)
     touch(org, contact)
-    return _converted(org, lead, lead_id, status, contact)
-
-
-def _converted(
-    org: Org, lead: dict[str, Any], lead_id: str, status: str, contact: dict[str, Any]
-) -> str:
-    lead.update(
-        IsConverted=True,
-        Status=status,
-        ConvertedDate=org.now().date(),
-        ConvertedAccountId=contact.get("AccountId"),
-        ConvertedContactId=contact["Id"],
-    )
-    touch(org, lead)
-    _reparent_activities(org, lead_id, contact["Id"])
-    return str(contact["Id"])
+    return contact
 
 
 def _reparent_activities(org: Org, lead_id: str, contact_id: str) -> None:

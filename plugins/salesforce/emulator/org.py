@@ -18,6 +18,8 @@ from typing import Any
 from funnelsync.plugins.salesforce.emulator import dml
 from funnelsync.plugins.salesforce.emulator.schema import (
     ORG_ID,
+    USER_ID,
+    USER_NAME,
     FieldDef,
     SObjectSchema,
     UnknownObjectError,
@@ -93,6 +95,29 @@ class Org:
     lock: threading.RLock = field(default_factory=threading.RLock)
     _frozen_at: datetime | None = None
     _counter: int = 0
+    echo_failure_ids: bool = False
+    """Knob: give failed sObject Collections items the record's ``id``. Salesforce's documented
+    failure items carry none (``{"success": false, "errors": [...]}``); results are matched
+    to records by position either way."""
+
+    def __post_init__(self) -> None:
+        first, last = USER_NAME
+        when = self.now()
+        self.table("User")[USER_ID] = {
+            "Id": USER_ID,
+            "IsDeleted": False,
+            "Username": "integration.user@emulated.example",
+            "FirstName": first,
+            "LastName": last,
+            "Name": f"{first} {last}",
+            "Email": "integration.user@emulated.example",
+            "IsActive": True,
+            "CreatedDate": when,
+            "CreatedById": USER_ID,
+            "LastModifiedDate": when,
+            "LastModifiedById": USER_ID,
+            "SystemModstamp": when,
+        }
 
     # --- clock -------------------------------------------------------------------------
 
@@ -175,6 +200,26 @@ class Org:
             length = options.pop("length", 255 if type in ("string", "picklist") else 0)
             self.schema(sobject).add_field(FieldDef(name, type, length=length, **options))
 
+    def set_picklist(
+        self,
+        sobject: str,
+        name: str,
+        values: tuple[str, ...] | None = None,
+        *,
+        restricted: bool = True,
+    ) -> None:
+        """Change a picklist as Setup does: its values (kept if ``None``) and whether it is
+        restricted (a save of any other value is refused with
+        ``INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST``), e.g. ``set_picklist("Lead", "LeadSource")``.
+        """
+        with self.lock:
+            definition = self.schema(sobject).find(name)
+            if definition is None or definition.type not in ("picklist", "multipicklist"):
+                raise EmulatorError(f"{sobject} has no picklist {name!r}")
+            if values is not None:
+                definition.picklist = tuple(values)
+            definition.restricted = restricted
+
     # --- errors ------------------------------------------------------------------------
 
     def inject_error(
@@ -242,13 +287,13 @@ class Org:
             dml.delete(self, record, master_id)
 
     def convert_lead(
-        self, lead_id: str, status: str = "Closed - Converted", into_contact: str | None = None
+        self, lead_id: str, status: str = "Closed - Converted", contact_id: str | None = None
     ) -> str:
-        """Convert a lead: a new Account and Contact, or ``into_contact`` (an existing
-        Contact, as ``LeadConvert.setContactId`` does); the lead becomes read-only."""
+        """Convert a lead: a new Account and Contact, or the existing Contact ``contact_id``
+        (several leads can be converted into one Contact); the lead becomes read-only."""
         with self.lock:
             try:
-                return dml.convert_lead(self, lead_id, status, into_contact)
+                return dml.convert_lead(self, lead_id, status, contact_id)
             except LookupError as exc:
                 raise EmulatorError(str(exc)) from None
 

@@ -2,7 +2,8 @@
 
 Text comparisons ignore case, as SOQL's do; Id comparisons do not. A filter value must
 fit its field's type (a quoted datetime is an error, as in Salesforce). Relationship
-paths (``Who.Email``, ``Account.Name``) follow the ``<Name>Id`` reference field.
+paths (``Who.Email``, ``Account.Name``, ``Owner.Name``) follow the ``<Name>Id`` reference
+field, one level deep; through a polymorphic one the nested record's type is ``Name``.
 """
 
 from __future__ import annotations
@@ -193,8 +194,12 @@ class _Evaluator:
                 row[relation] = None
                 continue
             target_schema = self.org.schema(found[0])
+            reference = self.schema.find(relation + "Id")
+            polymorphic = reference is not None and len(reference.reference_to) > 1
             nested = row.get(relation) or {
-                "attributes": _attributes(found[0], found[1]["Id"], version)
+                "attributes": _attributes(
+                    found[0], found[1]["Id"], version, "Name" if polymorphic else found[0]
+                )
             }
             target = target_schema.find(name)
             if target is not None:
@@ -203,8 +208,13 @@ class _Evaluator:
         return row
 
 
-def _attributes(sobject: str, record_id: str, version: str) -> dict[str, str]:
-    return {"type": sobject, "url": f"/services/data/v{version}/sobjects/{sobject}/{record_id}"}
+def _attributes(
+    sobject: str, record_id: str, version: str, kind: str | None = None
+) -> dict[str, str]:
+    """A row's ``attributes``. A polymorphic relationship (``Owner``: User or Queue,
+    ``Who``: Lead or Contact) answers ``type: Name``, its url naming the real object."""
+    url = f"/services/data/v{version}/sobjects/{sobject}/{record_id}"
+    return {"type": kind or sobject, "url": url}
 
 
 def _comparable(kind: str, value: Any) -> Any:

@@ -133,4 +133,6 @@ def collections(
             if not outcome.errors:
                 outcome.record_id = None
                 outcome.errors = [rolled_back]
-    return json_reply(200, [outcome.result(upsert=external is not None) for outcome in outcomes])
+    return json_reply(
+        200, [outcome.result(external is not None, org.echo_failure_ids) for outcome in outcomes]
+    )

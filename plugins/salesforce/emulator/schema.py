@@ -13,6 +13,8 @@ from typing import Any
 ORG_ID = "00D000000000001AAA"
 USER_ID = "005000000000001AAA"
 """The org's one user: owner and modifier of every record."""
+USER_NAME = ("Integration", "User")
+"""That user's first and last name (``Owner.Name`` is ``Integration User``)."""
 
 
 class UnknownObjectError(LookupError):
@@ -137,6 +139,7 @@ def _system_fields() -> list[FieldDef]:
             "reference",
             "Created By ID",
             18,
+            reference_to=("User",),
             createable=False,
             updateable=False,
             nillable=False,
@@ -154,6 +157,7 @@ def _system_fields() -> list[FieldDef]:
             "reference",
             "Last Modified By ID",
             18,
+            reference_to=("User",),
             createable=False,
             updateable=False,
             nillable=False,
@@ -166,7 +170,7 @@ def _system_fields() -> list[FieldDef]:
             updateable=False,
             nillable=False,
         ),
-        FieldDef("OwnerId", "reference", "Owner ID", 18, reference_to=("User",)),
+        FieldDef("OwnerId", "reference", "Owner ID", 18, reference_to=("Group", "User")),
     ]
 
 
@@ -220,31 +224,112 @@ def _person_fields() -> list[FieldDef]:
     ]
 
 
+SALUTATIONS = ("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.", "Mx.")
+GEOCODE_ACCURACIES = (
+    "Address",
+    "NearAddress",
+    "Block",
+    "Street",
+    "ExtendedZip",
+    "Zip",
+    "Neighborhood",
+    "City",
+    "County",
+    "State",
+    "Unknown",
+)
+CLEAN_STATUSES = (
+    "Matched",
+    "Different",
+    "Acknowledged",
+    "NotFound",
+    "Inactive",
+    "Pending",
+    "SelectMatch",
+    "Skipped",
+)
+
+
+def _read_only(name: str, type: str, label: str = "", **options: Any) -> FieldDef:
+    return FieldDef(name, type, label, createable=False, updateable=False, **options)
+
+
 def _lead() -> SObjectSchema:
+    """The standard Lead fields of a Developer Edition org, in describe's order.
+
+    Where each comes from (see docs/connectors/salesforce.md, "The emulator"): names, types,
+    lengths and labels from a recorded describe of a Developer Edition org's Lead and a
+    recorded Avro schema of a real org's Lead (both in public repositories; MobilePhone,
+    Fax, CleanStatus and DandbCompanyId from the latter); HasOptedOutOfEmail, DoNotCall,
+    HasOptedOutOfFax, Fax and JigsawContactId also in Salesforce's Field Reference for Lead
+    (the page crm-api-facts A.10 cites); CleanStatus's values and restriction, and
+    CompanyDunsNumber's properties, from Salesforce's Lead object reference; CleanStatus
+    ``Pending`` on a new lead from the recorded Avro record. Which fields are read-only
+    (``_read_only``) beyond the system ones is the object reference as we read it.
+    """
+    system = {definition.name: definition for definition in _system_fields()}
     schema = SObjectSchema("Lead", "00Q")
     for definition in [
-        *_system_fields(),
-        *_person_fields(),
+        system["Id"],
+        system["IsDeleted"],
+        _reference("MasterRecordId", "Lead", createable=False, updateable=False),
+        _text("LastName", required=True),
+        _text("FirstName", 40),
+        FieldDef("Salutation", "picklist", length=40, picklist=SALUTATIONS),
+        _read_only("Name", "string", "Full Name", length=121),
+        _text("Title", 128),
         _text("Company", 255, required=True),
-        _text("Street", 255),
+        FieldDef("Street", "textarea", length=255),
         _text("City", 40),
-        _text("State", 80),
-        _text("PostalCode", 20),
+        _text("State", 80, label="State/Province"),
+        _text("PostalCode", 20, label="Zip/Postal Code"),
         _text("Country", 80),
-        FieldDef("Address", "address", createable=False, updateable=False),
+        FieldDef("Latitude", "double", length=18, scale=15),
+        FieldDef("Longitude", "double", length=18, scale=15),
+        FieldDef("GeocodeAccuracy", "picklist", length=40, picklist=GEOCODE_ACCURACIES),
+        _read_only("Address", "address"),
+        FieldDef("Phone", "phone", length=40),
+        FieldDef("MobilePhone", "phone", length=40),
+        FieldDef("Fax", "phone", length=40),
+        FieldDef("Email", "email", length=80),
         FieldDef("Website", "url", length=255),
+        _read_only("PhotoUrl", "url", "Photo URL", length=255),
+        FieldDef("Description", "textarea", length=32000),
+        _picklist("LeadSource", LEAD_SOURCES, label="Lead Source"),
         _picklist("Status", LEAD_STATUSES, restricted=True, default=LEAD_STATUSES[0]),
         _picklist("Industry", INDUSTRIES),
         _picklist("Rating", ("Hot", "Warm", "Cold")),
-        FieldDef("AnnualRevenue", "currency", scale=0),
-        FieldDef("NumberOfEmployees", "int"),
-        FieldDef("IsConverted", "boolean", nillable=False, createable=False, updateable=False),
-        FieldDef("ConvertedDate", "date", createable=False, updateable=False),
+        FieldDef("AnnualRevenue", "currency", "Annual Revenue", length=18, scale=0),
+        FieldDef("NumberOfEmployees", "int", "Employees"),
+        system["OwnerId"],
+        FieldDef("HasOptedOutOfEmail", "boolean", "Email Opt Out", nillable=False),
+        _read_only("IsConverted", "boolean", "Converted", nillable=False),
+        _read_only("ConvertedDate", "date", "Converted Date"),
         _reference("ConvertedAccountId", "Account", createable=False, updateable=False),
         _reference("ConvertedContactId", "Contact", createable=False, updateable=False),
         _reference("ConvertedOpportunityId", "Opportunity", createable=False, updateable=False),
-        FieldDef("IsUnreadByOwner", "boolean", nillable=False),
-        FieldDef("LastActivityDate", "date", createable=False, updateable=False),
+        FieldDef("IsUnreadByOwner", "boolean", "Unread By Owner", nillable=False),
+        system["CreatedDate"],
+        system["CreatedById"],
+        system["LastModifiedDate"],
+        system["LastModifiedById"],
+        system["SystemModstamp"],
+        _read_only("LastActivityDate", "date", "Last Activity"),
+        FieldDef("DoNotCall", "boolean", "Do Not Call", nillable=False),
+        FieldDef("HasOptedOutOfFax", "boolean", "Fax Opt Out", nillable=False),
+        _read_only("LastViewedDate", "datetime", "Last Viewed Date"),
+        _read_only("LastReferencedDate", "datetime", "Last Referenced Date"),
+        _text("Jigsaw", 20, label="Data.com Key"),
+        _read_only("JigsawContactId", "string", "Jigsaw Contact ID", length=20),
+        _picklist(
+            "CleanStatus", CLEAN_STATUSES, label="Clean Status", restricted=True, default="Pending"
+        ),
+        _text("CompanyDunsNumber", 9, label="Company D-U-N-S Number"),
+        _reference("DandbCompanyId", "DandBCompany"),
+        _text("EmailBouncedReason", 255, label="Email Bounced Reason"),
+        FieldDef("EmailBouncedDate", "datetime", "Email Bounced Date"),
+        _reference("IndividualId", "Individual"),
+        FieldDef("IsPriorityRecord", "boolean", "Important", nillable=False),
     ]:
         schema.add_field(definition)
     return schema
@@ -359,7 +444,27 @@ def _campaign_member() -> SObjectSchema:
     return schema
 
 
+def _user() -> SObjectSchema:
+    """Users, reached by queries through ``Owner``, ``CreatedBy`` and ``LastModifiedBy``."""
+    schema = SObjectSchema("User", "005")
+    system = [f for f in _system_fields() if f.name != "OwnerId"]
+    for definition in [
+        *system,
+        _text("Username", required=True),
+        _text("LastName", required=True),
+        _text("FirstName", 40),
+        _read_only("Name", "string", "Full Name", length=121),
+        FieldDef("Email", "email", length=128, required=True),
+        FieldDef("IsActive", "boolean", "Active", nillable=False),
+    ]:
+        schema.add_field(definition)
+    return schema
+
+
 def standard_schemas() -> dict[str, SObjectSchema]:
     """A fresh copy of every modelled object, by name."""
-    schemas = [_lead(), _contact(), _account(), _task(), _event(), _campaign(), _campaign_member()]
+    schemas = [
+        *(_lead(), _contact(), _account(), _task(), _event(), _campaign(), _campaign_member()),
+        _user(),
+    ]
     return {schema.name: schema for schema in schemas}

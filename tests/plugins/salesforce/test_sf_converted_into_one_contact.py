@@ -19,7 +19,7 @@ def test_a_contact_reached_through_two_converted_leads_is_presented_once(
     web = org.add_lead(LastName="Ruiz", Email="ana@example.com", Company="Acme")
     event = org.add_lead(LastName="Ruiz", Email="ana.ruiz@example.com", Company="Acme")
     contact = org.convert_lead(web)
-    assert org.convert_lead(event, into_contact=contact) == contact
+    assert org.convert_lead(event, contact_id=contact) == contact
     other = org.add_lead(LastName="Lee", Email="lee@example.com", Company="Initech")
     org.query_batch_size = page_size
     connector = make_connector(emulator, tmp_path, read_contacts=read_contacts)
