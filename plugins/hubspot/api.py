@@ -77,6 +77,25 @@ def error_fields(body: Any) -> tuple[str, str]:
     return str(category), str(body.get("message") or "no details")
 
 
+_POLICY_WORDS = (
+    ("ten_secondly", "TEN_SECONDLY_ROLLING"),
+    ("ten secondly", "TEN_SECONDLY_ROLLING"),
+    ("daily", "DAILY"),
+    ("secondly", "SECONDLY"),
+)
+
+
+def rate_limit_policy(body: Any, message: str) -> str:
+    """Which limit a 429 names: its ``policyName`` (as documented), else the limit its
+    message names (recorded answers carry only ``category: RATE_LIMITS`` and the message,
+    "You have reached your daily limit."), else ``UNKNOWN``."""
+    policy = body.get("policyName") if isinstance(body, dict) else None
+    if policy:
+        return str(policy)
+    lowered = message.lower()
+    return next((name for word, name in _POLICY_WORDS if word in lowered), "UNKNOWN")
+
+
 def _decode(raw: Any) -> Any:
     if not raw:
         return None
@@ -117,7 +136,12 @@ class HubSpotApi:
     """The hubspot-api-client endpoints the connector uses, behind one guarded ``call``."""
 
     def __init__(
-        self, settings: HubSpotSettings, token: SecretStr, calls: ApiCalls, token_source: str
+        self,
+        settings: HubSpotSettings,
+        token: SecretStr,
+        calls: ApiCalls,
+        token_source: str,
+        ca_file: str | None = None,
     ) -> None:
         self.settings = settings
         self.calls = calls
@@ -129,6 +153,7 @@ class HubSpotApi:
             access_token=token.get_secret_value(),
             host=settings.base_url.rstrip("/"),
             retry=Retry(total=0, redirect=0, raise_on_redirect=False, raise_on_status=False),
+            ssl_ca_cert=ca_file,
         )
         crm = client.crm
         self.contacts_basic = crm.contacts.basic_api
@@ -185,8 +210,7 @@ class HubSpotApi:
             raise RetryableError(
                 f"cannot reach HubSpot at {self.settings.base_url}: {exc}"
             ) from None
-        self.limits.observe(headers)
-        if kind is CallKind.search:
+        if not self.limits.observe(headers) and kind is CallKind.search:
             self.limits.count_unreported()
         body = _decode(raw)
         if 200 <= status < 300:
@@ -207,12 +231,13 @@ class HubSpotApi:
             )
             return AuthenticationError(self._refused)
         if status == 429:
-            policy = body.get("policyName") if isinstance(body, dict) else None
+            policy = rate_limit_policy(body, message)
             if policy == "DAILY":
                 return BudgetExhaustedError(f"HubSpot's daily API limit is reached: {message}")
             limiter = self.limits.search if kind is CallKind.search else self.limits.general
             limiter.pause(wait if wait is not None else limiter.per_s)
-            return RetryableError(f"HubSpot rate limit ({policy or 'unknown'}): {message}", wait)
+            named = ", ".join(dict.fromkeys(n for n in (category, policy) if n != "UNKNOWN"))
+            return RetryableError(f"HubSpot rate limit ({named or 'unknown'}): {message}", wait)
         if status == 423:
             return RetryableError(
                 f"HubSpot record locked: {message}", max(wait or 0, _LOCKED_WAIT_S)

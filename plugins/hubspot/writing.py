@@ -1,22 +1,27 @@
 """Writing leads: batch upsert by email, per-record results, and the lifecycle stage rule.
 
 Writes go out in batch upserts of at most 100 contacts keyed by email, each input with
-an ``objectWriteTraceId`` so HubSpot answers per record (207). A record's error becomes
-``rejected`` with HubSpot's message; a batch that keeps failing with 429, 5xx or a
-connection error after the retries becomes ``retryable``; a batch HubSpot refuses as a
-whole (another 4xx) is ``rejected``.
+an ``objectWriteTraceId`` so HubSpot answers per record (207). The spec makes the echoed
+trace id optional and promises no order, so results are matched to inputs by the upsert
+key — the trace id when echoed, else the email in the result's ``properties`` (the value
+of the ``idProperty``), else the contact id — and errors by the trace ids or the keys in
+their ``context.ids``. A record's error becomes ``rejected`` with HubSpot's message; a
+batch that keeps failing with 429, 5xx or a connection error after the retries becomes
+``retryable``; a batch HubSpot refuses as a whole (another 4xx) is ``rejected``.
 
 HubSpot only moves ``lifecyclestage`` forward (in the order of its options) unless the
 value is cleared first. Before writing a stage, the connector reads the contacts' current
 stage (one batch read per 100). A move backward is written as clear-then-set only when
-the caller marks the write as an intended detour; otherwise it is rejected, with nothing
-written for that record.
+the caller marks the write as an intended detour; otherwise (a contact HubSpot holds at
+``customer`` or ``evangelist``, past the contract's last stage, say) the stage is left as
+HubSpot holds it, every other field is written, and the result is ``ok`` with a note in
+its ``message`` saying so.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from funnelsync.connector import LeadWrite, WriteResult, WriteStatus
@@ -27,6 +32,8 @@ from funnelsync.retry import RetryableError
 
 BATCH_LIMIT = 100
 STAGE = "lifecyclestage"
+ID_PROPERTY = "email"
+"""The unique property contacts are upserted by."""
 _INVALID_PREFIX = "Property values were not valid: "
 
 
@@ -71,27 +78,38 @@ class LeadWriter:
         """Write ``writes``; keys in ``detours`` may move the stage backward (clear, set)."""
         results: dict[str, WriteResult] = {}
         pending: dict[str, dict[str, str]] = {}
+        record_ids = {write.key: write.record_id for write in writes if write.record_id}
         for write in writes:
             try:
                 pending[write.key] = {k: property_value(v) for k, v in write.fields.items()}
             except UnwritableValueError as exc:
                 results[write.key] = WriteResult(write.key, WriteStatus.rejected, message=str(exc))
-        clears = self._backward_moves(pending, detours, results)
+        notes: dict[str, str] = {}
+        clears = self._backward_moves(pending, detours, notes)
+        for key in [key for key in notes if not pending[key]]:
+            # Only the stage differed: nothing to send.
+            del pending[key]
+            results[key] = WriteResult(key, WriteStatus.ok, record_ids.get(key), notes[key])
         if clears:
-            for key, result in self._upsert({key: {STAGE: ""} for key in clears}).items():
+            cleared = self._upsert({key: {STAGE: ""} for key in clears}, record_ids)
+            for key, result in cleared.items():
                 if result.status is not WriteStatus.ok:
                     results[key] = result
                     del pending[key]
-        results.update(self._upsert(pending))
+        for key, result in self._upsert(pending, record_ids).items():
+            if key in notes and result.status is WriteStatus.ok:
+                result = WriteResult(key, result.status, result.record_id, notes[key])
+            results[key] = result
         return [results[write.key] for write in writes]
 
     def _backward_moves(
         self,
         pending: dict[str, dict[str, str]],
         detours: Collection[str],
-        results: dict[str, WriteResult],
+        notes: dict[str, str],
     ) -> list[str]:
-        """Keys whose stage must be cleared first; unintended backward moves are rejected."""
+        """Keys whose stage must be cleared first. An unintended backward move is taken
+        out of its record's values, with a note on why in ``notes``."""
         staged = [key for key, values in pending.items() if values.get(STAGE)]
         if not staged:
             return []
@@ -105,14 +123,10 @@ class LeadWriter:
             if key in detours:
                 clears.append(key)
                 continue
-            del pending[key]
-            results[key] = WriteResult(
-                key,
-                WriteStatus.rejected,
-                message=(
-                    f"lifecyclestage: HubSpot holds {old!r}, which comes after {new!r}; a "
-                    "backward move is only written for an intended detour (nothing written)"
-                ),
+            del pending[key][STAGE]
+            notes[key] = (
+                f"lifecyclestage left at HubSpot's {old!r}, which comes after {new!r} (HubSpot "
+                "only moves it forward; other fields are written)"
             )
         return clears
 
@@ -120,7 +134,7 @@ class LeadWriter:
         stages: dict[str, str] = {}
         for chunk in _chunks(keys, BATCH_LIMIT):
             request = {
-                "idProperty": "email",
+                "idProperty": ID_PROPERTY,
                 "inputs": [{"id": key} for key in chunk],
                 "properties": ["email", STAGE],
                 "propertiesWithHistory": [],
@@ -136,7 +150,9 @@ class LeadWriter:
                     stages[str(values["email"]).strip().lower()] = str(values[STAGE])
         return {key: stages[key.strip().lower()] for key in keys if key.strip().lower() in stages}
 
-    def _upsert(self, pending: dict[str, dict[str, str]]) -> dict[str, WriteResult]:
+    def _upsert(
+        self, pending: dict[str, dict[str, str]], record_ids: Mapping[str, str]
+    ) -> dict[str, WriteResult]:
         results: dict[str, WriteResult] = {}
         for chunk in _chunks(list(pending.items()), BATCH_LIMIT):
             keys = [key for key, _ in chunk]
@@ -144,7 +160,7 @@ class LeadWriter:
                 "inputs": [
                     {
                         "id": key,
-                        "idProperty": "email",
+                        "idProperty": ID_PROPERTY,
                         "properties": values,
                         "objectWriteTraceId": str(index),
                     }
@@ -164,7 +180,7 @@ class LeadWriter:
                 message = f"{exc.category}: {readable(exc.hubspot_message)}"
                 results.update(_all(keys, WriteStatus.rejected, message))
                 continue
-            results.update(_per_record(keys, body))
+            results.update(_per_record(keys, record_ids, body))
         return results
 
 
@@ -172,29 +188,68 @@ def _all(keys: Sequence[str], status: WriteStatus, message: str) -> dict[str, Wr
     return {key: WriteResult(key, status, message=message) for key in keys}
 
 
-def _trace(item: Any) -> int | None:
-    try:
-        return int(item)
-    except (TypeError, ValueError):
-        return None
+def _key_of(value: Any) -> str:
+    return str(value).strip().lower()
 
 
-def _per_record(keys: Sequence[str], body: Any) -> dict[str, WriteResult]:
-    """Results of one upsert answer (200 or 207), matched to inputs by trace id."""
+class _Inputs:
+    """The inputs of one upsert call, findable by trace id, upsert key and contact id."""
+
+    def __init__(self, keys: Sequence[str], record_ids: Mapping[str, str]) -> None:
+        self.by_trace = {str(index): key for index, key in enumerate(keys)}
+        self.by_key = {_key_of(key): key for key in keys}
+        self.by_id = {record_ids[key]: key for key in keys if key in record_ids}
+
+    def of_result(self, item: Mapping[str, Any]) -> str | None:
+        """The input a result answers, if it can be told."""
+        trace = item.get("objectWriteTraceId")
+        if trace is not None and str(trace) in self.by_trace:
+            return self.by_trace[str(trace)]
+        values = item.get("properties") or {}
+        email = values.get(ID_PROPERTY) if isinstance(values, dict) else None
+        if email and _key_of(email) in self.by_key:
+            return self.by_key[_key_of(email)]
+        return self.by_id.get(str(item.get("id")))
+
+    def of_error(self, context: Mapping[str, Any]) -> list[str]:
+        """The inputs an error's ``context`` names (trace ids, or keys in ``ids``)."""
+        found = [self.by_trace[str(t)] for t in context.get("objectWriteTraceId") or []
+                 if str(t) in self.by_trace]  # fmt: skip
+        for value in context.get("ids") or []:
+            key = self.by_key.get(_key_of(value)) or self.by_id.get(str(value))
+            if key is not None:
+                found.append(key)
+        return found
+
+
+def _per_record(
+    keys: Sequence[str], record_ids: Mapping[str, str], body: Any
+) -> dict[str, WriteResult]:
+    """Results of one upsert answer (200 or 207), matched to inputs by key (see above)."""
+    inputs = _Inputs(keys, record_ids)
     out: dict[str, WriteResult] = {}
     body = body if isinstance(body, dict) else {}
+    unmatched: list[dict[str, Any]] = []
     for item in body.get("results") or []:
-        index = _trace(item.get("objectWriteTraceId"))
-        if index is not None and 0 <= index < len(keys):
-            key = keys[index]
+        if not isinstance(item, dict):
+            continue
+        key = inputs.of_result(item)
+        if key is None:
+            unmatched.append(item)
+        else:
             out[key] = WriteResult(key, WriteStatus.ok, record_id=str(item.get("id")))
     for error in body.get("errors") or []:
-        traces = (error.get("context") or {}).get("objectWriteTraceId") or []
+        if not isinstance(error, dict):
+            continue
         message = f"{error.get('category', 'ERROR')}: {readable(str(error.get('message', '')))}"
-        for trace in traces:
-            index = _trace(trace)
-            if index is not None and 0 <= index < len(keys):
-                out[keys[index]] = WriteResult(keys[index], WriteStatus.rejected, message=message)
+        for key in inputs.of_error(error.get("context") or {}):
+            out[key] = WriteResult(key, WriteStatus.rejected, message=message)
+    missing = [key for key in keys if key not in out]
+    if len(missing) == 1 and len(unmatched) == 1:
+        # One input and one result left over: that result answers that input.
+        out[missing[0]] = WriteResult(
+            missing[0], WriteStatus.ok, record_id=str(unmatched[0].get("id"))
+        )
     for key in keys:
         out.setdefault(
             key, WriteResult(key, WriteStatus.retryable, message="HubSpot returned no result")
