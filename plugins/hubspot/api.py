@@ -11,6 +11,7 @@ sub-package has its own ``ApiException`` class; all of them are caught.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -30,6 +31,8 @@ from funnelsync.plugins.hubspot.limits import ApiLimits
 from funnelsync.plugins.hubspot.settings import HubSpotSettings
 from funnelsync.retry import RetryableError, retrying
 from funnelsync.run_report import ApiCalls
+
+logger = logging.getLogger(__name__)
 
 API_EXCEPTIONS: tuple[type[Exception], ...] = (
     contacts.ApiException,
@@ -237,6 +240,7 @@ class HubSpotApi:
             limiter = self.limits.search if kind is CallKind.search else self.limits.general
             limiter.pause(wait if wait is not None else limiter.per_s)
             named = ", ".join(dict.fromkeys(n for n in (category, policy) if n != "UNKNOWN"))
+            logger.warning("HubSpot rate limit (%s): %s", named or "unknown", message)
             return RetryableError(f"HubSpot rate limit ({named or 'unknown'}): {message}", wait)
         if status == 423:
             return RetryableError(
