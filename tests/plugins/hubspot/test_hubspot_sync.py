@@ -306,3 +306,30 @@ def test_a_refused_option_is_rejected_with_hubspots_message_without_trace_ids(
     [entry] = [q for q in store.quarantine("marketing") if q.kind == "write"]
     store.close()
     assert entry.reason.startswith("rejected: VALIDATION_ERROR: hs_lead_status: Qualified was")
+
+
+def test_a_contact_past_the_contracts_last_stage_gets_its_score_and_keeps_its_stage(
+    make_emulator: Callable[..., HubSpotEmulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = make_emulator()
+    emulator.set_clock(datetime.now(UTC) - timedelta(days=1))
+    [fan] = emulator.add_contacts(
+        [{"email": "fan@hospital.example.com", "jobtitle": "VP", "lifecyclestage": "evangelist"}]
+    )
+    emulator.set_clock(None)
+    workspace, plugins = _workspace(tmp_path, monkeypatch, emulator, SALES)
+    reports = [run_sync(workspace, plugins).report for _ in range(3)]
+    assert [r.status.value for r in reports] == ["ok", "ok", "ok"]
+    stored = emulator.contact(fan)
+    assert stored["lifecyclestage"] == "evangelist"
+    assert stored["funnelsync_explanation"]
+    assert stored["funnelsync_score"] == stored["funnelsync_fit_score"]
+    assert [r.connections["marketing"].quarantined for r in reports] == [0, 0, 0]
+    notes = [[n for n in r.notes if "lifecyclestage" in n] for r in reports]
+    assert notes[0] == [
+        "marketing: lifecyclestage left at HubSpot's 'evangelist', which comes after "
+        "'lead' (HubSpot only moves it forward; other fields are written)"
+    ]
+    # Run 2 reads the contact back (our write changed it) and sends nothing; then quiet.
+    assert notes[1] == notes[0] and notes[2] == []
+    assert [r.connections["marketing"].api_calls.write for r in reports] == [1, 0, 0]
