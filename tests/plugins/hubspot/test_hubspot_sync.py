@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from funnelsync.plugins.hubspot.emulator.server import (
     HubSpotEmulator,
     TrafficConfig,
 )
-from funnelsync.sync.engine.run import run_sync
+from funnelsync.sync.engine.run import RunFailedError, run_sync
 from funnelsync.sync.state.store import StateStore
 from funnelsync.sync.workspace.loading import Workspace, load_workspace
 
@@ -333,3 +334,21 @@ def test_a_contact_past_the_contracts_last_stage_gets_its_score_and_keeps_its_st
     # Run 2 reads the contact back (our write changed it) and sends nothing; then quiet.
     assert notes[1] == notes[0] and notes[2] == []
     assert [r.connections["marketing"].api_calls.write for r in reports] == [1, 0, 0]
+
+
+def test_a_hung_portal_ends_the_run_within_its_timeouts_and_releases_the_lock(
+    make_emulator: Callable[..., HubSpotEmulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = make_emulator()
+    emulator.add_contacts([{"email": "ann@example.com"}])
+    workspace, plugins = _workspace(tmp_path, monkeypatch, emulator, SALES)
+    quick = "      timeout_s: 0.5\n      retry: {attempts: 2, max_wait_s: 0.1}\n"
+    config = CONFIG.replace("      search_settle_s: 0\n", "      search_settle_s: 0\n" + quick)
+    (tmp_path / "funnelsync.yaml").write_text(config)
+    workspace = load_workspace(tmp_path / "funnelsync.yaml", plugins)
+    emulator.hang_next(2, path="/search", seconds=120)
+    started = time.monotonic()
+    with pytest.raises(RunFailedError, match="reading HubSpot contacts failed after retries"):
+        run_sync(workspace, plugins)
+    assert time.monotonic() - started < 60
+    assert run_sync(workspace, plugins).report.status.value == "ok"  # the lock was let go
