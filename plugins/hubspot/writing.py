@@ -1,13 +1,11 @@
 """Writing leads: batch upsert by email, per-record results, and the lifecycle stage rule.
 
 Writes go out in batch upserts of at most 100 contacts keyed by email, each input with
-an ``objectWriteTraceId`` so HubSpot answers per record (207). The spec makes the echoed
-trace id optional and promises no order, so results are matched to inputs by the upsert
-key — the trace id when echoed, else the email in the result's ``properties`` (the value
-of the ``idProperty``), else the contact id — and errors by the trace ids or the keys in
-their ``context.ids``. A record's error becomes ``rejected`` with HubSpot's message; a
-batch that keeps failing with 429, 5xx or a connection error after the retries becomes
-``retryable``; a batch HubSpot refuses as a whole (another 4xx) is ``rejected``.
+an ``objectWriteTraceId`` so HubSpot answers per record (207); answers are matched to
+inputs as :mod:`funnelsync.plugins.hubspot.upsert_results` says. A record's error
+becomes ``rejected`` with HubSpot's message; a batch that keeps failing with 429, 5xx or
+a connection error after the retries becomes ``retryable``; a batch HubSpot refuses as a
+whole (another 4xx) is ``rejected``.
 
 HubSpot only moves ``lifecyclestage`` forward (in the order of its options) unless the
 value is cleared first. Before writing a stage, the connector reads the contacts' current
@@ -28,12 +26,17 @@ from funnelsync.connector import LeadWrite, WriteResult, WriteStatus
 from funnelsync.mapping import NotScalarError, scalar_text
 from funnelsync.plugins.hubspot.api import CallKind, HubSpotApi, HubSpotError
 from funnelsync.plugins.hubspot.fields import ContactProperties
+from funnelsync.plugins.hubspot.upsert_results import (
+    ID_PROPERTY,
+    NO_RESULT,
+    Inputs,
+    holds,
+    match_answer,
+)
 from funnelsync.retry import RetryableError
 
 BATCH_LIMIT = 100
 STAGE = "lifecyclestage"
-ID_PROPERTY = "email"
-"""The unique property contacts are upserted by."""
 _INVALID_PREFIX = "Property values were not valid: "
 
 
@@ -180,78 +183,44 @@ class LeadWriter:
                 message = f"{exc.category}: {readable(exc.hubspot_message)}"
                 results.update(_all(keys, WriteStatus.rejected, message))
                 continue
-            results.update(_per_record(keys, record_ids, body))
+            answered = match_answer(keys, record_ids, body, readable)
+            unanswered = [key for key in keys if answered[key].message == NO_RESULT]
+            if unanswered:
+                answered.update(self._confirm(unanswered, dict(chunk), record_ids))
+            results.update(answered)
         return results
+
+    def _confirm(
+        self,
+        keys: Sequence[str],
+        written: Mapping[str, Mapping[str, str]],
+        record_ids: Mapping[str, str],
+    ) -> dict[str, WriteResult]:
+        """Read back contacts an upsert answer did not name: ``ok`` where they hold what
+        was written (one batch read)."""
+        names = sorted({ID_PROPERTY, *(name for key in keys for name in written[key])})
+        request = {
+            "idProperty": ID_PROPERTY,
+            "inputs": [{"id": key} for key in keys],
+            "properties": names,
+            "propertiesWithHistory": [],
+        }
+        try:
+            body = self.api.call(
+                CallKind.read,
+                self.api.contacts_batch.read,
+                batch_read_input_simple_public_object_id=request,
+            ).body
+        except (RetryableError, HubSpotError):
+            return {}
+        inputs = Inputs(keys, record_ids)
+        confirmed: dict[str, WriteResult] = {}
+        for item in (body or {}).get("results") or []:
+            key = inputs.of_result(item)
+            if key is not None and holds(written[key], item.get("properties") or {}):
+                confirmed[key] = WriteResult(key, WriteStatus.ok, record_id=str(item.get("id")))
+        return confirmed
 
 
 def _all(keys: Sequence[str], status: WriteStatus, message: str) -> dict[str, WriteResult]:
     return {key: WriteResult(key, status, message=message) for key in keys}
-
-
-def _key_of(value: Any) -> str:
-    return str(value).strip().lower()
-
-
-class _Inputs:
-    """The inputs of one upsert call, findable by trace id, upsert key and contact id."""
-
-    def __init__(self, keys: Sequence[str], record_ids: Mapping[str, str]) -> None:
-        self.by_trace = {str(index): key for index, key in enumerate(keys)}
-        self.by_key = {_key_of(key): key for key in keys}
-        self.by_id = {record_ids[key]: key for key in keys if key in record_ids}
-
-    def of_result(self, item: Mapping[str, Any]) -> str | None:
-        """The input a result answers, if it can be told."""
-        trace = item.get("objectWriteTraceId")
-        if trace is not None and str(trace) in self.by_trace:
-            return self.by_trace[str(trace)]
-        values = item.get("properties") or {}
-        email = values.get(ID_PROPERTY) if isinstance(values, dict) else None
-        if email and _key_of(email) in self.by_key:
-            return self.by_key[_key_of(email)]
-        return self.by_id.get(str(item.get("id")))
-
-    def of_error(self, context: Mapping[str, Any]) -> list[str]:
-        """The inputs an error's ``context`` names (trace ids, or keys in ``ids``)."""
-        found = [self.by_trace[str(t)] for t in context.get("objectWriteTraceId") or []
-                 if str(t) in self.by_trace]  # fmt: skip
-        for value in context.get("ids") or []:
-            key = self.by_key.get(_key_of(value)) or self.by_id.get(str(value))
-            if key is not None:
-                found.append(key)
-        return found
-
-
-def _per_record(
-    keys: Sequence[str], record_ids: Mapping[str, str], body: Any
-) -> dict[str, WriteResult]:
-    """Results of one upsert answer (200 or 207), matched to inputs by key (see above)."""
-    inputs = _Inputs(keys, record_ids)
-    out: dict[str, WriteResult] = {}
-    body = body if isinstance(body, dict) else {}
-    unmatched: list[dict[str, Any]] = []
-    for item in body.get("results") or []:
-        if not isinstance(item, dict):
-            continue
-        key = inputs.of_result(item)
-        if key is None:
-            unmatched.append(item)
-        else:
-            out[key] = WriteResult(key, WriteStatus.ok, record_id=str(item.get("id")))
-    for error in body.get("errors") or []:
-        if not isinstance(error, dict):
-            continue
-        message = f"{error.get('category', 'ERROR')}: {readable(str(error.get('message', '')))}"
-        for key in inputs.of_error(error.get("context") or {}):
-            out[key] = WriteResult(key, WriteStatus.rejected, message=message)
-    missing = [key for key in keys if key not in out]
-    if len(missing) == 1 and len(unmatched) == 1:
-        # One input and one result left over: that result answers that input.
-        out[missing[0]] = WriteResult(
-            missing[0], WriteStatus.ok, record_id=str(unmatched[0].get("id"))
-        )
-    for key in keys:
-        out.setdefault(
-            key, WriteResult(key, WriteStatus.retryable, message="HubSpot returned no result")
-        )
-    return out

@@ -6,7 +6,8 @@ error per failed input (its ``context`` names the trace id); otherwise the first
 input fails the whole batch with its own status (400 or 409) and nothing is written.
 Without ``echo_trace_ids`` (the ``upsert_trace_ids`` variant off), results carry no trace
 id and come in reverse input order, and each error names its input's ``id`` in
-``context.ids`` instead.
+``context.ids`` instead. Without ``echo_id_property`` a result's ``properties`` hold only
+the properties written, not the ``idProperty`` value.
 """
 
 from __future__ import annotations
@@ -135,7 +136,13 @@ def batch_read(store: CrmStore, object_type: str, body: Any) -> Reply:
 
 
 def batch_write(
-    store: CrmStore, object_type: str, operation: str, body: Any, *, echo_trace_ids: bool = True
+    store: CrmStore,
+    object_type: str,
+    operation: str,
+    body: Any,
+    *,
+    echo_trace_ids: bool = True,
+    echo_id_property: bool = True,
 ) -> Reply:
     """``POST .../batch/{create,update,upsert}``."""
     started = datetime.now(UTC)
@@ -169,7 +176,7 @@ def batch_write(
             continue
         returned = [
             *_properties(item),
-            *([str(item["idProperty"])] if item.get("idProperty") else []),
+            *([str(item["idProperty"])] if item.get("idProperty") and echo_id_property else []),
         ]
         result = store.as_json(object_type, obj, returned)
         if operation == "upsert":

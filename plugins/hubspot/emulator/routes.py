@@ -168,8 +168,15 @@ def _on_type(handle: Callable[[CrmStore, str, Call], Reply]) -> Handler:
 
 def _writer(operation: str) -> Handler:
     def write(store: CrmStore, kind: str, call: Call) -> Reply:
-        echo = operation != "upsert" or call.variants.upsert_trace_ids
-        return batch_write(store, kind, operation, call.body, echo_trace_ids=echo)
+        upsert = operation == "upsert"
+        return batch_write(
+            store,
+            kind,
+            operation,
+            call.body,
+            echo_trace_ids=not upsert or call.variants.upsert_trace_ids,
+            echo_id_property=not upsert or call.variants.upsert_key_in_results,
+        )
 
     return _on_type(write)
 

@@ -23,6 +23,9 @@ class AnswerVariants:
     ``False``: results carry none (the spec makes it optional), come in no promised
     order, and each per-record error names its input in ``context.ids`` (the upsert
     key, e.g. the email)."""
+    upsert_key_in_results: bool = True
+    """Upsert results' ``properties`` include the ``idProperty`` value (the email).
+    ``False``: only the properties written (and HubSpot's defaults), as the spec allows."""
     search_next_at_cap: bool = True
     """The last search page before the result cap still has ``paging.next`` (following
     it is a 400). ``False``: the search stops at the cap without ``paging.next``, while

@@ -183,3 +183,39 @@ def test_without_echoed_trace_ids_results_are_matched_by_email(
     assert (bad.message or "").startswith("VALIDATION_ERROR: hs_lead_status: Qualified was not one")
     answer = next(r for r in emulator.requests if r.path.endswith("upsert"))
     assert answer.status == 207
+
+
+def test_results_naming_neither_trace_id_nor_email_are_matched_by_id_or_read_back(
+    make_emulator: Callable[..., HubSpotEmulator], connect: Callable[..., HubSpotConnector]
+) -> None:
+    variants = AnswerVariants(upsert_trace_ids=False, upsert_key_in_results=False)
+    emulator = make_emulator(variants=variants)
+    known = emulator.add_contacts({"email": f"old{i}@example.com"} for i in range(3))
+    for name, kind, field_type in [
+        ("funnelsync_x", "string", "text"),
+        ("funnelsync_score", "number", "number"),
+        ("funnelsync_mql_date", "datetime", "date"),
+    ]:
+        emulator.add_property(
+            "contacts",
+            {"name": name, "label": name, "type": kind, "fieldType": field_type,
+             "groupName": "contactinformation"},
+        )  # fmt: skip
+    # Read back in HubSpot's forms: "42" for 42.0, milliseconds and Z for the offset.
+    computed = {"funnelsync_score": 42.0, "funnelsync_mql_date": "2024-05-01T00:00:00+00:00"}
+    writes = [
+        *(LeadWrite(f"old{i}@example.com", known[i], {"jobtitle": f"T{i}"}) for i in range(3)),
+        *(
+            _write(f"new{i}@example.com", firstname=f"N{i}", funnelsync_x=None, **computed)
+            for i in range(2)
+        ),
+        _write("bad@example.com", hs_lead_status="Qualified"),
+    ]
+    results = connect(emulator).write_leads(writes)
+    assert [r.status for r in results] == [WriteStatus.ok] * 5 + [WriteStatus.rejected]
+    assert [r.record_id for r in results[:3]] == known
+    for result in results[3:5]:
+        assert result.record_id == (emulator.contact_by_email(result.key) or {})["hs_object_id"]
+    assert emulator.calls[UPSERT] == 1
+    [read_back] = [r.body for r in emulator.requests if r.path.endswith("batch/read")]
+    assert [item["id"] for item in read_back["inputs"]] == ["new0@example.com", "new1@example.com"]
