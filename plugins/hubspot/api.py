@@ -23,7 +23,7 @@ import hubspot.crm.objects as objects
 import hubspot.crm.properties as properties
 from hubspot import HubSpot
 from pydantic import SecretStr
-from urllib3.exceptions import HTTPError
+from urllib3.exceptions import HTTPError, SSLError
 from urllib3.util.retry import Retry
 
 from funnelsync.connector import AuthenticationError, BudgetExhaustedError, ConnectorError
@@ -125,6 +125,16 @@ def _required_scopes(body: Any) -> str:
     return ", ".join(scopes)
 
 
+def _reason(exc: HTTPError) -> HTTPError | BaseException:
+    return getattr(exc, "reason", None) or exc
+
+
+def _untrusted(exc: HTTPError) -> bool:
+    """Whether a failure is a certificate that failed verification (retrying cannot help)."""
+    reason = _reason(exc)
+    return isinstance(reason, SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(reason)
+
+
 def _retry_after(headers: Mapping[str, str]) -> float | None:
     for key, value in headers.items():
         if key.lower() == "retry-after":
@@ -210,6 +220,12 @@ class HubSpotApi:
         except API_EXCEPTIONS as exc:
             status, raw, headers = _parts(exc)
         except HTTPError as exc:
+            if _untrusted(exc):
+                raise ConnectorError(
+                    f"HubSpot at {self.settings.base_url}: its TLS certificate is not trusted "
+                    f"({_reason(exc)}); if your network re-signs TLS, set ca_bundle (or "
+                    "REQUESTS_CA_BUNDLE) to its CA file"
+                ) from None
             raise RetryableError(
                 f"cannot reach HubSpot at {self.settings.base_url}: {exc}"
             ) from None
