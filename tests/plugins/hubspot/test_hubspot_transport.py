@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tls_certs import loopback_tls
+import trustme
 
 from funnelsync.connector import ConnectorError, LeadWrite, WriteStatus
 from funnelsync.plugins.hubspot import HubSpotConnector
@@ -51,7 +52,11 @@ def tls_portal(
     make_emulator: Callable[..., HubSpotEmulator], tmp_path: Path
 ) -> tuple[HubSpotEmulator, Path]:
     """An emulator serving HTTPS with a certificate from a throwaway CA."""
-    ca_file, context = loopback_tls(tmp_path)
+    ca = trustme.CA()
+    ca_file = tmp_path / "test-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
     emulator = make_emulator(tls=context)
     emulator.add_contacts([{"email": "ann@example.com"}])
     return emulator, ca_file
