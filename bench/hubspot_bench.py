@@ -269,7 +269,7 @@ def _same(name: str, stored: str | None, wanted: str) -> bool:
 
 def fresh_window(portal: HubSpotEmulator) -> None:
     """An empty ten-second window and daily count, as if the portal had been idle."""
-    portal.traffic = Traffic(replace(portal.traffic.config))
+    portal.traffic = Traffic(replace(portal.traffic.config), portal.variants)
 
 
 def counted(push: Push, portal: HubSpotEmulator, first: int) -> None:

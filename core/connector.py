@@ -129,6 +129,8 @@ class WriteResult:
     status: WriteStatus
     record_id: str | None = None
     message: str | None = None
+    """Why it was refused or left for later; on an ``ok`` result, a note for people (a
+    value the system kept), shown once per run in the run report's notes."""
 
 
 @dataclass(frozen=True, slots=True)

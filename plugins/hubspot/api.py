@@ -11,6 +11,7 @@ sub-package has its own ``ApiException`` class; all of them are caught.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -22,7 +23,7 @@ import hubspot.crm.objects as objects
 import hubspot.crm.properties as properties
 from hubspot import HubSpot
 from pydantic import SecretStr
-from urllib3.exceptions import HTTPError
+from urllib3.exceptions import HTTPError, SSLError
 from urllib3.util.retry import Retry
 
 from funnelsync.connector import AuthenticationError, BudgetExhaustedError, ConnectorError
@@ -30,6 +31,8 @@ from funnelsync.plugins.hubspot.limits import ApiLimits
 from funnelsync.plugins.hubspot.settings import HubSpotSettings
 from funnelsync.retry import RetryableError, retrying
 from funnelsync.run_report import ApiCalls
+
+logger = logging.getLogger(__name__)
 
 API_EXCEPTIONS: tuple[type[Exception], ...] = (
     contacts.ApiException,
@@ -77,6 +80,25 @@ def error_fields(body: Any) -> tuple[str, str]:
     return str(category), str(body.get("message") or "no details")
 
 
+_POLICY_WORDS = (
+    ("ten_secondly", "TEN_SECONDLY_ROLLING"),
+    ("ten secondly", "TEN_SECONDLY_ROLLING"),
+    ("daily", "DAILY"),
+    ("secondly", "SECONDLY"),
+)
+
+
+def rate_limit_policy(body: Any, message: str) -> str:
+    """Which limit a 429 names: its ``policyName`` (as documented), else the limit its
+    message names (recorded answers carry only ``category: RATE_LIMITS`` and the message,
+    "You have reached your daily limit."), else ``UNKNOWN``."""
+    policy = body.get("policyName") if isinstance(body, dict) else None
+    if policy:
+        return str(policy)
+    lowered = message.lower()
+    return next((name for word, name in _POLICY_WORDS if word in lowered), "UNKNOWN")
+
+
 def _decode(raw: Any) -> Any:
     if not raw:
         return None
@@ -103,6 +125,16 @@ def _required_scopes(body: Any) -> str:
     return ", ".join(scopes)
 
 
+def _reason(exc: HTTPError) -> HTTPError | BaseException:
+    return getattr(exc, "reason", None) or exc
+
+
+def _untrusted(exc: HTTPError) -> bool:
+    """Whether a failure is a certificate that failed verification (retrying cannot help)."""
+    reason = _reason(exc)
+    return isinstance(reason, SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(reason)
+
+
 def _retry_after(headers: Mapping[str, str]) -> float | None:
     for key, value in headers.items():
         if key.lower() == "retry-after":
@@ -117,7 +149,12 @@ class HubSpotApi:
     """The hubspot-api-client endpoints the connector uses, behind one guarded ``call``."""
 
     def __init__(
-        self, settings: HubSpotSettings, token: SecretStr, calls: ApiCalls, token_source: str
+        self,
+        settings: HubSpotSettings,
+        token: SecretStr,
+        calls: ApiCalls,
+        token_source: str,
+        ca_file: str | None = None,
     ) -> None:
         self.settings = settings
         self.calls = calls
@@ -129,6 +166,7 @@ class HubSpotApi:
             access_token=token.get_secret_value(),
             host=settings.base_url.rstrip("/"),
             retry=Retry(total=0, redirect=0, raise_on_redirect=False, raise_on_status=False),
+            ssl_ca_cert=ca_file,
         )
         crm = client.crm
         self.contacts_basic = crm.contacts.basic_api
@@ -182,11 +220,16 @@ class HubSpotApi:
         except API_EXCEPTIONS as exc:
             status, raw, headers = _parts(exc)
         except HTTPError as exc:
+            if _untrusted(exc):
+                raise ConnectorError(
+                    f"HubSpot at {self.settings.base_url}: its TLS certificate is not trusted "
+                    f"({_reason(exc)}); if your network re-signs TLS, set ca_bundle (or "
+                    "REQUESTS_CA_BUNDLE) to its CA file"
+                ) from None
             raise RetryableError(
                 f"cannot reach HubSpot at {self.settings.base_url}: {exc}"
             ) from None
-        self.limits.observe(headers)
-        if kind is CallKind.search:
+        if not self.limits.observe(headers) and kind is CallKind.search:
             self.limits.count_unreported()
         body = _decode(raw)
         if 200 <= status < 300:
@@ -207,12 +250,14 @@ class HubSpotApi:
             )
             return AuthenticationError(self._refused)
         if status == 429:
-            policy = body.get("policyName") if isinstance(body, dict) else None
+            policy = rate_limit_policy(body, message)
             if policy == "DAILY":
                 return BudgetExhaustedError(f"HubSpot's daily API limit is reached: {message}")
             limiter = self.limits.search if kind is CallKind.search else self.limits.general
             limiter.pause(wait if wait is not None else limiter.per_s)
-            return RetryableError(f"HubSpot rate limit ({policy or 'unknown'}): {message}", wait)
+            named = ", ".join(dict.fromkeys(n for n in (category, policy) if n != "UNKNOWN"))
+            logger.warning("HubSpot rate limit (%s): %s", named or "unknown", message)
+            return RetryableError(f"HubSpot rate limit ({named or 'unknown'}): {message}", wait)
         if status == 423:
             return RetryableError(
                 f"HubSpot record locked: {message}", max(wait or 0, _LOCKED_WAIT_S)

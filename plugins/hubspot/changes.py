@@ -3,8 +3,11 @@
 HubSpot's search returns at most 10,000 results per query and sorts on one property
 only; records sharing a sort value come in no promised order. So a read pages through a
 window "modified after the position, and before now less the index lag", sorted by the
-last-modified property. When the cap cuts a window, everything before the last time seen
-is complete, and the records at that time are read again sorted by ``hs_object_id``
+last-modified property. The cap cuts a window when the page reaching it has a
+``paging.next``, or has none while ``total`` says more matched or the page is full (the
+spec leaves both answers open; ``total`` alone is not trusted, real answers may carry one
+that differs from the results). When the cap cuts a window, everything before the last
+time seen is complete, and the records at that time are read again sorted by ``hs_object_id``
 (restarting with ``hs_object_id > last`` whenever the cap is hit again), skipping the
 ones already returned; then the window moves on past that time. Each step moves the
 position strictly forward, so a read always ends — also with more than 10,000 records
@@ -89,11 +92,11 @@ class ChangeReader:
                     last = _Cut(modified)
                 last.seen.add(int(record["id"]))
             following = _next_offset(answer)
-            if following is None:
+            if following is None and not self._capped(answer, offset, records):
                 yield Page(records, Position(last.modified_ms) if last.seen else position)
                 return None
             yield Page(records, position)
-            if following >= self.cap:
+            if following is None or following >= self.cap:
                 return last
             offset = following
 
@@ -114,13 +117,23 @@ class ChangeReader:
                     last_id = int(records[-1]["id"])
                 fresh = [record for record in records if int(record["id"]) not in skip]
                 following = _next_offset(answer)
-                if following is None:
+                if following is None and not self._capped(answer, offset, records):
                     yield Page(fresh, Position(modified_ms))
                     return
                 yield Page(fresh, Position(modified_ms, last_id))
-                if following >= self.cap:
+                if following is None or following >= self.cap:
                     break
                 offset = following
+
+    def _capped(self, answer: dict[str, Any], offset: int, records: list[Any]) -> bool:
+        """Whether a page without ``paging.next`` ends at the cap with more left: ``total``
+        says more matched, or the page is full (``total`` may be off either way)."""
+        end = offset + len(records)
+        if end < self.cap:
+            return False
+        total = answer.get("total")
+        more = isinstance(total, int) and total > end
+        return more or len(records) >= PAGE_SIZE
 
     def _search(self, filters: list[dict[str, str]], sort: str, offset: int) -> dict[str, Any]:
         request = {

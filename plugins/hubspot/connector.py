@@ -33,6 +33,7 @@ from funnelsync.plugins.hubspot.fields import ContactProperties
 from funnelsync.plugins.hubspot.mapping import DEFAULT_MAPPING
 from funnelsync.plugins.hubspot.settings import HubSpotSettings
 from funnelsync.plugins.hubspot.times import from_ms, to_ms
+from funnelsync.plugins.hubspot.tls import ca_file
 from funnelsync.plugins.hubspot.writing import BATCH_LIMIT, LeadWriter
 from funnelsync.retry import RetryableError
 from funnelsync.secrets import register_secret
@@ -68,7 +69,8 @@ class HubSpotConnector(Connector):
                 f"private-app access token (connection {context.connection!r})"
             )
         register_secret(token)
-        self.api = HubSpotApi(settings, SecretStr(token), self.calls, variable)
+        trusted = ca_file(settings.ca_bundle, settings.base_url, context.workspace_dir)
+        self.api = HubSpotApi(settings, SecretStr(token), self.calls, variable, trusted)
         self.properties = ContactProperties(self.api)
         self.writer = LeadWriter(self.api, self.properties)
 

@@ -4,8 +4,9 @@ One :class:`ApiLimits` per connector: every call waits for room in its limiter f
 reports the response headers after. ``X-HubSpot-RateLimit-Max`` and
 ``-Interval-Milliseconds`` set the ten-second limiter (less 5% headroom, unless the
 settings fix it); ``-Remaining`` of 0 pauses it for the interval; ``-Daily`` and
-``-Daily-Remaining`` feed the :class:`~funnelsync.ratelimit.CallBudget`. Search answers
-carry no such headers, so each search call adds one to the budget's count.
+``-Daily-Remaining`` feed the :class:`~funnelsync.ratelimit.CallBudget`. Real search
+answers carry the daily headers (the docs say they carry none): a search whose answer
+has them is counted by them, one without them adds one to the budget's count.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ class ApiLimits:
         self.search = RateLimiter(rate.search_per_second, 1.0)
         self.budget = CallBudget(settings.daily_budget_share)
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Take in the ``X-HubSpot-RateLimit-*`` headers of a response (if it has them)."""
+    def observe(self, headers: Mapping[str, str]) -> bool:
+        """Take in the ``X-HubSpot-RateLimit-*`` headers of a response (if it has them);
+        whether they included the daily count."""
         found = {key.lower(): value for key, value in headers.items()}
         limit = _number(found.get("x-hubspot-ratelimit-max"))
         interval_ms = _number(found.get("x-hubspot-ratelimit-interval-milliseconds"))
@@ -48,8 +50,10 @@ class ApiLimits:
             self.general.observe_remaining(remaining, self.general.per_s)
         daily = _number(found.get("x-hubspot-ratelimit-daily"))
         daily_remaining = _number(found.get("x-hubspot-ratelimit-daily-remaining"))
-        if daily is not None and daily_remaining is not None:
-            self.budget.observe(daily - daily_remaining, daily)
+        if daily is None or daily_remaining is None:
+            return False
+        self.budget.observe(daily - daily_remaining, daily)
+        return True
 
     def count_unreported(self) -> None:
         """Count a call whose response had no daily headers (search) against the budget."""

@@ -71,7 +71,23 @@ class HubSpotSettings(ConnectorSettings):
     )
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
-    timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one HTTP call.")
+    timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description=(
+            "Most seconds one HTTP call may take, connecting and reading together; a call "
+            "that takes longer is dropped and retried like a 5xx (see retry)."
+        ),
+    )
+    ca_bundle: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "File of CA certificates (PEM) to trust for HTTPS, e.g. a corporate proxy's. "
+            "Unset: REQUESTS_CA_BUNDLE, then SSL_CERT_FILE from the environment, then the "
+            "system's store. A relative path is relative to the workspace."
+        ),
+    )
     property_group: str = Field(
         default="funnelsync",
         pattern=r"^[a-z][a-z0-9_]*$",

@@ -1,28 +1,38 @@
 """Writing leads: batch upsert by email, per-record results, and the lifecycle stage rule.
 
 Writes go out in batch upserts of at most 100 contacts keyed by email, each input with
-an ``objectWriteTraceId`` so HubSpot answers per record (207). A record's error becomes
-``rejected`` with HubSpot's message; a batch that keeps failing with 429, 5xx or a
-connection error after the retries becomes ``retryable``; a batch HubSpot refuses as a
+an ``objectWriteTraceId`` so HubSpot answers per record (207); answers are matched to
+inputs as :mod:`funnelsync.plugins.hubspot.upsert_results` says. A record's error
+becomes ``rejected`` with HubSpot's message; a batch that keeps failing with 429, 5xx or
+a connection error after the retries becomes ``retryable``; a batch HubSpot refuses as a
 whole (another 4xx) is ``rejected``.
 
 HubSpot only moves ``lifecyclestage`` forward (in the order of its options) unless the
 value is cleared first. Before writing a stage, the connector reads the contacts' current
 stage (one batch read per 100). A move backward is written as clear-then-set only when
-the caller marks the write as an intended detour; otherwise it is rejected, with nothing
-written for that record.
+the caller marks the write as an intended detour; otherwise (a contact HubSpot holds at
+``customer`` or ``evangelist``, past the contract's last stage, say) the stage is left as
+HubSpot holds it, every other field is written, and the result is ``ok`` with a note in
+its ``message`` saying so.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from funnelsync.connector import LeadWrite, WriteResult, WriteStatus
 from funnelsync.mapping import NotScalarError, scalar_text
 from funnelsync.plugins.hubspot.api import CallKind, HubSpotApi, HubSpotError
 from funnelsync.plugins.hubspot.fields import ContactProperties
+from funnelsync.plugins.hubspot.upsert_results import (
+    ID_PROPERTY,
+    NO_RESULT,
+    Inputs,
+    holds,
+    match_answer,
+)
 from funnelsync.retry import RetryableError
 
 BATCH_LIMIT = 100
@@ -71,27 +81,38 @@ class LeadWriter:
         """Write ``writes``; keys in ``detours`` may move the stage backward (clear, set)."""
         results: dict[str, WriteResult] = {}
         pending: dict[str, dict[str, str]] = {}
+        record_ids = {write.key: write.record_id for write in writes if write.record_id}
         for write in writes:
             try:
                 pending[write.key] = {k: property_value(v) for k, v in write.fields.items()}
             except UnwritableValueError as exc:
                 results[write.key] = WriteResult(write.key, WriteStatus.rejected, message=str(exc))
-        clears = self._backward_moves(pending, detours, results)
+        notes: dict[str, str] = {}
+        clears = self._backward_moves(pending, detours, notes)
+        for key in [key for key in notes if not pending[key]]:
+            # Only the stage differed: nothing to send.
+            del pending[key]
+            results[key] = WriteResult(key, WriteStatus.ok, record_ids.get(key), notes[key])
         if clears:
-            for key, result in self._upsert({key: {STAGE: ""} for key in clears}).items():
+            cleared = self._upsert({key: {STAGE: ""} for key in clears}, record_ids)
+            for key, result in cleared.items():
                 if result.status is not WriteStatus.ok:
                     results[key] = result
                     del pending[key]
-        results.update(self._upsert(pending))
+        for key, result in self._upsert(pending, record_ids).items():
+            if key in notes and result.status is WriteStatus.ok:
+                result = WriteResult(key, result.status, result.record_id, notes[key])
+            results[key] = result
         return [results[write.key] for write in writes]
 
     def _backward_moves(
         self,
         pending: dict[str, dict[str, str]],
         detours: Collection[str],
-        results: dict[str, WriteResult],
+        notes: dict[str, str],
     ) -> list[str]:
-        """Keys whose stage must be cleared first; unintended backward moves are rejected."""
+        """Keys whose stage must be cleared first. An unintended backward move is taken
+        out of its record's values, with a note on why in ``notes``."""
         staged = [key for key, values in pending.items() if values.get(STAGE)]
         if not staged:
             return []
@@ -105,14 +126,10 @@ class LeadWriter:
             if key in detours:
                 clears.append(key)
                 continue
-            del pending[key]
-            results[key] = WriteResult(
-                key,
-                WriteStatus.rejected,
-                message=(
-                    f"lifecyclestage: HubSpot holds {old!r}, which comes after {new!r}; a "
-                    "backward move is only written for an intended detour (nothing written)"
-                ),
+            del pending[key][STAGE]
+            notes[key] = (
+                f"lifecyclestage left at HubSpot's {old!r}, which comes after {new!r} (HubSpot "
+                "only moves it forward; other fields are written)"
             )
         return clears
 
@@ -120,7 +137,7 @@ class LeadWriter:
         stages: dict[str, str] = {}
         for chunk in _chunks(keys, BATCH_LIMIT):
             request = {
-                "idProperty": "email",
+                "idProperty": ID_PROPERTY,
                 "inputs": [{"id": key} for key in chunk],
                 "properties": ["email", STAGE],
                 "propertiesWithHistory": [],
@@ -136,7 +153,9 @@ class LeadWriter:
                     stages[str(values["email"]).strip().lower()] = str(values[STAGE])
         return {key: stages[key.strip().lower()] for key in keys if key.strip().lower() in stages}
 
-    def _upsert(self, pending: dict[str, dict[str, str]]) -> dict[str, WriteResult]:
+    def _upsert(
+        self, pending: dict[str, dict[str, str]], record_ids: Mapping[str, str]
+    ) -> dict[str, WriteResult]:
         results: dict[str, WriteResult] = {}
         for chunk in _chunks(list(pending.items()), BATCH_LIMIT):
             keys = [key for key, _ in chunk]
@@ -144,7 +163,7 @@ class LeadWriter:
                 "inputs": [
                     {
                         "id": key,
-                        "idProperty": "email",
+                        "idProperty": ID_PROPERTY,
                         "properties": values,
                         "objectWriteTraceId": str(index),
                     }
@@ -164,39 +183,44 @@ class LeadWriter:
                 message = f"{exc.category}: {readable(exc.hubspot_message)}"
                 results.update(_all(keys, WriteStatus.rejected, message))
                 continue
-            results.update(_per_record(keys, body))
+            answered = match_answer(keys, record_ids, body, readable)
+            unanswered = [key for key in keys if answered[key].message == NO_RESULT]
+            if unanswered:
+                answered.update(self._confirm(unanswered, dict(chunk), record_ids))
+            results.update(answered)
         return results
+
+    def _confirm(
+        self,
+        keys: Sequence[str],
+        written: Mapping[str, Mapping[str, str]],
+        record_ids: Mapping[str, str],
+    ) -> dict[str, WriteResult]:
+        """Read back contacts an upsert answer did not name: ``ok`` where they hold what
+        was written (one batch read)."""
+        names = sorted({ID_PROPERTY, *(name for key in keys for name in written[key])})
+        request = {
+            "idProperty": ID_PROPERTY,
+            "inputs": [{"id": key} for key in keys],
+            "properties": names,
+            "propertiesWithHistory": [],
+        }
+        try:
+            body = self.api.call(
+                CallKind.read,
+                self.api.contacts_batch.read,
+                batch_read_input_simple_public_object_id=request,
+            ).body
+        except (RetryableError, HubSpotError):
+            return {}
+        inputs = Inputs(keys, record_ids)
+        confirmed: dict[str, WriteResult] = {}
+        for item in (body or {}).get("results") or []:
+            key = inputs.of_result(item)
+            if key is not None and holds(written[key], item.get("properties") or {}):
+                confirmed[key] = WriteResult(key, WriteStatus.ok, record_id=str(item.get("id")))
+        return confirmed
 
 
 def _all(keys: Sequence[str], status: WriteStatus, message: str) -> dict[str, WriteResult]:
     return {key: WriteResult(key, status, message=message) for key in keys}
-
-
-def _trace(item: Any) -> int | None:
-    try:
-        return int(item)
-    except (TypeError, ValueError):
-        return None
-
-
-def _per_record(keys: Sequence[str], body: Any) -> dict[str, WriteResult]:
-    """Results of one upsert answer (200 or 207), matched to inputs by trace id."""
-    out: dict[str, WriteResult] = {}
-    body = body if isinstance(body, dict) else {}
-    for item in body.get("results") or []:
-        index = _trace(item.get("objectWriteTraceId"))
-        if index is not None and 0 <= index < len(keys):
-            key = keys[index]
-            out[key] = WriteResult(key, WriteStatus.ok, record_id=str(item.get("id")))
-    for error in body.get("errors") or []:
-        traces = (error.get("context") or {}).get("objectWriteTraceId") or []
-        message = f"{error.get('category', 'ERROR')}: {readable(str(error.get('message', '')))}"
-        for trace in traces:
-            index = _trace(trace)
-            if index is not None and 0 <= index < len(keys):
-                out[keys[index]] = WriteResult(keys[index], WriteStatus.rejected, message=message)
-    for key in keys:
-        out.setdefault(
-            key, WriteResult(key, WriteStatus.retryable, message="HubSpot returned no result")
-        )
-    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
@@ -37,6 +38,8 @@ class PushOutcome:
     with the quarantine, but not counted as quarantined."""
     refused: int = 0
     """Writes the system refused (quarantined with its message)."""
+    notes: Counter[str] = field(default_factory=Counter)
+    """Messages the system attached to writes that landed (e.g. a value it kept), by count."""
 
 
 def _rounds(writes: Sequence[PlannedWrite]) -> list[list[PlannedWrite]]:
@@ -192,6 +195,8 @@ def _record(
                 )
             )
             continue
+        if result.message:
+            outcome.notes[result.message] += 1
         record_id = result.record_id or write.record_id or write.key
         key = (name, record_id)
         before = current.get((name, write.record_id or record_id))

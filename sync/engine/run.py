@@ -363,6 +363,10 @@ class _Run:
             )
             self.state.quarantined.extend(outcome.quarantined)
             self.state.held.extend(outcome.held)
+            self.state.notes.extend(
+                f"{connection.name}: {note}" + (f" ({count} records)" if count > 1 else "")
+                for note, count in outcome.notes.items()
+            )
             written |= outcome.written
             if outcome.stopped:
                 self.state.stops.append(f"{connection.name}: stopped writing: {outcome.stopped}")

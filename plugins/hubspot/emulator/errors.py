@@ -126,16 +126,25 @@ def missing_scopes(scope: str) -> ApiError:
     )
 
 
-def rate_limited(policy: str) -> dict[str, Any]:
-    """The 429 body; it carries ``errorType`` and ``policyName`` instead of a category."""
+def rate_limited(policy: str, shape: str = "error_type") -> dict[str, Any]:
+    """The 429 body: ``errorType`` and ``policyName`` (as documented), or with ``shape``
+    ``"category"`` the ``RATE_LIMITS`` category and the message only (as recorded)."""
     names = {
         "DAILY": "daily",
         "TEN_SECONDLY_ROLLING": "ten_secondly_rolling",
         "SECONDLY": "secondly",
     }
+    message = f"You have reached your {names[policy]} limit."
+    if shape == "category":
+        return {
+            "status": "error",
+            "message": message,
+            "correlationId": str(uuid.uuid4()),
+            "category": "RATE_LIMITS",
+        }
     return {
         "status": "error",
-        "message": f"You have reached your {names[policy]} limit.",
+        "message": message,
         "errorType": "RATE_LIMIT",
         "correlationId": str(uuid.uuid4()),
         "policyName": policy,

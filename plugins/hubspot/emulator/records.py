@@ -4,6 +4,10 @@ Batches take at most 100 inputs (400 above). When every input carries an
 ``objectWriteTraceId`` a batch is applied record by record and answers 207 with one
 error per failed input (its ``context`` names the trace id); otherwise the first failing
 input fails the whole batch with its own status (400 or 409) and nothing is written.
+Without ``echo_trace_ids`` (the ``upsert_trace_ids`` variant off), results carry no trace
+id and come in reverse input order, and each error names its input's ``id`` in
+``context.ids`` instead. Without ``echo_id_property`` a result's ``properties`` hold only
+the properties written, not the ``idProperty`` value.
 """
 
 from __future__ import annotations
@@ -131,7 +135,15 @@ def batch_read(store: CrmStore, object_type: str, body: Any) -> Reply:
     return batch_reply(started, results, errors, 200)
 
 
-def batch_write(store: CrmStore, object_type: str, operation: str, body: Any) -> Reply:
+def batch_write(
+    store: CrmStore,
+    object_type: str,
+    operation: str,
+    body: Any,
+    *,
+    echo_trace_ids: bool = True,
+    echo_id_property: bool = True,
+) -> Reply:
     """``POST .../batch/{create,update,upsert}``."""
     started = datetime.now(UTC)
     inputs = _inputs(body)
@@ -151,6 +163,8 @@ def batch_write(store: CrmStore, object_type: str, operation: str, body: Any) ->
     results, errors = [], []
     for item, step in planned:
         trace = {"objectWriteTraceId": [str(item["objectWriteTraceId"])]} if traced else {}
+        if traced and not echo_trace_ids:
+            trace = {"ids": [str(item.get("id", ""))]}
         try:
             if isinstance(step, ApiError):
                 raise step
@@ -162,14 +176,16 @@ def batch_write(store: CrmStore, object_type: str, operation: str, body: Any) ->
             continue
         returned = [
             *_properties(item),
-            *([str(item["idProperty"])] if item.get("idProperty") else []),
+            *([str(item["idProperty"])] if item.get("idProperty") and echo_id_property else []),
         ]
         result = store.as_json(object_type, obj, returned)
         if operation == "upsert":
             result["new"] = new
-        if traced:
+        if traced and echo_trace_ids:
             result["objectWriteTraceId"] = str(item["objectWriteTraceId"])
         results.append(result)
+    if not echo_trace_ids:
+        results.reverse()
     return batch_reply(started, results, errors, 201 if operation == "create" else 200)
 
 

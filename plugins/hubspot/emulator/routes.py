@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from funnelsync.plugins.hubspot.emulator.records import (
 )
 from funnelsync.plugins.hubspot.emulator.search import search
 from funnelsync.plugins.hubspot.emulator.store import CrmStore
+from funnelsync.plugins.hubspot.emulator.variants import AnswerVariants
 
 ASSOCIATION_BATCH_LIMIT = 1000
 ASSOCIATION_TYPE_IDS = {
@@ -50,6 +51,7 @@ class Call:
     query: dict[str, list[str]]
     body: Any
     search_cap: int
+    variants: AnswerVariants = field(default_factory=AnswerVariants)
 
 
 Handler = Callable[[CrmStore, Call], Reply]
@@ -165,7 +167,18 @@ def _on_type(handle: Callable[[CrmStore, str, Call], Reply]) -> Handler:
 
 
 def _writer(operation: str) -> Handler:
-    return _on_type(lambda store, kind, call: batch_write(store, kind, operation, call.body))
+    def write(store: CrmStore, kind: str, call: Call) -> Reply:
+        upsert = operation == "upsert"
+        return batch_write(
+            store,
+            kind,
+            operation,
+            call.body,
+            echo_trace_ids=not upsert or call.variants.upsert_trace_ids,
+            echo_id_property=not upsert or call.variants.upsert_key_in_results,
+        )
+
+    return _on_type(write)
 
 
 _OBJECTS = "/crm/v3/objects/{object_type}"
@@ -177,7 +190,7 @@ ROUTES = (
         "POST",
         _OBJECTS + "/search",
         READ_OBJECTS,
-        _on_type(lambda s, k, c: Reply(200, search(s, k, c.body, c.search_cap))),
+        _on_type(lambda s, k, c: Reply(200, search(s, k, c.body, c.search_cap, c.variants))),
         exempt=True,
         search=True,
     ),

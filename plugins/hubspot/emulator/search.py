@@ -6,7 +6,10 @@ ISO 8601); text compares without case, enumerations with it. Results sort by the
 given (a property name, ascending, or ``{"propertyName", "direction"}``), else oldest
 created first. Records with equal sort values come in an arbitrary but stable order — never
 rely on it. Paging is an offset in ``after``; no page starts at or past the result cap
-(10,000 unless configured), which is a 400, as in HubSpot.
+(10,000 unless configured), which is a 400, as in HubSpot. The variants
+``search_next_at_cap`` (the page ending at the cap has no ``paging.next``) and
+``search_total_extra`` (``total`` differs from the results) give the other documented
+answers.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from funnelsync.plugins.hubspot.emulator.errors import validation_error
 from funnelsync.plugins.hubspot.emulator.properties import PropertyDef, epoch_ms, parse_moment
 from funnelsync.plugins.hubspot.emulator.store import CrmStore, StoredObject
+from funnelsync.plugins.hubspot.emulator.variants import AnswerVariants
 
 MAX_LIMIT = 200
 MAX_GROUPS, MAX_FILTERS_PER_GROUP, MAX_FILTERS = 5, 10, 25
@@ -35,8 +39,15 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 Test = Callable[[StoredObject], bool]
 
 
-def search(store: CrmStore, object_type: str, body: Any, cap: int) -> dict[str, Any]:
+def search(
+    store: CrmStore,
+    object_type: str,
+    body: Any,
+    cap: int,
+    variants: AnswerVariants | None = None,
+) -> dict[str, Any]:
     """Run one search request and return its page."""
+    variants = variants or AnswerVariants()
     objects = list(store.type_of(object_type).values())
     if not isinstance(body, dict):
         raise validation_error("The request body must be a JSON object.")
@@ -56,10 +67,11 @@ def search(store: CrmStore, object_type: str, body: Any, cap: int) -> dict[str, 
     page = matches[after : min(after + limit, cap)]
     requested = body.get("properties") or None
     response: dict[str, Any] = {
-        "total": len(matches),
+        "total": max(len(matches) + variants.search_total_extra, 0),
         "results": [store.as_json(object_type, obj, requested) for obj in page],
     }
-    if after + limit < len(matches):
+    at_cap = after + limit >= cap
+    if after + limit < len(matches) and (variants.search_next_at_cap or not at_cap):
         following = str(after + limit)
         response["paging"] = {"next": {"after": following, "link": f"?after={following}"}}
     return response

@@ -10,6 +10,7 @@ what it implements.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections import Counter
@@ -25,9 +26,16 @@ from funnelsync.plugins.hubspot.emulator.errors import ApiError, missing_scopes,
 from funnelsync.plugins.hubspot.emulator.properties import property_from_create
 from funnelsync.plugins.hubspot.emulator.routes import ALL_SCOPES, Call, resolve
 from funnelsync.plugins.hubspot.emulator.store import BackwardLifecycle, CrmStore
-from funnelsync.plugins.hubspot.emulator.traffic import Fault, Traffic, TrafficConfig
+from funnelsync.plugins.hubspot.emulator.traffic import Fault, Hang, Traffic, TrafficConfig
+from funnelsync.plugins.hubspot.emulator.variants import AnswerVariants
 
-__all__ = ["DEFAULT_TOKEN", "HubSpotEmulator", "RecordedRequest", "TrafficConfig"]
+__all__ = [
+    "DEFAULT_TOKEN",
+    "AnswerVariants",
+    "HubSpotEmulator",
+    "RecordedRequest",
+    "TrafficConfig",
+]
 
 DEFAULT_TOKEN = "pat-na1-emulator-token"  # noqa: S105 - a made-up token for local tests
 """The token a default emulator accepts (with every scope)."""
@@ -51,7 +59,8 @@ class HubSpotEmulator:
     :attr:`base_url`. ``tokens`` maps each accepted private-app token to its scopes
     (``None``: all of them). Seed data with :meth:`add_contacts` and
     :meth:`add_engagement`; read what happened in :attr:`calls` (per ``METHOD path``)
-    and :attr:`requests`.
+    and :attr:`requests`. ``variants`` picks documented answer shapes other than the
+    default ones (:class:`AnswerVariants`); ``tls`` serves HTTPS with that context.
     """
 
     def __init__(
@@ -62,6 +71,8 @@ class HubSpotEmulator:
         search_cap: int = 10_000,
         backward_lifecycle: BackwardLifecycle = "reject",
         traffic: TrafficConfig | None = None,
+        variants: AnswerVariants | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         accepted = tokens if tokens is not None else {DEFAULT_TOKEN: None}
         self.tokens = {
@@ -71,7 +82,10 @@ class HubSpotEmulator:
         self.port = port
         self.search_cap = search_cap
         self.store = CrmStore(backward_lifecycle)
-        self.traffic = Traffic(traffic or TrafficConfig())
+        self.variants = variants or AnswerVariants()
+        self.traffic = Traffic(traffic or TrafficConfig(), self.variants)
+        self.tls = tls
+        self._stopping = threading.Event()
         self.calls: Counter[str] = Counter()
         self.requests: list[RecordedRequest] = []
         self._lock = threading.RLock()
@@ -86,6 +100,9 @@ class HubSpotEmulator:
             return self
         server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
         server.daemon_threads = True
+        if self.tls is not None:
+            server.socket = self.tls.wrap_socket(server.socket, server_side=True)
+        self._stopping.clear()
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="hubspot-emulator"
@@ -98,6 +115,7 @@ class HubSpotEmulator:
         """Stop serving and release the port."""
         if self._server is None:
             return
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -117,10 +135,11 @@ class HubSpotEmulator:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:<port>`` of the running server."""
+        """``http://127.0.0.1:<port>`` (``https://`` with ``tls``) of the running server."""
         if self._server is None:
             raise RuntimeError("the emulator is not running; call start() first")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     # --- seeding and inspection -----------------------------------------------------------
 
@@ -204,6 +223,11 @@ class HubSpotEmulator:
         """Answer the next ``count`` calls (whose path contains ``path``) with ``status``."""
         self.traffic.faults.append(Fault(status, count, path, retry_after))
 
+    def hang_next(self, count: int = 1, *, path: str = "", seconds: float = 300.0) -> None:
+        """Hold the answer to the next ``count`` calls (whose path contains ``path``) for
+        ``seconds`` — a hung server — or until the emulator stops; then answer normally."""
+        self.traffic.hangs.append(Hang(count, path, seconds))
+
     def calls_to(self, fragment: str) -> int:
         """How many calls were made to paths containing ``fragment``."""
         return sum(count for key, count in self.calls.items() if fragment in key)
@@ -218,6 +242,9 @@ class HubSpotEmulator:
         if latency:
             time.sleep(latency)
         parts = urlsplit(target)
+        hold = self.traffic.hang_for(parts.path)
+        if hold:
+            self._stopping.wait(hold)
         query = parse_qs(parts.query)
         body: Any = None
         extra: dict[str, str] = {}
@@ -255,12 +282,13 @@ class HubSpotEmulator:
         if route.scope not in scopes:
             raise missing_scopes(route.scope)
         refusal = self.traffic.admit(path, route.exempt, route.search)
-        limit_headers = {} if route.exempt else self.traffic.headers()
+        limit_headers = self.traffic.headers(exempt=route.exempt, search=route.search)
         if refusal is not None:
             return refusal.status, refusal.body, {**limit_headers, **refusal.headers}
         with self._lock:
             try:
-                reply = route.handler(self.store, Call(params, query, body, self.search_cap))
+                call = Call(params, query, body, self.search_cap, self.variants)
+                reply = route.handler(self.store, call)
             except ApiError as error:
                 return error.status, error.body(), limit_headers
         return reply.status, reply.body, limit_headers
@@ -282,12 +310,15 @@ def _handler_for(emulator: HubSpotEmulator) -> type[BaseHTTPRequestHandler]:
             status, headers, payload = emulator.handle(
                 self.command, self.path, dict(self.headers.items()), raw
             )
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            try:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up (a timeout): as a server would
 
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve  # noqa: N815 - http.server names
 

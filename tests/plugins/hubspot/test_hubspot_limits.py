@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import Callable
@@ -16,7 +17,12 @@ from funnelsync.connector import (
     WriteStatus,
 )
 from funnelsync.plugins.hubspot import HubSpotConnector
-from funnelsync.plugins.hubspot.emulator.server import HubSpotEmulator, TrafficConfig
+from funnelsync.plugins.hubspot.emulator.server import (
+    AnswerVariants,
+    HubSpotEmulator,
+    TrafficConfig,
+)
+from funnelsync.plugins.hubspot.emulator.variants import RateLimitBody
 
 UPSERT = "POST /crm/v3/objects/contacts/batch/upsert"
 WRITE = [LeadWrite("ann@example.com", None, {"firstname": "Ann"})]
@@ -35,13 +41,28 @@ def test_a_429_waits_for_retry_after_then_succeeds(
     assert connector.calls.write == 2
 
 
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ("error_type", "RATE_LIMIT, TEN_SECONDLY_ROLLING"),
+        ("category", "RATE_LIMITS, TEN_SECONDLY_ROLLING"),
+    ],
+)
 def test_429s_that_outlast_the_retries_make_the_writes_retryable(
-    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+    make_emulator: Callable[..., HubSpotEmulator],
+    connect: Callable[..., HubSpotConnector],
+    caplog: pytest.LogCaptureFixture,
+    body: RateLimitBody,
+    named: str,
 ) -> None:
+    emulator = make_emulator(variants=AnswerVariants(rate_limit_body=body))
     emulator.fail_next(10, status=429, path="batch/upsert", retry_after=0)
-    [result] = connect(emulator, retry={"attempts": 2, "max_wait_s": 0.1}).write_leads(WRITE)
+    with caplog.at_level(logging.WARNING, logger="funnelsync.plugins.hubspot"):
+        [result] = connect(emulator, retry={"attempts": 2, "max_wait_s": 0.1}).write_leads(WRITE)
     assert result.status is WriteStatus.retryable
-    assert "rate limit (TEN_SECONDLY_ROLLING)" in (result.message or "")
+    expected = f"HubSpot rate limit ({named}): You have reached your ten_secondly_rolling limit."
+    assert result.message == expected
+    assert caplog.messages == [expected, expected]
     assert emulator.calls[UPSERT] == 2
     assert emulator.contact_by_email("ann@example.com") is None
 
@@ -106,10 +127,15 @@ def test_reaching_the_budget_share_ends_the_run(
     assert emulator.calls[UPSERT] == 1
 
 
+@pytest.mark.parametrize("body", ["error_type", "category"])
 def test_hubspots_daily_limit_ends_the_run(
-    make_emulator: Callable[..., HubSpotEmulator], connect: Callable[..., HubSpotConnector]
+    make_emulator: Callable[..., HubSpotEmulator],
+    connect: Callable[..., HubSpotConnector],
+    body: RateLimitBody,
 ) -> None:
-    emulator = make_emulator(traffic=TrafficConfig(daily_limit=10))
+    emulator = make_emulator(
+        traffic=TrafficConfig(daily_limit=10), variants=AnswerVariants(rate_limit_body=body)
+    )
     emulator.set_daily_used(10)
     with pytest.raises(BudgetExhaustedError, match="daily limit"):
         list(connect(emulator).read_leads(None))
@@ -158,3 +184,21 @@ def test_reads_and_writes_complete_correctly_when_a_fifth_of_calls_fail(
     assert {r.status for r in results} == {WriteStatus.ok}
     assert all(emulator.contact(i)["jobtitle"] == f"T{n}" for n, i in enumerate(existing))
     assert {r.status for r in emulator.requests} > {200}
+
+
+@pytest.mark.parametrize("headers", [True, False], ids=["search-headers", "no-search-headers"])
+def test_each_search_counts_once_against_the_daily_budget(
+    make_emulator: Callable[..., HubSpotEmulator],
+    connect: Callable[..., HubSpotConnector],
+    headers: bool,
+) -> None:
+    emulator = make_emulator(variants=AnswerVariants(search_daily_headers=headers))
+    emulator.add_contacts({"email": f"p{i}@example.com"} for i in range(450))
+    emulator.set_daily_used(1_000)
+    connector = connect(emulator)
+    connector.check()  # a call with the daily headers first
+    list(connector.read_leads(None))
+    assert emulator.calls_to("/search") >= 4
+    search = next(r for r in emulator.requests if r.path.endswith("/search"))
+    assert search.status == 200
+    assert connector.api.limits.budget.used == emulator.traffic.daily_used

@@ -7,12 +7,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
+import pytest
 from conftest import T0
 
 from funnelsync.connector import ReadBatch
 from funnelsync.mapping import read_lead
 from funnelsync.plugins.hubspot import HubSpotConnector
-from funnelsync.plugins.hubspot.emulator.server import HubSpotEmulator
+from funnelsync.plugins.hubspot.emulator.server import AnswerVariants, HubSpotEmulator
 
 
 def _drain(batches: Iterable[ReadBatch]) -> tuple[list[str], str | None]:
@@ -105,10 +106,25 @@ def test_resuming_inside_a_timestamp_reads_the_rest_of_it_by_id(
     assert sorted(rest, key=int) == [i for i in sorted(ids, key=int) if int(i) > after]
 
 
+CAP_ANSWERS = pytest.mark.parametrize(
+    "variants",
+    [
+        AnswerVariants(),
+        AnswerVariants(search_next_at_cap=False),
+        # ``total`` understated: only the full page at the cap tells the cut.
+        AnswerVariants(search_next_at_cap=False, search_total_extra=-100_000),
+    ],
+    ids=["next-at-cap", "no-next-at-cap", "no-next-wrong-total"],
+)
+
+
+@CAP_ANSWERS
 def test_more_contacts_with_one_timestamp_than_the_search_cap_are_read_once(
-    make_emulator: Callable[..., HubSpotEmulator], connect: Callable[..., HubSpotConnector]
+    make_emulator: Callable[..., HubSpotEmulator],
+    connect: Callable[..., HubSpotConnector],
+    variants: AnswerVariants,
 ) -> None:
-    emulator = make_emulator(search_cap=400)
+    emulator = make_emulator(search_cap=400, variants=variants)
     before = emulator.add_contacts(_contacts(150, "early"), modified_at=T0 - timedelta(hours=1))
     crowd = emulator.add_contacts(_contacts(1500, "same"))
     after = emulator.add_contacts(_contacts(250, "late"), modified_at=T0 + timedelta(hours=1))
@@ -121,9 +137,39 @@ def test_more_contacts_with_one_timestamp_than_the_search_cap_are_read_once(
     assert _drain(connector.read_leads(cursor))[0] == []
 
 
+@pytest.mark.parametrize("next_at_cap", [True, False], ids=["next-at-cap", "no-next-at-cap"])
 def test_more_than_ten_thousand_contacts_with_one_timestamp_under_the_real_cap(
-    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+    make_emulator: Callable[..., HubSpotEmulator],
+    connect: Callable[..., HubSpotConnector],
+    next_at_cap: bool,
 ) -> None:
+    emulator = make_emulator(variants=AnswerVariants(search_next_at_cap=next_at_cap))
     crowd = emulator.add_contacts(_contacts(10_050))
-    ids, _ = _drain(connect(emulator).read_leads(None))
+    connector = connect(emulator)
+    ids, cursor = _drain(connector.read_leads(None))
     assert len(ids) == len(set(ids)) == len(crowd)
+    assert _drain(connector.read_leads(cursor))[0] == []
+
+
+def test_a_cursor_never_passes_a_window_cut_by_the_cap(
+    make_emulator: Callable[..., HubSpotEmulator], connect: Callable[..., HubSpotConnector]
+) -> None:
+    emulator = make_emulator(search_cap=400, variants=AnswerVariants(search_next_at_cap=False))
+    crowd = emulator.add_contacts(_contacts(450))
+    connector = connect(emulator, search_cap=400)
+    first = next(iter(connector.read_leads(None)))  # a run stopped after its first page
+    ids, _ = _drain(connector.read_leads(first.cursor))
+    assert sorted({*ids, *(r.record_id for r in first.records)}) == sorted(crowd)
+
+
+def test_a_total_that_differs_from_the_results_is_not_taken_for_more(
+    make_emulator: Callable[..., HubSpotEmulator], connect: Callable[..., HubSpotConnector]
+) -> None:
+    emulator = make_emulator(variants=AnswerVariants(search_total_extra=1))
+    connector = connect(emulator)
+    assert _drain(connector.read_leads(None)) == ([], None)  # {"total": 1, "results": []}
+    ids = emulator.add_contacts(_contacts(3))
+    read, cursor = _drain(connector.read_leads(None))
+    assert sorted(read) == sorted(ids)
+    assert _drain(connector.read_leads(cursor))[0] == []
+    assert emulator.calls_to("/search") == 3  # one a read: no paging on `total` alone

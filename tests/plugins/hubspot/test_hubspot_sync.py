@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,10 +10,16 @@ from pathlib import Path
 import pytest
 
 from funnelsync.connector import FieldInfo
-from funnelsync.plugin_manager import create_plugins
-from funnelsync.plugins.hubspot.emulator.server import DEFAULT_TOKEN, HubSpotEmulator, TrafficConfig
-from funnelsync.sync.engine.run import run_sync
-from funnelsync.sync.workspace.loading import load_workspace
+from funnelsync.plugin_manager import FunnelPlugins, create_plugins
+from funnelsync.plugins.hubspot.emulator.server import (
+    DEFAULT_TOKEN,
+    AnswerVariants,
+    HubSpotEmulator,
+    TrafficConfig,
+)
+from funnelsync.sync.engine.run import RunFailedError, run_sync
+from funnelsync.sync.state.store import StateStore
+from funnelsync.sync.workspace.loading import Workspace, load_workspace
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "sync" / "workspace" / "templates"
 CONFIG = """\
@@ -228,3 +235,120 @@ def test_a_run_that_can_use_no_record_at_all_failed(
 
     assert report.status.value == "failed", report.status_rule
     assert report.status_rule.startswith("nothing could be read or written (2 of 2 rows read")
+
+
+def _workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: HubSpotEmulator, sales: str
+) -> tuple[Workspace, FunnelPlugins]:
+    contract = (TEMPLATES / "contract.yaml").read_text(encoding="utf-8")
+    (tmp_path / "contract.yaml").write_text(contract.replace("salesacceptedlead", "opportunity"))
+    (tmp_path / "funnelsync.yaml").write_text(CONFIG)
+    (tmp_path / "sales.csv").write_text(sales)
+    monkeypatch.setenv("HS_TEST_TOKEN", DEFAULT_TOKEN)
+    monkeypatch.setenv("HS_TEST_URL", emulator.base_url)
+    plugins = create_plugins()
+    workspace = load_workspace(tmp_path / "funnelsync.yaml", plugins)
+    marketing = next(c for c in workspace.connections if c.name == "marketing")
+    marketing.open(tmp_path).create_fields(COMPUTED)
+    return workspace, plugins
+
+
+@pytest.mark.parametrize("trace_ids", [True, False], ids=["trace-ids", "no-trace-ids"])
+def test_upserts_land_once_and_count_right_with_or_without_echoed_trace_ids(
+    make_emulator: Callable[..., HubSpotEmulator],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    trace_ids: bool,
+) -> None:
+    emulator = make_emulator(variants=AnswerVariants(upsert_trace_ids=trace_ids))
+    emulator.set_clock(datetime.now(UTC) - timedelta(days=1))
+    emulator.add_contacts(
+        {"email": f"hs{i}@example.com", "jobtitle": "VP Operations"} for i in range(130)
+    )
+    emulator.set_clock(None)
+    row = "crm{}@example.com,Engineer,Software,300,Germany,,2024-05-01T08:00Z"
+    rows = [row.format(i) for i in range(40)]
+    workspace, plugins = _workspace(
+        tmp_path, monkeypatch, emulator, "\n".join([SALES.splitlines()[0], *rows, ""])
+    )
+    first = run_sync(workspace, plugins).report
+    assert first.status.value == "ok", (first.error, first.notes)
+    marketing = first.connections["marketing"]
+    assert (marketing.created, marketing.updated, marketing.quarantined) == (40, 130, 0)
+    assert marketing.api_calls.write == emulator.calls_to("batch/upsert") == 2  # 170 writes
+    assert emulator.contact_by_email("crm7@example.com") is not None
+    second = run_sync(workspace, plugins).report
+    assert second.status.value == "ok"
+    assert second.connections["marketing"].api_calls.write == 0
+
+
+def test_a_refused_option_is_rejected_with_hubspots_message_without_trace_ids(
+    make_emulator: Callable[..., HubSpotEmulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = make_emulator(variants=AnswerVariants(upsert_trace_ids=False))
+    emulator.set_clock(datetime.now(UTC) - timedelta(days=1))
+    emulator.add_contacts([{"email": "vp@hospital.example.com"}, {"email": "ok@example.com"}])
+    emulator.set_clock(None)
+    sales = "\n".join(
+        [
+            SALES.splitlines()[0],
+            # No value map entry for "Qualified": the value goes as it is and is refused.
+            "vp@hospital.example.com,VP,Healthcare,1200,United States,Qualified,2024-05-01T08:00Z",
+            "ok@example.com,Dev,Software,300,Germany,,2024-05-01T08:00Z",
+            "",
+        ]
+    )
+    workspace, plugins = _workspace(tmp_path, monkeypatch, emulator, sales)
+    report = run_sync(workspace, plugins).report
+    assert report.status.value == "partial", report.status_rule  # a refusal, not a failure
+    assert report.connections["marketing"].refused == 1
+    assert emulator.calls_to("batch/upsert") == 1
+    store = StateStore.open(tmp_path / "state")
+    [entry] = [q for q in store.quarantine("marketing") if q.kind == "write"]
+    store.close()
+    assert entry.reason.startswith("rejected: VALIDATION_ERROR: hs_lead_status: Qualified was")
+
+
+def test_a_contact_past_the_contracts_last_stage_gets_its_score_and_keeps_its_stage(
+    make_emulator: Callable[..., HubSpotEmulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = make_emulator()
+    emulator.set_clock(datetime.now(UTC) - timedelta(days=1))
+    [fan] = emulator.add_contacts(
+        [{"email": "fan@hospital.example.com", "jobtitle": "VP", "lifecyclestage": "evangelist"}]
+    )
+    emulator.set_clock(None)
+    workspace, plugins = _workspace(tmp_path, monkeypatch, emulator, SALES)
+    reports = [run_sync(workspace, plugins).report for _ in range(3)]
+    assert [r.status.value for r in reports] == ["ok", "ok", "ok"]
+    stored = emulator.contact(fan)
+    assert stored["lifecyclestage"] == "evangelist"
+    assert stored["funnelsync_explanation"]
+    assert stored["funnelsync_score"] == stored["funnelsync_fit_score"]
+    assert [r.connections["marketing"].quarantined for r in reports] == [0, 0, 0]
+    notes = [[n for n in r.notes if "lifecyclestage" in n] for r in reports]
+    assert notes[0] == [
+        "marketing: lifecyclestage left at HubSpot's 'evangelist', which comes after "
+        "'lead' (HubSpot only moves it forward; other fields are written)"
+    ]
+    # Run 2 reads the contact back (our write changed it) and sends nothing; then quiet.
+    assert notes[1] == notes[0] and notes[2] == []
+    assert [r.connections["marketing"].api_calls.write for r in reports] == [1, 0, 0]
+
+
+def test_a_hung_portal_ends_the_run_within_its_timeouts_and_releases_the_lock(
+    make_emulator: Callable[..., HubSpotEmulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = make_emulator()
+    emulator.add_contacts([{"email": "ann@example.com"}])
+    workspace, plugins = _workspace(tmp_path, monkeypatch, emulator, SALES)
+    quick = "      timeout_s: 0.5\n      retry: {attempts: 2, max_wait_s: 0.1}\n"
+    config = CONFIG.replace("      search_settle_s: 0\n", "      search_settle_s: 0\n" + quick)
+    (tmp_path / "funnelsync.yaml").write_text(config)
+    workspace = load_workspace(tmp_path / "funnelsync.yaml", plugins)
+    emulator.hang_next(2, path="/search", seconds=120)
+    started = time.monotonic()
+    with pytest.raises(RunFailedError, match="reading HubSpot contacts failed after retries"):
+        run_sync(workspace, plugins)
+    assert time.monotonic() - started < 60
+    assert run_sync(workspace, plugins).report.status.value == "ok"  # the lock was let go

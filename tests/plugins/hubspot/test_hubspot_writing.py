@@ -9,7 +9,7 @@ import pytest
 
 from funnelsync.connector import LeadWrite, WriteStatus
 from funnelsync.plugins.hubspot import HubSpotConnector
-from funnelsync.plugins.hubspot.emulator.server import HubSpotEmulator
+from funnelsync.plugins.hubspot.emulator.server import AnswerVariants, HubSpotEmulator
 
 UPSERT = "POST /crm/v3/objects/contacts/batch/upsert"
 
@@ -92,7 +92,7 @@ def test_an_unknown_property_and_a_duplicate_email_are_rejected(
     )
 
 
-def test_a_backward_stage_is_refused_unless_the_write_is_an_intended_detour(
+def test_a_backward_stage_is_left_alone_unless_the_write_is_an_intended_detour(
     emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
 ) -> None:
     emulator.add_contacts(
@@ -102,18 +102,20 @@ def test_a_backward_stage_is_refused_unless_the_write_is_an_intended_detour(
         ]
     )
     connector = connect(emulator)
-    forward, refused = connector.write_leads(
+    forward, kept = connector.write_leads(
         [
             _write("sql@example.com", lifecyclestage="customer"),
             _write("back@example.com", lifecyclestage="lead", firstname="Kept"),
         ]
     )
-    assert forward.status is WriteStatus.ok
-    assert refused.status is WriteStatus.rejected
-    assert "backward" in (refused.message or "")
-    untouched = emulator.contact_by_email("back@example.com") or {}
-    assert untouched["lifecyclestage"] == "other"
-    assert "firstname" not in untouched
+    assert forward.status is WriteStatus.ok and forward.message is None
+    assert kept.status is WriteStatus.ok
+    assert kept.message == (
+        "lifecyclestage left at HubSpot's 'other', which comes after 'lead' (HubSpot only "
+        "moves it forward; other fields are written)"
+    )
+    stored = emulator.contact_by_email("back@example.com") or {}
+    assert (stored["lifecyclestage"], stored["firstname"]) == ("other", "Kept")
     [detour] = connector.write_leads(
         [replace(_write("back@example.com", lifecyclestage="lead"), detour=True)]
     )
@@ -124,13 +126,96 @@ def test_a_backward_stage_is_refused_unless_the_write_is_an_intended_detour(
 
 
 @pytest.mark.parametrize("backward", ["reject", "keep"])
-def test_a_stage_kept_silently_by_hubspot_is_still_reported(
+def test_a_contact_past_the_stage_gets_its_other_fields_and_keeps_its_stage(
     make_emulator: Callable[..., HubSpotEmulator],
     connect: Callable[..., HubSpotConnector],
     backward: str,
 ) -> None:
     emulator = make_emulator(backward_lifecycle=backward)
-    emulator.add_contacts([{"email": "c@example.com", "lifecyclestage": "customer"}])
-    [result] = connect(emulator).write_leads([_write("c@example.com", lifecyclestage="lead")])
-    assert result.status is WriteStatus.rejected
-    assert emulator.calls[UPSERT] == 0
+    emulator.add_contacts([{"email": "c@example.com", "lifecyclestage": "evangelist"}])
+    emulator.add_contacts([{"email": "d@example.com", "lifecyclestage": "customer"}])
+    connector = connect(emulator)
+    scored, stage_only = connector.write_leads(
+        [
+            _write("c@example.com", lifecyclestage="lead", jobtitle="VP"),
+            _write("d@example.com", lifecyclestage="lead"),
+        ]
+    )
+    assert scored.status is stage_only.status is WriteStatus.ok
+    assert "left at HubSpot's 'evangelist'" in (scored.message or "")
+    assert "left at HubSpot's 'customer'" in (stage_only.message or "")
+    stored = emulator.contact_by_email("c@example.com") or {}
+    assert (stored["lifecyclestage"], stored["jobtitle"]) == ("evangelist", "VP")
+    [upsert] = [r.body for r in emulator.requests if r.path.endswith("upsert")]
+    assert upsert["inputs"] == [
+        {
+            "id": "c@example.com",
+            "idProperty": "email",
+            "properties": {"jobtitle": "VP"},
+            "objectWriteTraceId": "0",
+        }
+    ]
+
+
+def test_without_echoed_trace_ids_results_are_matched_by_email(
+    make_emulator: Callable[..., HubSpotEmulator], connect: Callable[..., HubSpotConnector]
+) -> None:
+    emulator = make_emulator(variants=AnswerVariants(upsert_trace_ids=False))
+    existing = emulator.add_contacts([{"email": "Old@Example.com"}])[0]
+    writes = [
+        _write("old@example.com", jobtitle="CTO"),
+        *(_write(f"new{i}@example.com", firstname=f"N{i}") for i in range(60)),
+        _write("bad@example.com", hs_lead_status="Qualified"),
+        _write("ok@example.com", hs_lead_status="NEW"),
+    ]
+    connector = connect(emulator)
+    results = connector.write_leads(writes)
+    assert emulator.calls[UPSERT] == 1
+    by_key = {r.key: r for r in results}
+    assert by_key["old@example.com"].status is WriteStatus.ok
+    assert by_key["old@example.com"].record_id == existing
+    for i in range(60):
+        created = emulator.contact_by_email(f"new{i}@example.com") or {}
+        assert by_key[f"new{i}@example.com"].record_id == created["hs_object_id"]
+    assert by_key["ok@example.com"].status is WriteStatus.ok
+    bad = by_key["bad@example.com"]
+    assert bad.status is WriteStatus.rejected
+    assert (bad.message or "").startswith("VALIDATION_ERROR: hs_lead_status: Qualified was not one")
+    answer = next(r for r in emulator.requests if r.path.endswith("upsert"))
+    assert answer.status == 207
+
+
+def test_results_naming_neither_trace_id_nor_email_are_matched_by_id_or_read_back(
+    make_emulator: Callable[..., HubSpotEmulator], connect: Callable[..., HubSpotConnector]
+) -> None:
+    variants = AnswerVariants(upsert_trace_ids=False, upsert_key_in_results=False)
+    emulator = make_emulator(variants=variants)
+    known = emulator.add_contacts({"email": f"old{i}@example.com"} for i in range(3))
+    for name, kind, field_type in [
+        ("funnelsync_x", "string", "text"),
+        ("funnelsync_score", "number", "number"),
+        ("funnelsync_mql_date", "datetime", "date"),
+    ]:
+        emulator.add_property(
+            "contacts",
+            {"name": name, "label": name, "type": kind, "fieldType": field_type,
+             "groupName": "contactinformation"},
+        )  # fmt: skip
+    # Read back in HubSpot's forms: "42" for 42.0, milliseconds and Z for the offset.
+    computed = {"funnelsync_score": 42.0, "funnelsync_mql_date": "2024-05-01T00:00:00+00:00"}
+    writes = [
+        *(LeadWrite(f"old{i}@example.com", known[i], {"jobtitle": f"T{i}"}) for i in range(3)),
+        *(
+            _write(f"new{i}@example.com", firstname=f"N{i}", funnelsync_x=None, **computed)
+            for i in range(2)
+        ),
+        _write("bad@example.com", hs_lead_status="Qualified"),
+    ]
+    results = connect(emulator).write_leads(writes)
+    assert [r.status for r in results] == [WriteStatus.ok] * 5 + [WriteStatus.rejected]
+    assert [r.record_id for r in results[:3]] == known
+    for result in results[3:5]:
+        assert result.record_id == (emulator.contact_by_email(result.key) or {})["hs_object_id"]
+    assert emulator.calls[UPSERT] == 1
+    [read_back] = [r.body for r in emulator.requests if r.path.endswith("batch/read")]
+    assert [item["id"] for item in read_back["inputs"]] == ["new0@example.com", "new1@example.com"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -11,7 +12,12 @@ from hubspot.crm.contacts import ApiException
 from openapi_requests import spec_dir
 from urllib3.util.retry import Retry
 
-from funnelsync.plugins.hubspot.emulator.server import DEFAULT_TOKEN, HubSpotEmulator, TrafficConfig
+from funnelsync.plugins.hubspot.emulator.server import (
+    DEFAULT_TOKEN,
+    AnswerVariants,
+    HubSpotEmulator,
+    TrafficConfig,
+)
 
 
 def _client(emulator: HubSpotEmulator, token: str = DEFAULT_TOKEN) -> Any:
@@ -126,3 +132,73 @@ def test_writes_stamp_lastmodifieddate_and_keep_stages_forward(emulator: HubSpot
 def test_the_official_specs_are_there_to_check_requests_against() -> None:
     if spec_dir() is None:
         pytest.skip("HubSpot's OpenAPI specs not found: requests are not checked against them")
+
+
+def test_search_can_stop_at_the_cap_without_paging_next(make_emulator: Any) -> None:
+    emulator = make_emulator(search_cap=400, variants=AnswerVariants(search_next_at_cap=False))
+    emulator.add_contacts({"email": f"p{i}@example.com"} for i in range(450))
+    _, first = _search(emulator)
+    assert first["paging"]["next"]["after"] == "200"
+    _, last = _search(emulator, after="200")
+    assert (last["total"], len(last["results"]), "paging" in last) == (450, 200, False)
+
+
+def test_search_total_can_differ_from_the_results(make_emulator: Any) -> None:
+    emulator = make_emulator(variants=AnswerVariants(search_total_extra=1))
+    assert _search(emulator)[1] == {"total": 1, "results": []}
+
+
+@pytest.mark.parametrize("daily", [True, False])
+def test_search_answers_carry_the_daily_headers_only(make_emulator: Any, daily: bool) -> None:
+    emulator = make_emulator(variants=AnswerVariants(search_daily_headers=daily))
+    emulator.set_daily_used(41)
+    headers = {k.lower() for k in _search(emulator)[0].headers}
+    limits = {h for h in headers if h.startswith("x-hubspot-ratelimit")}
+    expected = {"x-hubspot-ratelimit-daily", "x-hubspot-ratelimit-daily-remaining"}
+    assert limits == (expected if daily else set())
+    if daily:
+        answer = _search(emulator)[0]
+        assert answer.headers["X-HubSpot-RateLimit-Daily-Remaining"] == str(1_000_000 - 43)
+
+
+def test_upsert_results_may_come_without_trace_ids_and_errors_by_key(make_emulator: Any) -> None:
+    emulator = make_emulator(variants=AnswerVariants(upsert_trace_ids=False))
+    inputs = [
+        {"id": "a@example.com", "idProperty": "email", "properties": {"firstname": "A"},
+         "objectWriteTraceId": "0"},
+        {"id": "b@example.com", "idProperty": "email", "properties": {"hs_lead_status": "X"},
+         "objectWriteTraceId": "1"},
+        {"id": "c@example.com", "idProperty": "email", "properties": {"firstname": "C"},
+         "objectWriteTraceId": "2"},
+    ]  # fmt: skip
+    answer = _client(emulator).batch_api.upsert(
+        batch_input_simple_public_object_batch_input_upsert={"inputs": inputs},
+        _preload_content=False,
+    )
+    body = json.loads(answer.data)
+    assert answer.status == 207
+    assert [r["properties"]["email"] for r in body["results"]] == ["c@example.com", "a@example.com"]
+    assert all("objectWriteTraceId" not in r and r["new"] for r in body["results"])
+    [error] = body["errors"]
+    assert error["context"] == {"ids": ["b@example.com"]}
+    assert error["category"] == "VALIDATION_ERROR"
+
+
+@pytest.mark.parametrize("shape", ["error_type", "category"])
+def test_rate_limit_bodies_in_either_documented_shape(make_emulator: Any, shape: str) -> None:
+    variants = AnswerVariants(rate_limit_body=shape)  # type: ignore[arg-type]
+    emulator = make_emulator(traffic=TrafficConfig(daily_limit=1), variants=variants)
+    _search(emulator)
+    status, body = _refused(lambda: _search(emulator))
+    assert status == 429 and body["message"] == "You have reached your daily limit."
+    if shape == "category":
+        assert body["category"] == "RATE_LIMITS" and "policyName" not in body
+    else:
+        assert (body["errorType"], body["policyName"]) == ("RATE_LIMIT", "DAILY")
+
+
+def test_a_hung_answer_is_held_then_given(emulator: HubSpotEmulator) -> None:
+    emulator.hang_next(1, path="/search", seconds=0.3)
+    started = time.monotonic()
+    assert _search(emulator)[1]["total"] == 0
+    assert time.monotonic() - started >= 0.3
