@@ -5,19 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hs_support import T0, TOKEN_ENV
 from openapi_requests import SpecValidator, spec_dir
 
 from funnelsync.connector import ConnectorContext
 from funnelsync.plugins.hubspot import HubSpotConnector, HubSpotSettings
 from funnelsync.plugins.hubspot.emulator.server import DEFAULT_TOKEN, HubSpotEmulator, TrafficConfig
 
-TOKEN_ENV = "FUNNELSYNC_TEST_HUBSPOT_TOKEN"
-T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 """The portal clock tests start at."""
 
 FAST = TrafficConfig(search_per_second=100)

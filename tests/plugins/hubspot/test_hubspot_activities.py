@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import timedelta
 
-from conftest import T0
+from hs_support import T0
 
 from funnelsync.mapping import read_activity
 from funnelsync.plugins.hubspot import HubSpotConnector

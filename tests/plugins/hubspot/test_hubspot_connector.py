@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN_ENV
+from hs_support import TOKEN_ENV
 from pydantic import ValidationError
 
 from funnelsync.connector import ConnectorContext, ConnectorError, FieldInfo, LeadWrite, WriteStatus

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import pytest
-from conftest import T0
+from hs_support import T0
 
 from funnelsync.connector import ReadBatch
 from funnelsync.mapping import read_lead
