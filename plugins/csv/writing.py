@@ -4,8 +4,10 @@ The whole file is loaded, every write applied in order, and the file replaced
 atomically (see :mod:`funnelsync.plugins.csv.atomic`). A write matches the row whose key
 cell equals its ``record_id``, or else the row whose key matches its ``key`` ignoring
 case; only the fields it names change. Columns the file lacks are appended to the header
-(other rows get empty cells). A write matching no row appends one, with the key column
-set to ``write.key`` unless the fields set it.
+(other rows get empty cells). A create (no ``record_id``) matching no row appends one,
+with the key column set to ``write.key`` unless the fields set it; an update whose row
+is gone (deleted by a user, or the whole file) is answered ``missing`` and appends
+nothing, so an update's few fields never become a partial row.
 
 The rewrite keeps the file's delimiter, encoding, line ending, byte-order mark (only if
 it had one) and every cell it does not change, byte for byte; rows with the wrong number
@@ -83,6 +85,9 @@ class _Sheet:
         except UnsupportedValueError as exc:
             return WriteResult(write.key, WriteStatus.rejected, message=str(exc))
         index = self._find(write)
+        if index is None and write.record_id is not None:
+            message = f"no row with {self.key_column} {write.record_id!r}: deleted from the file"
+            return WriteResult(write.key, WriteStatus.missing, message=message)
         if index is None:
             cells.setdefault(self.key_column, defuse(write.key.strip()))
         if self.key_column in cells and not undefuse(cells[self.key_column]).strip():

@@ -159,6 +159,8 @@ class _Run:
         self.known: dict[RecordKey, dict[str, Any]] = {}
         """Ledger rows loaded so far in this run."""
         self.kinds = plugins.rule_kinds()
+        self.missing: list[RecordKey] = []
+        """Records a write found deleted from their system: unlinked with the run."""
 
     def read(self, connectors: Sequence[Connector]) -> list[ConnectionRead]:
         reads = []
@@ -339,6 +341,7 @@ class _Run:
             )
             self.state.quarantined.extend(outcome.quarantined)
             self.state.held.extend(outcome.held)
+            self.missing.extend(outcome.missing)
             written |= outcome.written
             if outcome.stopped or outcome.retry_later:
                 self.state.complete = False
@@ -416,6 +419,12 @@ def _sync(
         pending = sorted({w.person_id for plan in state.plans.values() for w in plan.writes})
         store.save_settings({PENDING_KEY: json.dumps(pending)})
         written = run.push(connectors, current)
+        if run.missing:
+            deleted += run.missing
+            state.notes.append(
+                f"{len(run.missing)} records were deleted from their systems since the last "
+                "read and unlinked (not re-created)"
+            )
         for item in state.quarantined:
             plugins.record_quarantined(item.connection, item.location, item.reason)
         store.commit_run(
