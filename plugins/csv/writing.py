@@ -11,8 +11,10 @@ nothing, so an update's few fields never become a partial row.
 
 The rewrite keeps the file's delimiter, encoding, line ending, byte-order mark (only if
 it had one) and every cell it does not change, byte for byte; rows with the wrong number
-of cells are kept as they are. Blank lines are dropped. A new file has no byte-order
-mark and CRLF line endings (RFC 4180).
+of cells are kept as they are, and rows that could not be read at all (undecodable
+bytes, an unclosed quote, an over-long cell) are written back as the exact text they
+were. Blank lines are dropped. A new file has no byte-order mark and CRLF line endings
+(RFC 4180).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class _Sheet:
     rows: list[list[str]] = field(default_factory=list)
     malformed: set[int] = field(default_factory=set)
     """Rows whose cell count differs from the header's: written back untouched."""
+    verbatim: dict[int, str] = field(default_factory=dict)
+    """Rows that could not be read, by index: their original text, written back as it was."""
     has_bom: bool = False
     newline: str = DEFAULT_NEWLINE
     _by_id: dict[str, int] = field(default_factory=dict)
@@ -59,7 +63,7 @@ class _Sheet:
 
     def __post_init__(self) -> None:
         for index in range(len(self.rows)):
-            if index not in self.malformed:
+            if index not in self.malformed and index not in self.verbatim:
                 self._index(index)
 
     def _key_of(self, index: int) -> str:
@@ -129,6 +133,9 @@ class _Sheet:
         writer.writerow(self.header)
         width = len(self.header)
         for index, row in enumerate(self.rows):
+            if index in self.verbatim:
+                out.write(self.verbatim[index])
+                continue
             padding = 0 if index in self.malformed else width - len(row)
             writer.writerow(row + [""] * padding)
 
@@ -152,13 +159,15 @@ def _load(path: Path, key_column: str, fmt: CsvFormat) -> _Sheet:
     with open_table(path, fmt) as table:
         table.require(key_column, KEY_SETTING)
         header = table.header or [key_column]
-        rows = [row.cells for row in table.rows()]
+        read = list(table.rows())
+        rows = [row.cells for row in read]
         return _Sheet(
             key_column,
             fmt,
             header,
             rows,
             malformed={i for i, cells in enumerate(rows) if len(cells) != len(header)},
+            verbatim={i: row.text for i, row in enumerate(read) if row.problem is not None},
             has_bom=table.has_bom,
             newline=table.newline,
         )
