@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from time import perf_counter
 from typing import Any
 
@@ -40,6 +41,7 @@ from funnelsync.sync.engine.planning import ConnectionPlan, plan_connection, sam
 from funnelsync.sync.engine.progress import NoProgress, ProgressSink
 from funnelsync.sync.engine.pushing import PushOutcome, push_connection
 from funnelsync.sync.engine.reading import ConnectionRead, read_connection
+from funnelsync.sync.state.errors import StateError
 from funnelsync.sync.state.store import (
     Identity,
     NewQuarantine,
@@ -513,7 +515,10 @@ def run_sync(
             )
         except Exception as exc:  # noqa: BLE001 - a failed run is still reported, then re-raised
             failure = exc
-        stages = store.stage_counts()
+        try:
+            stages = store.stage_counts()
+        except StateError as exc:
+            failure, stages = failure or exc, {}
         if dry_run:
             for person_id, lead in state.leads.items():
                 before = state.previous_stages.get(person_id)
@@ -523,7 +528,12 @@ def run_sync(
                     stages[lead.stage] = stages.get(lead.stage, 0) + 1
         report = _report(workspace.contract, state, stages, started, clock, failure, dry_run)
         if not dry_run:
-            store.save_run(report)
+            try:
+                store.save_run(report)
+            except StateError as exc:
+                failure = failure or exc
+                report = _report(workspace.contract, state, stages, started, clock, failure, False)
+                _save_report_beside(workspace.state_dir, report)
     result = RunResult(report, state.quarantined, state.stage_changes, state.plans, failure)
     if failure is not None:
         logger.error("run failed: %s", report.error)
@@ -542,6 +552,17 @@ def run_sync(
     if failure is not None:
         raise RunFailedError(result) from failure
     return result
+
+
+def _save_report_beside(state_dir: Path, report: RunReport) -> None:
+    """Keep the report of a run the state database could not record, if the disk allows."""
+    path = state_dir / f"unsaved-run-{report.run_id}.json"
+    try:
+        path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    except OSError:
+        logger.error("the run report could not be saved anywhere")
+        return
+    report.notes.append(f"the state database could not record this run; its report is in {path}")
 
 
 def _report(
