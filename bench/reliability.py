@@ -47,10 +47,9 @@ class Outcome:
 
 
 def _lead(email: str, first: str = "Ana", title: str = "Marketing Manager") -> list[str]:
-    return [email, first, "Silva", title, "Northwind", "Retail", "50", "Brazil"] + [
-        (NOW - timedelta(days=30)).isoformat(),
-        (NOW - timedelta(days=10)).isoformat(),
-    ]
+    created = (NOW - timedelta(days=30)).isoformat()
+    updated = (NOW - timedelta(days=10)).isoformat()
+    return [email, first, "Silva", title, "Northwind", "Retail", "50", "Brazil", created, updated]
 
 
 def _csv_text(rows: list[list[str]]) -> str:
@@ -269,8 +268,7 @@ def _state_case(name: str, damage: Callable[[Path], None]) -> Callable[[Path], O
         damage(config.parent / "state" / "funnelsync.db")
         outputs = [_run(config, command) for command in ("sync", "status", "errors")]
         ok = all(
-            done.returncode == 1 and "funnelsync state rebuild" in done.stderr
-            for done in outputs
+            done.returncode == 1 and "funnelsync state rebuild" in done.stderr for done in outputs
         )
         tracebacks = any("Traceback" in done.stderr for done in outputs)
         codes = "/".join(str(done.returncode) for done in outputs)
@@ -343,9 +341,7 @@ CASES: list[tuple[str, Callable[[Path], Outcome]]] = [
     ),
     (
         "64 MB leads file without a newline",
-        _file_case(
-            "64 MB leads file without a newline", _no_newline, "leads.csv:1: a line longer"
-        ),
+        _file_case("64 MB leads file without a newline", _no_newline, "leads.csv:1: a line longer"),
     ),
     ("ghost rows: row deleted", _ghost(deleted_file=False)),
     ("ghost rows: file deleted", _ghost(deleted_file=True)),
