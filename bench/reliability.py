@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -466,7 +466,7 @@ def main() -> int:
         "tracebacks": sum(o.traceback for o in outcomes),
     }
     if args.json:
-        print(json.dumps({**figures, "cases": [o.__dict__ for o in outcomes]}, default=str))
+        print(json.dumps({**figures, "cases": [asdict(o) for o in outcomes]}))
     else:
         for outcome in outcomes:
             mark = "ok  " if outcome.handled and not outcome.traceback else "FAIL"

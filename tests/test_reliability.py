@@ -18,6 +18,7 @@ def test_every_reliability_case_is_handled_without_loss_or_traceback() -> None:
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--json"], capture_output=True, text=True, check=False
     )
+    assert done.stdout, done.stderr
     figures = json.loads(done.stdout)
     failed = [case for case in figures["cases"] if not case["handled"] or case["traceback"]]
     assert failed == []
