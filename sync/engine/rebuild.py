@@ -24,7 +24,7 @@ from funnelsync.sync.engine.identity import assign_persons
 from funnelsync.sync.engine.lock import workspace_lock
 from funnelsync.sync.engine.progress import NoProgress
 from funnelsync.sync.engine.reading import ReadRecord, read_connection
-from funnelsync.sync.state.errors import state_error
+from funnelsync.sync.state.errors import StateError, state_error
 from funnelsync.sync.state.store import DATABASE_NAME, RecordKey, RunCommit, StateStore
 from funnelsync.sync.workspace.loading import Workspace
 
@@ -72,7 +72,16 @@ def _persons(
 
 
 def rebuild_state(workspace: Workspace) -> RebuildResult:
-    """Set the state database aside and relink every system's records by key."""
+    """Set the state database aside and relink every system's records by key.
+
+    Only for the SQLite state file: a workspace whose config names a state ``url`` gets a
+    :class:`StateError` (restore that database from its backups instead).
+    """
+    if workspace.state_url is not None:
+        raise StateError(
+            "`funnelsync state rebuild` sets aside the SQLite state file; this workspace "
+            "keeps its state at its `state: url`: restore that database from a backup"
+        )
     now = datetime.now(UTC).replace(microsecond=0)
     stamp = f"{now:%Y%m%dT%H%M%SZ}"
     with workspace_lock(workspace.state_dir):
