@@ -119,6 +119,9 @@ class WriteStatus(StrEnum):
     held = "held"
     """Not sent: the system's API budget is spent; the next run sends it (not a refusal,
     and not counted as quarantined)."""
+    missing = "missing"
+    """The record to update is no longer in the system (deleted there): the engine
+    unlinks it and reports it; it is never re-created from the write's fields."""
 
 
 @dataclass(frozen=True, slots=True)

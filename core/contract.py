@@ -158,7 +158,7 @@ class EngagementOverride(_Strict):
 class WindowCap(_Strict):
     """At most ``points`` from one activity type in each window of ``days`` days."""
 
-    days: int = Field(ge=1)
+    days: int = Field(ge=1, le=36_500)
     points: int = Field(ge=0)
 
 
@@ -171,7 +171,7 @@ class EngagementScoring(_Strict):
     )
     caps: dict[str, int] = Field(default_factory=dict)
     window_caps: dict[str, WindowCap] = Field(default_factory=dict)
-    half_life_days: float | None = Field(default=None, gt=0)
+    half_life_days: float | None = Field(default=None, gt=0, le=36_500)
     cap: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
@@ -194,7 +194,7 @@ class SlaRule(_Strict):
     """A follow-up promise: leads entering ``stage`` leave it (or are touched) within a time."""
 
     stage: StageName
-    within_hours: float = Field(gt=0)
+    within_hours: float = Field(gt=0, le=87_600, description="At most ten years.")
     description: str | None = None
 
 
@@ -356,3 +356,43 @@ class FunnelContract(_Strict):
     def ownership_for(self, field_name: str) -> OwnershipRule:
         """The ownership rule that applies to ``field_name``."""
         return self.ownership.get(field_name, self.default_ownership)
+
+    def problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Nonsense the schema allows, each with the key path it concerns: a stage threshold
+        no lead can reach (above the fit cap and every fit rule's points together, or the
+        engagement cap), and ``sql_stage`` before ``mql_stage`` on the success path."""
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        mql, sql = self.path_index(self.mql_stage), self.path_index(self.sql_stage or "")
+        if mql is not None and sql is not None and sql < mql:
+            found.append(
+                (("sql_stage",), f"{self.sql_stage!r} comes before mql_stage {self.mql_stage!r}")
+            )
+        fit = self.scoring.fit
+        fit_max = sum(max(rule.points, 0) for rule in fit.rules)
+        if fit.cap is not None:
+            fit_max = min(fit_max, fit.cap)
+        engagement_max = self.scoring.engagement.cap
+        for group, stages in (("stages", self.stages), ("detours", self.detours)):
+            for index, stage in enumerate(stages):
+                entry = stage.entry
+                if entry is None:
+                    continue
+                limits = (
+                    ("fit_min", entry.fit_min, fit_max, "the most fit points a lead can get"),
+                    ("engagement_min", entry.engagement_min, engagement_max, "the engagement cap"),
+                    (
+                        "score_min",
+                        entry.score_min,
+                        None if engagement_max is None else fit_max + engagement_max,
+                        "the most fit and engagement points together",
+                    ),
+                )
+                for key, minimum, most, what in limits:
+                    if minimum is not None and most is not None and minimum > most:
+                        found.append(
+                            (
+                                (group, index, "entry", key),
+                                f"{minimum} is above {what} ({most}): no lead can reach it",
+                            )
+                        )
+        return found

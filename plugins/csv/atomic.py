@@ -18,14 +18,15 @@ def replace_file(path: Path, encoding: str, fill: Callable[[TextIO], None]) -> N
 
     ``fill`` writes into a temporary file in the same directory, which is flushed, synced
     to disk and then moved over ``path`` in one step; an existing file's permissions are
-    kept. Missing parent directories are created. On any failure the temporary file is
-    removed, ``path`` is left as it was, and an ``OSError`` becomes a
-    :class:`ConnectorError` naming the path.
+    kept. Missing parent directories are created. Lone surrogates written by ``fill``
+    become the bytes they stand for (text read with ``surrogateescape`` keeps its bytes).
+    On any failure the temporary file is removed, ``path`` is left as it was, and an
+    ``OSError`` becomes a :class:`ConnectorError` naming the path.
     """
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with temporary.open("x", encoding=encoding, newline="") as out:
+        with temporary.open("x", encoding=encoding, errors="surrogateescape", newline="") as out:
             fill(out)
             out.flush()
             os.fsync(out.fileno())

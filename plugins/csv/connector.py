@@ -147,7 +147,7 @@ class CsvConnector(Connector):
             self.leads_path,
             self.format,
             cursor,
-            UniqueKey(leads.key_column),
+            UniqueKey(leads.key_column, self.leads_path.name),
             self._lead_columns(),
             leads.modified_column,
         )
@@ -159,11 +159,12 @@ class CsvConnector(Connector):
             yield ReadBatch(cursor=cursor)
             return
         self.calls.read += 1
+        path = self._path(activities.path)
         yield from read_records(
-            self._path(activities.path),
+            path,
             self.format,
             cursor,
-            IdColumn(activities.id_column) if activities.id_column else content_id,
+            IdColumn(activities.id_column, path.name) if activities.id_column else content_id,
             self._activity_columns(),
             activities.modified_column,
         )

@@ -1,8 +1,10 @@
 """Turning CSV rows into system records, in batches, from a cursor.
 
 Each record's ``location`` is ``<file name>:<line>``, the physical line its row starts on
-(the header is line 1). A row with the wrong number of cells, an empty id, or (leads
-only) the id of an earlier row becomes a :class:`RejectedRecord`; reading goes on.
+(the header is line 1). A row that cannot be read (see :mod:`funnelsync.plugins.csv.table`),
+a row with the wrong number of cells, an empty id, or the id of an earlier row in the
+same file (lead keys ignoring case; the reason names both lines) becomes a
+:class:`RejectedRecord`; reading goes on.
 
 Batches hold up to :data:`BATCH_SIZE` records and rejections. Only the last batch of a
 read carries the cursor; the ones before it carry ``None``. Rows whose modified cell is
@@ -24,6 +26,8 @@ from funnelsync.plugins.csv.cells import undefuse
 from funnelsync.plugins.csv.table import CsvFormat, CsvTable, Row, file_digest, open_table
 
 BATCH_SIZE = 5_000
+MAX_PAYLOAD_CHARS = 2_000
+"""How much of a rejected row's text is kept with its quarantine entry."""
 
 
 class RowRejectedError(ValueError):
@@ -35,35 +39,34 @@ Identify = Callable[[Mapping[str, str], int], str]
 
 
 class UniqueKey:
-    """Record id from a key column that must be filled in and unique (leads)."""
+    """Record id from a key column that must be filled in and unique ignoring case (leads)."""
 
-    def __init__(self, column: str) -> None:
+    def __init__(self, column: str, file_name: str = "", *, ignore_case: bool = True) -> None:
         self.column = column
-        self._first_line: dict[str, int] = {}
+        self.file_name = file_name
+        self.ignore_case = ignore_case
+        self._first_line: dict[str, tuple[int, str]] = {}
 
     def __call__(self, fields: Mapping[str, str], line: int) -> str:
         """The stripped key cell; rejects an empty key or a repeat of an earlier row's."""
         key = fields[self.column].strip()
         if not key:
             raise RowRejectedError(f"{self.column} is empty")
-        first = self._first_line.setdefault(key, line)
+        first, spelling = self._first_line.setdefault(
+            key.casefold() if self.ignore_case else key, (line, key)
+        )
         if first != line:
-            raise RowRejectedError(f"duplicate {self.column} {key!r}; first on line {first}")
+            also = f"{self.file_name}:{first}" if self.file_name else f"line {first}"
+            same = "" if spelling == key else f" (as {spelling!r})"
+            raise RowRejectedError(f"duplicate {self.column} {key!r}; first on {also}{same}")
         return key
 
 
-class IdColumn:
-    """Record id from an id column that must be filled in (activities)."""
+class IdColumn(UniqueKey):
+    """Record id from an id column that must be filled in and unique, exactly (activities)."""
 
-    def __init__(self, column: str) -> None:
-        self.column = column
-
-    def __call__(self, fields: Mapping[str, str], line: int) -> str:
-        """The stripped id cell; rejects an empty one."""
-        record_id = fields[self.column].strip()
-        if not record_id:
-            raise RowRejectedError(f"{self.column} is empty")
-        return record_id
+    def __init__(self, column: str, file_name: str = "") -> None:
+        super().__init__(column, file_name, ignore_case=False)
 
 
 def content_id(fields: Mapping[str, str], line: int) -> str:
@@ -121,8 +124,11 @@ def _record(
     location = f"{table.path.name}:{row.line}"
 
     def rejected(reason: str) -> RejectedRecord:
-        return RejectedRecord(location, reason, table.format.delimiter.join(row.cells))
+        text = row.text.rstrip("\r\n") if row.problem else table.format.delimiter.join(row.cells)
+        return RejectedRecord(location, reason, text[:MAX_PAYLOAD_CHARS])
 
+    if row.problem is not None:
+        return rejected(row.problem)
     if len(row.cells) != len(table.header):
         return rejected(f"expected {len(table.header)} cells, found {len(row.cells)}")
     fields = dict(zip(table.header, map(undefuse, row.cells), strict=True))

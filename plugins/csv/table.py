@@ -3,13 +3,24 @@
 The file is streamed through :mod:`csv`, never loaded whole. A byte-order mark is skipped
 (and remembered, so a rewrite can keep it). Blank lines, and rows whose cells are all
 blank, are skipped. The header is the first row that is not blank.
+
+Hostile input is bounded. A row that cannot be read — a cell longer than
+:data:`MAX_FIELD_CHARS`, bytes that are not valid in the file's encoding, or a quoted
+field that is never closed (it runs to the end of the file, across more than
+:data:`MAX_ROW_LINES` lines, or leaves the row with the wrong number of cells) — comes
+back as a :class:`Row` with a ``problem``, holding the exact text of the lines it spans.
+After an unclosed quote, reading resumes at the next line that parses as a row on its
+own, and the lines skipped belong to the bad row. A physical line longer than
+:data:`MAX_LINE_CHARS`, a header that cannot be read, or a path that is not a regular
+file (``/dev/zero``) fails the whole file with a :class:`ConnectorError`.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-from collections import Counter
+import re
+from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +32,15 @@ from funnelsync.connector import ConnectorError
 BOM = "\ufeff"
 DEFAULT_NEWLINE = "\r\n"
 """Line ending of files funnelsync creates (RFC 4180); existing files keep their own."""
+MAX_FIELD_CHARS = csv.field_size_limit()
+"""Longest cell read (the :mod:`csv` field limit, 131,072 characters)."""
+MAX_LINE_CHARS = 1_048_576
+"""Longest physical line; a longer one (no line breaks at all) fails the file."""
+MAX_ROW_LINES = 100
+"""Most physical lines one row may span before its quoted field counts as unclosed."""
+QUOTE = '"'
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+"""A byte the codec could not decode (kept as a lone surrogate by ``surrogateescape``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +53,95 @@ class CsvFormat:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One record of a CSV file and the physical line (1-based) it starts on."""
+    """One record of a CSV file and the physical line (1-based) it starts on.
+
+    A row that could not be read has a ``problem`` (why, and what was skipped) and no
+    cells; ``text`` is then the exact text of the lines it spans.
+    """
 
     line: int
     cells: list[str]
+    problem: str | None = None
+    text: str = ""
+
+
+class _LineProblemError(Exception):
+    """A physical line that cannot belong to a readable row."""
+
+    def __init__(self, reason: str, *, unclosed: bool = False) -> None:
+        super().__init__(reason)
+        self.unclosed = unclosed
+
+
+class _Lines:
+    """The physical lines of a text stream, each bounded, with push-back for resyncing.
+
+    ``taken`` holds the (line number, text) pairs handed to :mod:`csv` for the current row.
+    """
+
+    def __init__(self, path: Path, stream: TextIO, encoding: str) -> None:
+        self._path = path
+        self._stream = stream
+        self._encoding = encoding
+        self._pending: deque[tuple[int, str]] = deque()
+        self._read = 0
+        self.taken: list[tuple[int, str]] = []
+        self.ended_in_row = False
+        """The file ended while :mod:`csv` still wanted lines for the current row."""
+        self.has_bom = False
+        self.newline: str | None = None
+
+    def fetch(self) -> tuple[int, str] | None:
+        """The next physical line, or ``None`` at the end of the file."""
+        if self._pending:
+            return self._pending.popleft()
+        try:
+            line = self._stream.readline(MAX_LINE_CHARS + 1)
+        except OSError as exc:
+            raise ConnectorError(f"{self._path}: cannot read ({exc})") from None
+        if not line:
+            return None
+        self._read += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise ConnectorError(
+                f"{self._path.name}:{self._read}: a line longer than {MAX_LINE_CHARS:,} "
+                "characters; this does not look like a CSV file (check the path)"
+            )
+        if self._read == 1:
+            self.has_bom = line.startswith(BOM)
+            self.newline = _line_ending(line)
+            line = line.removeprefix(BOM)
+        return self._read, line
+
+    def push_back(self, lines: list[tuple[int, str]]) -> None:
+        """Hand ``lines`` out again, before anything not yet read."""
+        self._pending.extendleft(reversed(lines))
+
+    def start_row(self) -> None:
+        """Forget the lines of the row before."""
+        self.taken = []
+        self.ended_in_row = False
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        fetched = self.fetch()
+        if fetched is None:
+            self.ended_in_row = bool(self.taken)
+            raise StopIteration
+        self.taken.append(fetched)
+        number, line = fetched
+        bad = _ESCAPED_BYTE.search(line)
+        if bad is not None:
+            byte = ord(bad.group()) - 0xDC00
+            raise _LineProblemError(
+                f"not valid {self._encoding} text (byte 0x{byte:02x} on line {number}); "
+                "set `encoding` to the file's encoding or fix the row"
+            )
+        if len(self.taken) > MAX_ROW_LINES:
+            raise _LineProblemError(f"runs across more than {MAX_ROW_LINES} lines", unclosed=True)
+        return line
 
 
 class CsvTable:
@@ -45,13 +150,14 @@ class CsvTable:
     def __init__(self, path: Path, stream: TextIO, fmt: CsvFormat) -> None:
         self.path = path
         self.format = fmt
-        self.has_bom = False
-        """Whether the file starts with a byte-order mark the codec did not remove itself."""
-        self.newline = DEFAULT_NEWLINE
-        """The line ending of the file's first line."""
-        self._reader = csv.reader(self._lines(stream), delimiter=fmt.delimiter)
-        self.header: list[str] = next((row.cells for row in self.rows()), [])
+        self._lines = _Lines(path, stream, fmt.encoding)
+        self._reader = csv.reader(self._lines, delimiter=fmt.delimiter)
+        self.header: list[str] = []
         """Column names; empty for an empty file."""
+        first = next(self.rows(), None)
+        if first is not None and first.problem is not None:
+            raise ConnectorError(f"{path.name}:{first.line}: the header: {first.problem}")
+        self.header = first.cells if first is not None else []
         repeated = sorted(name for name, count in Counter(self.header).items() if count > 1)
         if repeated:
             raise ConnectorError(
@@ -59,36 +165,83 @@ class CsvTable:
                 "than once; give every column its own name"
             )
 
-    def _lines(self, stream: TextIO) -> Iterator[str]:
-        first = True
-        for line in stream:
-            if first:
-                first = False
-                self.has_bom = line.startswith(BOM)
-                self.newline = _line_ending(line) or DEFAULT_NEWLINE
-                yield line.removeprefix(BOM)
-            else:
-                yield line
+    @property
+    def has_bom(self) -> bool:
+        """Whether the file starts with a byte-order mark the codec did not remove itself."""
+        return self._lines.has_bom
+
+    @property
+    def newline(self) -> str:
+        """The line ending of the file's first line."""
+        return self._lines.newline or DEFAULT_NEWLINE
 
     def rows(self) -> Iterator[Row]:
         """The remaining non-blank rows, each with the line it starts on."""
         while True:
-            start = self._reader.line_num + 1
+            self._lines.start_row()
             try:
                 cells = next(self._reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise ConnectorError(f"{self.path.name}:{start}: {exc}") from None
-            except UnicodeDecodeError as exc:
-                raise ConnectorError(
-                    f"{self.path}: not valid {self.format.encoding} text ({exc.reason}); "
-                    "set `encoding` to the file's encoding"
-                ) from None
-            except OSError as exc:
-                raise ConnectorError(f"{self.path}: cannot read ({exc})") from None
-            if any(cell.strip() for cell in cells):
-                yield Row(start, cells)
+                yield self._bad(_csv_reason(exc), pushback=False)
+                continue
+            except _LineProblemError as exc:
+                yield self._bad(str(exc), pushback=exc.unclosed, unclosed=exc.unclosed)
+                continue
+            taken = self._lines.taken
+            multi_line_mismatch = len(taken) > 1 and self.header and len(cells) != len(self.header)
+            if self._lines.ended_in_row:
+                yield self._bad("runs to the end of the file", pushback=True, unclosed=True)
+            elif multi_line_mismatch:
+                reason = f"runs across {len(taken)} lines into a row of {len(cells)} cells"
+                yield self._bad(reason, pushback=True, unclosed=True)
+            elif any(cell.strip() for cell in cells):
+                yield Row(taken[0][0], cells)
+
+    def _bad(self, reason: str, *, pushback: bool, unclosed: bool = False) -> Row:
+        """The row whose lines were just taken, as unreadable; resynchronises if needed."""
+        taken = list(self._lines.taken)
+        if not taken:  # the csv module failed before asking for a line: cannot happen
+            raise ConnectorError(f"{self.path}: cannot read ({reason})")
+        start = taken[0][0]
+        text = "".join(line for _, line in taken)
+        if pushback:
+            self._lines.push_back(taken[1:])
+            taken = taken[:1]
+            text = taken[0][1]
+        resync = unclosed or len(taken) > 1 or text.count(QUOTE) % 2 == 1
+        skipped: list[str] = []
+        resumed: int | None = None
+        while resync:
+            fetched = self._lines.fetch()
+            if fetched is None:
+                break
+            if self._parses_alone(fetched[1]):
+                self._lines.push_back([fetched])
+                resumed = fetched[0]
+                break
+            skipped.append(fetched[1])
+        if unclosed:
+            reason = f"unclosed quote: a quoted field starting on this line {reason}"
+        if skipped or (resync and len(taken) > 1):
+            lines = len(skipped) + len(taken) - 1
+            where = f"reading resumed at line {resumed}" if resumed else "up to the end of the file"
+            reason += f"; {lines} more line(s) skipped, {where}"
+        text += "".join(skipped)
+        if not text.endswith(("\n", "\r")):
+            text += self.newline
+        return Row(start, [], reason, text)
+
+    def _parses_alone(self, line: str) -> bool:
+        """Whether ``line`` on its own is one complete row of the header's width."""
+        if not self.header or line.count(QUOTE) % 2 or _ESCAPED_BYTE.search(line):
+            return False
+        try:
+            cells = next(csv.reader([line], delimiter=self.format.delimiter), [])
+        except csv.Error:
+            return False
+        return len(cells) == len(self.header)
 
     def require(self, column: str, setting: str) -> None:
         """Raise :class:`ConnectorError` if the (non-empty) header lacks ``column``."""
@@ -99,6 +252,12 @@ class CsvTable:
             )
 
 
+def _csv_reason(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return f"a cell is longer than {MAX_FIELD_CHARS:,} characters (the CSV field limit)"
+    return str(exc)
+
+
 def _line_ending(line: str) -> str | None:
     for ending in ("\r\n", "\n", "\r"):
         if line.endswith(ending):
@@ -106,11 +265,26 @@ def _line_ending(line: str) -> str | None:
     return None
 
 
+def _require_file(path: Path) -> None:
+    """:class:`ConnectorError` unless ``path`` is a regular file (not a device or a pipe)."""
+    if not path.exists():
+        raise ConnectorError(f"{path}: no such file")
+    if not path.is_file():
+        raise ConnectorError(
+            f"{path}: not a regular file (a directory or a device); check the path"
+        )
+
+
 @contextmanager
 def open_table(path: Path, fmt: CsvFormat) -> Iterator[CsvTable]:
-    """Open ``path`` for reading; :class:`ConnectorError` naming the path if it cannot be."""
+    """Open ``path`` for reading; :class:`ConnectorError` naming the path if it cannot be.
+
+    Bytes the encoding cannot decode are kept (``surrogateescape``) so the row holding
+    them can be reported, and a rewrite can keep them as they were.
+    """
+    _require_file(path)
     try:
-        stream = path.open(encoding=fmt.encoding, newline="")
+        stream = path.open(encoding=fmt.encoding, errors="surrogateescape", newline="")
     except FileNotFoundError:
         raise ConnectorError(f"{path}: no such file") from None
     except OSError as exc:
@@ -121,6 +295,7 @@ def open_table(path: Path, fmt: CsvFormat) -> Iterator[CsvTable]:
 
 def file_digest(path: Path) -> str:
     """The sha256 hex digest of the file's bytes."""
+    _require_file(path)
     try:
         with path.open("rb") as stream:
             return hashlib.file_digest(stream, "sha256").hexdigest()

@@ -4,13 +4,17 @@ The whole file is loaded, every write applied in order, and the file replaced
 atomically (see :mod:`funnelsync.plugins.csv.atomic`). A write matches the row whose key
 cell equals its ``record_id``, or else the row whose key matches its ``key`` ignoring
 case; only the fields it names change. Columns the file lacks are appended to the header
-(other rows get empty cells). A write matching no row appends one, with the key column
-set to ``write.key`` unless the fields set it.
+(other rows get empty cells). A create (no ``record_id``) matching no row appends one,
+with the key column set to ``write.key`` unless the fields set it; an update whose row
+is gone (deleted by a user, or the whole file) is answered ``missing`` and appends
+nothing, so an update's few fields never become a partial row.
 
 The rewrite keeps the file's delimiter, encoding, line ending, byte-order mark (only if
 it had one) and every cell it does not change, byte for byte; rows with the wrong number
-of cells are kept as they are. Blank lines are dropped. A new file has no byte-order
-mark and CRLF line endings (RFC 4180).
+of cells are kept as they are, and rows that could not be read at all (undecodable
+bytes, an unclosed quote, an over-long cell) are written back as the exact text they
+were. Blank lines are dropped. A new file has no byte-order mark and CRLF line endings
+(RFC 4180).
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ class _Sheet:
     rows: list[list[str]] = field(default_factory=list)
     malformed: set[int] = field(default_factory=set)
     """Rows whose cell count differs from the header's: written back untouched."""
+    verbatim: dict[int, str] = field(default_factory=dict)
+    """Rows that could not be read, by index: their original text, written back as it was."""
     has_bom: bool = False
     newline: str = DEFAULT_NEWLINE
     _by_id: dict[str, int] = field(default_factory=dict)
@@ -57,7 +63,7 @@ class _Sheet:
 
     def __post_init__(self) -> None:
         for index in range(len(self.rows)):
-            if index not in self.malformed:
+            if index not in self.malformed and index not in self.verbatim:
                 self._index(index)
 
     def _key_of(self, index: int) -> str:
@@ -83,6 +89,9 @@ class _Sheet:
         except UnsupportedValueError as exc:
             return WriteResult(write.key, WriteStatus.rejected, message=str(exc))
         index = self._find(write)
+        if index is None and write.record_id is not None:
+            message = f"no row with {self.key_column} {write.record_id!r}: deleted from the file"
+            return WriteResult(write.key, WriteStatus.missing, message=message)
         if index is None:
             cells.setdefault(self.key_column, defuse(write.key.strip()))
         if self.key_column in cells and not undefuse(cells[self.key_column]).strip():
@@ -129,6 +138,9 @@ class _Sheet:
         writer.writerow(self.header)
         width = len(self.header)
         for index, row in enumerate(self.rows):
+            if index in self.verbatim:
+                out.write(self.verbatim[index])
+                continue
             padding = 0 if index in self.malformed else width - len(row)
             writer.writerow(row + [""] * padding)
 
@@ -152,13 +164,15 @@ def _load(path: Path, key_column: str, fmt: CsvFormat) -> _Sheet:
     with open_table(path, fmt) as table:
         table.require(key_column, KEY_SETTING)
         header = table.header or [key_column]
-        rows = [row.cells for row in table.rows()]
+        read = list(table.rows())
+        rows = [row.cells for row in read]
         return _Sheet(
             key_column,
             fmt,
             header,
             rows,
             malformed={i for i, cells in enumerate(rows) if len(cells) != len(header)},
+            verbatim={i: row.text for i, row in enumerate(read) if row.problem is not None},
             has_bom=table.has_bom,
             newline=table.newline,
         )

@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from funnelsync import __version__
 from funnelsync.sync.cli.check import check
+from funnelsync.sync.cli.common import fail
 from funnelsync.sync.cli.demo import demo
 from funnelsync.sync.cli.distributed import beat, enqueue, worker
+from funnelsync.sync.cli.exit_codes import ExitCode
 from funnelsync.sync.cli.funnel import explain, simulate_command
 from funnelsync.sync.cli.logs import LogFormat, setup_logging
 from funnelsync.sync.cli.report import report_command, sla_command
 from funnelsync.sync.cli.run import plan, sync
 from funnelsync.sync.cli.schedule import schedule
 from funnelsync.sync.cli.serve import serve
-from funnelsync.sync.cli.state import errors, history, retry, status
+from funnelsync.sync.cli.state import errors, history, retry, state, status
 from funnelsync.sync.cli.workspace import init, plugins, schema, validate
+from funnelsync.sync.state.errors import StateError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; a state fault ends any command with its message and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StateError as exc:
+            fail(str(exc), ExitCode.failed)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="funnelsync")
 @click.option(
     "--log-format",
@@ -61,6 +76,7 @@ for command in (
     retry,
     status,
     history,
+    state,
     explain,
     simulate_command,
     schedule,

@@ -1,4 +1,4 @@
-"""Commands that read the workspace's state: errors, retry, status, history."""
+"""Commands on the workspace's state: errors, retry, status, history, state rebuild."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import click
 from rich.table import Table
 
 from funnelsync.models import normalise_email
-from funnelsync.sync.cli.common import config_option, fail, json_option, open_store, out
+from funnelsync.sync.cli.common import config_option, fail, json_option, load, open_store, out
 from funnelsync.sync.cli.exit_codes import ExitCode
+from funnelsync.sync.engine.rebuild import rebuild_state
 
 
 @click.command()
@@ -145,3 +146,35 @@ def history(config_path: Path | None, as_json: bool, email: str) -> None:
             f"{fields} ({change.reason})",
             markup=False,
         )
+
+
+@click.group()
+def state() -> None:
+    """Repair the workspace's state database."""
+
+
+@state.command()
+@config_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def rebuild(config_path: Path | None, yes: bool) -> None:
+    """Set the state database aside and relink every record from the systems by key.
+
+    For a damaged or lost state/funnelsync.db: every connection's lead records are read
+    and linked to one person by email, as a first sync does; nothing is written to any
+    system. The next sync recomputes everyone and updates the linked records, so nothing
+    is created twice. Stage history, audit and quarantine stay in the file set aside.
+    """
+    _, workspace = load(config_path)
+    if not yes:
+        click.confirm(f"Set aside the state in {workspace.state_dir} and rebuild it?", abort=True)
+    result = rebuild_state(workspace)
+    console = out()
+    if result.set_aside is not None:
+        console.print(f"The old state database is now {result.set_aside}.", markup=False)
+    linked = ", ".join(f"{name} {count}" for name, count in result.links.items()) or "none"
+    console.print(f"Relinked {result.persons} people by email; records per connection: {linked}.")
+    if result.unreadable:
+        console.print(f"{result.unreadable} records could not be read; the next sync lists them.")
+    for note in result.notes:
+        console.print(f"Note: {note}", markup=False)
+    console.print("Run `funnelsync sync` to recompute scores and stages.")

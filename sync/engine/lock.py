@@ -19,6 +19,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from funnelsync.sync.state.errors import state_error
+
 LOCK_NAME = "funnelsync.lock"
 
 
@@ -33,11 +35,16 @@ def workspace_lock(
     """Hold the workspace's run lock for the duration of the ``with`` block.
 
     Without ``wait``, a held lock raises :class:`WorkspaceBusyError` naming the holder;
-    with ``wait``, polls until it is free (or ``timeout_s`` passes).
+    with ``wait``, polls until it is free (or ``timeout_s`` passes). A state directory
+    that cannot be written (read-only, full) is a
+    :class:`~funnelsync.sync.state.errors.StateError`.
     """
-    state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / LOCK_NAME
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise state_error(exc, path) from None
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:
         while True:
@@ -51,8 +58,13 @@ def workspace_lock(
                         f"another funnelsync run holds {path} ({holder}); wait for it or use --wait"
                     ) from None
                 time.sleep(poll_s)
-        os.ftruncate(descriptor, 0)
-        os.write(descriptor, f"pid {os.getpid()} since {datetime.now(UTC).isoformat()}".encode())
+        try:
+            os.ftruncate(descriptor, 0)
+            os.write(
+                descriptor, f"pid {os.getpid()} since {datetime.now(UTC).isoformat()}".encode()
+            )
+        except OSError as exc:
+            raise state_error(exc, path) from None
         try:
             yield
         finally:

@@ -40,6 +40,8 @@ class PushOutcome:
     """Writes the system refused (quarantined with its message)."""
     notes: Counter[str] = field(default_factory=Counter)
     """Messages the system attached to writes that landed (e.g. a value it kept), by count."""
+    missing: list[RecordKey] = field(default_factory=list)
+    """Records the system no longer has (deleted there): to unlink, not to re-create."""
 
 
 def _rounds(writes: Sequence[PlannedWrite]) -> list[list[PlannedWrite]]:
@@ -174,6 +176,9 @@ def _record(
         quarantine_key = write.record_id or f"new:{write.key}"
         if result is None and held is not None:
             result = WriteResult(write.key, WriteStatus.held, message=held)
+        if result is not None and result.status is WriteStatus.missing and write.record_id:
+            outcome.missing.append((name, write.record_id))
+            continue
         if result is None or result.status is not WriteStatus.ok:
             status = result.status if result else WriteStatus.retryable
             message = (result.message if result else None) or "the system gave no result"

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from time import perf_counter
 from typing import Any
 
@@ -41,6 +42,7 @@ from funnelsync.sync.engine.planning import ConnectionPlan, plan_connection, sam
 from funnelsync.sync.engine.progress import NoProgress, ProgressSink
 from funnelsync.sync.engine.pushing import PushOutcome, push_connection
 from funnelsync.sync.engine.reading import ConnectionRead, read_connection
+from funnelsync.sync.state.errors import StateError
 from funnelsync.sync.state.store import (
     Identity,
     NewQuarantine,
@@ -169,6 +171,8 @@ class _Run:
         self.kinds = plugins.rule_kinds()
         self.exhausted: dict[str, str] = {}
         """Connections whose API budget ran out before reading: not read, not written."""
+        self.missing: list[RecordKey] = []
+        """Records a write found deleted from their system: unlinked with the run."""
 
     def read(self, connectors: Sequence[Connector]) -> list[ConnectionRead]:
         reads = []
@@ -367,6 +371,7 @@ class _Run:
                 f"{connection.name}: {note}" + (f" ({count} records)" if count > 1 else "")
                 for note, count in outcome.notes.items()
             )
+            self.missing.extend(outcome.missing)
             written |= outcome.written
             if outcome.stopped:
                 self.state.stops.append(f"{connection.name}: stopped writing: {outcome.stopped}")
@@ -453,6 +458,12 @@ def _sync(
         store.save_settings({PENDING_KEY: json.dumps(pending)})
         written = run.push(connectors, current)
         before = {(entry.connection, entry.record_key) for entry in run.quarantine}
+        if run.missing:
+            deleted += run.missing
+            state.notes.append(
+                f"{len(run.missing)} records were deleted from their systems since the last "
+                "read and unlinked (not re-created)"
+            )
         for item in state.quarantined:
             if (item.connection, item.record_key) not in before:
                 state.counts[item.connection].newly_quarantined += 1
@@ -543,7 +554,10 @@ def run_sync(
             )
         except Exception as exc:  # noqa: BLE001 - a failed run is still reported, then re-raised
             failure = exc
-        stages = store.stage_counts()
+        try:
+            stages = store.stage_counts()
+        except StateError as exc:
+            failure, stages = failure or exc, {}
         if dry_run:
             for person_id, lead in state.leads.items():
                 before = state.previous_stages.get(person_id)
@@ -553,7 +567,12 @@ def run_sync(
                     stages[lead.stage] = stages.get(lead.stage, 0) + 1
         report = _report(workspace, state, stages, started, clock, failure, dry_run)
         if not dry_run:
-            store.save_run(report)
+            try:
+                store.save_run(report)
+            except StateError as exc:
+                failure = failure or exc
+                report = _report(workspace, state, stages, started, clock, failure, False)
+                _save_report_beside(workspace.state_dir, report)
     result = RunResult(report, state.quarantined, state.stage_changes, state.plans, failure)
     if failure is not None:
         logger.error("run failed: %s", report.error, extra={"status": report.status.value})
@@ -573,6 +592,17 @@ def run_sync(
     if failure is not None:
         raise RunFailedError(result) from failure
     return result
+
+
+def _save_report_beside(state_dir: Path, report: RunReport) -> None:
+    """Keep the report of a run the state database could not record, if the disk allows."""
+    path = state_dir / f"unsaved-run-{report.run_id}.json"
+    try:
+        path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    except OSError:
+        logger.error("the run report could not be saved anywhere")
+        return
+    report.notes.append(f"the state database could not record this run; its report is in {path}")
 
 
 def _report(

@@ -18,6 +18,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from funnelsync.sync.state import errors as state_errors
+
 SUPPORTED = ("sqlite", "postgresql")
 
 MIGRATION_LOCK = 0x66756E6E656C  # "funnel": one advisory lock id for schema migrations
@@ -42,6 +44,7 @@ def backend_of(url: str) -> str:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={int(state_errors.BUSY_TIMEOUT_S * 1000)}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

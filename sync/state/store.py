@@ -17,13 +17,17 @@ from typing import Any
 
 from sqlalchemy import (
     Engine,
+    ExceptionContext,
     bindparam,
     delete,
+    event,
     func,
     insert,
     select,
     update,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from funnelsync.models import Lead
 from funnelsync.run_report import RunReport
@@ -33,6 +37,7 @@ from funnelsync.sync.state.backends import (
     serialise_migrations,
     upsert_statement,
 )
+from funnelsync.sync.state.errors import StateError, state_error
 
 DATABASE_NAME = "funnelsync.db"
 AUTO_ATTEMPTS = 5
@@ -138,6 +143,13 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
+def _translator(where: Path | str) -> Any:
+    def translate(context: ExceptionContext) -> None:
+        raise state_error(context.original_exception, where) from None
+
+    return translate
+
+
 class StateStore:
     """Access to one workspace's state database."""
 
@@ -151,9 +163,21 @@ class StateStore:
     def open(cls, state_dir: Path, url: str | None = None) -> StateStore:
         """Open (creating and migrating if needed) the store at ``url``.
 
-        Without ``url``, the SQLite file ``funnelsync.db`` under ``state_dir``.
+        Without ``url``, the SQLite file ``funnelsync.db`` under ``state_dir``. Every
+        database failure, here or later, is a :class:`StateError` saying what to do (a
+        lock held longer than ``BUSY_TIMEOUT_S``, a damaged file, a read-only or full disk).
         """
-        return cls(open_engine(state_dir / DATABASE_NAME, url))
+        where: Path | str = state_dir / DATABASE_NAME
+        if url is not None:
+            where = make_url(url).render_as_string(hide_password=True)
+        try:
+            engine = open_engine(state_dir / DATABASE_NAME, url)
+            event.listen(engine, "handle_error", _translator(where))
+            return cls(engine)
+        except StateError:
+            raise
+        except (OSError, SQLAlchemyError) as exc:
+            raise state_error(exc, where) from None
 
     def close(self) -> None:
         """Release the database connections."""

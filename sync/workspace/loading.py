@@ -104,7 +104,7 @@ def _problem(doc: YamlDocument, loc: tuple[str | int, ...], message: str) -> Con
 def _contract_problems(
     contract: FunnelContract, doc: YamlDocument, names: set[str], plugins: FunnelPlugins
 ) -> list[ConfigProblem]:
-    problems: list[ConfigProblem] = []
+    problems = [_problem(doc, loc, message) for loc, message in contract.problems()]
     known = ", ".join(sorted(names))
     for group, stages in (("stages", contract.stages), ("detours", contract.detours)):
         for index, stage in enumerate(stages):
@@ -213,6 +213,16 @@ def _connection(
     return Connection(name, config, connector_class, settings, mapping)
 
 
+def _state_dir_problem(state_dir: Path) -> str | None:
+    """Why ``state_dir`` cannot be a directory (it or a parent is a file), if it cannot."""
+    for path in (state_dir, *state_dir.parents):
+        if path.exists():
+            if path.is_dir():
+                return None
+            return f"{path} is a file, not a directory; point state_dir at a directory"
+    return None
+
+
 def load_workspace(config_path: Path, plugins: FunnelPlugins) -> Workspace:
     """Load and check ``config_path`` and its contract; raise :class:`ConfigError` if wrong."""
     config_path = config_path.resolve()
@@ -223,6 +233,9 @@ def load_workspace(config_path: Path, plugins: FunnelPlugins) -> Workspace:
     config_doc = YamlDocument(config_doc.path, data, config_doc.lines)
     config = _validate_config(config_doc)
     register_model_secrets(config)
+    state_problem = _state_dir_problem(config_path.parent / config.state_dir)
+    if state_problem is not None:
+        raise ConfigError([_problem(config_doc, ("state_dir",), state_problem)])
     contract_path = (config_path.parent / config.contract).resolve()
     if not contract_path.is_file():
         raise ConfigError(

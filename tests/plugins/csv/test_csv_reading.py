@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 import pytest
@@ -62,8 +63,12 @@ def test_latin1_file(tmp_path: Path) -> None:
 
 def test_file_in_another_encoding_than_configured_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "leads.csv").write_bytes("email,city\nann@example.com,Köln\n".encode("latin-1"))
-    with pytest.raises(ConnectorError, match=r"not valid utf-8 text.*set `encoding`"):
-        read_all(make_connector(tmp_path).read_leads(None))
+    read = read_all(make_connector(tmp_path).read_leads(None))
+    [rejected] = read.rejected
+    assert rejected.location == "leads.csv:2"
+    assert re.search(
+        r"not valid utf-8 text \(byte 0xf6 on line 2\).*set `encoding`", rejected.reason
+    )
 
 
 def test_row_with_wrong_cell_count_is_rejected_with_file_and_line(tmp_path: Path) -> None:
@@ -91,7 +96,7 @@ def test_empty_and_repeated_keys_are_rejected(tmp_path: Path) -> None:
     assert read.ids == ["ann@example.com"]
     assert [(r.location, r.reason) for r in read.rejected] == [
         ("leads.csv:2", "email is empty"),
-        ("leads.csv:4", "duplicate email 'ann@example.com'; first on line 3"),
+        ("leads.csv:4", "duplicate email 'ann@example.com'; first on leads.csv:3"),
     ]
 
 

@@ -159,7 +159,7 @@ def test_an_email_changed_in_one_system_keeps_the_person() -> None:
     assert identity.next_person_id == 2
 
 
-def test_two_records_with_one_email_in_a_system_are_one_person(workspace: Path) -> None:
+def test_a_case_variant_email_twin_in_one_csv_file_is_quarantined(workspace: Path) -> None:
     path = workspace.parent / "data/sales/leads.csv"
     rows = read_csv(path)
     twin = sales_lead(
@@ -170,10 +170,13 @@ def test_two_records_with_one_email_in_a_system_are_one_person(workspace: Path) 
     write_csv(path, rows)
     report = sync_json(workspace)
     assert report["leads"] == 3
-    assert any("share the email vp@hospital.example.com" in note for note in report["notes"])
+    assert report["connections"]["sales"]["quarantined"] == 1
+    errors = json.loads(_cli("errors", "--config", str(workspace), "--json").output)["quarantined"]
+    [twin_error] = [e for e in errors if e["connection"] == "sales"]
+    assert twin_error["location"] == "leads.csv:4"
+    assert "first on leads.csv:3 (as 'VP@Hospital.example.com')" in twin_error["reason"]
     sales = [row for row in read_csv(path) if row["Email"].lower() == "vp@hospital.example.com"]
-    assert len(sales) == 2
-    assert {row["Funnel Stage"] for row in sales} == {"SAL"}
+    assert [row["Funnel Stage"] for row in sales] == ["SAL", ""]  # the twin is left untouched
 
 
 def test_a_fixed_bad_row_goes_through_and_leaves_quarantine(workspace: Path) -> None:
