@@ -355,7 +355,8 @@ class _Run:
             counts.created, counts.updated = outcome.created, outcome.updated
             counts.refused = outcome.refused
             attempted = len(plan.writes) + len(plan.rejected)
-            counts.held = attempted - outcome.created - outcome.updated - outcome.refused
+            landed = outcome.created + outcome.updated + outcome.refused + len(outcome.missing)
+            counts.held = attempted - landed  # deleted records are unlinked, not held
             counts.quarantined += len(outcome.quarantined)
             logger.info(
                 "%s: created %d, updated %d, %d writes refused or left for later",
