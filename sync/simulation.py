@@ -234,14 +234,15 @@ def simulate(
 ) -> Simulation:
     """Replay every stored lead and its activities under both contracts."""
     leads = store.leads(store.all_person_ids())
-    by_email: Mapping[str, list[StoredActivity]] = _grouped(store.activities(None))
+    by_key: Mapping[str, list[StoredActivity]] = _grouped(store.activities(None))
+    keys_of = store.all_person_keys()
     now_stages: dict[str, int] = defaultdict(int)
     new_stages: dict[str, int] = defaultdict(int)
     forward = back = into = out = 0
     added: list[Lead] = []
     dropped: list[Lead] = []
-    for lead in leads.values():
-        activities = by_email.get(lead.email, [])
+    for person_id, lead in leads.items():
+        activities = [a for key in keys_of.get(person_id, ()) for a in by_key.get(key, ())]
         before = _replay(current, lead, activities, as_of, kinds)
         after = _replay(changed, lead, activities, as_of, kinds)
         now_stages[before] += 1

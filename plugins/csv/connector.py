@@ -28,7 +28,7 @@ _READ_ONLY_LEAD_COLUMNS = ("created_at", "updated_at")
 _LEAD_COLUMNS = tuple(
     name
     for name in Lead.model_fields
-    if name != "stage_dates" and name not in _READ_ONLY_LEAD_COLUMNS
+    if name not in ("stage_dates", "attributes") and name not in _READ_ONLY_LEAD_COLUMNS
 )
 """Every canonical lead field, in a column of its own name (stage dates are per contract)."""
 _ACTIVITY_COLUMNS = ("email", "type", "occurred_at", "activity_id", "campaign", "asset")
