@@ -344,10 +344,9 @@ def _attribute_value(attribute: Attribute, field_map: FieldMap, raw: Any, zone: 
                 return [_pick(attribute, str(item).strip()) for item in items if str(item).strip()]
             case _:
                 return text
-    except ValueError as exc:
-        detail = str(exc)
-        if detail:
-            raise MappingError(detail) from None
+    except MappingError:
+        raise
+    except ValueError:
         expected = {
             AttributeType.integer: "a whole number",
             AttributeType.decimal: "a decimal number",
@@ -361,7 +360,7 @@ def _pick(attribute: Attribute, text: str) -> str:
     for option in allowed:
         if option.casefold() == text.casefold():
             return option
-    raise ValueError(
+    raise MappingError(
         f"{text!r} is not one of the {attribute.type.value} values {', '.join(allowed)}"
     )
 

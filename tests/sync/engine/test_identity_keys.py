@@ -1,0 +1,230 @@
+"""Real orgs' data: people keyed by something other than email, scored on custom attributes.
+
+The workspace here is what issue 12 describes: a marketing CSV with no email column, keyed
+by a prospect id (``identity: {keys: [prospect_id]}``), a custom decimal attribute used in
+fit rules, and an event file that links activities to leads by a lead id column and has
+no type column (the mapping gives a constant type).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from click.testing import CliRunner
+
+from funnelsync.sync.cli.main import main
+from sync_support import iso, read_csv, sync_json, write_csv
+
+CONTRACT: dict[str, Any] = {
+    "version": "1",
+    "attributes": {
+        "prospect_id": {"type": "text"},
+        "annual_revenue": {"type": "decimal"},
+        "job_level": {"type": "picklist", "values": ["c-level", "vp", "manager", "ic"]},
+        "trial_started": {"type": "date"},
+    },
+    "stages": [
+        {"name": "lead", "team": "marketing", "entry": {}},
+        {"name": "mql", "team": "marketing", "entry": {"score_min": 20}},
+    ],
+    "scoring": {
+        "fit": {
+            "rules": [
+                {"field": "annual_revenue", "min": 1000000, "points": 20, "label": "Big"},
+                {"field": "job_level", "in": ["vp", "c-level"], "points": 5},
+            ]
+        },
+        "engagement": {"points": {"meeting": 15}},
+    },
+}
+
+
+def _config(identity_keys: list[str], key_column: str) -> dict[str, Any]:
+    mapping: dict[str, Any] = {
+        "lead_fields": {
+            "email": None,
+            "prospect_id": "Prospect Number",
+            "annual_revenue": "Annual Revenue",
+            "job_level": "Job Level",
+            "trial_started": {"field": "Trial Started", "format": ["%d/%m/%Y", "%Y-%m-%d"]},
+        },
+        "lead_key": {"key": "prospect_id", "field": "Lead Number"},
+        "activity_fields": {
+            "email": None,
+            "type": {"value": "meeting"},
+            "occurred_at": "When",
+            "activity_id": "Event Id",
+            "campaign": None,
+            "asset": None,
+        },
+    }
+    return {
+        "version": 1,
+        "contract": "contract.yaml",
+        "identity": {"keys": identity_keys},
+        "connections": {
+            "marketing": {
+                "connector": "csv",
+                "settings": {
+                    "leads": {"path": "leads.csv", "key_column": key_column},
+                    "activities": {"path": "events.csv", "id_column": "Event Id"},
+                },
+                "mapping": mapping,
+            }
+        },
+    }
+
+
+def _workspace(
+    tmp_path: Path,
+    leads: list[dict[str, str]],
+    events: list[dict[str, str]],
+    identity_keys: list[str] | None = None,
+    key_column: str = "Prospect Number",
+) -> Path:
+    (tmp_path / "contract.yaml").write_text(yaml.safe_dump(CONTRACT), encoding="utf-8")
+    config = tmp_path / "funnelsync.yaml"
+    config.write_text(
+        yaml.safe_dump(_config(identity_keys or ["prospect_id"], key_column)), encoding="utf-8"
+    )
+    write_csv(tmp_path / "leads.csv", leads)
+    if events:
+        write_csv(tmp_path / "events.csv", events)
+    else:
+        (tmp_path / "events.csv").write_text("Event Id,Lead Number,When\n", encoding="utf-8")
+    return config
+
+
+def _lead(number: str, revenue: str, level: str = "ic", trial: str = "") -> dict[str, str]:
+    return {
+        "Row": f"row-{revenue}",
+        "Prospect Number": number,
+        "Annual Revenue": revenue,
+        "Job Level": level,
+        "Trial Started": trial,
+    }
+
+
+def test_no_email_workspace_syncs_scores_by_attribute_and_a_second_sync_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    config = _workspace(
+        tmp_path,
+        [
+            _lead("P-1", "2500000.50", "VP", "15/04/2021"),
+            _lead("P-2", "10000", trial="2021-04-30"),
+            _lead("P-3", ""),
+        ],
+        [{"Event Id": "e1", "Lead Number": "P-2", "When": iso(1)}],
+    )
+
+    first = sync_json(config)
+
+    counts = first["connections"]["marketing"]
+    assert (counts["read"], counts["quarantined"], counts["activities_read"]) == (3, 0, 1)
+    assert first["activities_without_lead"] == 0
+    rows = {row["Prospect Number"]: row for row in read_csv(tmp_path / "leads.csv")}
+    # Scored by the decimal attribute (20) and the picklist (5), written back.
+    assert (rows["P-1"]["fit_score"], rows["P-1"]["score"], rows["P-1"]["stage"]) == (
+        "25",
+        "25",
+        "mql",
+    )
+    # The meeting linked by the lead id column, with its constant type, is scored.
+    assert (rows["P-2"]["engagement_score"], rows["P-2"]["stage"]) == ("15", "lead")
+    assert (rows["P-3"]["score"], rows["P-3"]["stage"]) == ("0", "lead")
+    assert counts["updated"] == 3
+
+    second = sync_json(config)
+
+    again = second["connections"]["marketing"]
+    assert (again["created"], again["updated"]) == (0, 0)
+
+
+def test_explain_finds_a_person_by_identity_key_and_shows_attributes(tmp_path: Path) -> None:
+    config = _workspace(tmp_path, [_lead("P-1", "2500000", "vp", "15/04/2021")], [])
+    sync_json(config)
+
+    result = CliRunner().invoke(
+        main, ["explain", "prospect_id:P-1", "--config", str(config), "--json"]
+    )
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["attributes"] == {
+        "prospect_id": "P-1",
+        "annual_revenue": 2500000.0,
+        "job_level": "vp",
+        "trial_started": "2021-04-15",
+    }
+    assert document["fit"] == 25
+
+
+def test_a_record_with_none_of_the_keys_is_quarantined_with_that_reason(tmp_path: Path) -> None:
+    config = _workspace(tmp_path, [_lead("P-1", "5"), _lead(" ", "7")], [], key_column="Row")
+
+    report = sync_json(config)
+
+    assert report["connections"]["marketing"]["quarantined"] == 1
+    result = CliRunner().invoke(main, ["errors", "--config", str(config), "--json"])
+    (entry,) = json.loads(result.stdout)["quarantined"]
+    assert "no identity key: Prospect Number (prospect_id) is blank" in entry["reason"]
+
+
+def test_a_bad_attribute_value_quarantines_the_record_naming_attribute_value_and_type(
+    tmp_path: Path,
+) -> None:
+    config = _workspace(tmp_path, [_lead("P-1", "lots"), _lead("P-2", "12.5")], [])
+
+    report = sync_json(config)
+
+    assert report["connections"]["marketing"]["quarantined"] == 1
+    result = CliRunner().invoke(main, ["errors", "--config", str(config), "--json"])
+    (entry,) = json.loads(result.stdout)["quarantined"]
+    assert entry["reason"] == (
+        "Annual Revenue (annual_revenue): 'lots' is not a decimal number (attribute type decimal)"
+    )
+
+
+def test_an_unreadable_optional_date_syncs_the_record_and_is_a_field_warning(
+    tmp_path: Path,
+) -> None:
+    config = _workspace(
+        tmp_path,
+        [_lead("P-1", "5", trial="15 Apr, 2021 00:03:00"), _lead("P-2", "6", trial="03/04/2021")],
+        [],
+    )
+
+    report = sync_json(config)
+
+    counts = report["connections"]["marketing"]
+    assert (counts["read"], counts["quarantined"], counts["field_warnings"]) == (2, 0, 1)
+    result = CliRunner().invoke(main, ["errors", "--warnings", "--config", str(config), "--json"])
+    warnings = {w["record_key"]: w["message"] for w in json.loads(result.stdout)["warnings"]}
+    assert warnings["P-1"] == (
+        "Trial Started (trial_started): '15 Apr, 2021 00:03:00' is not format "
+        "'%d/%m/%Y' or '%Y-%m-%d'; left empty"
+    )
+    assert "P-2" not in warnings  # one format fits it: not ambiguous
+
+
+def test_ambiguous_day_month_under_a_format_list_is_a_warning(tmp_path: Path) -> None:
+    config = _workspace(tmp_path, [_lead("P-1", "5", trial="03/04/2021")], [])
+    path = tmp_path / "funnelsync.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    trial = document["connections"]["marketing"]["mapping"]["lead_fields"]["trial_started"]
+    trial["format"] = ["%d/%m/%Y", "%m/%d/%Y"]
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+
+    report = sync_json(config)
+
+    assert report["connections"]["marketing"]["field_warnings"] == 1
+    result = CliRunner().invoke(main, ["errors", "--warnings", "--config", str(config)])
+    assert "'03/04/2021' is ambiguous: read as 2021-04-03" in result.stdout.replace("\n", "")
+    explained = CliRunner().invoke(
+        main, ["explain", "prospect_id:P-1", "--config", str(config), "--json"]
+    )
+    assert json.loads(explained.stdout)["attributes"]["trial_started"] == "2021-04-03"
