@@ -228,3 +228,111 @@ def test_ambiguous_day_month_under_a_format_list_is_a_warning(tmp_path: Path) ->
         main, ["explain", "prospect_id:P-1", "--config", str(config), "--json"]
     )
     assert json.loads(explained.stdout)["attributes"]["trial_started"] == "2021-04-03"
+
+
+# --- two systems, keys [email, crm_id] -------------------------------------------------------
+
+
+def _two_systems(tmp_path: Path, marketing_creates: bool) -> Path:
+    contract = {
+        **CONTRACT,
+        "attributes": {"crm_id": {"type": "text"}, "annual_revenue": {"type": "decimal"}},
+        "scoring": {"fit": {"rules": [{"field": "annual_revenue", "min": 100, "points": 30}]}},
+    }
+    (tmp_path / "contract.yaml").write_text(yaml.safe_dump(contract), encoding="utf-8")
+    config = {
+        "version": 1,
+        "contract": "contract.yaml",
+        "identity": {"keys": ["email", "crm_id"]},
+        "connections": {
+            "marketing": {
+                "connector": "csv",
+                "create_leads": marketing_creates,
+                "settings": {"leads": {"path": "marketing.csv", "key_column": "email"}},
+                "mapping": {"lead_fields": {"crm_id": "crm_id"}},
+            },
+            "sales": {
+                "connector": "csv",
+                "settings": {"leads": {"path": "sales.csv", "key_column": "Lead Id"}},
+                "mapping": {
+                    "lead_fields": {
+                        "email": "Email",
+                        "crm_id": "Lead Id",
+                        "annual_revenue": "Revenue",
+                        "score": "Score",
+                        "stage": "Stage",
+                    }
+                },
+            },
+        },
+    }
+    path = tmp_path / "funnelsync.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    write_csv(
+        tmp_path / "marketing.csv",
+        [
+            {"email": "a@example.com", "crm_id": "L1", "title": "CEO"},
+            {"email": "c@example.com", "crm_id": "", "title": "CTO"},
+        ],
+    )
+    write_csv(
+        tmp_path / "sales.csv",
+        [
+            # No email: the same person as marketing's a@example.com by crm_id.
+            {"Lead Id": "L1", "Email": "", "Revenue": "500"},
+            # No email and nowhere else: a full person of its own.
+            {"Lead Id": "L9", "Email": "", "Revenue": "5"},
+            # Matched by email first (no crm_id in marketing).
+            {"Lead Id": "L3", "Email": "C@example.com", "Revenue": "200"},
+        ],
+    )
+    return path
+
+
+def test_records_match_by_each_key_in_order_and_no_email_people_are_full_persons(
+    tmp_path: Path,
+) -> None:
+    config = _two_systems(tmp_path, marketing_creates=False)
+
+    report = sync_json(config)
+
+    assert report["leads"] == 3
+    assert report["connections"]["sales"]["quarantined"] == 0
+    marketing = {row["email"]: row for row in read_csv(tmp_path / "marketing.csv")}
+    # Merged across systems by crm_id: marketing gets the revenue-based score.
+    assert (marketing["a@example.com"]["score"], marketing["a@example.com"]["stage"]) == (
+        "30",
+        "mql",
+    )
+    # Matched by email (the first key); marketing learns its crm_id (two-way, only given).
+    assert marketing["c@example.com"]["crm_id"] == "L3"
+    sales = {row["Lead Id"]: row for row in read_csv(tmp_path / "sales.csv")}
+    # The person with no email anywhere is scored, staged and written back.
+    assert (sales["L9"]["Score"], sales["L9"]["Stage"]) == ("0", "lead")
+
+    second = sync_json(config)
+
+    for counts in second["connections"].values():
+        assert (counts["created"], counts["updated"]) == (0, 0)
+
+
+def test_creating_a_no_email_person_where_the_row_needs_one_is_a_clear_rejection(
+    tmp_path: Path,
+) -> None:
+    config = _two_systems(tmp_path, marketing_creates=True)
+
+    CliRunner().invoke(main, ["sync", "--config", str(config), "--json"])
+
+    emails = [row["email"] for row in read_csv(tmp_path / "marketing.csv")]
+    assert sorted(emails) == ["a@example.com", "c@example.com"]  # no row without a key
+    result = CliRunner().invoke(main, ["errors", "--config", str(config), "--json"])
+    (entry,) = json.loads(result.stdout)["quarantined"]
+    assert (entry["connection"], entry["kind"], entry["record_key"]) == (
+        "marketing",
+        "write",
+        "new:crm_id:L9",
+    )
+    assert entry["reason"].endswith(
+        "a new row needs a value in the key column email; this person has no email and "
+        "the mapping writes nothing there (crm_id:L9)"
+    )
