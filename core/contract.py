@@ -21,7 +21,7 @@ from funnelsync.models import COMPUTED_FIELDS, DESCRIPTIVE_FIELDS, Lead, as_mome
 
 StageName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Scalar = str | int | float | bool
-Bound = float | datetime | date
+Bound = float | date | datetime
 """A ``min``/``max`` bound: a number, or a date or timestamp for date attributes."""
 
 

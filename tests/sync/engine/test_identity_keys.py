@@ -336,3 +336,57 @@ def test_creating_a_no_email_person_where_the_row_needs_one_is_a_clear_rejection
         "a new row needs a value in the key column email; this person has no email and "
         "the mapping writes nothing there (crm_id:L9)"
     )
+
+
+# --- attributes in report, simulate and schema -------------------------------------------------
+
+
+def test_report_groups_by_an_attribute(tmp_path: Path) -> None:
+    config = _workspace(
+        tmp_path,
+        [_lead("P-1", "2000000", "vp"), _lead("P-2", "5", "vp"), _lead("P-3", "5", "ic")],
+        [],
+    )
+    sync_json(config)
+
+    result = CliRunner().invoke(
+        main, ["report", "--config", str(config), "--format", "json", "--by", "job_level"]
+    )
+
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["current"]["segments"]["job_level"]
+    assert {row["segment"]: row["mqls"] for row in rows} == {"vp": 1, "ic": 0}
+
+
+def test_report_by_an_unknown_field_lists_the_attributes(tmp_path: Path) -> None:
+    config = _workspace(tmp_path, [_lead("P-1", "5")], [])
+    result = CliRunner().invoke(main, ["report", "--config", str(config), "--by", "job_levl"])
+    assert result.exit_code == 2
+    assert "annual_revenue, job_level, prospect_id, trial_started" in result.output
+
+
+def test_simulate_replays_fit_rules_on_attributes(tmp_path: Path) -> None:
+    config = _workspace(
+        tmp_path, [_lead("P-1", "2000000"), _lead("P-2", "600000"), _lead("P-3", "5")], []
+    )
+    sync_json(config)
+
+    result = CliRunner().invoke(
+        main,
+        ["simulate", "--config", str(config), "--json", "--set", "scoring.fit.rules.0.min=500000"],
+    )
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert (document["current_mqls"], document["simulated_mqls"]) == (1, 2)
+
+
+def test_schema_contract_covers_attributes() -> None:
+    result = CliRunner().invoke(main, ["schema", "contract"])
+    schema = json.loads(result.stdout)
+    attribute = schema["$defs"]["Attribute"]
+    assert set(attribute["properties"]) == {"type", "values", "label"}
+    assert "attributes" in schema["properties"]
+    config = json.loads(CliRunner().invoke(main, ["schema", "config"]).stdout)
+    assert "identity" in config["properties"]
+    assert "keys" in config["$defs"]["IdentityConfig"]["properties"]
