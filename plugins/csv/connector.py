@@ -19,9 +19,9 @@ from funnelsync.connector import (
 )
 from funnelsync.mapping import Direction, FieldMap, Mapping
 from funnelsync.models import Lead
+from funnelsync.plugins.csv.cursors import parse_timestamp
 from funnelsync.plugins.csv.reading import IdColumn, UniqueKey, content_id, read_records
 from funnelsync.plugins.csv.settings import CsvSettings
-from funnelsync.plugins.csv.cursors import parse_timestamp
 from funnelsync.plugins.csv.table import CsvFormat, CsvTable, open_table
 from funnelsync.plugins.csv.writing import KEY_SETTING, add_columns, upsert_leads
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import yaml
 from click.testing import CliRunner
+from sync_support import iso, read_csv, sync_json, write_csv
 
 from funnelsync.sync.cli.main import main
-from sync_support import iso, read_csv, sync_json, write_csv
 
 CONTRACT: dict[str, Any] = {
     "version": "1",

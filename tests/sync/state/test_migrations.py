@@ -19,7 +19,7 @@ def _version_1_store(state_dir: Path) -> None:
     with engine.begin() as connection:
         schema.metadata.create_all(connection, tables=[schema.schema_version])
         connection.execute(schema.schema_version.insert().values(version=0))
-        schema._create_v1(connection)  # noqa: SLF001 - the released step, replayed as it was
+        schema._create_v1(connection)
         connection.execute(schema.schema_version.update().values(version=1))
         connection.execute(
             schema.persons.insert(),
