@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from funnelsync.contract import Attribute, AttributeType
-from funnelsync.models import Activity, Lead, key_token
+from funnelsync.models import Activity, Lead, as_moment, key_token
 
 STAGE_DATES_PREFIX = "stage_dates."
 
@@ -105,6 +105,8 @@ def _field_map_from_name(value: Any) -> Any:
 
 
 _ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 class Mapping(BaseModel):
@@ -498,6 +500,13 @@ def format_value(field_map: FieldMap, value: Any, zone: tzinfo = UTC) -> Any:
         return None
     if isinstance(value, list):
         return ";".join(str(item) for item in value)
+    if isinstance(value, str) and field_map.formats:
+        # A date or datetime attribute, kept as ISO 8601 text: written in the format.
+        if _ISO_DATE.match(value):
+            return date.fromisoformat(value).strftime(field_map.formats[0])
+        moment = as_moment(value) if _ISO_DATETIME.match(value) else None
+        if moment is not None:
+            value = moment
     if isinstance(value, datetime):
         local = value.astimezone(zone)
         formats = field_map.formats

@@ -269,3 +269,17 @@ def test_attributes_merge_by_the_ownership_rules() -> None:
     )
 
     assert lead.attributes == {"annual_revenue": 2.0, "notes": "x"}
+
+
+def test_date_attributes_are_written_in_the_field_format() -> None:
+    mapping = _mapping(
+        trial_started={"field": "Trial", "format": ["%d/%m/%Y", "%Y-%m-%d"]},
+        last_login={"field": "Login", "format": "%d/%m/%Y %H:%M"},
+    )
+    lead = Lead(
+        attributes={"trial_started": "2021-04-15", "last_login": "2021-04-15T10:30:00+00:00"}
+    )
+    fields = write_fields(mapping, lead)
+    assert (fields["Trial"], fields["Login"]) == ("15/04/2021", "15/04/2021 10:30")
+    read_back = read_lead(mapping, {**fields, "Email": "a@example.com"})
+    assert read_back.attributes == lead.attributes
