@@ -224,6 +224,8 @@ def test_min_and_max_on_decimal_attributes() -> None:
 def test_min_and_max_on_date_attributes_count_whole_days() -> None:
     rule = {"field": "trial_started", "min": date(2021, 1, 1), "max": date(2021, 3, 31)}
     assert _holds(rule, trial_started="2021-03-31")
+    assert _holds({**rule, "field": "last_login"}, last_login="2021-03-31T23:59:00+00:00")
+    assert not _holds({**rule, "field": "last_login"}, last_login="2021-04-01T00:00:00+00:00")
     assert _holds(rule, trial_started="2021-01-01")
     assert not _holds(rule, trial_started="2021-04-01")
     assert not _holds(rule, trial_started="2020-12-31")
