@@ -40,12 +40,12 @@ def breach_message(
 ) -> dict[str, Any]:
     """The message for a lead left waiting past an SLA."""
     name = " ".join(part for part in (lead.first_name, lead.last_name) if part)
-    contact = f" <{lead.email}>" if lead.email else ""
+    who = (name or lead.email or "a lead") + (f" <{lead.email}>" if lead.email else "")
     owner = lead.owner or "no owner"
     what = rule.description or f"{rule.stage} within {rule.within_hours:g} hours"
     return {
         "text": (
-            f"SLA breached: {name or lead.email or 'a lead'}{contact} ({owner}) has been in {rule.stage} since "
+            f"SLA breached: {who} ({owner}) has been in {rule.stage} since "
             f"{entered_at:%Y-%m-%d %H:%M} UTC, due {due_at:%Y-%m-%d %H:%M} UTC — {what}"
         )
     }

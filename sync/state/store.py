@@ -502,7 +502,7 @@ class StateStore:
             self._upsert_persons(connection, commit)
             self._insert_links(connection, commit.run_id, commit.links)
             if commit.person_keys:
-                statement = sqlite_insert(t.person_keys)
+                statement = upsert_statement(connection, t.person_keys)
                 connection.execute(
                     statement.on_conflict_do_nothing(index_elements=["token"]),
                     [{"token": token, "person_id": pid} for token, pid in commit.person_keys],

@@ -12,9 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from click.testing import CliRunner
-from sync_support import iso, read_csv, sync_json, write_csv
+from sync_support import iso, postgres_database, read_csv, sync_json, use_state_url, write_csv
 
 from funnelsync.sync.cli.main import main
 
@@ -40,6 +41,12 @@ CONTRACT: dict[str, Any] = {
         "engagement": {"points": {"meeting": 15}},
     },
 }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request: pytest.FixtureRequest) -> str | None:
+    """Where the state goes: the SQLite file (``None``) or a fresh PostgreSQL database."""
+    return postgres_database(request) if request.param == "postgresql" else None
 
 
 def _config(identity_keys: list[str], key_column: str) -> dict[str, Any]:
@@ -109,7 +116,7 @@ def _lead(number: str, revenue: str, level: str = "ic", trial: str = "") -> dict
 
 
 def test_no_email_workspace_syncs_scores_by_attribute_and_a_second_sync_writes_nothing(
-    tmp_path: Path,
+    tmp_path: Path, state_url: str | None
 ) -> None:
     config = _workspace(
         tmp_path,
@@ -120,6 +127,8 @@ def test_no_email_workspace_syncs_scores_by_attribute_and_a_second_sync_writes_n
         ],
         [{"Event Id": "e1", "Lead Number": "P-2", "When": iso(1)}],
     )
+    if state_url:
+        use_state_url(config, state_url)
 
     first = sync_json(config)
 
@@ -190,13 +199,15 @@ def test_a_bad_attribute_value_quarantines_the_record_naming_attribute_value_and
 
 
 def test_an_unreadable_optional_date_syncs_the_record_and_is_a_field_warning(
-    tmp_path: Path,
+    tmp_path: Path, state_url: str | None
 ) -> None:
     config = _workspace(
         tmp_path,
         [_lead("P-1", "5", trial="15 Apr, 2021 00:03:00"), _lead("P-2", "6", trial="03/04/2021")],
         [],
     )
+    if state_url:
+        use_state_url(config, state_url)
 
     report = sync_json(config)
 
@@ -290,9 +301,11 @@ def _two_systems(tmp_path: Path, marketing_creates: bool) -> Path:
 
 
 def test_records_match_by_each_key_in_order_and_no_email_people_are_full_persons(
-    tmp_path: Path,
+    tmp_path: Path, state_url: str | None
 ) -> None:
     config = _two_systems(tmp_path, marketing_creates=False)
+    if state_url:
+        use_state_url(config, state_url)
 
     report = sync_json(config)
 
