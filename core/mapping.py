@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from funnelsync.contract import Attribute, AttributeType
-from funnelsync.models import Activity, Lead, as_moment, key_token
+from funnelsync.models import LEAD_FIELDS, Activity, Lead, as_moment, key_token
 
 STAGE_DATES_PREFIX = "stage_dates."
 
@@ -430,7 +430,7 @@ def read_lead(
         if canonical.startswith(STAGE_DATES_PREFIX):
             if value is not None:
                 stage_dates[canonical.removeprefix(STAGE_DATES_PREFIX)] = value
-        elif attribute is not None or canonical not in Lead.model_fields:
+        elif attribute is not None or canonical not in LEAD_FIELDS:
             if value is not None:
                 attributes[canonical] = value
         else:
@@ -485,7 +485,7 @@ def canonical_value(lead: Lead, canonical: str) -> Any:
     custom attributes."""
     if canonical.startswith(STAGE_DATES_PREFIX):
         return lead.stage_dates.get(canonical.removeprefix(STAGE_DATES_PREFIX))
-    if canonical in Lead.model_fields:
+    if canonical in LEAD_FIELDS:
         return getattr(lead, canonical)
     return lead.attributes.get(canonical)
 

@@ -209,15 +209,21 @@ class Activity(BaseModel):
         return token
 
 
+LEAD_FIELDS: frozenset[str] = frozenset(Lead.model_fields)
+"""Every built-in field of :class:`Lead` (read once: ``Lead.model_fields`` is slow)."""
+
+_DESCRIPTIVE = frozenset(DESCRIPTIVE_FIELDS)
+
+
 def is_descriptive(name: str) -> bool:
     """Whether ``name`` is a field systems own: a built-in descriptive field or a custom
     attribute (any name that is not a built-in lead field)."""
-    return name in DESCRIPTIVE_FIELDS or (name not in Lead.model_fields and "." not in name)
+    return name in _DESCRIPTIVE or (name not in LEAD_FIELDS and "." not in name)
 
 
 def lead_value(lead: Lead, name: str) -> Any:
     """The value of built-in field or custom attribute ``name`` of ``lead``."""
-    if name in Lead.model_fields:
+    if name in LEAD_FIELDS:
         return getattr(lead, name)
     return lead.attributes.get(name)
 
