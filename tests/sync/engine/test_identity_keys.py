@@ -105,6 +105,15 @@ def _workspace(
     return config
 
 
+def _partial_sync(config: Path) -> dict[str, Any]:
+    """A sync that quarantines more than max_quarantined_share of its rows: exit 4."""
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--json"])
+    assert result.exit_code == 4, result.output
+    document: dict[str, Any] = json.loads(result.stdout)
+    assert document["status"] == "partial"
+    return document
+
+
 def _lead(number: str, revenue: str, level: str = "ic", trial: str = "") -> dict[str, str]:
     return {
         "Row": f"row-{revenue}",
@@ -175,7 +184,7 @@ def test_explain_finds_a_person_by_identity_key_and_shows_attributes(tmp_path: P
 def test_a_record_with_none_of_the_keys_is_quarantined_with_that_reason(tmp_path: Path) -> None:
     config = _workspace(tmp_path, [_lead("P-1", "5"), _lead(" ", "7")], [], key_column="Row")
 
-    report = sync_json(config)
+    report = _partial_sync(config)
 
     assert report["connections"]["marketing"]["quarantined"] == 1
     result = CliRunner().invoke(main, ["errors", "--config", str(config), "--json"])
@@ -188,7 +197,7 @@ def test_a_bad_attribute_value_quarantines_the_record_naming_attribute_value_and
 ) -> None:
     config = _workspace(tmp_path, [_lead("P-1", "lots"), _lead("P-2", "12.5")], [])
 
-    report = sync_json(config)
+    report = _partial_sync(config)
 
     assert report["connections"]["marketing"]["quarantined"] == 1
     result = CliRunner().invoke(main, ["errors", "--config", str(config), "--json"])
