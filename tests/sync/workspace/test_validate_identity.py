@@ -44,6 +44,9 @@ def _line_of(path: Path, needle: str) -> int:
 
 
 def test_attributes_may_be_mapped_and_made_identity_keys(workspace: Path) -> None:
+    leads = workspace.parent / "data" / "sales" / "leads.csv"
+    header, _, rest = leads.read_text(encoding="utf-8").partition("\n")
+    leads.write_text(f"{header.rstrip()},Lead Id\n{rest}", encoding="utf-8")
     _edit(workspace, "        email: Email\n", "        email: Email\n        crm_id: Lead Id\n")
     _edit(workspace, "\nconnections:", "\nidentity: {keys: [email, crm_id]}\n\nconnections:")
     code, output = _validate(workspace)
