@@ -149,8 +149,14 @@ class FieldCondition(_Strict):
             if isinstance(self.min, date) != isinstance(self.max, date):
                 raise ValueError("min and max must both be numbers or both be dates")
             if _above(self.min, self.max):
-                raise ValueError(f"min {self.min} is above max {self.max}: nothing can match")
+                raise ValueError(
+                    f"min {_shown(self.min)} is above max {_shown(self.max)}: nothing can match"
+                )
         return self
+
+
+def _shown(bound: Bound) -> str:
+    return f"{bound:g}" if isinstance(bound, float) else bound.isoformat()
 
 
 def _above(low: Bound, high: Bound) -> bool:
