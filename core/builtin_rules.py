@@ -50,7 +50,7 @@ class EmailDomain(RuleKind):
 
     def holds(self, lead: Lead, field: str | None, args: Mapping[str, Any]) -> bool:
         """Whether the lead's email domain is in the set."""
-        domain = lead.email.rpartition("@")[2]
+        domain = (lead.email or "").rpartition("@")[2]
         if args.get("free"):
             return domain in FREE_EMAIL_DOMAINS
         return domain in {str(d).lower() for d in args.get("domains", ())}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from funnelsync.contract import FieldCondition
-from funnelsync.models import Lead
+from funnelsync.models import Lead, as_moment, lead_value
 from funnelsync.rule_kinds import NO_RULE_KINDS, RuleKinds
 
 
@@ -47,27 +48,51 @@ def condition_holds(
     if condition.kind is not None:
         return kinds[condition.kind].holds(lead, condition.field, condition.args)
     assert condition.field is not None  # the contract model requires it without a kind
-    value = getattr(lead, condition.field)
+    value = lead_value(lead, condition.field)
     if condition.present is not None:
-        return (value is not None) is condition.present
+        return (value is not None and value != []) is condition.present
     if value is None:
         return False
+    if isinstance(value, list):
+        # A multi-picklist meets a condition when one of its values does.
+        return any(_holds(condition, item) for item in value)
+    return _holds(condition, value)
+
+
+def _holds(condition: FieldCondition, value: Any) -> bool:
     if condition.equals is not None:
         return _same(value, condition.equals)
     if condition.in_ is not None:
         return any(_same(value, option) for option in condition.in_)
     if condition.matches is not None:
         return _compiled(condition.matches).search(str(value)) is not None
+    bound = condition.min if condition.min is not None else condition.max
+    if isinstance(bound, date):
+        return _within_dates(condition, as_moment(value))
     number = _as_number(value)
     if number is None:
         return False
-    low_ok = condition.min is None or number >= condition.min
-    high_ok = condition.max is None or number <= condition.max
+    low_ok = condition.min is None or number >= condition.min  # type: ignore[operator]
+    high_ok = condition.max is None or number <= condition.max  # type: ignore[operator]
     return low_ok and high_ok
 
 
-def _number(value: float) -> str:
-    """``200`` for 200.0 and ``1000000`` for 1e6 (not ``1e+06``); ``2.5`` stays ``2.5``."""
+def _within_dates(condition: FieldCondition, moment: datetime | None) -> bool:
+    """Whether ``moment`` lies between the condition's date bounds (a ``max`` date counts
+    its whole day)."""
+    if moment is None:
+        return False
+    low, high = as_moment(condition.min), as_moment(condition.max)
+    if high is not None and not isinstance(condition.max, datetime):
+        high += timedelta(days=1) - timedelta(microseconds=1)
+    return (low is None or moment >= low) and (high is None or moment <= high)
+
+
+def _number(value: float | date) -> str:
+    """``200`` for 200.0 and ``1000000`` for 1e6 (not ``1e+06``); ``2.5`` stays ``2.5``;
+    a date in ISO 8601."""
+    if isinstance(value, date):
+        return value.isoformat()
     return str(int(value)) if value.is_integer() else repr(value)
 
 

@@ -87,6 +87,27 @@ class StateConfig(BaseModel):
         return value
 
 
+class IdentityConfig(BaseModel):
+    """Which canonical fields identify a person, in the order they are matched."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keys: list[str] = Field(
+        default_factory=lambda: ["email"],
+        min_length=1,
+        description="Built-in lead fields or contract attributes, e.g. [email, crm_id]; a "
+        "record is matched by its stored link first, then by each key in order.",
+    )
+
+    @field_validator("keys")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        repeated = sorted({key for key in value if value.count(key) > 1})
+        if repeated:
+            raise ValueError(f"identity keys are repeated: {', '.join(repeated)}")
+        return value
+
+
 class WorkspaceConfig(BaseModel):
     """A client workspace: its funnel contract, its state and its connections."""
 
@@ -114,6 +135,10 @@ class WorkspaceConfig(BaseModel):
         description="A run that quarantines more than this share of the rows it read is "
         "`partial` (exit 4); under it, bad rows wait in quarantine and the run is `ok`.",
     )
+    identity: IdentityConfig = Field(
+        default_factory=IdentityConfig,
+        description="Which fields identify a person (default: email only).",
+    )
 
     @field_validator("connections")
     @classmethod
@@ -134,7 +159,7 @@ def effective_mapping(
     The connector's default, overlaid by the connection's config; the ``stage`` field's
     value map then takes each stage's value for this connection from the contract.
     """
-    mapping = default.overlay(connection.mapping)
+    mapping = default.overlay(connection.mapping).with_attributes(contract.attributes)
     stage_map = mapping.lead_fields.get("stage")
     contract_values = {
         stage.name: stage.values[name] for stage in contract.all_stages if name in stage.values

@@ -98,7 +98,8 @@ class LeadWrite:
     """One lead to create or update in a system."""
 
     key: str
-    """The canonical key (normalised email) the engine identifies the lead by."""
+    """The canonical key the engine identifies the lead by: the normalised email, or for a
+    person without one, ``key:value`` of their first identity key (see :attr:`email`)."""
     record_id: str | None
     """The system's id for the record, or ``None`` to create it."""
     fields: Mapping[str, Any]
@@ -106,6 +107,13 @@ class LeadWrite:
     detour: bool = False
     """The contract moves this lead into or out of a detour (recycle, disqualify…): a
     stage value that looks backward to the system is intended and may be forced."""
+
+    @property
+    def email(self) -> str | None:
+        """The person's email, or ``None`` when the key is another identity key (a
+        normalised email never holds ``:``). A system that needs an email to create or
+        match a record rejects such a write."""
+        return None if ":" in self.key else self.key
 
 
 class WriteStatus(StrEnum):

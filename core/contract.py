@@ -3,19 +3,81 @@
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    field_validator,
+    model_validator,
+)
 
-from funnelsync.models import COMPUTED_FIELDS, DESCRIPTIVE_FIELDS, Lead
+from funnelsync.models import COMPUTED_FIELDS, DESCRIPTIVE_FIELDS, Lead, as_moment
 
 StageName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Scalar = str | int | float | bool
+Bound = float | date | datetime
+"""A ``min``/``max`` bound: a number, or a date or timestamp for date attributes."""
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --- custom attributes -----------------------------------------------------------------
+
+
+class AttributeType(StrEnum):
+    """The type of a custom attribute, which decides how its values are read and checked."""
+
+    text = "text"
+    integer = "integer"
+    decimal = "decimal"
+    boolean = "boolean"
+    date = "date"
+    datetime = "datetime"
+    picklist = "picklist"
+    multi_picklist = "multi_picklist"
+
+
+_PICKLISTS = (AttributeType.picklist, AttributeType.multi_picklist)
+
+
+class Attribute(_Strict):
+    """One of the organisation's own lead fields, declared in the contract's ``attributes``."""
+
+    type: AttributeType
+    values: list[str] | None = Field(
+        default=None, description="The allowed values of a picklist or multi_picklist."
+    )
+    label: str | None = Field(default=None, description="How the attribute reads in reports.")
+
+    @model_validator(mode="after")
+    def _values_for_picklists(self) -> Attribute:
+        if self.type in _PICKLISTS and not self.values:
+            raise ValueError(f"a {self.type.value} attribute needs its values: [...]")
+        if self.type not in _PICKLISTS and self.values is not None:
+            raise ValueError(f"values: is only for picklist and multi_picklist, not {self.type}")
+        return self
+
+
+AttributeName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+
+_declared_attributes: ContextVar[frozenset[str]] = ContextVar(
+    "declared_attributes", default=frozenset()
+)
+"""Attribute names of the contract being validated, so conditions can name them."""
+
+
+def known_field_names(attributes: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """Every lead field a condition, mapping or identity key may name."""
+    builtin = [name for name in Lead.model_fields if name not in ("stage_dates", "attributes")]
+    return sorted({*builtin, *attributes})
 
 
 class FieldCondition(_Strict):
@@ -31,8 +93,8 @@ class FieldCondition(_Strict):
     equals: Scalar | None = None
     in_: list[Scalar] | None = Field(default=None, alias="in")
     matches: str | None = None
-    min: float | None = None
-    max: float | None = None
+    min: Bound | None = None
+    max: Bound | None = None
     present: bool | None = None
     kind: str | None = Field(default=None, description="A rule kind registered by a plugin.")
     args: dict[str, Any] = Field(default_factory=dict, description="Arguments of ``kind``.")
@@ -42,9 +104,12 @@ class FieldCondition(_Strict):
     def _known_field(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        if value not in Lead.model_fields or value in ("stage_dates",):
-            known = ", ".join(sorted(name for name in Lead.model_fields if name != "stage_dates"))
-            raise ValueError(f"unknown lead field {value!r}; expected one of: {known}")
+        known = known_field_names(_declared_attributes.get())
+        if value not in known:
+            raise ValueError(
+                f"unknown lead field {value!r}; expected one of: {', '.join(known)} "
+                "(custom fields are declared under attributes:)"
+            )
         return value
 
     @field_validator("matches")
@@ -80,9 +145,24 @@ class FieldCondition(_Strict):
             raise ValueError("a condition needs a field (only plugin rule kinds may omit it)")
         if self.args and self.kind is None:
             raise ValueError("args are only for plugin rule kinds (kind: …)")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min:g} is above max {self.max:g}: nothing can match")
+        if self.min is not None and self.max is not None:
+            if isinstance(self.min, date) != isinstance(self.max, date):
+                raise ValueError("min and max must both be numbers or both be dates")
+            if _above(self.min, self.max):
+                raise ValueError(
+                    f"min {_shown(self.min)} is above max {_shown(self.max)}: nothing can match"
+                )
         return self
+
+
+def _shown(bound: Bound) -> str:
+    return f"{bound:g}" if isinstance(bound, float) else bound.isoformat()
+
+
+def _above(low: Bound, high: Bound) -> bool:
+    if isinstance(low, date) and isinstance(high, date):
+        return bool(as_moment(low) > as_moment(high))  # type: ignore[operator]  # both dates
+    return bool(low > high)  # type: ignore[operator]  # both numbers (checked by the caller)
 
 
 class EntryRule(_Strict):
@@ -277,6 +357,11 @@ class FunnelContract(_Strict):
 
     version: str = Field(min_length=1, description="The contract's own version, e.g. a date.")
     name: str | None = None
+    attributes: dict[AttributeName, Attribute] = Field(
+        default_factory=dict,
+        description="The organisation's own lead fields (name → type), usable like built-in "
+        "fields in mappings, rules, ownership and reports.",
+    )
     stages: list[Stage] = Field(min_length=1, description="The success path, in order.")
     detours: list[Stage] = Field(
         default_factory=list, description="Stages off the success path: recycled, disqualified…"
@@ -299,6 +384,20 @@ class FunnelContract(_Strict):
         default_factory=lambda: OwnershipRule(rule=OwnershipKind.two_way),
         description="Rule for fields the ownership table does not name.",
     )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _with_attributes(
+        cls, data: Any, handler: ModelWrapValidatorHandler[FunnelContract]
+    ) -> FunnelContract:
+        """Validate with this contract's attribute names known to its conditions."""
+        declared = data.get("attributes") if isinstance(data, dict) else None
+        names = frozenset(declared) if isinstance(declared, dict) else frozenset()
+        token = _declared_attributes.set(names)
+        try:
+            return handler(data)
+        finally:
+            _declared_attributes.reset(token)
 
     @model_validator(mode="after")
     def _targets_name_stages(self) -> FunnelContract:
@@ -326,10 +425,20 @@ class FunnelContract(_Strict):
                 raise ValueError(
                     f"sla names stage {rule.stage!r}, which is not in stages or detours"
                 )
+        clashes = sorted(set(self.attributes) & set(Lead.model_fields))
+        if clashes:
+            raise ValueError(
+                f"attributes {', '.join(clashes)} have the names of built-in lead fields"
+            )
         for field_name in self.ownership:
-            if field_name not in DESCRIPTIVE_FIELDS and field_name != "email":
+            if (
+                field_name not in DESCRIPTIVE_FIELDS
+                and field_name != "email"
+                and field_name not in self.attributes
+            ):
                 raise ValueError(
                     f"ownership names {field_name!r}, which is not a descriptive lead field "
+                    "or an attribute "
                     f"(computed fields {', '.join(COMPUTED_FIELDS)} belong to the contract)"
                 )
         return self

@@ -8,15 +8,26 @@ writing maps canonical values back to system fields, through the same value maps
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping as AbcMapping
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from funnelsync.models import Activity, Lead
+from funnelsync.contract import Attribute, AttributeType
+from funnelsync.models import LEAD_FIELDS, Activity, Lead, as_moment, key_token
 
 STAGE_DATES_PREFIX = "stage_dates."
 
@@ -41,8 +52,10 @@ class FieldMap(BaseModel):
     field: str = Field(min_length=1, description="The field's name in the system.")
     direction: Direction = Direction.both
     transform: Transform | None = None
-    format: str | None = Field(
-        default=None, description="strftime/strptime format for timestamps; ISO 8601 if unset."
+    format: str | list[str] | None = Field(
+        default=None,
+        description="strftime/strptime format for timestamps and dates, or a list tried in "
+        "order (the first is used for writing); ISO 8601 if unset.",
     )
     values: dict[str, str] = Field(
         default_factory=dict, description="Canonical value → system value (used both ways)."
@@ -61,9 +74,39 @@ class FieldMap(BaseModel):
         """Whether the field is written to the system."""
         return self.direction in (Direction.write, Direction.both)
 
+    @property
+    def formats(self) -> list[str]:
+        """The formats to read timestamps with, in order (none: ISO 8601)."""
+        if self.format is None:
+            return []
+        return [self.format] if isinstance(self.format, str) else list(self.format)
+
+
+class ConstantValue(BaseModel):
+    """A fixed value for an activity field, e.g. ``type: {value: meeting}`` for a file of
+    meetings that has no type column."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: str = Field(min_length=1)
+
+
+class LeadKey(BaseModel):
+    """Which identity key an activity names its person by, and in which column."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, description="An identity key of the workspace, e.g. crm_id.")
+    field: str = Field(min_length=1, description="The system field holding the key's value.")
+
 
 def _field_map_from_name(value: Any) -> Any:
     return {"field": value} if isinstance(value, str) else value
+
+
+_ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 class Mapping(BaseModel):
@@ -71,9 +114,20 @@ class Mapping(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    lead_fields: dict[str, FieldMap | None] = Field(default_factory=dict)
-    activity_fields: dict[str, FieldMap | None] = Field(default_factory=dict)
+    lead_fields: dict[str, FieldMap | None] = Field(
+        default_factory=dict,
+        description="Canonical lead field or contract attribute → system field.",
+    )
+    activity_fields: dict[str, FieldMap | ConstantValue | None] = Field(
+        default_factory=dict,
+        description="Canonical activity field → system field, or a constant {value: ...}.",
+    )
+    lead_key: LeadKey | None = Field(
+        default=None,
+        description="Link activities to people by this identity key and column, not by email.",
+    )
     timezone: str = Field(default="UTC", description="Zone of naive timestamps in this system.")
+    _attributes: dict[str, Attribute] = PrivateAttr(default_factory=dict)
 
     @field_validator("lead_fields", "activity_fields", mode="before")
     @classmethod
@@ -88,20 +142,23 @@ class Mapping(BaseModel):
         for name in value:
             if name.startswith(STAGE_DATES_PREFIX) and len(name) > len(STAGE_DATES_PREFIX):
                 continue
-            if name not in Lead.model_fields or name == "stage_dates":
+            if name in ("stage_dates", "attributes") or (
+                name not in Lead.model_fields and not _ATTRIBUTE_NAME.match(name)
+            ):
+                builtin = (f for f in Lead.model_fields if f not in ("stage_dates", "attributes"))
                 raise ValueError(
                     f"unknown canonical lead field {name!r}; expected one of "
-                    f"{', '.join(f for f in Lead.model_fields if f != 'stage_dates')} "
-                    "or stage_dates.<stage>"
+                    f"{', '.join(builtin)}, stage_dates.<stage> or an attribute of the "
+                    "contract (a lower-case name)"
                 )
         return value
 
     @field_validator("activity_fields")
     @classmethod
     def _known_activity_fields(
-        cls, value: dict[str, FieldMap | None]
-    ) -> dict[str, FieldMap | None]:
-        unknown = sorted(set(value) - set(Activity.model_fields))
+        cls, value: dict[str, FieldMap | ConstantValue | None]
+    ) -> dict[str, FieldMap | ConstantValue | None]:
+        unknown = sorted(set(value) - set(Activity.model_fields) | ({"lead_key"} & set(value)))
         if unknown:
             raise ValueError(
                 f"unknown canonical activity field(s) {', '.join(map(repr, unknown))}; expected "
@@ -118,6 +175,13 @@ class Mapping(BaseModel):
             raise ValueError(f"unknown time zone {value!r}; expected an IANA name") from None
         return value
 
+    @model_validator(mode="after")
+    def _constants_only_for_activities(self) -> Mapping:
+        for name, item in self.activity_fields.items():
+            if isinstance(item, ConstantValue) and name in ("email", "occurred_at"):
+                raise ValueError(f"activity field {name} cannot be a constant value")
+        return self
+
     def overlay(self, override: Mapping | None) -> Mapping:
         """This mapping with ``override``'s fields replacing (or, if ``None``, dropping) ours."""
         if override is None:
@@ -125,18 +189,31 @@ class Mapping(BaseModel):
         lead = {**self.lead_fields, **override.lead_fields}
         activity = {**self.activity_fields, **override.activity_fields}
         timezone = override.timezone if "timezone" in override.model_fields_set else self.timezone
+        lead_key = override.lead_key if "lead_key" in override.model_fields_set else self.lead_key
         return Mapping(
             lead_fields={k: v for k, v in lead.items() if v is not None},
             activity_fields={k: v for k, v in activity.items() if v is not None},
+            lead_key=lead_key,
             timezone=timezone,
-        )
+        ).with_attributes(self._attributes)
+
+    def with_attributes(self, attributes: AbcMapping[str, Attribute]) -> Mapping:
+        """This mapping reading and writing the contract's ``attributes`` by their types."""
+        copy = self.model_copy()
+        copy._attributes = dict(attributes)
+        return copy
+
+    @property
+    def attributes(self) -> dict[str, Attribute]:
+        """The contract attributes this mapping converts by type (see :meth:`with_attributes`)."""
+        return self._attributes
 
     def active_lead_fields(self) -> dict[str, FieldMap]:
         """Canonical lead field → its mapping, leaving out dropped fields."""
         return {k: v for k, v in self.lead_fields.items() if v is not None}
 
-    def active_activity_fields(self) -> dict[str, FieldMap]:
-        """Canonical activity field → its mapping, leaving out dropped fields."""
+    def active_activity_fields(self) -> dict[str, FieldMap | ConstantValue]:
+        """Canonical activity field → its mapping or constant, leaving out dropped fields."""
         return {k: v for k, v in self.activity_fields.items() if v is not None}
 
 
@@ -161,7 +238,7 @@ def _read_value(field_map: FieldMap, raw: Any, zone: tzinfo, timestamp: bool) ->
             reverse = {sys.casefold(): canon for canon, sys in field_map.values.items()}
             value = reverse.get(value.strip().casefold(), value)
         if timestamp:
-            value = _parse_timestamp(value, field_map.format)
+            value = parse_timestamp(value, field_map.formats)
     if isinstance(value, datetime) and value.tzinfo is None:
         value = value.replace(tzinfo=zone)
     return value
@@ -180,18 +257,114 @@ def _apply_transform(transform: Transform, value: str) -> str:
             return text.title()
 
 
-def _parse_timestamp(text: str, fmt: str | None) -> datetime:
+class AmbiguousDateError(ValueError):
+    """A value that two of the formats read as different dates (day/month swapped)."""
+
+    def __init__(self, text: str, first: datetime, other: datetime, used: str) -> None:
+        super().__init__(
+            f"{text!r} is ambiguous: read as {first:%Y-%m-%d} by {used!r}, but another "
+            f"format reads it as {other:%Y-%m-%d}"
+        )
+        self.value = first
+
+
+def parse_timestamp(text: str, formats: Sequence[str]) -> datetime:
+    """``text`` read by the first of ``formats`` that fits (ISO 8601 when none given).
+
+    Raises :class:`MappingError` when none fits, and :class:`AmbiguousDateError` (holding
+    the first reading) when a later format reads it as another date.
+    """
     text = text.strip()
-    try:
-        if fmt:
-            return datetime.strptime(text, fmt)  # noqa: DTZ007 - zone applied by caller
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        expected = f"format {fmt!r}" if fmt else "an ISO 8601 timestamp"
-        raise MappingError(f"{text!r} is not {expected}") from None
+    if not formats:
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise MappingError(f"{text!r} is not an ISO 8601 timestamp") from None
+    readings: list[tuple[str, datetime]] = []
+    for fmt in formats:
+        try:
+            readings.append((fmt, datetime.strptime(text, fmt)))  # noqa: DTZ007 - zone by caller
+        except ValueError:
+            continue
+    if not readings:
+        expected = " or ".join(repr(fmt) for fmt in formats)
+        raise MappingError(f"{text!r} is not format {expected}")
+    used, first = readings[0]
+    for _, other in readings[1:]:
+        if other.date() != first.date():
+            raise AmbiguousDateError(text, first, other, used)
+    return first
 
 
 _TIMESTAMP_LEAD_FIELDS = frozenset({"created_at", "updated_at"})
+_TRUE = frozenset({"true", "yes", "y", "1", "t"})
+_FALSE = frozenset({"false", "no", "n", "0", "f"})
+
+
+def _number(text: str) -> float:
+    return float(text.strip().replace(",", ""))
+
+
+def _attribute_value(attribute: Attribute, field_map: FieldMap, raw: Any, zone: tzinfo) -> Any:
+    """A system value of a custom attribute as its JSON-native canonical value.
+
+    Raises :class:`MappingError` saying what the type expects.
+    """
+    kind = attribute.type
+    if kind in (AttributeType.date, AttributeType.datetime):
+        value = _read_value(field_map, raw, zone, isinstance(raw, str))
+        if isinstance(value, datetime):
+            return value.date().isoformat() if kind is AttributeType.date else value.isoformat()
+        if isinstance(value, date):
+            return value.isoformat()
+        raise MappingError(f"{raw!r} is not a {kind.value}")
+    value = _read_value(field_map, raw, zone, False)
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        match kind:
+            case AttributeType.integer:
+                number = value if isinstance(value, int | float) else _number(text)
+                if isinstance(number, bool) or not float(number).is_integer():
+                    raise ValueError
+                return int(number)
+            case AttributeType.decimal:
+                if isinstance(value, bool):
+                    raise ValueError
+                return float(value) if isinstance(value, int | float) else _number(text)
+            case AttributeType.boolean:
+                if isinstance(value, bool):
+                    return value
+                if text.casefold() in _TRUE | _FALSE:
+                    return text.casefold() in _TRUE
+                raise ValueError
+            case AttributeType.picklist:
+                return _pick(attribute, text)
+            case AttributeType.multi_picklist:
+                items = value if isinstance(value, list) else text.split(";")
+                return [_pick(attribute, str(item).strip()) for item in items if str(item).strip()]
+            case _:
+                return text
+    except MappingError:
+        raise
+    except ValueError:
+        expected = {
+            AttributeType.integer: "a whole number",
+            AttributeType.decimal: "a decimal number",
+            AttributeType.boolean: "true or false (yes/no, 1/0)",
+        }[kind]
+        raise MappingError(f"{value!r} is not {expected} (attribute type {kind.value})") from None
+
+
+def _pick(attribute: Attribute, text: str) -> str:
+    allowed = attribute.values or []
+    for option in allowed:
+        if option.casefold() == text.casefold():
+            return option
+    raise MappingError(
+        f"{text!r} is not one of the {attribute.type.value} values {', '.join(allowed)}"
+    )
 
 
 def _describe(error: ValidationError, field_names: AbcMapping[str, str]) -> str:
@@ -210,38 +383,60 @@ def _describe(error: ValidationError, field_names: AbcMapping[str, str]) -> str:
     return "; ".join(parts)
 
 
-def read_lead(mapping: Mapping, fields: AbcMapping[str, Any]) -> Lead:
+def read_lead(
+    mapping: Mapping, fields: AbcMapping[str, Any], warnings: list[str] | None = None
+) -> Lead:
     """Map one system lead to a canonical :class:`Lead`.
 
-    Raises :class:`MappingError` naming the system field and the problem.
+    Raises :class:`MappingError` naming the system field and the problem. An optional
+    date or timestamp that cannot be read is left empty instead, with a warning appended
+    to ``warnings``; so is an ambiguous one (read by the first format that fits). Which
+    identity keys a lead needs is the engine's concern: a lead may lack an email here.
     """
     zone = ZoneInfo(mapping.timezone)
     data: dict[str, Any] = {}
+    attributes: dict[str, Any] = {}
     stage_dates: dict[str, Any] = {}
     system_names: dict[str, str] = {}
+    types = mapping.attributes
     for canonical, field_map in mapping.active_lead_fields().items():
         if not field_map.reads or field_map.field not in fields:
             continue
         system_names[canonical] = field_map.field
+        attribute = types.get(canonical)
         is_date = canonical in _TIMESTAMP_LEAD_FIELDS or canonical.startswith(STAGE_DATES_PREFIX)
+        raw = fields[field_map.field]
         try:
-            value = _read_value(field_map, fields[field_map.field], zone, is_date)
+            if attribute is not None:
+                value = _attribute_value(attribute, field_map, raw, zone)
+            else:
+                value = _read_value(field_map, raw, zone, is_date)
+        except AmbiguousDateError as exc:
+            value = exc.value if exc.value.tzinfo else exc.value.replace(tzinfo=zone)
+            if attribute is not None:
+                value = _attribute_value(attribute, field_map, value, zone)
+            if warnings is not None:
+                warnings.append(f"{field_map.field} ({canonical}): {exc}")
         except MappingError as exc:
-            raise MappingError(f"{field_map.field} ({canonical}): {exc}") from None
+            optional_date = is_date or (
+                attribute is not None
+                and attribute.type in (AttributeType.date, AttributeType.datetime)
+            )
+            if not optional_date:
+                raise MappingError(f"{field_map.field} ({canonical}): {exc}") from None
+            if warnings is not None:
+                warnings.append(f"{field_map.field} ({canonical}): {exc}; left empty")
+            value = None
         if canonical.startswith(STAGE_DATES_PREFIX):
             if value is not None:
                 stage_dates[canonical.removeprefix(STAGE_DATES_PREFIX)] = value
+        elif attribute is not None or canonical not in LEAD_FIELDS:
+            if value is not None:
+                attributes[canonical] = value
         else:
             data[canonical] = value
-    if data.get("email") is None:
-        email_map = mapping.active_lead_fields().get("email")
-        if email_map is None or not email_map.reads:
-            raise MappingError(
-                "email: no system field is mapped (for reading) to email; "
-                "every lead needs an email address"
-            )
-        raise MappingError(f"{email_map.field} (email): missing; every lead needs an email address")
     data["stage_dates"] = stage_dates
+    data["attributes"] = attributes
     try:
         return Lead.model_validate(data)
     except ValidationError as exc:
@@ -249,11 +444,17 @@ def read_lead(mapping: Mapping, fields: AbcMapping[str, Any]) -> Lead:
 
 
 def read_activity(mapping: Mapping, fields: AbcMapping[str, Any]) -> Activity:
-    """Map one system activity to a canonical :class:`Activity` (or raise :class:`MappingError`)."""
+    """Map one system activity to a canonical :class:`Activity` (or raise :class:`MappingError`).
+
+    With a ``lead_key`` the activity names its person by that key's column, not by email.
+    """
     zone = ZoneInfo(mapping.timezone)
     data: dict[str, Any] = {}
     system_names: dict[str, str] = {}
     for canonical, field_map in mapping.active_activity_fields().items():
+        if isinstance(field_map, ConstantValue):
+            data[canonical] = field_map.value
+            continue
         if not field_map.reads or field_map.field not in fields:
             continue
         system_names[canonical] = field_map.field
@@ -263,6 +464,16 @@ def read_activity(mapping: Mapping, fields: AbcMapping[str, Any]) -> Activity:
             )
         except MappingError as exc:
             raise MappingError(f"{field_map.field} ({canonical}): {exc}") from None
+    lead_key = mapping.lead_key
+    if lead_key is not None:
+        raw = fields.get(lead_key.field)
+        token = key_token(lead_key.key, None if _is_blank(raw) else raw)
+        if token is None:
+            raise MappingError(
+                f"{lead_key.field} ({lead_key.key}): missing; the activity names no lead"
+            )
+        data["lead_key"] = token
+        data.pop("email", None)
     try:
         return Activity.model_validate(data)
     except ValidationError as exc:
@@ -270,10 +481,13 @@ def read_activity(mapping: Mapping, fields: AbcMapping[str, Any]) -> Activity:
 
 
 def canonical_value(lead: Lead, canonical: str) -> Any:
-    """The value of a mapped canonical lead field, including ``stage_dates.<stage>``."""
+    """The value of a mapped canonical lead field, including ``stage_dates.<stage>`` and
+    custom attributes."""
     if canonical.startswith(STAGE_DATES_PREFIX):
         return lead.stage_dates.get(canonical.removeprefix(STAGE_DATES_PREFIX))
-    return getattr(lead, canonical)
+    if canonical in LEAD_FIELDS:
+        return getattr(lead, canonical)
+    return lead.attributes.get(canonical)
 
 
 def format_value(field_map: FieldMap, value: Any, zone: tzinfo = UTC) -> Any:
@@ -284,9 +498,19 @@ def format_value(field_map: FieldMap, value: Any, zone: tzinfo = UTC) -> Any:
     """
     if value is None:
         return None
+    if isinstance(value, list):
+        return ";".join(str(item) for item in value)
+    if isinstance(value, str) and field_map.formats:
+        # A date or datetime attribute, kept as ISO 8601 text: written in the format.
+        if _ISO_DATE.match(value):
+            return date.fromisoformat(value).strftime(field_map.formats[0])
+        moment = as_moment(value) if _ISO_DATETIME.match(value) else None
+        if moment is not None:
+            value = moment
     if isinstance(value, datetime):
         local = value.astimezone(zone)
-        return local.strftime(field_map.format) if field_map.format else local.isoformat()
+        formats = field_map.formats
+        return local.strftime(formats[0]) if formats else local.isoformat()
     if isinstance(value, str):
         if field_map.values:
             value = field_map.values.get(value, value)

@@ -11,6 +11,7 @@ Each descriptive field is chosen by the contract's ownership rule for it:
   written back then differs, see :func:`writes_field`).
 
 ``created_at`` is the earliest and ``updated_at`` the latest of the records' own times.
+Custom attributes (the contract's ``attributes``) are merged like descriptive fields.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from funnelsync.contract import FunnelContract, OwnershipKind
-from funnelsync.models import DESCRIPTIVE_FIELDS, Lead
+from funnelsync.models import DESCRIPTIVE_FIELDS, Lead, lead_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +36,12 @@ class SourceLead:
 
 
 def _given(value: Any) -> bool:
-    return value is not None and value != ""
+    return value is not None and value != "" and value != []
 
 
 def _first_given(sources: Sequence[SourceLead], field: str) -> Any:
     for source in sources:
-        value = getattr(source.lead, field)
+        value = lead_value(source.lead, field)
         if _given(value):
             return value
     return None
@@ -62,7 +63,7 @@ def merge_field(contract: FunnelContract, field: str, sources: Sequence[SourceLe
     if rule.rule in (OwnershipKind.prefer, OwnershipKind.always):
         owner = [source for source in sources if source.connection == rule.system]
         if owner:
-            value = getattr(owner[0].lead, field)
+            value = lead_value(owner[0].lead, field)
             if _given(value) or rule.rule is OwnershipKind.always:
                 return value
         return _first_given(sources, field)
@@ -93,10 +94,13 @@ def merge_leads(contract: FunnelContract, sources: Sequence[SourceLead]) -> Lead
     """
     if not sources:
         raise ValueError("merge_leads needs at least one source")
-    data: dict[str, Any] = {"email": sources[0].lead.email}
+    data: dict[str, Any] = {"email": _first_given(sources, "email")}
     for field in DESCRIPTIVE_FIELDS:
         if field != "created_at":
             data[field] = merge_field(contract, field, sources)
+    names = dict.fromkeys(name for source in sources for name in source.lead.attributes)
+    attributes = {name: merge_field(contract, name, sources) for name in names}
+    data["attributes"] = {name: value for name, value in attributes.items() if value is not None}
     data["created_at"] = _earliest([s.lead.created_at for s in sources if s.lead.created_at])
     updated = [s.lead.updated_at for s in sources if s.lead.updated_at]
     data["updated_at"] = max(updated) if updated else None

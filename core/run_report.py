@@ -50,6 +50,11 @@ class ConnectionCounts(BaseModel):
         default=0, description="Writes left for the next run (retry later, budget, signal)."
     )
     activities_read: int = 0
+    field_warnings: int = Field(
+        default=0,
+        description="Optional values left empty (unreadable dates) or read one of two ways "
+        "(ambiguous dates); listed by `funnelsync errors --warnings`.",
+    )
     api_calls: ApiCalls = Field(default_factory=ApiCalls)
 
 

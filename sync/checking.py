@@ -17,7 +17,7 @@ from pathlib import Path
 
 from funnelsync.connector import Connector, ConnectorError, FieldInfo
 from funnelsync.contract import FunnelContract, OwnershipKind
-from funnelsync.mapping import STAGE_DATES_PREFIX, FieldMap
+from funnelsync.mapping import STAGE_DATES_PREFIX, ConstantValue, FieldMap
 from funnelsync.mapping import Mapping as FieldMapping
 from funnelsync.models import COMPUTED_FIELDS
 from funnelsync.secrets import redact
@@ -88,7 +88,7 @@ def missing_mapped_fields(
 ) -> list[MissingField]:
     """Mapped fields absent from ``existing`` (``lead_fields``/``activity_fields`` → the
     system's field names; a group left out is not checked)."""
-    groups = {
+    groups: dict[str, Mapping[str, FieldMap | ConstantValue]] = {
         "lead_fields": mapping.active_lead_fields(),
         "activity_fields": mapping.active_activity_fields(),
     }
@@ -96,9 +96,9 @@ def missing_mapped_fields(
     for group, names in existing.items():
         present = set(names)
         for canonical, field_map in groups.get(group, {}).items():
-            name = getattr(field_map, "field", None)
-            if not name or name in present:
-                continue
+            if not isinstance(field_map, FieldMap) or field_map.field in present:
+                continue  # a constant value has no field
+            name = field_map.field
             creatable = group == "lead_fields" and field_map.writes and is_own_field(canonical)
             missing.append(
                 MissingField(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from funnelsync.contract import FunnelContract
-from funnelsync.models import Lead
+from funnelsync.models import Lead, key_token, normalise_email
 from funnelsync.rule_kinds import RuleKinds
 from funnelsync.scoring import Score, score_lead
 from funnelsync.stages import place_lead
@@ -25,15 +25,27 @@ class Explanation:
     activities: int
 
 
+def person_token(text: str) -> str:
+    """The person a user named: ``key:value`` of an identity key (e.g. ``crm_id:0031``)
+    as given, else an email, normalised (``ValueError`` if it is not one)."""
+    key, colon, value = text.partition(":")
+    if colon and "@" not in key:
+        token = key_token(key.strip(), value)
+        if token is not None:
+            return token
+    return normalise_email(text)
+
+
 def explain_lead(
-    store: StateStore, contract: FunnelContract, email: str, as_of: datetime, kinds: RuleKinds
+    store: StateStore, contract: FunnelContract, who: str, as_of: datetime, kinds: RuleKinds
 ) -> Explanation | None:
-    """The explanation for the lead with canonical ``email``, or ``None`` if unknown."""
-    found = store.person_by_email(email)
+    """The explanation for the lead ``who`` (an email or ``key:value`` of an identity key),
+    or ``None`` if unknown."""
+    found = store.person_by_key(who)
     if found is None:
         return None
     person_id, lead = found
-    activities = list(store.activities([lead.email]))
+    activities = list(store.activities(store.person_keys(person_id)))
     score = score_lead(contract.scoring, lead, activities, as_of, kinds)
     placement = place_lead(contract, lead, score, lead.stage, as_of, kinds)
     _, history = store.history(person_id)

@@ -183,7 +183,8 @@ def outcomes(
     mqls = reached_sql = won = converters = missed = 0
     months: dict[str, int] = defaultdict(int)
     for lead in leads:
-        crossed = first_crossing(contract, lead, activities.get(lead.email, ()), as_of, kinds)
+        mine = activities.get(lead.email, ()) if lead.email else ()
+        crossed = first_crossing(contract, lead, mine, as_of, kinds)
         converted = _won(contract, lead)
         converters += converted
         if crossed is None:
@@ -234,14 +235,16 @@ def simulate(
 ) -> Simulation:
     """Replay every stored lead and its activities under both contracts."""
     leads = store.leads(store.all_person_ids())
-    by_email: Mapping[str, list[StoredActivity]] = _grouped(store.activities(None))
+    by_key: Mapping[str, list[StoredActivity]] = _grouped(store.activities(None))
+    keys_of = store.all_person_keys()
+    by_email = _by_email(store, leads)
     now_stages: dict[str, int] = defaultdict(int)
     new_stages: dict[str, int] = defaultdict(int)
     forward = back = into = out = 0
     added: list[Lead] = []
     dropped: list[Lead] = []
-    for lead in leads.values():
-        activities = by_email.get(lead.email, [])
+    for person_id, lead in leads.items():
+        activities = [a for key in keys_of.get(person_id, ()) for a in by_key.get(key, ())]
         before = _replay(current, lead, activities, as_of, kinds)
         after = _replay(changed, lead, activities, as_of, kinds)
         now_stages[before] += 1
@@ -280,6 +283,18 @@ def simulate(
     )
 
 
+def _by_email(store: StateStore, leads: Mapping[int, Lead]) -> dict[str, list[StoredActivity]]:
+    """Each lead's activities under its email, gathered by all of its identity keys (a lead
+    without an email is replayed without its activities in :func:`outcomes`)."""
+    by_key = _grouped(store.activities(None))
+    keys_of = store.all_person_keys()
+    return {
+        lead.email: [a for key in keys_of.get(person_id, ()) for a in by_key.get(key, ())]
+        for person_id, lead in leads.items()
+        if lead.email
+    }
+
+
 def sweep_values(spec: str) -> tuple[str, list[float]]:
     """``KEY=A:B:STEP`` → the key and the values from A to B (inclusive) by STEP."""
     key, sep, span = spec.partition("=")
@@ -302,8 +317,9 @@ def sweep(
 ) -> list[tuple[str, Outcomes]]:
     """The outcomes of the current contract, then of ``KEY`` set to each value of ``spec``."""
     key, values = sweep_values(spec)
-    leads = list(store.leads(store.all_person_ids()).values())
-    by_email = _grouped(store.activities(None))
+    stored = store.leads(store.all_person_ids())
+    leads = list(stored.values())
+    by_email = _by_email(store, stored)
     rows = [("current", outcomes(contract, leads, by_email, as_of, kinds))]
     for value in values:
         shown = f"{value:g}"

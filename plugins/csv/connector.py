@@ -19,16 +19,17 @@ from funnelsync.connector import (
 )
 from funnelsync.mapping import Direction, FieldMap, Mapping
 from funnelsync.models import Lead
+from funnelsync.plugins.csv.cursors import parse_timestamp
 from funnelsync.plugins.csv.reading import IdColumn, UniqueKey, content_id, read_records
 from funnelsync.plugins.csv.settings import CsvSettings
-from funnelsync.plugins.csv.table import CsvFormat, open_table
+from funnelsync.plugins.csv.table import CsvFormat, CsvTable, open_table
 from funnelsync.plugins.csv.writing import KEY_SETTING, add_columns, upsert_leads
 
 _READ_ONLY_LEAD_COLUMNS = ("created_at", "updated_at")
 _LEAD_COLUMNS = tuple(
     name
     for name in Lead.model_fields
-    if name != "stage_dates" and name not in _READ_ONLY_LEAD_COLUMNS
+    if name not in ("stage_dates", "attributes") and name not in _READ_ONLY_LEAD_COLUMNS
 )
 """Every canonical lead field, in a column of its own name (stage dates are per contract)."""
 _ACTIVITY_COLUMNS = ("email", "type", "occurred_at", "activity_id", "campaign", "asset")
@@ -46,6 +47,20 @@ DEFAULT_MAPPING = Mapping(
 )
 """Every canonical field to the column of the same name; ``created_at``/``updated_at`` are
 only read, and activities are only read."""
+
+
+def _unreadable_modified(table: CsvTable, column: str) -> str | None:
+    """Why ``column`` cannot drive incremental reads: its first value that is not ISO 8601."""
+    position = table.header.index(column)
+    for row in table.rows():
+        cell = row.cells[position].strip() if position < len(row.cells) else ""
+        if cell and parse_timestamp(cell) is None:
+            return (
+                f"modified_column {column!r} holds {cell!r} (line {row.line}), which is not an "
+                "ISO 8601 timestamp: incremental reads cannot use it. Convert the column to "
+                "ISO 8601 (e.g. 2021-04-15T00:03:00) or remove modified_column"
+            )
+    return None
 
 
 class CsvConnector(Connector):
@@ -100,19 +115,29 @@ class CsvConnector(Connector):
     def check(self) -> CheckResult:
         """The files open and their headers hold the configured columns."""
         if self.leads_path.exists():
-            results = [self._check_file(self.leads_path, self._lead_columns())]
+            modified = self.settings.leads.modified_column
+            results = [self._check_file(self.leads_path, self._lead_columns(), modified)]
         else:
             results = [(True, f"{self.leads_path}: does not exist yet; the first write creates it")]
         if self.settings.activities is not None:
-            path = self._path(self.settings.activities.path)
-            results.append(self._check_file(path, self._activity_columns()))
+            activities = self.settings.activities
+            path = self._path(activities.path)
+            results.append(
+                self._check_file(path, self._activity_columns(), activities.modified_column)
+            )
         return CheckResult(all(ok for ok, _ in results), tuple(message for _, message in results))
 
-    def _check_file(self, path: Path, columns: dict[str, str]) -> tuple[bool, str]:
+    def _check_file(
+        self, path: Path, columns: dict[str, str], modified_column: str | None = None
+    ) -> tuple[bool, str]:
         try:
             with open_table(path, self.format) as table:
                 for column, setting in columns.items():
                     table.require(column, setting)
+                if modified_column is not None:
+                    problem = _unreadable_modified(table, modified_column)
+                    if problem:
+                        return False, f"{path}: {problem}"
                 return True, f"{path}: readable, {len(table.header)} columns"
         except ConnectorError as exc:
             return False, str(exc)

@@ -5,9 +5,10 @@ atomically (see :mod:`funnelsync.plugins.csv.atomic`). A write matches the row w
 cell equals its ``record_id``, or else the row whose key matches its ``key`` ignoring
 case; only the fields it names change. Columns the file lacks are appended to the header
 (other rows get empty cells). A create (no ``record_id``) matching no row appends one,
-with the key column set to ``write.key`` unless the fields set it; an update whose row
-is gone (deleted by a user, or the whole file) is answered ``missing`` and appends
-nothing, so an update's few fields never become a partial row.
+with the key column set to the person's email unless the fields set it (a person without
+an email is then rejected: the row would have no key); an update whose row is gone
+(deleted by a user, or the whole file) is answered ``missing`` and appends nothing, so an
+update's few fields never become a partial row.
 
 The rewrite keeps the file's delimiter, encoding, line ending, byte-order mark (only if
 it had one) and every cell it does not change, byte for byte; rows with the wrong number
@@ -92,8 +93,14 @@ class _Sheet:
         if index is None and write.record_id is not None:
             message = f"no row with {self.key_column} {write.record_id!r}: deleted from the file"
             return WriteResult(write.key, WriteStatus.missing, message=message)
-        if index is None:
-            cells.setdefault(self.key_column, defuse(write.key.strip()))
+        if index is None and self.key_column not in cells:
+            if write.email is None:
+                message = (
+                    f"a new row needs a value in the key column {self.key_column}; this "
+                    f"person has no email and the mapping writes nothing there ({write.key})"
+                )
+                return WriteResult(write.key, WriteStatus.rejected, message=message)
+            cells[self.key_column] = defuse(write.email.strip())
         if self.key_column in cells and not undefuse(cells[self.key_column]).strip():
             message = f"the write would leave {self.key_column} empty"
             return WriteResult(write.key, WriteStatus.rejected, message=message)

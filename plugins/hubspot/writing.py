@@ -83,6 +83,10 @@ class LeadWriter:
         pending: dict[str, dict[str, str]] = {}
         record_ids = {write.key: write.record_id for write in writes if write.record_id}
         for write in writes:
+            if write.email is None:
+                message = f"HubSpot upserts contacts by email; this person has none ({write.key})"
+                results[write.key] = WriteResult(write.key, WriteStatus.rejected, message=message)
+                continue
             try:
                 pending[write.key] = {k: property_value(v) for k, v in write.fields.items()}
             except UnwritableValueError as exc:

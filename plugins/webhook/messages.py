@@ -39,12 +39,13 @@ def breach_message(
     lead: Lead, rule: SlaRule, entered_at: datetime, due_at: datetime
 ) -> dict[str, Any]:
     """The message for a lead left waiting past an SLA."""
-    name = " ".join(part for part in (lead.first_name, lead.last_name) if part) or lead.email
+    name = " ".join(part for part in (lead.first_name, lead.last_name) if part)
+    who = (name or lead.email or "a lead") + (f" <{lead.email}>" if lead.email else "")
     owner = lead.owner or "no owner"
     what = rule.description or f"{rule.stage} within {rule.within_hours:g} hours"
     return {
         "text": (
-            f"SLA breached: {name} <{lead.email}> ({owner}) has been in {rule.stage} since "
+            f"SLA breached: {who} ({owner}) has been in {rule.stage} since "
             f"{entered_at:%Y-%m-%d %H:%M} UTC, due {due_at:%Y-%m-%d %H:%M} UTC — {what}"
         )
     }

@@ -10,10 +10,9 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from funnelsync.models import normalise_email
 from funnelsync.sync.cli.common import config_option, fail, json_option, load, out
 from funnelsync.sync.cli.exit_codes import ExitCode
-from funnelsync.sync.explaining import explain_lead
+from funnelsync.sync.explaining import explain_lead, person_token
 from funnelsync.sync.simulation import (
     Outcomes,
     SimulationError,
@@ -29,17 +28,19 @@ from funnelsync.sync.state.store import StateStore
 @json_option
 @click.argument("email")
 def explain(config_path: Path | None, as_json: bool, email: str) -> None:
-    """Why EMAIL has its score and stage: the breakdown, the stage history, the rule."""
+    """Why EMAIL has its score and stage: the breakdown, the stage history, the rule.
+
+    A person without an email is named by an identity key, e.g. ``prospect_id:7``."""
     plugins, workspace = load(config_path)
     try:
-        wanted = normalise_email(email)
+        wanted = person_token(email)
     except ValueError as exc:
         fail(str(exc), ExitCode.config_error)
     store = StateStore.open(workspace.state_dir, workspace.state_url)
     found = explain_lead(store, workspace.contract, wanted, datetime.now(UTC), plugins.rule_kinds())
     store.close()
     if found is None:
-        fail(f"no lead with the email {wanted}", ExitCode.failed)
+        fail(f"no lead with the {_named(wanted)}", ExitCode.failed)
     contract = workspace.contract
     lead, score = found.lead, found.score
     if as_json:
@@ -55,12 +56,15 @@ def explain(config_path: Path | None, as_json: bool, email: str) -> None:
             "stage_dates": {k: v.isoformat() for k, v in lead.stage_dates.items()},
             "history": [asdict(entry) for entry in found.history],
             "explanation": lead.explanation,
+            "attributes": lead.attributes,
         }
         click.echo(json.dumps(document, indent=2))
         return
     console = out()
     stage = contract.stage(found.stage)
-    console.print(f"[bold]{lead.email}[/bold] — {stage.display_name} (owned by {stage.team.value})")
+    console.print(
+        f"[bold]{lead.email or email}[/bold] — {stage.display_name} (owned by {stage.team.value})"
+    )
     console.print(f"Why {stage.display_name}: {found.reason}", markup=False)
     console.print(
         f"Score {score.total} = fit {score.fit} + engagement {score.engagement} "
@@ -78,6 +82,18 @@ def explain(config_path: Path | None, as_json: bool, email: str) -> None:
         console.print(f"  entered {name} on {when.date().isoformat()}")
     if lead.explanation:
         console.print(f"Written to the systems: {lead.explanation}", markup=False)
+    if lead.attributes:
+        console.print("Attributes:")
+        for name, value in sorted(lead.attributes.items()):
+            console.print(f"  {name}: {_shown_value(value)}", markup=False)
+
+
+def _named(token: str) -> str:
+    return f"email {token}" if ":" not in token else token.replace(":", " ", 1)
+
+
+def _shown_value(value: object) -> str:
+    return "; ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 @click.command(name="simulate")

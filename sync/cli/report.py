@@ -105,12 +105,6 @@ def report_command(
     the period and for the previous period of equal length; the report states its
     definitions. See docs/report.md.
     """
-    unknown = [field for field in by if field not in SEGMENT_FIELDS]
-    if unknown:
-        fail(
-            f"--by {unknown[0]!r} is not a lead field; choose from: {', '.join(SEGMENT_FIELDS)}",
-            ExitCode.config_error,
-        )
     now = datetime.now(UTC)
     try:
         period = resolve_period(
@@ -119,6 +113,13 @@ def report_command(
     except PeriodError as exc:
         fail(str(exc), ExitCode.config_error)
     _, workspace = load(config_path)
+    choices = (*SEGMENT_FIELDS, *workspace.contract.attributes)
+    unknown = [field for field in by if field not in choices]
+    if unknown:
+        fail(
+            f"--by {unknown[0]!r} is not a lead field; choose from: {', '.join(choices)}",
+            ExitCode.config_error,
+        )
     segments = tuple(dict.fromkeys(by or DEFAULT_SEGMENTS))
     store = StateStore.open(workspace.state_dir, workspace.state_url)
     fields = [field for field in segments if field != CAMPAIGN]

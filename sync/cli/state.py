@@ -9,23 +9,35 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from funnelsync.models import normalise_email
 from funnelsync.sync.cli.common import config_option, fail, json_option, load, open_store, out
 from funnelsync.sync.cli.exit_codes import ExitCode
 from funnelsync.sync.engine.rebuild import rebuild_state
+from funnelsync.sync.explaining import person_token
 
 
 @click.command()
 @config_option
 @json_option
 @click.option("--connection", help="Only this connection's records.")
-def errors(config_path: Path | None, as_json: bool, connection: str | None) -> None:
+@click.option(
+    "--warnings",
+    "show_warnings",
+    is_flag=True,
+    help="List the latest run's field warnings (values left empty or read one of two ways).",
+)
+def errors(
+    config_path: Path | None, as_json: bool, connection: str | None, show_warnings: bool
+) -> None:
     """List quarantined records: where they are, why, and how often they were tried.
 
     Every run tries quarantined records again by itself (records that could not be read
     are mapped again, refused writes are planned again), up to 5 times; after that they
-    wait for `funnelsync retry`.
+    wait for `funnelsync retry`. With --warnings: the field warnings of the latest run
+    that had any (an unreadable optional date is left empty and the record still syncs).
     """
+    if show_warnings:
+        _warnings(config_path, as_json, connection)
+        return
     _, store = open_store(config_path)
     entries = store.quarantine(connection)
     store.close()
@@ -48,6 +60,24 @@ def errors(config_path: Path | None, as_json: bool, connection: str | None) -> N
         )
     console.print(table)
     console.print(f"{len(entries)} quarantined records.")
+
+
+def _warnings(config_path: Path | None, as_json: bool, connection: str | None) -> None:
+    _, store = open_store(config_path)
+    found = [w for w in store.field_warnings() if connection in (None, w.connection)]
+    store.close()
+    if as_json:
+        click.echo(json.dumps({"warnings": [asdict(item) for item in found]}, indent=2))
+        return
+    console = out()
+    if not found:
+        console.print("No field warnings.")
+        return
+    table = Table("connection", "where", "warning")
+    for item in found:
+        table.add_row(item.connection, item.location, item.message)
+    console.print(table)
+    console.print(f"{len(found)} field warnings.")
 
 
 @click.command()
@@ -111,10 +141,10 @@ def history(config_path: Path | None, as_json: bool, email: str) -> None:
     """Every change funnelsync made to EMAIL's records in every system, and why."""
     _, store = open_store(config_path)
     try:
-        wanted = normalise_email(email)
+        wanted = person_token(email)
     except ValueError as exc:
         fail(str(exc), ExitCode.config_error)
-    found = store.person_by_email(wanted)
+    found = store.person_by_key(wanted)
     if found is None:
         store.close()
         fail(f"no lead with the email {wanted}", ExitCode.failed)
@@ -131,7 +161,7 @@ def history(config_path: Path | None, as_json: bool, email: str) -> None:
         click.echo(json.dumps(document, indent=2))
         return
     console = out()
-    console.print(f"{lead.email}: now {lead.stage}, score {lead.score}")
+    console.print(f"{lead.email or wanted}: now {lead.stage}, score {lead.score}")
     for stage in stages:
         console.print(
             f"  {stage.at[:19]} stage {stage.from_stage or '-'} → {stage.to_stage}: {stage.reason}",

@@ -599,9 +599,9 @@ def _bad_rows(
     rng: random.Random, outsiders: list[_Person], as_of: datetime
 ) -> dict[str, list[tuple[list[str], str]]]:
     """Rows that a sync must quarantine, by file, each with what is wrong with it."""
-    wrong_email, extra_cell, wrong_date, stranger = outsiders
-    bad_date = _sales_lead_row(rng, wrong_date, wrong_date.email, as_of)
-    bad_date[SALES_LEAD_COLUMNS.index("Created Date")] = "31/02/2026"
+    wrong_email, extra_cell, wrong_size, stranger = outsiders
+    bad_size = _sales_lead_row(rng, wrong_size, wrong_size.email, as_of)
+    bad_size[SALES_LEAD_COLUMNS.index("Employees")] = "about 50"
     width = len(MARKETING_LEAD_COLUMNS)
     return {
         "marketing/leads.csv": [
@@ -614,7 +614,7 @@ def _bad_rows(
         "marketing/activities.csv": [
             (_marketing_activity(rng, stranger, "", "email_click", as_of)[1], "blank email"),
         ],
-        "sales/leads.csv": [(bad_date, "unparseable Created Date '31/02/2026'")],
+        "sales/leads.csv": [(bad_size, "Employees 'about 50' is not a number")],
         "sales/activities.csv": [
             (
                 _sales_activity(rng, stranger, stranger.email, as_of)[1],

@@ -24,7 +24,7 @@ class StageChange:
     """A person who moved stage in this run."""
 
     person_id: int
-    email: str
+    email: str | None
     old_stage: str | None
     new_stage: str
     reason: str

@@ -1,7 +1,8 @@
-"""Who is who: linking each record to one person by stored links, then by email.
+"""Who is who: linking each record to one person by stored links, then by each identity
+key in order (``identity: {keys: [...]}`` in the config; default email).
 
-A record keeps its person through an email change (the link decides, not the email).
-Two records with one email in the same system are both linked to that person, reported,
+A record keeps its person through a key change (the link decides, not the key). Two
+records with one key value in the same system are both linked to that person, reported,
 and all written to; when merging, that system's most recently changed record counts first.
 """
 
@@ -21,12 +22,15 @@ def assign_persons(
     new_links: list[tuple[RecordKey, int]] = []
     notes: list[str] = []
     for record in records:
-        email = record.lead.email
+        tokens = record.tokens or ((record.lead.email,) if record.lead.email else ())
+        if not tokens:
+            raise ValueError(f"{record.key} has no identity key (reading quarantines such)")
         person_id = identity.person_of.get(record.key)
         if person_id is None:
-            person_id = identity.person_by_email.get(email)
+            found = (identity.person_by_key.get(token) for token in tokens)
+            person_id = next((pid for pid in found if pid is not None), None)
             if person_id is None:
-                person_id = identity.new_person(email)
+                person_id = identity.new_person(tokens[0])
             twins = [
                 key
                 for key in identity.records_of.get(person_id, [])
@@ -35,16 +39,21 @@ def assign_persons(
             if twins:
                 notes.append(
                     f"{record.key[0]}: records {', '.join(k[1] for k in twins)} and "
-                    f"{record.key[1]} share the email {email}; both are kept in sync"
+                    f"{record.key[1]} share the {_shown(tokens[0])}; both "
+                    "are kept in sync"
                 )
             identity.link(record.key, person_id)
             new_links.append((record.key, person_id))
-        else:
-            owner = identity.person_by_email.setdefault(email, person_id)
-            if owner != person_id:
+        for token in tokens:
+            if not identity.add_key(token, person_id):
                 notes.append(
-                    f"{record.key[0]} record {record.key[1]} now has the email {email}, which "
-                    "another person already has; the record stays linked to its person"
+                    f"{record.key[0]} record {record.key[1]} now has the {_shown(token)}, "
+                    "which another person already has; the record stays linked to its person"
                 )
         person_of[record.key] = person_id
     return person_of, new_links, notes
+
+
+def _shown(token: str) -> str:
+    """``email ann@example.com`` or ``crm_id 0031``: an identity token as words."""
+    return f"email {token}" if ":" not in token else token.replace(":", " ", 1)

@@ -8,7 +8,7 @@ recycled and disqualified, say) is not misread as a change.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -18,9 +18,9 @@ from funnelsync.connector import LeadWrite
 from funnelsync.contract import FunnelContract
 from funnelsync.mapping import FieldMap, canonical_value, format_value
 from funnelsync.merge import writes_field
-from funnelsync.models import DESCRIPTIVE_FIELDS, Lead
+from funnelsync.models import Lead, is_descriptive
 from funnelsync.sync.engine.canonical import CurrentRecord
-from funnelsync.sync.state.store import RecordKey
+from funnelsync.sync.state.store import Identity, RecordKey
 from funnelsync.sync.workspace.loading import Connection
 from funnelsync.text_fit import describe_character, fit_own_text, unencodable
 
@@ -90,7 +90,7 @@ def same_text(stored: Any, other: Any) -> bool:
 
 
 def _may_write(contract: FunnelContract, canonical: str, current: Any) -> bool:
-    return canonical not in DESCRIPTIVE_FIELDS or writes_field(contract, canonical, current)
+    return not is_descriptive(canonical) or writes_field(contract, canonical, current)
 
 
 class UnencodableValueError(ValueError):
@@ -104,7 +104,7 @@ def _formatted(canonical: str, field_map: FieldMap, value: Any, zone: tzinfo, en
     formatted = format_value(field_map, value, zone)
     if not isinstance(formatted, str):
         return formatted
-    if canonical not in DESCRIPTIVE_FIELDS and canonical != "email":
+    if not is_descriptive(canonical) and canonical != "email":
         return fit_own_text(formatted, encoding, field_map.max_length)
     character = unencodable(formatted, encoding)
     if character is not None:
@@ -144,10 +144,10 @@ def _changed_fields(
 
 def _reason(contract: FunnelContract, canonical_fields: list[str]) -> str:
     """Why these fields are written: the contract computed them, or an ownership rule."""
-    computed = [name for name in canonical_fields if name not in DESCRIPTIVE_FIELDS]
+    computed = [name for name in canonical_fields if not is_descriptive(name)]
     parts = [f"contract {contract.version}: {', '.join(computed)}"] if computed else []
     for name in canonical_fields:
-        if name in DESCRIPTIVE_FIELDS:
+        if is_descriptive(name):
             rule = contract.ownership_for(name)
             owner = f" {rule.system}" if rule.system else ""
             parts.append(f"{name}: {rule.rule.value}{owner}")
@@ -166,7 +166,7 @@ def plan_connection(
     contract: FunnelContract,
     connection: Connection,
     leads: Mapping[int, Lead],
-    records_of: Mapping[int, Sequence[RecordKey]],
+    identity: Identity,
     current: Mapping[RecordKey, CurrentRecord],
     system_leads: Mapping[RecordKey, Lead],
     unreadable: set[str],
@@ -174,18 +174,23 @@ def plan_connection(
 ) -> ConnectionPlan:
     """What to create and update in one system so it matches the canonical ``leads``.
 
-    ``encoding`` is the system's text encoding: see :func:`_formatted`.
+    Each write is keyed by the person's email, or by their identity token (``key:value``)
+    when they have none; ``unreadable`` holds identity tokens of records this system
+    could not map, whose people are never created here; ``encoding`` is the system's
+    text encoding: see :func:`_formatted`.
     """
+    records_of = identity.records_of
     name = connection.name
     field_maps = connection.mapping.active_lead_fields()
     zone = ZoneInfo(connection.mapping.timezone)
     plan = ConnectionPlan()
     for person_id, lead in leads.items():
         keys = [key for key in records_of.get(person_id, ()) if key[0] == name]
+        person_key = lead.email or identity.label_of[person_id]
         if not keys:
             config = connection.config
             if (
-                lead.email not in unreadable
+                not (identity.keys_of.get(person_id, set()) & unreadable)
                 and config.create_leads
                 and _creatable(contract, lead, config.create_from_stage)
             ):
@@ -200,14 +205,14 @@ def plan_connection(
                         and _may_write(contract, canonical, None)
                     }
                 except UnencodableValueError as exc:
-                    write = LeadWrite(lead.email, None, {})
+                    write = LeadWrite(person_key, None, {})
                     plan.rejected.append(RejectedWrite(person_id, write, str(exc)))
                     continue
                 reason = f"new in {name}" + (
                     f": reached {config.create_from_stage}" if config.create_from_stage else ""
                 )
                 plan.writes.append(
-                    PlannedWrite(person_id, LeadWrite(lead.email, None, fields), {}, reason)
+                    PlannedWrite(person_id, LeadWrite(person_key, None, fields), {}, reason)
                 )
             continue
         for key in keys:
@@ -220,13 +225,13 @@ def plan_connection(
                     contract, field_maps, lead, system_lead, raw, zone, encoding
                 )
             except UnencodableValueError as exc:
-                write = LeadWrite(lead.email, key[1], {})
+                write = LeadWrite(person_key, key[1], {})
                 plan.rejected.append(RejectedWrite(person_id, write, str(exc)))
                 continue
             if changes:
                 detours = {detour.name for detour in contract.detours}
                 write = LeadWrite(
-                    lead.email,
+                    person_key,
                     key[1],
                     {f: new for f, (_, new) in changes.items()},
                     detour=lead.stage in detours or system_lead.stage in detours,

@@ -13,9 +13,10 @@ from typing import Any
 
 from funnelsync.connector import BudgetExhaustedError, Connector, ReadBatch, SystemRecord
 from funnelsync.mapping import MappingError, read_activity, read_lead
-from funnelsync.models import Lead, normalise_email
+from funnelsync.models import Lead, key_token, lead_tokens, normalise_email
 from funnelsync.sync.engine.progress import ProgressSink
 from funnelsync.sync.state.store import (
+    FieldWarning,
     NewQuarantine,
     QuarantineEntry,
     RecordKey,
@@ -31,12 +32,14 @@ DELETIONS = "deletions"
 
 @dataclass(frozen=True, slots=True)
 class ReadRecord:
-    """A lead record read in this run: its raw fields and its canonical form."""
+    """A lead record read in this run: its raw fields, its canonical form and its
+    identity tokens (one per identity key it has, in key order)."""
 
     key: RecordKey
     location: str
     fields: dict[str, Any]
     lead: Lead
+    tokens: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -51,8 +54,11 @@ class ConnectionRead:
     cursors: dict[str, str] = field(default_factory=dict)
     deleted: list[RecordKey] = field(default_factory=list)
     """Records the system reports deleted since the last run."""
-    unreadable_emails: set[str] = field(default_factory=set)
-    """Emails of lead records that could not be mapped: never create these people here."""
+    unreadable_keys: set[str] = field(default_factory=set)
+    """Identity tokens of lead records that could not be mapped: never create these people
+    here."""
+    warnings: list[FieldWarning] = field(default_factory=list)
+    """Optional values left empty (or ambiguous) in records that were read."""
     leads_read: int = 0
     rows_read: int = 0
     """Rows read from the system in this run (leads, activities, rows it could not parse)."""
@@ -66,13 +72,32 @@ def _payload(record_id: str, fields: Mapping[str, Any]) -> str:
     return json.dumps({"record_id": record_id, "fields": dict(fields)}, default=str)
 
 
-def _email_of(connection: Connection, fields: Mapping[str, Any]) -> str | None:
-    email_map = connection.mapping.active_lead_fields().get("email")
-    raw = fields.get(email_map.field) if email_map else None
-    try:
-        return normalise_email(raw) if isinstance(raw, str) else None
-    except ValueError:
-        return None
+def _tokens_of(connection: Connection, fields: Mapping[str, Any], keys: Sequence[str]) -> set[str]:
+    """Identity tokens in a record that could not be mapped, read as plainly as possible."""
+    tokens: set[str] = set()
+    mapped = connection.mapping.active_lead_fields()
+    for key in keys:
+        field_map = mapped.get(key)
+        raw = fields.get(field_map.field) if field_map else None
+        if not isinstance(raw, str):
+            continue
+        try:
+            token = key_token(key, normalise_email(raw) if key == "email" else raw)
+        except ValueError:
+            continue
+        if token is not None:
+            tokens.add(token)
+    return tokens
+
+
+def _no_key_reason(connection: Connection, keys: Sequence[str]) -> str:
+    mapped = connection.mapping.active_lead_fields()
+    columns = [f"{mapped[key].field} ({key})" for key in keys if key in mapped]
+    return (
+        f"no identity key: {', '.join(columns) or ', '.join(keys)} "
+        f"{'is' if len(columns) == 1 else 'are all'} blank; a lead needs one of the "
+        f"identity keys {', '.join(keys)}"
+    )
 
 
 class _Reader:
@@ -84,7 +109,9 @@ class _Reader:
         connector: Connector,
         quarantined: Sequence[QuarantineEntry],
         progress: ProgressSink,
+        keys: Sequence[str],
     ):
+        self.keys = keys
         self.result = ConnectionRead(connection)
         self.connection = connection
         self.connector = connector
@@ -123,8 +150,12 @@ class _Reader:
         name = self.connection.name
         self.seen.add(record_id)
         self.result.rows_read += fresh
+        warnings: list[str] = []
         try:
-            lead = read_lead(self.connection.mapping, fields)
+            lead = read_lead(self.connection.mapping, fields, warnings)
+            tokens = tuple(lead_tokens(lead, self.keys))
+            if not tokens:
+                raise MappingError(_no_key_reason(self.connection, self.keys))
         except MappingError as exc:
             self.result.rows_quarantined += fresh
             self.result.quarantined.append(
@@ -132,14 +163,15 @@ class _Reader:
                     name, record_id, "read", location, str(exc), _payload(record_id, fields)
                 )
             )
-            email = _email_of(self.connection, fields)
-            if email:
-                self.result.unreadable_emails.add(email)
+            self.result.unreadable_keys |= _tokens_of(self.connection, fields, self.keys)
             return
+        self.result.warnings += [FieldWarning(name, record_id, location, w) for w in warnings]
         self.read_locations.add(location)
         if record_id in self.quarantined:
             self.result.resolved.append((name, record_id))
-        self.result.records.append(ReadRecord((name, record_id), location, dict(fields), lead))
+        self.result.records.append(
+            ReadRecord((name, record_id), location, dict(fields), lead, tokens)
+        )
 
     def activity(self, record: SystemRecord) -> None:
         name = self.connection.name
@@ -165,7 +197,7 @@ class _Reader:
             StoredActivity(
                 name,
                 record.record_id,
-                activity.email,
+                activity.person_key,
                 activity.type,
                 activity.occurred_at,
                 activity.campaign,
@@ -180,13 +212,15 @@ def read_connection(
     store: StateStore,
     quarantined: Sequence[QuarantineEntry],
     progress: ProgressSink,
+    keys: Sequence[str] = ("email",),
 ) -> ConnectionRead:
     """Read the leads and activities that changed since the stored cursors.
 
-    ``quarantined`` are this connection's quarantine entries, retried here. When the
-    system's API budget runs out, what was read so far is returned with ``stopped`` set.
+    ``quarantined`` are this connection's quarantine entries, retried here; a lead with
+    none of the identity ``keys`` is quarantined. When the system's API budget runs out,
+    what was read so far is returned with ``stopped`` set.
     """
-    reader = _Reader(connection, connector, quarantined, progress)
+    reader = _Reader(connection, connector, quarantined, progress, keys)
     name = connection.name
     try:
         _read_streams(reader, store)

@@ -87,6 +87,7 @@ def rebuild_state(workspace: Workspace) -> RebuildResult:
     with workspace_lock(workspace.state_dir):
         moved = _set_aside(workspace.state_dir / DATABASE_NAME, stamp)
         store = StateStore.open(workspace.state_dir)
+        keys = workspace.config.identity.keys
         try:
             with ExitStack() as stack:
                 reads = []
@@ -95,15 +96,12 @@ def rebuild_state(workspace: Workspace) -> RebuildResult:
                     stack.callback(connector.close)
                     if connector.capabilities.read_leads:
                         reads.append(
-                            read_connection(connection, connector, store, [], NoProgress())
+                            read_connection(connection, connector, store, [], NoProgress(), keys)
                         )
             records = [record for read in reads for record in read.records]
             identity = store.load_identity()
             person_of, links, notes = assign_persons(identity, records)
-            persons = {
-                pid: lead.model_copy(update={"email": identity.email_of[pid]})
-                for pid, lead in _persons(workspace, records, person_of).items()
-            }
+            persons = _persons(workspace, records, person_of)
             store.commit_run(
                 RunCommit(
                     run_id=f"rebuild-{stamp}",
@@ -113,6 +111,8 @@ def rebuild_state(workspace: Workspace) -> RebuildResult:
                     ledger_rows=[],
                     activities=[],
                     stage_moves=[],
+                    person_keys=identity.new_keys,
+                    labels={pid: identity.label_of[pid] for pid in persons},
                     quarantined=[],
                     resolved=[],
                     settings={},

@@ -173,6 +173,7 @@ class _Run:
         """Connections whose API budget ran out before reading: not read, not written."""
         self.missing: list[RecordKey] = []
         """Records a write found deleted from their system: unlinked with the run."""
+        self.keys = workspace.config.identity.keys
 
     def read(self, connectors: Sequence[Connector]) -> list[ConnectionRead]:
         reads = []
@@ -181,7 +182,9 @@ class _Run:
             if connection.name in self.exhausted:
                 read = ConnectionRead(connection, stopped=self.exhausted[connection.name])
             else:
-                read = read_connection(connection, connector, self.store, entries, self.progress)
+                read = read_connection(
+                    connection, connector, self.store, entries, self.progress, self.keys
+                )
             reads.append(read)
             self.state.counts[connection.name] = ConnectionCounts(
                 read=read.leads_read,
@@ -189,6 +192,7 @@ class _Run:
                 quarantined=len(read.quarantined),
                 rows_read=read.rows_read,
                 rows_quarantined=read.rows_quarantined,
+                field_warnings=len(read.warnings),
                 api_calls=connector.calls,
             )
             self.state.quarantined.extend(read.quarantined)
@@ -222,7 +226,7 @@ class _Run:
             or self.store.setting(SCORED_DAY_KEY) != self.as_of.date().isoformat()
         )
         if everyone:
-            return set(self.identity.email_of), True
+            return set(self.identity.label_of), True
         records = [record for read in reads for record in read.records]
         self.known = self.store.ledger(record.key for record in records)
         persons = {
@@ -235,7 +239,7 @@ class _Run:
             if entry.kind == "write" and not entry.parked:
                 key = entry.record_key
                 person_id = (
-                    self.identity.person_by_email.get(key.removeprefix("new:"))
+                    self.identity.person_by_key.get(key.removeprefix("new:"))
                     if key.startswith("new:")
                     else self.identity.person_of.get((entry.connection, key))
                 )
@@ -243,7 +247,7 @@ class _Run:
                     persons.add(person_id)
         for read in reads:
             for activity in read.activities:
-                person_id = self.identity.person_by_email.get(activity.email)
+                person_id = self.identity.person_by_key.get(activity.email)
                 if person_id is not None:
                     persons.add(person_id)
         return persons, False
@@ -285,8 +289,8 @@ class _Run:
                 continue
             for source in sources:
                 system_leads[(source.connection, source.record_id)] = source.lead
-            emails = {source.lead.email for source in sources}
-            mine = [a for email in emails for a in activities.get(email, ())]
+            tokens = self.identity.keys_of.get(person_id, set())
+            mine = [a for token in tokens for a in activities.get(token, ())]
             lead, change = build_lead(
                 self.contract,
                 person_id,
@@ -316,10 +320,10 @@ class _Run:
                 self.contract,
                 read.connection,
                 self.state.leads,
-                self.identity.records_of,
+                self.identity,
                 current,
                 system_leads,
-                read.unreadable_emails,
+                read.unreadable_keys,
                 connector.text_encoding,
             )
             self.state.plans[name] = plan
@@ -435,16 +439,16 @@ def _sync(
         state.notes.extend(notes)
         persons, everyone = run.touched(reads, person_of, fingerprint)
         new_activities = [a for read in reads for a in read.activities]
-        emails = (
+        tokens = (
             None
             if everyone
-            else {run.identity.email_of[p] for p in persons}
-            | {record.lead.email for record in records}
+            else {token for p in persons for token in run.identity.keys_of.get(p, ())}
+            | {token for record in records for token in record.tokens}
         )
-        activities = _activities_by_email(store, emails, new_activities)
+        activities = _activities_by_email(store, tokens, new_activities)
         state.activities = len(new_activities)
         state.activities_without_lead = sum(
-            1 for a in new_activities if a.email not in run.identity.person_by_email
+            1 for a in new_activities if a.email not in run.identity.person_by_key
         )
         current, ledger = run.current_records(persons, reads)
         system_leads = run.build(persons, current, activities)
@@ -495,6 +499,9 @@ def _sync(
                 quarantined=[*state.quarantined, *state.held],
                 resolved=[key for read in reads for key in read.resolved],
                 deleted=deleted,
+                person_keys=run.identity.new_keys,
+                labels={pid: run.identity.label_of[pid] for pid in state.leads},
+                field_warnings=[warning for read in reads for warning in read.warnings],
                 settings={}
                 if state.stopped
                 else {

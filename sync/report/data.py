@@ -96,7 +96,12 @@ def load_funnel_data(
     query = select(t.persons.c.person_id, t.persons.c.email, t.persons.c.lead)
     for person_id, email, document in _rows(store, query):
         lead = json.loads(document)
-        kept = {name: shown for name in wanted if (shown := _text(lead.get(name)))}
+        attributes = lead.get("attributes") or {}
+        kept = {
+            name: shown
+            for name in wanted
+            if (shown := _text(lead[name] if name in lead else attributes.get(name)))
+        }
         dates = {stage: _utc(at) for stage, at in (lead.get("stage_dates") or {}).items()}
         journey = build_journey(
             layout,

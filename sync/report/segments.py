@@ -22,10 +22,15 @@ CAMPAIGN = "campaign"
 NONE_SEGMENT = "(none)"
 
 SEGMENT_FIELDS: tuple[str, ...] = (
-    *(name for name in Lead.model_fields if name not in COMPUTED_FIELDS and name != "email"),
+    *(
+        name
+        for name in Lead.model_fields
+        if name not in COMPUTED_FIELDS and name not in ("email", "attributes")
+    ),
     CAMPAIGN,
 )
-"""What ``--by`` accepts: every descriptive lead field, and ``campaign``."""
+"""What ``--by`` accepts: every descriptive lead field and ``campaign`` (and the contract's
+attributes)."""
 
 
 @dataclass(frozen=True, slots=True)

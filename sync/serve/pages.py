@@ -8,7 +8,7 @@ from typing import Any
 
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.run_report import RunReport
-from funnelsync.sync.explaining import Explanation, explain_lead
+from funnelsync.sync.explaining import Explanation, explain_lead, person_token
 from funnelsync.sync.report.build import DEFAULT_SEGMENTS, build_report
 from funnelsync.sync.report.data import load_funnel_data
 from funnelsync.sync.report.figures import lead_facts
@@ -58,8 +58,12 @@ class LeadPage:
 def lead_page(
     workspace: Workspace, store: StateStore, plugins: FunnelPlugins, query: str, now: datetime
 ) -> LeadPage | None:
-    """The lead whose email or linked record id is ``query``, or None (indexed lookups)."""
-    found = store.person_by_email(query.strip().lower())
+    """The lead whose email, ``key:value`` identity key or linked record id is ``query``,
+    or None (indexed lookups)."""
+    try:
+        found = store.person_by_key(person_token(query))
+    except ValueError:
+        found = None
     if found is None:
         person = store.person_of_record(query.strip())
         lead = store.leads([person]).get(person) if person is not None else None
@@ -67,7 +71,8 @@ def lead_page(
     if found is None:
         return None
     person_id, lead = found
-    explanation = explain_lead(store, workspace.contract, lead.email, now, plugins.rule_kinds())
+    who = lead.email or next(iter(store.person_keys(person_id)), "")
+    explanation = explain_lead(store, workspace.contract, who, now, plugins.rule_kinds())
     if explanation is None:
         return None
     audit, _ = store.history(person_id)

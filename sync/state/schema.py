@@ -132,6 +132,26 @@ stage_history = Table(
     Index("stage_history_person", "person_id"),
 )
 
+person_keys = Table(
+    "person_keys",
+    metadata,
+    Column("token", String, primary_key=True, doc="An email, or key:value of an identity key."),
+    Column("person_id", Integer, nullable=False),
+    Index("person_keys_person", "person_id"),
+)
+
+field_warnings = Table(
+    "field_warnings",
+    metadata,
+    Column("warning_id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String, nullable=False),
+    Column("connection", String, nullable=False),
+    Column("record_key", String, nullable=False),
+    Column("location", String, nullable=False),
+    Column("message", Text, nullable=False),
+    Index("field_warnings_run", "run_id"),
+)
+
 settings = Table(
     "settings",
     metadata,
@@ -158,7 +178,22 @@ def _create_v1(connection: Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _create_v1),)
+def _identity_keys_v2(connection: Connection) -> None:
+    """Identity keys beyond email (``person_keys``, filled with every person's email) and
+    the field warnings of each run. ``persons.email`` now holds the person's first
+    identity token (their email, when they have one)."""
+    metadata.create_all(connection, tables=[person_keys, field_warnings])
+    connection.execute(
+        person_keys.insert().from_select(
+            ["token", "person_id"], select(persons.c.email, persons.c.person_id)
+        )
+    )
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
+    (1, _create_v1),
+    (2, _identity_keys_v2),
+)
 """Every migration in order; append new ones, never edit a released one."""
 
 LATEST_VERSION = MIGRATIONS[-1][0]

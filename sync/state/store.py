@@ -108,13 +108,20 @@ class StageEntry:
 
 @dataclass(slots=True)
 class Identity:
-    """Who is who: record links and person emails, loaded once per run."""
+    """Who is who: record links and identity tokens, loaded once per run.
+
+    A token is an email, or ``key:value`` of another identity key (see
+    :func:`funnelsync.models.key_token`); each person has a label, their first token.
+    """
 
     person_of: dict[RecordKey, int]
     records_of: dict[int, list[RecordKey]]
-    person_by_email: dict[str, int]
-    email_of: dict[int, str]
+    person_by_key: dict[str, int]
+    label_of: dict[int, str]
     next_person_id: int
+    keys_of: dict[int, set[str]] = field(default_factory=dict)
+    new_keys: list[tuple[str, int]] = field(default_factory=list)
+    """Tokens given to a person in this run (saved with the run)."""
 
     def link(self, key: RecordKey, person_id: int) -> None:
         """Link a record to a person (in memory; saved with the run)."""
@@ -129,13 +136,24 @@ class Identity:
         if person_id is not None:
             self.records_of[person_id] = [k for k in self.records_of[person_id] if k != key]
 
-    def new_person(self, email: str) -> int:
-        """A new person id for ``email``."""
+    def new_person(self, token: str) -> int:
+        """A new person id, labelled and found by ``token``."""
         person_id = self.next_person_id
         self.next_person_id += 1
-        self.person_by_email[email] = person_id
-        self.email_of[person_id] = email
+        self.label_of[person_id] = token
+        self.add_key(token, person_id)
         return person_id
+
+    def add_key(self, token: str, person_id: int) -> bool:
+        """Give ``token`` to ``person_id`` unless another person has it; whether it is theirs."""
+        owner = self.person_by_key.setdefault(token, person_id)
+        if owner != person_id:
+            return False
+        keys = self.keys_of.setdefault(person_id, set())
+        if token not in keys:
+            keys.add(token)
+            self.new_keys.append((token, person_id))
+        return True
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -186,7 +204,7 @@ class StateStore:
     # --- identity ---------------------------------------------------------------------
 
     def load_identity(self) -> Identity:
-        """Every record link and person email.
+        """Every record link and identity token.
 
         A link whose person was never committed (the run that made it was killed before
         its end) is ignored: the record is linked again when it is next read.
@@ -208,12 +226,20 @@ class StateStore:
                 key = (row.connection, row.record_id)
                 person_of[key] = row.person_id
                 records_of.setdefault(row.person_id, []).append(key)
+            person_by_key = {label: pid for pid, label in emails.items()}
+            keys_of = {pid: {label} for pid, label in emails.items()}
+            tokens = select(t.person_keys.c.token, t.person_keys.c.person_id)
+            for key_row in connection.execute(tokens):
+                if key_row.person_id in emails:
+                    person_by_key.setdefault(key_row.token, key_row.person_id)
+                    keys_of[key_row.person_id].add(key_row.token)
         return Identity(
             person_of=person_of,
             records_of=records_of,
-            person_by_email={email: pid for pid, email in emails.items()},
-            email_of=emails,
+            person_by_key=person_by_key,
+            label_of=emails,
             next_person_id=highest + 1,
+            keys_of=keys_of,
         )
 
     def all_person_ids(self) -> list[int]:
@@ -233,13 +259,55 @@ class StateStore:
                     found[row.person_id] = Lead.model_validate_json(row.lead)
         return found
 
-    def person_by_email(self, email: str) -> tuple[int, Lead] | None:
-        """The person with canonical ``email``, if any."""
+    def person_by_key(self, token: str) -> tuple[int, Lead] | None:
+        """The person with identity token ``token`` (an email or ``key:value``), if any."""
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(t.persons.c.person_id, t.persons.c.lead).where(t.persons.c.email == email)
+            found = connection.execute(
+                select(t.person_keys.c.person_id).where(t.person_keys.c.token == token)
+            ).scalar()
+            condition = (
+                t.persons.c.person_id == found if found is not None else t.persons.c.email == token
+            )
+            person = connection.execute(
+                select(t.persons.c.person_id, t.persons.c.lead).where(condition)
             ).first()
-        return (row.person_id, Lead.model_validate_json(row.lead)) if row else None
+        return (person.person_id, Lead.model_validate_json(person.lead)) if person else None
+
+    def all_person_keys(self) -> dict[int, set[str]]:
+        """Every person's identity tokens."""
+        found: dict[int, set[str]] = {}
+        with self.engine.connect() as connection:
+            query = select(t.person_keys.c.token, t.person_keys.c.person_id)
+            for row in connection.execute(query):
+                found.setdefault(row.person_id, set()).add(row.token)
+        return found
+
+    def person_keys(self, person_id: int) -> list[str]:
+        """Every identity token of ``person_id``."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(t.person_keys.c.token).where(t.person_keys.c.person_id == person_id)
+            )
+            return sorted(rows.scalars())
+
+    def field_warnings(self, run_id: str | None = None) -> list[FieldWarning]:
+        """The field warnings of ``run_id`` (default: the latest run that had any)."""
+        with self.engine.connect() as connection:
+            if run_id is None:
+                run_id = connection.execute(
+                    select(t.field_warnings.c.run_id)
+                    .order_by(t.field_warnings.c.warning_id.desc())
+                    .limit(1)
+                ).scalar()
+            rows = connection.execute(
+                select(t.field_warnings)
+                .where(t.field_warnings.c.run_id == run_id)
+                .order_by(t.field_warnings.c.warning_id)
+            )
+            return [
+                FieldWarning(row.connection, row.record_key, row.location, row.message)
+                for row in rows
+            ]
 
     # --- ledger and cursors -------------------------------------------------------------
 
@@ -457,6 +525,26 @@ class StateStore:
                     )
             self._upsert_persons(connection, commit)
             self._insert_links(connection, commit.run_id, commit.links)
+            if commit.person_keys:
+                statement = upsert_statement(connection, t.person_keys)
+                connection.execute(
+                    statement.on_conflict_do_nothing(index_elements=["token"]),
+                    [{"token": token, "person_id": pid} for token, pid in commit.person_keys],
+                )
+            if commit.field_warnings:
+                connection.execute(
+                    insert(t.field_warnings),
+                    [
+                        {
+                            "run_id": commit.run_id,
+                            "connection": item.connection,
+                            "record_key": item.record_key,
+                            "location": item.location,
+                            "message": item.message,
+                        }
+                        for item in commit.field_warnings
+                    ],
+                )
             self._upsert_ledger(connection, commit.run_id, commit.ledger_rows)
             if commit.activities:
                 statement = upsert_statement(self.engine, t.activities)
@@ -569,7 +657,7 @@ class StateStore:
         rows = [
             {
                 "person_id": pid,
-                "email": lead.email,
+                "email": lead.email or commit.labels.get(pid) or f"person:{pid}",
                 "stage": lead.stage,
                 "lead": lead.model_dump_json(),
                 "run_id": commit.run_id,
@@ -669,6 +757,16 @@ class NewQuarantine:
     payload: str
 
 
+@dataclass(frozen=True, slots=True)
+class FieldWarning:
+    """An optional value left empty (or read one of two ways) instead of quarantining."""
+
+    connection: str
+    record_key: str
+    location: str
+    message: str
+
+
 @dataclass(slots=True)
 class RunCommit:
     """Everything one run saves at its end."""
@@ -685,3 +783,8 @@ class RunCommit:
     settings: dict[str, str]
     cursors: dict[tuple[str, str], str]
     deleted: list[RecordKey] = field(default_factory=list)
+    person_keys: list[tuple[str, int]] = field(default_factory=list)
+    """Identity tokens given to persons in this run."""
+    labels: dict[int, str] = field(default_factory=dict)
+    """Each person's label (first identity token), stored when they have no email."""
+    field_warnings: list[FieldWarning] = field(default_factory=list)

@@ -5,7 +5,9 @@ Everything is checked before anything runs; all problems found are reported toge
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,8 +15,15 @@ from pydantic import ValidationError
 
 from funnelsync.config import ConnectionConfig, WorkspaceConfig, effective_mapping
 from funnelsync.connector import Connector, ConnectorContext, ConnectorSettings
-from funnelsync.contract import FieldCondition, FunnelContract, OwnershipKind, OwnershipRule
+from funnelsync.contract import (
+    FieldCondition,
+    FunnelContract,
+    OwnershipKind,
+    OwnershipRule,
+    known_field_names,
+)
 from funnelsync.mapping import STAGE_DATES_PREFIX, Mapping
+from funnelsync.models import DESCRIPTIVE_FIELDS
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.secrets import register_model_secrets
 from funnelsync.sync.workspace.errors import (
@@ -158,12 +167,35 @@ def _contract_problems(
     return problems
 
 
+def _did_you_mean(name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _identity_problems(
+    config: WorkspaceConfig, contract: FunnelContract, doc: YamlDocument
+) -> list[ConfigProblem]:
+    """Identity keys must be built-in descriptive fields or attributes of the contract."""
+    allowed = ["email", *DESCRIPTIVE_FIELDS, *contract.attributes]
+    return [
+        _problem(
+            doc,
+            ("identity", "keys", index),
+            f"{key!r} cannot identify a person: expected email, a descriptive lead field or "
+            f"an attribute of the contract{_did_you_mean(key, allowed)}",
+        )
+        for index, key in enumerate(config.identity.keys)
+        if key not in allowed or key == "created_at"
+    ]
+
+
 def _connection(
     name: str,
     config: ConnectionConfig,
     contract: FunnelContract,
     plugins: FunnelPlugins,
     doc: YamlDocument,
+    keys: Sequence[str] = ("email",),
 ) -> Connection | list[ConfigProblem]:
     base: tuple[str | int, ...] = ("connections", name)
     try:
@@ -180,7 +212,17 @@ def _connection(
     mapping = effective_mapping(connector_class.mapping_for(settings), config, contract, name)
     stage_names = {stage.name for stage in contract.all_stages}
     problems = []
+    fields = known_field_names(set(contract.attributes))
     for field in mapping.active_lead_fields():
+        if not field.startswith(STAGE_DATES_PREFIX) and field not in fields:
+            problems.append(
+                _problem(
+                    doc,
+                    (*base, "mapping", "lead_fields", field),
+                    f"unknown lead field {field!r}: not a built-in field nor an attribute of "
+                    f"the contract{_did_you_mean(field, fields)}",
+                )
+            )
         stage = field.removeprefix(STAGE_DATES_PREFIX)
         if field.startswith(STAGE_DATES_PREFIX) and stage not in stage_names:
             known = ", ".join(sorted(stage_names))
@@ -201,11 +243,22 @@ def _connection(
                 f"{from_stage!r} is not a success-path stage of the contract ({path})",
             )
         )
-    if connector_class.capabilities.read_leads and "email" not in mapping.active_lead_fields():
+    mapped = mapping.active_lead_fields()
+    if connector_class.capabilities.read_leads and not any(key in mapped for key in keys):
         loc = (*base, "mapping", "lead_fields")
+        wanted = "email" if list(keys) == ["email"] else f"any identity key ({', '.join(keys)})"
         problems.append(
             ConfigProblem(
-                doc.path, key_path(loc), "no field is mapped to email", line_for(doc.lines, loc)
+                doc.path, key_path(loc), f"no field is mapped to {wanted}", line_for(doc.lines, loc)
+            )
+        )
+    lead_key = mapping.lead_key
+    if lead_key is not None and lead_key.key not in keys:
+        problems.append(
+            _problem(
+                doc,
+                (*base, "mapping", "lead_key", "key"),
+                f"{lead_key.key!r} is not an identity key (identity: keys: {', '.join(keys)})",
             )
         )
     if problems:
@@ -244,9 +297,12 @@ def load_workspace(config_path: Path, plugins: FunnelPlugins) -> Workspace:
     contract_doc = load_yaml(contract_path)
     contract = _validate_contract(contract_doc)
     problems = _contract_problems(contract, contract_doc, set(config.connections), plugins)
+    problems += _identity_problems(config, contract, config_doc)
     connections = []
     for name, connection_config in config.connections.items():
-        result = _connection(name, connection_config, contract, plugins, config_doc)
+        result = _connection(
+            name, connection_config, contract, plugins, config_doc, config.identity.keys
+        )
         if isinstance(result, list):
             problems.extend(result)
         else:

@@ -144,9 +144,9 @@ class HubSpotDemoEmulator(Emulator):
         """
         by_email: dict[str, list[Activity]] = defaultdict(list)
         for activity in activities:
-            by_email[activity.email].append(activity)
+            by_email[activity.person_key].append(activity)
         for lead in leads:
-            done = by_email.get(lead.email, [])
+            done = by_email.get(lead.email or "", [])
             events = marketing_events(done)
             stamps = [lead.updated_at, *(a.occurred_at for a in done if a.type in _EVENT_TYPES)]
             modified = max((stamp for stamp in stamps if stamp is not None), default=None)

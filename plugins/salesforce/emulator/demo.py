@@ -120,10 +120,10 @@ class SalesforceDemoEmulator(Emulator):
         """
         by_email: dict[str, list[Activity]] = defaultdict(list)
         for activity in activities:
-            by_email[activity.email].append(activity)
+            by_email[activity.person_key].append(activity)
         try:
             for lead in leads:
-                self._add_lead(lead, by_email.get(lead.email, []))
+                self._add_lead(lead, by_email.get(lead.email or "", []))
         finally:
             _resume_clock(self.org)
 

@@ -27,7 +27,7 @@ def test_capabilities_and_write_batching() -> None:
 
 def test_default_mapping_maps_every_lead_field_to_its_own_column() -> None:
     fields = CsvConnector.default_mapping.active_lead_fields()
-    assert set(fields) == set(Lead.model_fields) - {"stage_dates"}
+    assert set(fields) == set(Lead.model_fields) - {"stage_dates", "attributes"}
     assert all(fields[name].field == name for name in fields)
     assert {name for name, f in fields.items() if not f.writes} == {"created_at", "updated_at"}
     assert fields["created_at"].direction is Direction.read
@@ -93,3 +93,24 @@ def test_absolute_paths_are_used_as_given(tmp_path: Path) -> None:
     elsewhere.write_text("email\nann@example.com\n", encoding="utf-8")
     connector = make_connector(tmp_path / "workspace", leads={"path": str(elsewhere)})
     assert connector.leads_path == elsewhere
+
+
+def test_check_stops_on_a_modified_column_that_is_not_iso_8601(tmp_path: Path) -> None:
+    (tmp_path / "leads.csv").write_text(
+        "email,Last Modified\na@example.com,2021-04-15T00:03:00\n"
+        "b@example.com,15 Apr 2021 00:03:00\n",
+        encoding="utf-8",
+    )
+    connector = make_connector(
+        tmp_path,
+        leads={"path": "leads.csv", "key_column": "email", "modified_column": "Last Modified"},
+    )
+
+    result = connector.check()
+
+    assert not result.ok
+    assert result.messages[0].endswith(
+        "modified_column 'Last Modified' holds '15 Apr 2021 00:03:00' (line 3), which is not "
+        "an ISO 8601 timestamp: incremental reads cannot use it. Convert the column to ISO "
+        "8601 (e.g. 2021-04-15T00:03:00) or remove modified_column"
+    )

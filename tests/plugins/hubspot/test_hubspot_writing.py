@@ -219,3 +219,27 @@ def test_results_naming_neither_trace_id_nor_email_are_matched_by_id_or_read_bac
     assert emulator.calls[UPSERT] == 1
     [read_back] = [r.body for r in emulator.requests if r.path.endswith("batch/read")]
     assert [item["id"] for item in read_back["inputs"]] == ["new0@example.com", "new1@example.com"]
+
+    emulator.add_contacts([{"email": "c@example.com", "lifecyclestage": "customer"}])
+    [result] = connect(emulator).write_leads([_write("c@example.com", lifecyclestage="lead")])
+    assert result.status is WriteStatus.rejected
+    assert emulator.calls[UPSERT] == 0
+
+
+def test_a_person_without_an_email_is_rejected_per_record_not_a_crash(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    connector = connect(emulator)
+
+    results = connector.write_leads(
+        [_write("crm_id:0031", firstname="No Email"), _write("ann@example.com", firstname="Ann")]
+    )
+
+    assert [(r.key, r.status) for r in results] == [
+        ("crm_id:0031", WriteStatus.rejected),
+        ("ann@example.com", WriteStatus.ok),
+    ]
+    assert results[0].message == (
+        "HubSpot upserts contacts by email; this person has none (crm_id:0031)"
+    )
+    assert all("crm_id" not in str(r.body) for r in emulator.requests)

@@ -352,16 +352,42 @@ def _install_plugin(target: Path) -> Path:
     return target
 
 
-def _pristine_workspace(target: Path, as_of: datetime) -> Path:
-    """The scaffolded workspace with generated data, both connections on ``killable_csv``."""
+def _pristine_workspace(target: Path, as_of: datetime, identity: str) -> Path:
+    """The scaffolded workspace with generated data, both connections on ``killable_csv``.
+
+    With ``identity`` ``person_ref``, people are matched first by a ``Person Ref`` column in
+    both lead files (a custom attribute), then by email, so that links, persons and the
+    re-runs go through a non-email identity key.
+    """
     config_path = write_templates(target, with_empty_data=True)
     generate_demo_data(target / "data", seed=SEED, leads=LEADS, activities=ACTIVITIES, as_of=as_of)
     config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     for connection in config["connections"].values():
         assert connection["connector"] == "csv"
         connection["connector"] = "killable_csv"
+    if identity == "person_ref":
+        _add_person_refs(target, config)
     config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return target
+
+
+def _add_person_refs(target: Path, config: dict[str, Any]) -> None:
+    """A ``Person Ref`` column (derived from the email) in both lead files, as identity key."""
+    for name, email_column in (("marketing", "email"), ("sales", "Email")):
+        path = target / "data" / name / "leads.csv"
+        header, rows = _read_rows(path)
+        position = header.index(email_column)
+        for row in rows:
+            if len(row) == len(header):
+                row.append(f"ref-{row[position].strip().casefold()[::-1]}")
+        _write_rows(path, [*header, "Person Ref"], rows)
+        mapping = config["connections"][name].setdefault("mapping", {})
+        mapping.setdefault("lead_fields", {})["person_ref"] = "Person Ref"
+    config["identity"] = {"keys": ["person_ref", "email"]}
+    contract_path = target / "contract.yaml"
+    contract = yaml.safe_load(contract_path.read_text(encoding="utf-8"))
+    contract["attributes"] = {"person_ref": {"type": "text"}}
+    contract_path.write_text(yaml.safe_dump(contract, sort_keys=False), encoding="utf-8")
 
 
 # --- the outside change of the second phase ------------------------------------------------
@@ -482,6 +508,12 @@ def _state(workspace: Path) -> dict[str, Any]:
             )
         }
         persons = dict(db.execute("SELECT email, stage FROM persons").fetchall())
+        keys = sorted(
+            db.execute(
+                "SELECT k.token, p.email FROM person_keys k "
+                "LEFT JOIN persons p ON p.person_id = k.person_id"
+            ).fetchall()
+        )
         person_count = db.execute("SELECT count(*) FROM persons").fetchone()[0]
         quarantine = sorted(
             f"{connection}/{record_key}/{kind}"
@@ -493,6 +525,7 @@ def _state(workspace: Path) -> dict[str, Any]:
         "cursors": cursors,
         "links": links,
         "persons": persons,
+        "person keys": keys,
         "person rows": person_count,
         "quarantine": quarantine,
     }
@@ -617,18 +650,20 @@ def _run_case(lab: Lab, change: OutsideChange, outcome: Outcome) -> Outcome:
     return outcome
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
-    """The reference run, then every kill point's killed and recovered runs."""
+@pytest.fixture(scope="module", params=["email", "person_ref"], ids=lambda key: f"by-{key}")
+def results(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Results:
+    """The reference run, then every kill point's killed and recovered runs, for people
+    identified by email and (``person_ref``) by a custom attribute first."""
+    identity: str = request.param
     started = datetime.now(UTC)
-    root = tmp_path_factory.mktemp("crash")
+    root = tmp_path_factory.mktemp(f"crash-{identity}")
     # Data dated back from midnight: engagement decays by whole days, so every run today
     # scores alike, and the outside change (at midnight) is newer than any generated row.
     as_of = started.replace(hour=0, minute=0, second=0, microsecond=0)
     lab = Lab(
         root,
         _install_plugin(root / "plugin"),
-        _pristine_workspace(root / "pristine", as_of),
+        _pristine_workspace(root / "pristine", as_of, identity),
     )
     change = _outside_change(lab.pristine, as_of)
 

@@ -37,7 +37,9 @@ from funnelsync import (
 
 _READ_ONLY_FIELDS = ("created_at", "updated_at")
 _SAME_NAME_FIELDS = [  # every canonical lead field; stage dates are per stage, left to configs
-    name for name in Lead.model_fields if name not in {"stage_dates", *_READ_ONLY_FIELDS}
+    name
+    for name in Lead.model_fields
+    if name not in {"stage_dates", "attributes", *_READ_ONLY_FIELDS}
 ]
 _INTEGER_FIELDS = frozenset({"company_size", "fit_score", "engagement_score", "score"})
 
