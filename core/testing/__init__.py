@@ -1,0 +1,26 @@
+"""funnelsync's connector conformance kit (needs pytest: ``pip install funnelsync[testing]``).
+
+A vendor's fixture ``funnelsync_target`` returns a :class:`ConformanceTarget`; then either
+``pytest --funnelsync-conformance`` or a subclass of :class:`ConnectorConformance` runs
+every check. :func:`run_checks` runs them without pytest.
+"""
+
+from funnelsync.testing.checks import (
+    CheckResult,
+    ConformanceFailure,
+    all_check_names,
+    run_check,
+    run_checks,
+)
+from funnelsync.testing.suite import ConnectorConformance
+from funnelsync.testing.target import ConformanceTarget
+
+__all__ = [
+    "CheckResult",
+    "ConformanceFailure",
+    "ConformanceTarget",
+    "ConnectorConformance",
+    "all_check_names",
+    "run_check",
+    "run_checks",
+]
