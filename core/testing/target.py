@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from funnelsync.connector import Connector
+from funnelsync.connector import Connector, LeadWrite
 from funnelsync.models import Lead
 
 
@@ -36,9 +36,9 @@ class ConformanceTarget:
     """Delete these record ids in the system (needed when ``deletes`` is declared)."""
     rejected_fields: Mapping[str, Any] | None = None
     """System field → value the system refuses for a lead (e.g. an invalid email)."""
-    busy: Callable[[], AbstractContextManager[None]] | None = None
-    """While entered, the system answers every write with its passing failure (rate limit,
-    lock); afterwards it answers normally again."""
+    busy: Callable[[Sequence[LeadWrite]], AbstractContextManager[None]] | None = None
+    """While entered, the system answers these writes with its passing failure (rate
+    limit, lock…), however often they are tried; afterwards it answers normally again."""
     detour_values: tuple[str, str] | None = None
     """Two values of the stage field: one ahead, one the system sees as backward."""
     accepts_new_fields: bool = False

@@ -155,7 +155,7 @@ def passing_failures_are_retryable(session: Session) -> None:
     assert busy is not None
     connector = session.connector()
     batch = [new_write(session, connector) for _ in range(2)]
-    with busy():
+    with busy(batch):
         results = write(connector, batch)
     statuses = [str(r.status) for r in results]
     if statuses != ["retryable", "retryable"]:

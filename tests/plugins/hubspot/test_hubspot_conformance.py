@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from funnelsync import Lead
+from funnelsync import Lead, LeadWrite
 from funnelsync.connector import ConnectorContext
 from funnelsync.plugins.hubspot import HubSpotConnector, HubSpotSettings
 from funnelsync.plugins.hubspot.emulator.demo import contact_properties
@@ -35,11 +35,11 @@ def seeder(emulator: HubSpotEmulator) -> Callable[[Sequence[Lead]], None]:
     return seed
 
 
-def rate_limited(emulator: HubSpotEmulator) -> Callable[[], Any]:
+def rate_limited(emulator: HubSpotEmulator) -> Callable[[Sequence[LeadWrite]], Any]:
     """While entered, every batch write is answered 429 (HubSpot's ten-second limit)."""
 
     @contextmanager
-    def busy() -> Iterator[None]:
+    def busy(writes: Sequence[LeadWrite]) -> Iterator[None]:
         emulator.fail_next(10_000, status=429, path="/batch/", retry_after=0)
         try:
             yield
