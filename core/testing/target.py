@@ -41,6 +41,10 @@ class ConformanceTarget:
     limit, lock…), however often they are tried; afterwards it answers normally again."""
     detour_values: tuple[str, str] | None = None
     """Two values of the stage field: one ahead, one the system sees as backward."""
+    full_reads: bool = False
+    """The system keeps no modification times (a plain file): once anything changed, a read
+    from a cursor returns every record again. The kit then accepts unchanged records in
+    such a read (the engine skips them), but still wants each new one, once."""
     accepts_new_fields: bool = False
     """The system takes any field name on write (a file), so ``validate_mapping`` need not
     refuse unknown fields; the kit checks that a new field is written and read back."""

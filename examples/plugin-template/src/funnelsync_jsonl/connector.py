@@ -96,6 +96,7 @@ class JsonlConnector(Connector):
         if not self.path.is_file():
             raise ConnectorError(f"{self.path}: no such file")
         data = self.path.read_bytes()
+        self.calls.read += 1  # one read of the file; an API connector counts each request
         fingerprint = hashlib.sha256(data).hexdigest()
         if fingerprint == cursor:
             return
@@ -141,6 +142,7 @@ class JsonlConnector(Connector):
             record_id = str(lead.get("email") or "").strip()
             results.append(WriteResult(write.key, WriteStatus.ok, record_id=record_id))
         self._replace(entries)
+        self.calls.write += 1
         return results
 
     def _parse(self, data: bytes) -> Iterator[tuple[str, bytes, dict[str, Any] | str]]:
