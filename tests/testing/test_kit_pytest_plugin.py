@@ -40,7 +40,6 @@ def pytest_in(
         **os.environ,
         "PYTHONPATH": os.pathsep.join(map(str, paths)),
         "PYTHONDONTWRITEBYTECODE": "1",
-        "FUNNELSYNC_CI": "",
     }
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", *args]
     return subprocess.run(
