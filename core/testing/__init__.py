@@ -5,6 +5,13 @@ A vendor's fixture ``funnelsync_target`` returns a :class:`ConformanceTarget`; t
 every check. :func:`run_checks` runs them without pytest.
 """
 
+try:
+    import pytest  # noqa: F401 - the kit is a pytest plugin
+except ImportError as missing:
+    raise ImportError(
+        "funnelsync.testing needs pytest: pip install 'funnelsync[testing]'"
+    ) from missing
+
 from funnelsync.testing.checks import (
     CheckResult,
     ConformanceFailure,
