@@ -13,7 +13,7 @@ except ImportError as missing:
     ) from missing
 
 from funnelsync.testing.checks import (
-    CheckResult,
+    CheckOutcome,
     ConformanceFailure,
     all_check_names,
     run_check,
@@ -23,7 +23,7 @@ from funnelsync.testing.suite import ConnectorConformance
 from funnelsync.testing.target import ConformanceTarget
 
 __all__ = [
-    "CheckResult",
+    "CheckOutcome",
     "ConformanceFailure",
     "ConformanceTarget",
     "ConnectorConformance",

@@ -83,7 +83,7 @@ def check(
 
 
 @dataclass(frozen=True)
-class CheckResult:
+class CheckOutcome:
     """The outcome of one check: passed, or the failure's message."""
 
     name: str
@@ -103,7 +103,7 @@ def run_check(name: str, target: ConformanceTarget) -> None:
         session.close()
 
 
-def run_checks(target: ConformanceTarget, names: Iterable[str] = ()) -> list[CheckResult]:
+def run_checks(target: ConformanceTarget, names: Iterable[str] = ()) -> list[CheckOutcome]:
     """Run the named checks (all when none are named) and say how each ended; an
     exception other than a :class:`ConformanceFailure` propagates."""
     _load_checks()
@@ -112,9 +112,9 @@ def run_checks(target: ConformanceTarget, names: Iterable[str] = ()) -> list[Che
         try:
             run_check(name, target)
         except ConformanceFailure as exc:
-            results.append(CheckResult(name, False, str(exc)))
+            results.append(CheckOutcome(name, False, str(exc)))
         else:
-            results.append(CheckResult(name, True))
+            results.append(CheckOutcome(name, True))
     return results
 
 

@@ -43,7 +43,7 @@ _INTEGER_FIELDS = frozenset({"company_size", "fit_score", "engagement_score", "s
 
 
 class JsonlSettings(ConnectorSettings):
-    """The settings a connection of type ``jsonl`` takes in the workspace config."""
+    """The settings of a ``jsonl`` connection (``connector: jsonl`` in the workspace config)."""
 
     path: Path = Field(description="The JSON-lines file, relative to the workspace directory.")
 
