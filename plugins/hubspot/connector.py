@@ -24,7 +24,6 @@ from funnelsync.connector import (
     SystemRecord,
     WriteResult,
 )
-from funnelsync.mapping import Mapping
 from funnelsync.plugins.hubspot.activities import ActivityReader
 from funnelsync.plugins.hubspot.api import CallKind, HubSpotApi
 from funnelsync.plugins.hubspot.changes import ChangeReader
@@ -111,17 +110,6 @@ class HubSpotConnector(Connector):
         """Every contact property, with enumeration options as the picklist."""
         with _given_up("reading HubSpot's contact properties"):
             return self.properties.describe()
-
-    def validate_mapping(self, mapping: Mapping) -> list[str]:
-        """The properties ``mapping`` writes that the portal lacks, one sentence each."""
-        with _given_up("reading HubSpot's contact properties"):
-            properties = self.properties.all()
-        return [
-            f"{field_map.field} ({canonical}) is not a contact property of this portal; "
-            "create it (`funnelsync check --fix`) or map another property"
-            for canonical, field_map in mapping.active_lead_fields().items()
-            if field_map.writes and field_map.field not in properties
-        ]
 
     def read_leads(self, cursor: str | None) -> Iterator[ReadBatch]:
         """Contacts changed since ``cursor`` (all when ``None``), 200 per batch."""
