@@ -92,13 +92,17 @@ class CheckOutcome:
 
 
 def run_check(name: str, target: ConformanceTarget) -> None:
-    """Run one check; raises :class:`ConformanceFailure` if the connector breaks its rule."""
+    """Run one check; raises :class:`ConformanceFailure` (the rule, then what to change)
+    if the connector breaks its rule."""
     _load_checks()
+    found = CHECKS[name]
     session = Session(target, LeadFactory(name))
     try:
         declared = session.connector().capabilities
-        if all(getattr(declared, capability) for capability in CHECKS[name].requires):
-            CHECKS[name].run(session)
+        if all(getattr(declared, capability) for capability in found.requires):
+            found.run(session)
+    except ConformanceFailure as exc:
+        raise ConformanceFailure(f"rule: {found.rule}\n{exc}") from None
     finally:
         session.close()
 
