@@ -225,7 +225,8 @@ class Connector(ABC):
         """Upsert leads by key; exactly one result per write, in the order of the writes.
 
         ``rejected`` when the system refused the record (its error as the message),
-        ``retryable`` for a passing failure (rate limit, lock, timeout)."""
+        ``retryable`` for a passing failure (rate limit, lock, timeout), ``held`` when the
+        API budget is spent before it was sent."""
         raise NotImplementedError(f"{self.name} does not write leads")
 
     def create_fields(self, fields: Sequence[FieldInfo]) -> list[str]:
