@@ -1,8 +1,8 @@
 """The salesforce connector passes funnelsync's conformance kit against the emulator.
 
-The org is the connector's declared demo emulator (integration user, funnel fields); the
-target adds the knobs a vendor would use: record deletion, a restricted picklist the org
-refuses, and row locks that outlast the connector's retries.
+The org is the connector's declared demo emulator (its login, funnel fields); the target
+adds the knobs a vendor would use: record deletion, a restricted picklist the org refuses,
+row locks that outlast the connector's retries, and a secret the org refuses.
 """
 
 from __future__ import annotations
@@ -16,17 +16,12 @@ import pytest
 from funnelsync import LeadWrite
 from funnelsync.connector import ConnectorContext
 from funnelsync.plugins.salesforce import SalesforceConnector, SalesforceSettings
-from funnelsync.plugins.salesforce.emulator.demo import (
-    PASSWORD,
-    PASSWORD_ENV,
-    SECURITY_TOKEN,
-    SalesforceDemoEmulator,
-)
+from funnelsync.plugins.salesforce.emulator.demo import SalesforceDemoEmulator
 from funnelsync.plugins.salesforce.emulator.org import Org
 from funnelsync.testing import ConformanceTarget, ConnectorConformance
 
-REFUSED_ENV = "FUNNELSYNC_KIT_SF_REFUSED_PASSWORD"
-REFUSED_PASSWORD = "kit-refused-Passw0rd"
+REFUSED_ENV = "FUNNELSYNC_KIT_SF_REFUSED_SECRET"
+REFUSED_SECRET = "kit-refused-s3cret"
 
 
 def locked(org: Org) -> Callable[[Sequence[LeadWrite]], AbstractContextManager[None]]:
@@ -59,12 +54,18 @@ class TestSalesforceConformance(ConnectorConformance):
         emulator.start()
         org = emulator.org
         org.query_batch_size = 200  # Salesforce's smallest page: fewer leads to seed
-        for name, value in {**emulator.environment(), REFUSED_ENV: REFUSED_PASSWORD}.items():
+        secrets = {**emulator.environment(), REFUSED_ENV: REFUSED_SECRET}
+        for name, value in secrets.items():
             monkeypatch.setenv(name, value)
 
-        def connector(password_env: str = PASSWORD_ENV) -> SalesforceConnector:
+        def connector(refused: bool = False) -> SalesforceConnector:
+            """A connector as the demo connects; ``refused``: its secret variable swapped."""
             settings = emulator.connection_settings()
-            settings["auth"] = {**settings["auth"], "password_env": password_env}
+            if refused:
+                auth = settings["auth"]
+                settings["auth"] = {
+                    k: REFUSED_ENV if k.endswith("_env") else v for k, v in auth.items()
+                }
             made = SalesforceConnector(
                 SalesforceSettings.model_validate(settings), ConnectorContext("kit", tmp_path)
             )
@@ -75,8 +76,8 @@ class TestSalesforceConformance(ConnectorConformance):
             make_connector=connector,
             seed=lambda leads: emulator.seed(leads, []),
             page_size=org.query_batch_size,
-            secrets=(PASSWORD, SECURITY_TOKEN, REFUSED_PASSWORD),
-            refused_connector=lambda: connector(REFUSED_ENV),
+            secrets=tuple(secrets.values()),
+            refused_connector=lambda: connector(refused=True),
             delete=lambda ids: delete(org, ids),
             rejected_fields={"Status": "Not A Lead Status"},
             busy=locked(org),
