@@ -1,6 +1,8 @@
 """funnelsync: one funnel for marketing and sales, kept in line across every system."""
 
 from funnelsync.connector import (
+    AuthenticationError,
+    BudgetExhaustedError,
     Capabilities,
     CheckResult,
     Connector,
@@ -9,6 +11,7 @@ from funnelsync.connector import (
     ConnectorSettings,
     FieldInfo,
     LeadWrite,
+    MappingRejectedError,
     ReadBatch,
     RejectedRecord,
     SystemRecord,
@@ -18,12 +21,15 @@ from funnelsync.connector import (
 from funnelsync.contract import FunnelContract, Stage
 from funnelsync.hookspecs import hookimpl
 from funnelsync.mapping import FieldMap, Mapping
+from funnelsync.mapping import Mapping as FieldMapping
 from funnelsync.models import Activity, Lead
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Activity",
+    "AuthenticationError",
+    "BudgetExhaustedError",
     "Capabilities",
     "CheckResult",
     "Connector",
@@ -32,10 +38,12 @@ __all__ = [
     "ConnectorSettings",
     "FieldInfo",
     "FieldMap",
+    "FieldMapping",
     "FunnelContract",
     "Lead",
     "LeadWrite",
     "Mapping",
+    "MappingRejectedError",
     "ReadBatch",
     "RejectedRecord",
     "Stage",

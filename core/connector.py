@@ -3,7 +3,8 @@
 A connector moves records between funnelsync and one system. It never owns state: the
 engine hands it a cursor and takes back batches of system records (plus rows it could
 not parse, with where and why); it hands the connector batches of writes and takes back
-exactly one :class:`WriteResult` per record.
+exactly one :class:`WriteResult` per record, in order. :mod:`funnelsync.testing` checks a
+connector against these rules.
 """
 
 from __future__ import annotations
@@ -165,19 +166,29 @@ class CheckResult:
 
 
 class ConnectorError(Exception):
-    """A connection-level failure (unreachable, missing file, unexpected answer)."""
+    """A connection-level failure (unreachable, missing file, unexpected answer): the run
+    fails. Never raise it for one bad record; return a rejected :class:`WriteResult`."""
 
 
 class MappingRejectedError(ConnectorError):
-    """The system cannot take the connection's mapping (fields or values it lacks)."""
+    """The system cannot take the connection's mapping (fields or values it lacks).
+
+    The engine raises it before reading when :meth:`Connector.validate_mapping` reports
+    problems; the CLI exits with the configuration error code."""
 
 
 class AuthenticationError(ConnectorError):
-    """The system refused our credentials or permissions; nothing more is written to it."""
+    """The system refused our credentials or permissions; nothing more is written to it.
+
+    The run fails and the CLI exits with the authentication error code. Never put the
+    credential itself in the message."""
 
 
 class BudgetExhaustedError(ConnectorError):
-    """The run used the share of the system's API allowance it may use; stop cleanly."""
+    """The run used the share of the system's API allowance it may use; stop cleanly.
+
+    Raised from :meth:`Connector.write_leads`, it ends this connection's writes for the
+    run; what is left is written next run."""
 
 
 class Connector(ABC):
@@ -192,6 +203,9 @@ class Connector(ABC):
     """Most records per :meth:`write_leads` call; ``None`` means all in one call."""
     emulator: ClassVar[type[Emulator] | None] = None
     """A local emulator of the system (see :mod:`funnelsync.emulator`), if the plugin ships one."""
+    calls: ApiCalls
+    """Calls made to the system so far (``calls.read``, ``calls.write``): add 1 for each
+    request; funnelsync reports them per run."""
 
     @classmethod
     def mapping_for(cls, settings: ConnectorSettings) -> FieldMapping:
@@ -203,7 +217,6 @@ class Connector(ABC):
         self.settings = settings
         self.context = context
         self.calls = ApiCalls()
-        """Calls made to the system so far; connectors count their own reads and writes."""
         self.text_encoding = "utf-8"
         """The text encoding the system stores; a connector that stores another (a
         latin-1 CSV file) sets it, and funnelsync fits what it writes to it."""
@@ -225,11 +238,16 @@ class Connector(ABC):
         raise NotImplementedError(f"{self.name} does not read activities")
 
     def read_deletions(self, cursor: str | None) -> Iterator[ReadBatch]:
-        """Lead records deleted since ``cursor``, as records carrying the deleted id."""
+        """Lead records deleted since ``cursor``, as records carrying the deleted id (only
+        called when :attr:`Capabilities.deletes` is declared)."""
         raise NotImplementedError(f"{self.name} does not report deletions")
 
     def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:
-        """Create or update leads; one result per write, in any order."""
+        """Upsert leads by key; exactly one result per write, in the order of the writes.
+
+        ``rejected`` when the system refused the record (its error as the message),
+        ``retryable`` for a passing failure (rate limit, lock, timeout), ``held`` when the
+        API budget is spent before it was sent."""
         raise NotImplementedError(f"{self.name} does not write leads")
 
     def create_fields(self, fields: Sequence[FieldInfo]) -> list[str]:
@@ -243,7 +261,10 @@ class Connector(ABC):
         return None
 
     def validate_mapping(self, mapping: FieldMapping) -> list[str]:
-        """Problems the system has with ``mapping`` beyond missing fields (none by default)."""
+        """Problems the system has with ``mapping``, one sentence each (none by default).
+
+        Name every field the mapping writes that the system lacks or will not take, and
+        values (stage values…) it refuses; a non-empty answer stops a run before reading."""
         return []
 
     def close(self) -> None:  # noqa: B027 - optional hook with a no-op default

@@ -8,11 +8,20 @@
   of the CLI has a section there that names each of its options and arguments.
 - The explanations shown in ``docs/contract.md`` are what scoring, staging and
   :func:`explain` produce for the inputs the page describes.
+- Every name ``docs/plugins.md`` gives a vendor imports: ``funnelsync.x.Y`` as written,
+  and a bare class name (with any ``.attribute``) from ``funnelsync`` itself; its
+  walk-through's conftest runs the conformance kit green, and its table lists every check.
 """
 
 from __future__ import annotations
 
+import builtins
+import importlib
+import os
 import re
+import subprocess
+import sys
+import textwrap
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +31,7 @@ import click
 import pytest
 import yaml
 
+import funnelsync
 from funnelsync.config import ConnectionConfig, WorkspaceConfig
 from funnelsync.contract import FunnelContract
 from funnelsync.explanation import explain
@@ -33,6 +43,7 @@ from funnelsync.scoring import score_lead
 from funnelsync.stages import place_lead
 from funnelsync.sync.cli.main import main
 from funnelsync.sync.workspace.loading import load_workspace
+from funnelsync.testing import all_check_names
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 EXAMPLE_PAGES = ("config.md", "contract.md")
@@ -296,3 +307,111 @@ def test_the_config_page_states_the_csv_default_mapping() -> None:
     assert all(lead_fields[name].field == name for name in listed)
     read_only = [name for name, field_map in lead_fields.items() if not field_map.writes]
     assert re.findall(r"`(\w+)`", found.group(2)) == read_only
+
+
+# --- docs/plugins.md: the names a vendor uses, and the conformance walk-through ----------
+
+PLUGINS_PAGE = DOCS / "plugins.md"
+QUALIFIED = re.compile(r"funnelsync(?:\.\w+)+")
+CLASS_NAME = re.compile(r"([A-Z]\w*)(?:\.(\w+))?(?:\(.*\))?")
+IMPORT = re.compile(r"^ *from (funnelsync(?:\.\w+)*) import (.+)$", re.MULTILINE)
+CONFTEST = re.compile(
+    r"^( *)```python\n(\1# tests/conftest.py\n.*?)^\1```", re.MULTILINE | re.DOTALL
+)
+
+
+def _inline_code(page: str) -> list[str]:
+    """The inline code spans of ``page``, outside fenced blocks."""
+    prose = re.sub(r"^ *```.*?^ *```", "", page, flags=re.MULTILINE | re.DOTALL)
+    return re.findall(r"`([^`\n]+)`", prose)
+
+
+def _resolve(dotted: str) -> object:
+    """The object ``dotted`` names: the longest importable module, then attributes."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for part in parts[cut:]:
+            found = getattr(found, part)
+        return found
+    raise ModuleNotFoundError(dotted)
+
+
+def _has_attribute(cls: type, name: str) -> bool:
+    """A class attribute, or one declared by annotation (dataclass, pydantic, instance)."""
+    declared = (vars(kind).get("__annotations__", {}) for kind in cls.__mro__)
+    return hasattr(cls, name) or any(name in annotations for annotations in declared)
+
+
+def test_every_name_the_plugin_docs_give_is_importable() -> None:
+    page = PLUGINS_PAGE.read_text(encoding="utf-8")
+    spans = _inline_code(page)
+    qualified = {span for span in spans if QUALIFIED.fullmatch(span.removesuffix("()"))}
+    qualified_names = {span.removesuffix("()").rsplit(".", 1)[-1] for span in qualified}
+    problems = []
+    for span in sorted(qualified):
+        try:
+            _resolve(span.removesuffix("()"))
+        except (ImportError, AttributeError) as exc:
+            problems.append(f"`{span}`: {exc}")
+    for span in spans:
+        match = CLASS_NAME.fullmatch(span)
+        if not match or match.group(1) in qualified_names or hasattr(builtins, match.group(1)):
+            continue
+        name, attribute = match.groups()
+        if name not in funnelsync.__all__:
+            problems.append(f"`{span}`: funnelsync exports no {name}")
+        elif attribute and not _has_attribute(getattr(funnelsync, name), attribute):
+            problems.append(f"`{span}`: funnelsync.{name} has no attribute {attribute}")
+    for module, names in IMPORT.findall(page):
+        for name in (part.strip() for part in names.split(",")):
+            if not hasattr(importlib.import_module(module), name):
+                problems.append(f"from {module} import {name}: no such name")
+    assert not problems, "docs/plugins.md names what does not exist:\n" + "\n".join(problems)
+    for needed in ("AuthenticationError", "BudgetExhaustedError", "MappingRejectedError"):
+        assert needed in spans, f"docs/plugins.md does not document {needed}"
+    for needed in ("Connector.calls", "LeadWrite.detour", "FieldMapping"):
+        assert needed in page, f"docs/plugins.md does not document {needed}"
+
+
+def test_the_plugin_docs_say_connector_not_type() -> None:
+    pages = [*DOCS.rglob("*.md"), *(DOCS.parent / "examples").rglob("*.md")]
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "connection's `type`" not in text, page
+        assert "write as `type:`" not in text, page
+
+
+def test_the_plugin_docs_list_every_conformance_check() -> None:
+    page = PLUGINS_PAGE.read_text(encoding="utf-8")
+    table = page.split("**The checks**", 1)[1].split("\n\n", 2)[1]
+    listed = re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE)
+    assert listed == all_check_names()
+
+
+def test_the_conformance_walkthrough_runs_green(tmp_path: Path) -> None:
+    """Step 3's conftest beside the template's connector, run as step 4 says."""
+    page = PLUGINS_PAGE.read_text(encoding="utf-8")
+    found = CONFTEST.search(page)
+    assert found, "docs/plugins.md has no ```python block starting # tests/conftest.py"
+    (tmp_path / "tests").mkdir()
+    conftest = textwrap.dedent(found.group(2))
+    (tmp_path / "tests" / "conftest.py").write_text(conftest, encoding="utf-8")
+    template_src = DOCS.parent / "examples" / "plugin-template" / "src"
+    env = {**os.environ, "PYTHONPATH": str(template_src), "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v"]
+    run = subprocess.run(
+        [*command, "--funnelsync-conformance"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    passed = re.findall(r"test_conformance\[(\w+)\] PASSED", run.stdout)
+    assert passed == [
+        name for name in all_check_names() if name != "passing_failures_are_retryable"
+    ]
+    assert "$ pytest --funnelsync-conformance" in page
+    for line in re.findall(r"^   (tests/conftest.py::\S+) PASSED$", page, flags=re.MULTILINE):
+        assert f"{line} PASSED" in run.stdout

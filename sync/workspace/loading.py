@@ -201,7 +201,8 @@ def _connection(
     try:
         connector_class = plugins.connector(config.connector)
     except KeyError as exc:
-        return [_problem(doc, (*base, "connector"), str(exc.args[0]))]
+        message = str(exc.args[0]) + _load_failures(plugins)
+        return [_problem(doc, (*base, "connector"), message)]
     try:
         settings = connector_class.settings_model.model_validate(config.settings)
     except ValidationError as exc:
@@ -274,6 +275,19 @@ def _state_dir_problem(state_dir: Path) -> str | None:
                 return None
             return f"{path} is a file, not a directory; point state_dir at a directory"
     return None
+
+
+def _load_failures(plugins: FunnelPlugins) -> str:
+    """The plugins that failed to load (one may have held the missing connector), if any."""
+    if not plugins.failures:
+        return ""
+    failed = "; ".join(
+        f"plugin {failure.name!r}"
+        + (f" ({failure.distribution})" if failure.distribution else "")
+        + f" failed to load: {failure.error}"
+        for failure in plugins.failures
+    )
+    return f"; {failed} (see `funnelsync plugins`)"
 
 
 def load_workspace(config_path: Path, plugins: FunnelPlugins) -> Workspace:

@@ -18,8 +18,9 @@ from funnelsync import hookspecs
 from funnelsync.connector import Connector
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
-NOT_HOOKS = frozenset({"funnelsync_jsonl"})
-"""Names the page uses that look like hooks but are not (the template's package)."""
+NOT_HOOKS = frozenset({"funnelsync_jsonl", "funnelsync_target", "funnelsync_not_applicable"})
+"""Names the page uses that look like hooks but are not (the template's package, the
+conformance kit's fixture and its conftest dictionary)."""
 
 CONNECTOR_METHODS = (
     "__init__",

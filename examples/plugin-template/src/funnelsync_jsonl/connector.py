@@ -45,7 +45,7 @@ _INTEGER_FIELDS = frozenset({"company_size", "fit_score", "engagement_score", "s
 
 
 class JsonlSettings(ConnectorSettings):
-    """The settings a connection of type ``jsonl`` takes in the workspace config."""
+    """The settings of a ``jsonl`` connection (``connector: jsonl`` in the workspace config)."""
 
     path: Path = Field(description="The JSON-lines file, relative to the workspace directory.")
 
@@ -98,6 +98,7 @@ class JsonlConnector(Connector):
         if not self.path.is_file():
             raise ConnectorError(f"{self.path}: no such file")
         data = self.path.read_bytes()
+        self.calls.read += 1  # one read of the file; an API connector counts each request
         fingerprint = hashlib.sha256(data).hexdigest()
         if fingerprint == cursor:
             return
@@ -143,6 +144,7 @@ class JsonlConnector(Connector):
             record_id = str(lead.get("email") or "").strip()
             results.append(WriteResult(write.key, WriteStatus.ok, record_id=record_id))
         self._replace(entries)
+        self.calls.write += 1
         return results
 
     def _parse(self, data: bytes) -> Iterator[tuple[str, bytes, dict[str, Any] | str]]:
