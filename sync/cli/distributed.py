@@ -6,6 +6,7 @@ Celery is imported only when one of these commands runs.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -43,16 +44,21 @@ def worker(broker: str | None, concurrency: int, pool: str, name: str | None) ->
     )  # fmt: skip
 
 
+def configs_option(help_text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``--config PATH`` given once or more (required)."""
+    return click.option(
+        "--config",
+        "configs",
+        multiple=True,
+        required=True,
+        type=click.Path(path_type=Path, dir_okay=False),
+        help=help_text,
+    )
+
+
 @click.command()
 @broker_option
-@click.option(
-    "--config",
-    "configs",
-    multiple=True,
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="A workspace config; repeat for more.",
-)
+@configs_option("A workspace config; repeat for more.")
 def enqueue(broker: str | None, configs: tuple[Path, ...]) -> None:
     """Queue one sync of each workspace for the workers (configs are checked first)."""
     from funnelsync.sync.distributed.app import make_app
@@ -68,14 +74,7 @@ def enqueue(broker: str | None, configs: tuple[Path, ...]) -> None:
 
 @click.command()
 @broker_option
-@click.option(
-    "--config",
-    "configs",
-    multiple=True,
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="A workspace config with a `schedule:` section; repeat for more.",
-)
+@configs_option("A workspace config with a `schedule:` section; repeat for more.")
 @click.option(
     "--schedule-file",
     type=click.Path(path_type=Path, dir_okay=False),
