@@ -379,7 +379,7 @@ def _describe(error: ValidationError, field_names: AbcMapping[str, str]) -> str:
             message = item["msg"].removeprefix("Value error, ")
             if item["type"] != "value_error":
                 message += f" (got {item['input']!r})"
-        parts.append(f"{where}: {message}")
+        parts.append(f"{where}: {message}" if where else message)  # a whole-record rule
     return "; ".join(parts)
 
 

@@ -115,3 +115,9 @@ def test_an_activity_without_a_mapped_optional_column_is_still_read() -> None:
         MAPPING_WITH_ID, {"Email": "a@example.com", "Type": "call", "When": WHEN}
     )
     assert (activity.email, activity.type, activity.activity_id) == ("a@example.com", "call", None)
+
+
+def test_a_whole_record_rule_is_named_without_an_empty_field() -> None:
+    with pytest.raises(MappingError) as raised:
+        read_activity(MAPPING, {"Email": "", "Type": "meeting", "When": WHEN})
+    assert str(raised.value) == "the activity names no person (no email and no lead key)"
