@@ -1,23 +1,25 @@
 """Reading the records of one object type changed since a position, through search.
 
-HubSpot's search returns at most 10,000 results per query and sorts on one property
-only; records sharing a sort value come in no promised order. So a read pages through a
-window "modified after the position, and before now less the index lag", sorted by the
-last-modified property. The cap cuts a window when the page reaching it has a
-``paging.next``, or has none while ``total`` says more matched or the page is full (the
-spec leaves both answers open; ``total`` alone is not trusted, real answers may carry one
-that differs from the results). When the cap cuts a window, everything before the last
-time seen is complete, and the records at that time are read again sorted by ``hs_object_id``
-(restarting with ``hs_object_id > last`` whenever the cap is hit again), skipping the
-ones already returned; then the window moves on past that time. Each step moves the
-position strictly forward, so a read always ends — also with more than 10,000 records
-sharing one timestamp.
+HubSpot's search returns at most 10,000 results per query and sorts on one property only;
+records sharing a sort value come in no promised order. So a read pages through a window
+"modified after the position, and before now less the index lag", sorted by the last-
+modified property. The cap cuts a window when the page reaching it has a ``paging.next``,
+or has none while ``total`` says more matched or the page is full (the spec leaves both
+answers open; ``total`` alone is not trusted, real answers may carry one that differs from
+the results). Records at a page's last time may go on in the next page, so they are held
+back until a later time shows up: each page ends at a complete time, and its position (a
+bare time) is exact. When the cap cuts a window, everything before the last time seen is
+returned, and the records at that time are read sorted by ``hs_object_id`` (restarting
+with ``hs_object_id > last`` whenever the cap is hit again), each page's position the time
+plus the last id; then the window moves on past that time. Each step moves the position
+strictly forward, so a read always ends — also with more than 10,000 records sharing one
+timestamp.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from funnelsync.connector import ConnectorError
@@ -42,14 +44,6 @@ def modified_property(object_type: str) -> str:
     return "lastmodifieddate" if object_type == "contacts" else "hs_lastmodifieddate"
 
 
-@dataclass
-class _Cut:
-    """Where the cap cut a window: the last time seen and the ids read at it."""
-
-    modified_ms: int
-    seen: set[int] = field(default_factory=set)
-
-
 class ChangeReader:
     """Pages of one object type's records changed since a position, oldest first."""
 
@@ -66,43 +60,56 @@ class ChangeReader:
         position = start
         while True:
             if position is not None and position.after_id is not None:
-                yield from self._same_time(position.modified_ms, position.after_id, set())
+                yield from self._same_time(position.modified_ms, position.after_id)
                 position = Position(position.modified_ms)
             cut = yield from self._window(position, upper)
             if cut is None:
                 return
-            yield from self._same_time(cut.modified_ms, 0, cut.seen)
-            position = Position(cut.modified_ms)
+            yield from self._same_time(cut, 0)
+            position = Position(cut)
 
-    def _window(self, start: Position | None, upper: int) -> Generator[Page, None, _Cut | None]:
-        """Records modified after ``start`` and before ``upper``; where the cap cut them."""
+    def _window(self, start: Position | None, upper: int) -> Generator[Page, None, int | None]:
+        """Records modified after ``start`` and before ``upper``; returns the time the cap
+        cut them at (its records not yet returned), or ``None`` at the window's end.
+
+        Records at a page's last time may go on in the next page, in no promised order, so
+        they are held back until a later time shows up: each page's position is exact."""
         filters = [_filter(self.modified, "LT", upper)]
         if start is not None:
             filters.append(_filter(self.modified, "GT", start.modified_ms))
-        position, last = start, _Cut(-1)
+        position = start
+        held: list[dict[str, Any]] = []
+        held_ms = -1
         offset = 0
         while True:
             answer = self._search(filters, self.modified, offset)
             records = answer.get("results") or []
+            ready: list[dict[str, Any]] = []
             for record in records:
                 modified = self._modified_ms(record)
-                if modified != last.modified_ms:
-                    if last.seen:
-                        position = Position(last.modified_ms)
-                    last = _Cut(modified)
-                last.seen.add(int(record["id"]))
+                if modified != held_ms and held:
+                    ready += held
+                    position, held = Position(held_ms), []
+                held_ms = modified
+                held.append(record)
             following = _next_offset(answer)
             if following is None and not self._capped(answer, offset, records):
-                yield Page(records, Position(last.modified_ms) if last.seen else position)
+                yield Page(ready + held, Position(held_ms) if held else position)
                 return None
-            yield Page(records, position)
+            if ready:
+                yield Page(ready, position)
             if following is None or following >= self.cap:
-                return last
+                if not held:
+                    raise ConnectorError(
+                        f"HubSpot's {self.object_type} search stopped at its result cap "
+                        "with an empty page"
+                    )
+                return held_ms
             offset = following
 
-    def _same_time(self, modified_ms: int, after_id: int, skip: set[int]) -> Iterator[Page]:
-        """Records modified at ``modified_ms`` with an id above ``after_id``, by id, less
-        ``skip``; the cap restarts the query above the last id."""
+    def _same_time(self, modified_ms: int, after_id: int) -> Iterator[Page]:
+        """Records modified at ``modified_ms`` with an id above ``after_id``, by id; the
+        cap restarts the query above the last id."""
         last_id = after_id
         while True:
             filters = [
@@ -115,12 +122,11 @@ class ChangeReader:
                 records = answer.get("results") or []
                 if records:
                     last_id = int(records[-1]["id"])
-                fresh = [record for record in records if int(record["id"]) not in skip]
                 following = _next_offset(answer)
                 if following is None and not self._capped(answer, offset, records):
-                    yield Page(fresh, Position(modified_ms))
+                    yield Page(records, Position(modified_ms))
                     return
-                yield Page(fresh, Position(modified_ms, last_id))
+                yield Page(records, Position(modified_ms, last_id))
                 if following is None or following >= self.cap:
                     break
                 offset = following

@@ -51,11 +51,6 @@ def rate_limited(emulator: HubSpotEmulator) -> Callable[[Sequence[LeadWrite]], A
 
 class TestHubSpotConformance(ConnectorConformance):
     known_failures = {
-        "resumes_from_every_cursor": (
-            "a mid-window page's cursor is the last *complete* modification time, so resuming "
-            "re-reads the page's records at its last time (search sorts on one property, so "
-            "no id can mark a place within a time); nothing is lost, a few records repeat"
-        ),
         "validate_mapping_refuses_unknown_fields": (
             "HubSpotConnector has no validate_mapping, so a sync writes into properties the "
             "portal lacks and every record is rejected. Adding it makes `check --fix` (and "

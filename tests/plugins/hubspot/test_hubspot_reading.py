@@ -173,3 +173,24 @@ def test_a_total_that_differs_from_the_results_is_not_taken_for_more(
     assert sorted(read) == sorted(ids)
     assert _drain(connector.read_leads(cursor))[0] == []
     assert emulator.calls_to("/search") == 3  # one a read: no paging on `total` alone
+
+
+def test_resuming_from_any_cursor_repeats_and_loses_nothing_at_a_shared_time(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    """Pages end inside a run of contacts sharing one time (ties come in no id order):
+    every cursor read resumes exactly after what its batches returned."""
+    early = emulator.add_contacts(_contacts(150, "early"), modified_at=T0 - timedelta(hours=1))
+    shared = emulator.add_contacts(_contacts(300, "same"))
+    late = emulator.add_contacts(_contacts(130, "late"), modified_at=T0 + timedelta(hours=1))
+    connector = connect(emulator)
+    batches = list(connector.read_leads(None))
+    assert sorted(r.record_id for b in batches for r in b.records) == sorted(
+        [*early, *shared, *late]
+    )
+    for index, batch in enumerate(batches):
+        if batch.cursor is None:
+            continue
+        later = [r.record_id for b in batches[index + 1 :] for r in b.records]
+        resumed, _ = _drain(connector.read_leads(batch.cursor))
+        assert sorted(resumed) == sorted(later), f"from the cursor of batch {index + 1}"
