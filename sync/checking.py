@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -332,7 +333,8 @@ def _check(
     existing: dict[str, list[str]] = dict(connector.local_fields() or {})
     if fields:
         existing["lead_fields"] = list(fields)
-    for missing in missing_mapped_fields(name, connection.mapping, existing):
+    missing_fields = missing_mapped_fields(name, connection.mapping, existing)
+    for missing in missing_fields:
         if missing.creatable:
             report.missing_fields.append(FieldInfo(missing.field, field_type(missing.canonical)))
         else:
@@ -344,17 +346,24 @@ def _check(
         if field_map.writes and not system.writable:
             report.problems.append(f"{field_map.field} ({canonical}) is read-only in {name}")
         report.problems += _value_problems(name, canonical, field_map, system, contract)
+    if fix and report.missing_fields:
+        _create_missing(connector, report)
+    # Asked after creating: what --fix just created is no problem any more.
+    named = [re.compile(rf"\b{re.escape(m.field)}\b") for m in missing_fields]
     report.problems += [
         problem
         for problem in connector.validate_mapping(connection.mapping)
-        if problem not in report.problems
+        if problem not in report.problems and not any(n.search(problem) for n in named)
     ]
-    if fix and report.missing_fields:
-        try:
-            report.created = connector.create_fields(report.missing_fields)
-        except NotImplementedError as exc:
-            report.messages.append(f"cannot create fields here: {exc}")
-        except Exception as exc:  # noqa: BLE001 - reported on the connection's line, not raised
-            report.messages.append(f"creating fields failed: {redact(str(exc))}")
-        report.missing_fields = [f for f in report.missing_fields if f.name not in report.created]
     return report, fields
+
+
+def _create_missing(connector: Connector, report: ConnectionCheck) -> None:
+    """``check --fix``: create the fields funnelsync owns that the system lacks."""
+    try:
+        report.created = connector.create_fields(report.missing_fields)
+    except NotImplementedError as exc:
+        report.messages.append(f"cannot create fields here: {exc}")
+    except Exception as exc:  # noqa: BLE001 - reported on the connection's line, not raised
+        report.messages.append(f"creating fields failed: {redact(str(exc))}")
+    report.missing_fields = [f for f in report.missing_fields if f.name not in report.created]

@@ -24,6 +24,7 @@ from funnelsync.connector import (
     SystemRecord,
     WriteResult,
 )
+from funnelsync.mapping import Mapping as FieldMapping
 from funnelsync.plugins.hubspot.activities import ActivityReader
 from funnelsync.plugins.hubspot.api import CallKind, HubSpotApi
 from funnelsync.plugins.hubspot.changes import ChangeReader
@@ -31,6 +32,7 @@ from funnelsync.plugins.hubspot.cursors import decode_leads, encode_leads
 from funnelsync.plugins.hubspot.emulator.demo import HubSpotDemoEmulator
 from funnelsync.plugins.hubspot.fields import ContactProperties
 from funnelsync.plugins.hubspot.mapping import DEFAULT_MAPPING
+from funnelsync.plugins.hubspot.mapping_check import mapping_problems
 from funnelsync.plugins.hubspot.settings import HubSpotSettings
 from funnelsync.plugins.hubspot.times import from_ms, to_ms
 from funnelsync.plugins.hubspot.tls import ca_file
@@ -112,6 +114,12 @@ class HubSpotConnector(Connector):
         """Every contact property, with enumeration options as the picklist."""
         with _given_up("reading HubSpot's contact properties"):
             return self.properties.describe()
+
+    def validate_mapping(self, mapping: FieldMapping) -> list[str]:
+        """Mapped contact properties the portal lacks (with the closest name) or will not
+        let funnelsync write; see :mod:`funnelsync.plugins.hubspot.mapping_check`."""
+        with _given_up("reading HubSpot's contact properties"):
+            return mapping_problems(self.properties, mapping)
 
     def read_leads(self, cursor: str | None) -> Iterator[ReadBatch]:
         """Contacts changed since ``cursor`` (all when ``None``), 200 per batch."""

@@ -46,7 +46,7 @@ class ContactProperties:
             FieldInfo(
                 name,
                 str(item.get("type", "string")),
-                writable=not _read_only(item),
+                writable=not read_only(item),
                 picklist=tuple(str(option["value"]) for option in item.get("options") or []),
                 restricted=item.get("type") == "enumeration",
             )
@@ -66,11 +66,19 @@ class ContactProperties:
         }
 
     def create(self, fields: Sequence[FieldInfo], group: str) -> list[str]:
-        """Create the properties in ``fields`` the portal lacks; returns the names created."""
-        existing = self.all()
-        missing = [info for info in fields if info.name not in existing]
+        """Create the properties in ``fields`` the portal lacks; returns the names created.
+
+        The cache is dropped afterwards (also when a create failed or found the property
+        made meanwhile), so the next question reads the portal's properties again."""
+        missing = [info for info in fields if info.name not in self.all()]
         if not missing:
             return []
+        try:
+            return self._create(missing, group)
+        finally:
+            self._cache = None
+
+    def _create(self, missing: Sequence[FieldInfo], group: str) -> list[str]:
         self._ensure_group(group)
         created = []
         for info in missing:
@@ -89,7 +97,7 @@ class ContactProperties:
                     for order, value in enumerate(info.picklist)
                 ]
             try:
-                answer = self.api.call(
+                self.api.call(
                     CallKind.write,
                     self.api.properties_core.create,
                     "contacts",
@@ -99,7 +107,6 @@ class ContactProperties:
                 if exc.status == 409:  # created meanwhile (or by a retried call)
                     continue
                 raise
-            existing[info.name] = answer.body
             created.append(info.name)
         return created
 
@@ -120,6 +127,7 @@ class ContactProperties:
                 raise
 
 
-def _read_only(item: dict[str, Any]) -> bool:
+def read_only(item: dict[str, Any]) -> bool:
+    """Whether HubSpot refuses writes to the property (read-only value, or calculated)."""
     metadata = item.get("modificationMetadata") or {}
     return bool(metadata.get("readOnlyValue") or item.get("calculated"))

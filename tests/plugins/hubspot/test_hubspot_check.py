@@ -30,6 +30,11 @@ connections:
     settings:
       leads: {path: sales.csv}
 """
+SALES_HEADER = (
+    "email,first_name,last_name,title,company,industry,company_size,country,phone,source,"
+    "owner,lead_status,status_reason,created_at,updated_at\n"
+)
+"""The columns the csv connector's default mapping reads, so only HubSpot has work to do."""
 
 
 @pytest.fixture
@@ -105,3 +110,33 @@ def test_a_mapped_property_typo_is_named_with_the_closest_property_and_never_cre
     ) in problems  # type: ignore[operator]
     assert "jobtitel" not in found["marketing"]["created"]  # type: ignore[operator]
     assert "funnelsync_score" in found["marketing"]["created"]  # type: ignore[operator]
+
+
+def test_check_fix_on_a_fresh_portal_passes_in_one_go_and_the_sync_then_runs(
+    workspace: Path,
+) -> None:
+    _contract(workspace, "opportunity")
+    (workspace.parent / "sales.csv").write_text(SALES_HEADER)
+    code, fixed = _check(workspace, "--fix")
+    assert fixed["marketing"]["problems"] == []
+    assert fixed["marketing"]["ok"] is True, fixed["marketing"]
+    assert code == 0
+    assert "funnelsync_score" in fixed["marketing"]["created"]  # type: ignore[operator]
+    synced = CliRunner().invoke(main, ["sync", "--config", str(workspace)])
+    assert synced.exit_code == 0, synced.output
+
+
+def test_without_fix_each_missing_property_is_named_once(workspace: Path) -> None:
+    _contract(workspace, "opportunity")
+    human = CliRunner().invoke(main, ["check", "--config", str(workspace)])
+    assert human.exit_code == 1
+    assert human.stdout.count("funnelsync_mql_date") == 1, human.stdout
+
+
+def test_a_sync_on_a_portal_without_funnelsyncs_properties_stops_before_reading(
+    workspace: Path,
+) -> None:
+    _contract(workspace, "opportunity")
+    synced = CliRunner().invoke(main, ["sync", "--config", str(workspace)])
+    assert synced.exit_code != 0
+    assert "HubSpot has no contact property 'funnelsync_score'" in synced.output

@@ -50,16 +50,6 @@ def rate_limited(emulator: HubSpotEmulator) -> Callable[[Sequence[LeadWrite]], A
 
 
 class TestHubSpotConformance(ConnectorConformance):
-    known_failures = {
-        "validate_mapping_refuses_unknown_fields": (
-            "HubSpotConnector has no validate_mapping, so a sync writes into properties the "
-            "portal lacks and every record is rejected. Adding it makes `check --fix` (and "
-            "the emulated demo) report the properties it is about to create as problems: "
-            "sync/checking.py must create missing fields before asking validate_mapping, and "
-            "ContactProperties must forget its cache after creating"
-        ),
-    }
-
     @pytest.fixture
     def funnelsync_target(
         self,

@@ -10,11 +10,20 @@ from hs_support import TOKEN_ENV
 from pydantic import ValidationError
 
 from funnelsync.connector import ConnectorContext, ConnectorError, FieldInfo, LeadWrite, WriteStatus
+from funnelsync.mapping import FieldMap, Mapping
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.plugins.hubspot import HubSpotConnector, HubSpotSettings
 from funnelsync.plugins.hubspot.emulator.server import HubSpotEmulator
+from funnelsync.plugins.hubspot.mapping import DEFAULT_MAPPING
 
 SECRET = "pat-na1-s3cr3t-value"
+COMPUTED_FIELDS = [
+    FieldInfo("funnelsync_score", "number"),
+    FieldInfo("funnelsync_fit_score", "number"),
+    FieldInfo("funnelsync_engagement_score", "number"),
+    FieldInfo("funnelsync_explanation", "string"),
+]
+"""The properties the default mapping writes that a fresh portal lacks."""
 
 
 def test_registered_through_the_real_entry_point() -> None:
@@ -102,3 +111,37 @@ def test_create_fields_creates_missing_properties_once(
     assert result.status is WriteStatus.ok
     reread = [r for b in connect(emulator).read_leads(None) for r in b.records]
     assert reread[0].fields["funnelsync_mql_date"] == "2024-05-01T09:00:00+00:00"
+
+
+def test_validate_mapping_names_missing_and_read_only_properties_with_the_closest_name(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    connector = connect(emulator)
+    mapping = DEFAULT_MAPPING.overlay(
+        Mapping(lead_fields={"title": FieldMap(field="jobtitel"), "owner": "lastmodifieddate"})
+    )
+    problems = connector.validate_mapping(mapping)
+    assert (
+        "lead_fields.title: HubSpot has no contact property 'jobtitel'; did you mean "
+        "'jobtitle'? Map an existing property, or create it (`funnelsync check --fix` "
+        "creates funnelsync's own fields)"
+    ) in problems
+    assert (
+        "lead_fields.owner: the contact property 'lastmodifieddate' is read-only in HubSpot; "
+        "map it with direction: read"
+    ) in problems
+    assert any("'funnelsync_score'" in problem for problem in problems)  # not created yet
+    connector.create_fields(COMPUTED_FIELDS)
+    assert connector.validate_mapping(DEFAULT_MAPPING) == []
+
+
+def test_properties_another_hand_created_meanwhile_are_known_after_create_fields(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    """The properties cache is read again after creating: a property created by someone
+    else since it was read (HubSpot answers 409) is not reported missing."""
+    connector = connect(emulator)
+    assert connector.validate_mapping(DEFAULT_MAPPING)  # caches the portal's properties
+    assert connect(emulator).create_fields(COMPUTED_FIELDS[:1]) == ["funnelsync_score"]
+    assert connector.create_fields(COMPUTED_FIELDS) == [f.name for f in COMPUTED_FIELDS[1:]]
+    assert connector.validate_mapping(DEFAULT_MAPPING) == []

@@ -230,6 +230,8 @@ def test_a_run_that_can_use_no_record_at_all_failed(
     monkeypatch.setenv("HS_TEST_URL", emulator.base_url)
     plugins = create_plugins()
     workspace = load_workspace(tmp_path / "funnelsync.yaml", plugins)
+    marketing = next(c for c in workspace.connections if c.name == "marketing")
+    marketing.open(tmp_path).create_fields(COMPUTED)  # as `check --fix` would
 
     report = run_sync(workspace, plugins).report
 
