@@ -9,6 +9,7 @@ skipped silently. A check about something the connector does not declare passes.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -130,4 +131,15 @@ def all_check_names() -> list[str]:
 
 def _load_checks() -> None:
     """Import the modules that register the checks."""
-    from funnelsync.testing import interface_checks, reading_checks, writing_checks  # noqa: F401
+    for module in _CHECK_MODULES:
+        importlib.import_module(f"funnelsync.testing.{module}")
+
+
+_CHECK_MODULES = (
+    "interface_checks",
+    "reading_checks",
+    "activity_checks",
+    "writing_checks",
+    "budget_checks",
+)
+"""The modules registering the checks, in the order the checks run."""

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from funnelsync.connector import Connector, ReadBatch, SystemRecord
-from funnelsync.models import Lead
+from funnelsync.mapping import FieldMap
+from funnelsync.models import Activity, Lead
 
 DOMAIN = "conformance.example.com"
 
@@ -41,6 +42,18 @@ class LeadFactory:
                 updated_at=when,
             )
             for when in times
+        ]
+
+    def activities(self, leads: Sequence[Lead]) -> list[Activity]:
+        """One call per lead, tagged in ``asset``, happening when the lead was last modified."""
+        return [
+            Activity(
+                email=lead.email,
+                type="call",
+                occurred_at=lead.updated_at or datetime.now(UTC),
+                asset=f"{self.tag}-call-{number:04d}",
+            )
+            for number, lead in enumerate(leads, 1)
         ]
 
 
@@ -95,4 +108,29 @@ def records_of(
             email = record.fields.get(field)
             if factory.mine(email):
                 found.append((str(email).strip().casefold(), record))
+    return found
+
+
+def asset_field(connector: Connector) -> str:
+    """The system field the default mapping reads an activity's ``asset`` from."""
+    field_map = connector.default_mapping.active_activity_fields().get("asset")
+    if not isinstance(field_map, FieldMap) or not field_map.reads:
+        raise AssertionError(
+            f"{type(connector).__name__}.default_mapping reads no activity 'asset' field: map "
+            "the field holding what an activity was about (subject, title, form); the kit "
+            "finds its activities by it"
+        )
+    return field_map.field
+
+
+def activities_of(
+    batches: Iterable[ReadBatch], factory: LeadFactory, field: str
+) -> list[tuple[str, SystemRecord]]:
+    """``(tag, record)`` for each activity record of this run, in the order read."""
+    found = []
+    for batch in batches:
+        for record in batch.records:
+            tag = record.fields.get(field)
+            if factory.mine(tag):
+                found.append((str(tag).strip().casefold(), record))
     return found

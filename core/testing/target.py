@@ -1,8 +1,9 @@
 """What a vendor hands the conformance kit: their connector on a system the kit may change.
 
 The one fixture a vendor writes returns a :class:`ConformanceTarget`. Only
-``make_connector`` and ``seed`` are required; each optional part switches on the checks
-that need it, and a check whose part is missing is skipped with a message naming it.
+``make_connector`` and ``seed`` are required; each optional part serves the checks that
+need it, and a check whose part is missing fails with a message naming it (name a check
+that cannot apply to the system in ``not_applicable``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from funnelsync.connector import Connector, LeadWrite
-from funnelsync.models import Lead
+from funnelsync.models import Activity, Lead
 
 
 @dataclass
@@ -26,8 +27,14 @@ class ConformanceTarget:
     """Put these leads into the system as it would hold them, last modified at each lead's
     ``updated_at`` (leads may share one ``updated_at``; the kit relies on that)."""
     page_size: int | None = None
-    """Records per page the connector reads; the kit then seeds more than two pages.
-    ``None``: the connector reads everything in one page."""
+    """Records per page the connector reads (leads and activities); the kit then seeds
+    more than two pages. ``None``: the connector reads everything in one page."""
+    seed_activities: Callable[[Sequence[Lead], Sequence[Activity]], None] | None = None
+    """Put these leads and their activities into the system (needed when
+    ``read_activities`` is declared). Each activity names its lead by ``email``, is of
+    type ``call``, carries a tag in ``asset`` (keep it where the default mapping reads
+    ``asset`` from), and happened and was last modified at ``occurred_at`` (activities may
+    share one time)."""
     secrets: Sequence[str] = ()
     """Secret values (tokens, passwords) that must never show in reprs, logs or errors."""
     refused_connector: Callable[[], Connector] | None = None
@@ -50,3 +57,7 @@ class ConformanceTarget:
     refuse unknown fields; the kit checks that a new field is written and read back."""
     system_requests: Callable[[], int] | None = None
     """How many API requests the system has answered so far (emulators count them)."""
+    spend_budget: Callable[[], AbstractContextManager[None]] | None = None
+    """While entered, the system reports the API budget the connector may use as spent
+    (e.g. the day's calls used up to the connector's share); afterwards, as before. The
+    connector may learn it from the answer to its first request."""

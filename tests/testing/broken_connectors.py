@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from memory_connector import MemoryConnector
+from memory_connector import MemoryConnector, Row
 
 from funnelsync import (
     AuthenticationError,
@@ -22,6 +22,7 @@ from funnelsync import (
     FieldMapping,
     LeadWrite,
     ReadBatch,
+    SystemRecord,
     WriteResult,
     WriteStatus,
 )
@@ -164,24 +165,84 @@ class UncountedWrites(MemoryConnector):
     """Does not count its write requests in ``calls``."""
 
     def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:
+        before = self.calls.write
         results = super().write_leads(writes)
-        self.calls.write -= 1
+        self.calls.write = before
         return results
 
 
 class UndeclaredActivities(MemoryConnector):
     """Implements read_activities but does not declare it."""
 
-    def read_activities(self, cursor: str | None) -> Iterator[ReadBatch]:
-        yield ReadBatch(cursor=cursor)
+    capabilities = Capabilities(read_leads=True, write_leads=True, deletes=True)
 
 
 class DeclaresActivitiesWrite(MemoryConnector):
     """Declares writing activities, which no method serves."""
 
     capabilities = Capabilities(
-        read_leads=True, write_leads=True, deletes=True, write_activities=True
+        read_leads=True, write_leads=True, read_activities=True, deletes=True, write_activities=True
     )
+
+
+class ActivitiesFirstPageOnly(MemoryConnector):
+    """Reads one page of activities and stops, as if the page were all there is."""
+
+    def read_activities(self, cursor: str | None) -> Iterator[ReadBatch]:
+        yield next(iter(super().read_activities(cursor)), ReadBatch(cursor=cursor))
+
+
+class ActivityCursorBareTime(MemoryConnector):
+    """Activity cursor = the last modification time only, resumed with ``>``: activities
+    sharing that time on the next page are lost."""
+
+    def read_activities(self, cursor: str | None) -> Iterator[ReadBatch]:
+        size, offset = self.settings.page_size, 0
+        while True:
+            rows = self.call("read", "page_by_time", cursor, size, offset, "activities")
+            if not rows:
+                return
+            offset += len(rows)
+            records = [self.activity(r) for r in rows]
+            yield ReadBatch(records, cursor=rows[-1].modified.isoformat())
+            if len(rows) < size:
+                return
+
+
+class ActivitiesByRecordId(MemoryConnector):
+    """Puts the system's id of the person's record where the mapping reads the email (the
+    WhoId instead of Who.Email)."""
+
+    def activity(self, row: Row) -> SystemRecord:
+        record = super().activity(row)
+        email = str(record.fields["person_email"])
+        found = self.call("read", "find", [email])
+        fields = {**record.fields, "person_email": found.get(email.casefold(), email)}
+        return SystemRecord(record.record_id, fields, record.location)
+
+
+class BudgetAsRetryable(MemoryConnector):
+    """Answers writes the spent budget leaves no room for as retryable, so the engine
+    retries them at once."""
+
+    def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:
+        return [
+            WriteResult(r.key, WriteStatus.retryable, r.record_id, r.message)
+            if r.status is WriteStatus.held
+            else r
+            for r in super().write_leads(writes)
+        ]
+
+
+class WritesPastTheBudget(MemoryConnector):
+    """Never looks at the budget the system reports: keeps sending writes."""
+
+    def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:
+        spent, self.system.budget_spent = self.system.budget_spent, False
+        try:
+            return super().write_leads(writes)
+        finally:
+            self.system.budget_spent = spent
 
 
 class ForgetsDeletions(MemoryConnector):
@@ -219,5 +280,10 @@ BROKEN: dict[type[MemoryConnector], tuple[str, str]] = {
     UndeclaredActivities: ("capabilities_match_methods", "does not declare read_activities"),
     DeclaresActivitiesWrite: ("capabilities_match_methods", "write_activities"),
     ForgetsDeletions: ("reports_deletions", "did not report"),
+    ActivitiesFirstPageOnly: ("reads_every_activity_once", "Page until the system has no more"),
+    ActivityCursorBareTime: ("resumes_activities_from_every_cursor", "lost"),
+    ActivitiesByRecordId: ("activities_name_their_person", "not a valid email"),
+    BudgetAsRetryable: ("spent_budget_holds_writes", "not retryable"),
+    WritesPastTheBudget: ("spent_budget_holds_writes", "WriteStatus.held"),
 }
 """Each broken connector → the one check it must fail, and words its message must say."""

@@ -1,8 +1,9 @@
 """A small in-memory system and a connector that follows every rule of the kit.
 
-:class:`MemorySystem` behaves like a vendor API in miniature: token auth, records ordered
-by (modification time, id), a forward-only ``stage`` field, a ``lead_status`` picklist it
-enforces, whole-call rate limiting for locked keys, a deletion log, and a request count.
+:class:`MemorySystem` behaves like a vendor API in miniature: token auth, records and
+activities ordered by (modification time, id), a forward-only ``stage`` field, a
+``lead_status`` picklist it enforces, whole-call rate limiting for locked keys, a deletion
+log, a daily API budget it reports as spent or not, and a request count.
 :class:`MemoryConnector` is the reference connector the broken ones in
 :mod:`broken_connectors` each spoil in one way.
 """
@@ -22,6 +23,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from funnelsync import (
+    Activity,
     AuthenticationError,
     Capabilities,
     CheckResult,
@@ -48,6 +50,8 @@ STATUSES = ("new", "working", "nurture")
 FIELDS = (
     "email", "first_name", "last_name", "company", "title", "stage", "lead_status", "updated_at",
 )  # fmt: skip
+ACTIVITY_FIELDS = {"email": "person_email", "type": "kind", "occurred_at": "at", "asset": "subject"}
+"""Canonical activity field → the memory system's activity field."""
 SYSTEMS: dict[str, MemorySystem] = {}
 log = logging.getLogger(__name__)
 
@@ -74,6 +78,9 @@ class MemorySystem:
     rows: dict[str, Row] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)
     locked: set[str] = field(default_factory=set)
+    activities: dict[str, Row] = field(default_factory=dict)
+    budget_spent: bool = False
+    """What the system's answers say about the day's API budget (as usage headers do)."""
     requests: int = 0
     clock: datetime = field(default_factory=lambda: datetime.now(UTC) - timedelta(minutes=30))
 
@@ -95,17 +102,34 @@ class MemorySystem:
             modified = lead.updated_at or self.clock
             self.rows[record_id] = Row(record_id, values, modified)
 
-    def page(self, token: str, after: tuple[str, str] | None, limit: int) -> list[Row]:
+    def seed_activities(self, leads: Sequence[Lead], activities: Sequence[Activity]) -> None:
+        """The leads, then each activity (of one of them, by email) modified when it happened."""
+        self.seed(leads)
+        ids = {str(row.fields["email"]): row.record_id for row in self.rows.values()}
+        for activity in activities:
+            assert activity.email in ids, "an activity of a lead the system lacks"
+            record_id = f"a{len(self.activities) + 1:05d}"
+            values = {"person_email": activity.email, "kind": activity.type}
+            values |= {"at": activity.occurred_at.isoformat(), "subject": activity.asset}
+            self.activities[record_id] = Row(record_id, values, activity.occurred_at)
+
+    def page(
+        self, token: str, after: tuple[str, str] | None, limit: int, table: str = "rows"
+    ) -> list[Row]:
         self._request(token)
-        ordered = sorted(self.rows.values(), key=lambda row: (row.modified, row.record_id))
+        rows: dict[str, Row] = getattr(self, table)
+        ordered = sorted(rows.values(), key=lambda row: (row.modified, row.record_id))
         if after is not None:
             ordered = [r for r in ordered if (r.modified.isoformat(), r.record_id) > after]
         return ordered[:limit]
 
-    def page_by_time(self, token: str, after: str | None, limit: int, offset: int) -> list[Row]:
+    def page_by_time(
+        self, token: str, after: str | None, limit: int, offset: int, table: str = "rows"
+    ) -> list[Row]:
         """Rows modified after a time (no id), for connectors with bare-time cursors."""
         self._request(token)
-        ordered = sorted(self.rows.values(), key=lambda row: (row.modified, row.record_id))
+        rows: dict[str, Row] = getattr(self, table)
+        ordered = sorted(rows.values(), key=lambda row: (row.modified, row.record_id))
         if after is not None:
             ordered = [r for r in ordered if r.modified.isoformat() > after]
         return ordered[offset : offset + limit]
@@ -175,8 +199,13 @@ class MemoryConnector(Connector):
 
     name = "memory"
     settings_model = MemorySettings
-    capabilities = Capabilities(read_leads=True, write_leads=True, deletes=True)
-    default_mapping = FieldMapping(lead_fields={name: FieldMap(field=name) for name in FIELDS})
+    capabilities = Capabilities(
+        read_leads=True, write_leads=True, read_activities=True, deletes=True
+    )
+    default_mapping = FieldMapping(
+        lead_fields={name: FieldMap(field=name) for name in FIELDS},
+        activity_fields={name: FieldMap(field=f) for name, f in ACTIVITY_FIELDS.items()},
+    )
     settings: MemorySettings
 
     def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
@@ -220,6 +249,21 @@ class MemoryConnector(Connector):
             if len(rows) < self.settings.page_size:
                 return
 
+    def read_activities(self, cursor: str | None) -> Iterator[ReadBatch]:
+        after = tuple(json.loads(cursor)) if cursor else None
+        while True:
+            rows = self.call("read", "page", after, self.settings.page_size, "activities")
+            if not rows:
+                return
+            after = (rows[-1].modified.isoformat(), rows[-1].record_id)
+            records = [self.activity(row) for row in rows]
+            yield ReadBatch(records, cursor=json.dumps(after))
+            if len(rows) < self.settings.page_size:
+                return
+
+    def activity(self, row: Row) -> SystemRecord:
+        return SystemRecord(row.record_id, dict(row.fields), f"memory activity {row.record_id}")
+
     def record(self, row: Row) -> SystemRecord:
         fields = {**row.fields, "updated_at": row.modified.isoformat()}
         return SystemRecord(row.record_id, fields, f"memory {row.record_id}")
@@ -239,6 +283,9 @@ class MemoryConnector(Connector):
         ]
 
     def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:
+        if self.system.budget_spent:
+            message = "the day's API budget is spent; written next run"
+            return [WriteResult(w.key, WriteStatus.held, message=message) for w in writes]
         items = self.upserts([self.item(write) for write in writes])
         try:
             answers = self.call("write", "upsert", items)
@@ -288,9 +335,19 @@ def memory_target(kind: type[MemoryConnector], workspace: Path) -> ConformanceTa
         finally:
             system.locked -= keys
 
+    @contextmanager
+    def spend_budget() -> Iterator[None]:
+        system.budget_spent = True
+        try:
+            yield
+        finally:
+            system.budget_spent = False
+
     return ConformanceTarget(
         make_connector=make,
         seed=system.seed,
+        seed_activities=system.seed_activities,
+        spend_budget=spend_budget,
         page_size=5,
         secrets=(TOKEN, WRONG_TOKEN),
         refused_connector=lambda: make(WRONG_TOKEN),
