@@ -12,9 +12,9 @@ API 2.0 above ``bulk_threshold`` records.
   its Contact. ``UNABLE_TO_LOCK_ROW``: retried with backoff (``lock_retries`` tries), then
   ``retryable``. Any other per-record error is ``rejected`` with Salesforce's code,
   message and fields.
-- The API budget is checked before every write call: if it is spent before anything was
-  sent, :class:`BudgetExhaustedError` is raised; after that, the writes not yet made come
-  back ``held`` with the reason.
+- The API budget is checked first (before any look-up) and before every write call: if it
+  is spent before anything was sent, :class:`BudgetExhaustedError` is raised; after that,
+  the writes not yet made come back ``held`` with the reason.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ class LeadWriter:
         """Save ``writes``; exactly one result each, in the same order."""
         results = Results(writes)
         try:
+            self.api.budget.check()  # spent: not even the look-ups below
             saves = self._match_existing(self._plan(writes, results), results)
             if len(saves) > self.settings.bulk_threshold:
                 bulk = BulkWriter(self.api, self.settings, self._with_defaults)

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from funnelsync import Lead
+from funnelsync import Activity, Lead
 from funnelsync.connector import ConnectorContext
 from funnelsync.plugins.csv import CsvConnector, CsvSettings
 from funnelsync.testing import ConformanceTarget, ConnectorConformance
 
 COLUMNS = ["email", "first_name", "last_name", "company", "created_at", "updated_at"]
+ACTIVITY_COLUMNS = ["email", "type", "occurred_at", "asset"]
 
 
 def seed_file(path: Path, leads: Sequence[Lead]) -> None:
@@ -34,18 +35,36 @@ def seed_file(path: Path, leads: Sequence[Lead]) -> None:
         writer.writerows(rows)
 
 
+def seed_activities(folder: Path, leads: Sequence[Lead], activities: Sequence[Activity]) -> None:
+    """Append ``leads`` to the leads file and ``activities`` to the activities file."""
+    seed_file(folder / "leads.csv", leads)
+    with (folder / "activities.csv").open("a", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, ACTIVITY_COLUMNS)
+        for activity in activities:
+            writer.writerow(activity.model_dump(mode="json", include=set(ACTIVITY_COLUMNS)))
+
+
 class TestCsvConformance(ConnectorConformance):
-    not_applicable = {"passing_failures_are_retryable": "a local file has no passing failures"}
+    not_applicable = {
+        "passing_failures_are_retryable": "a local file has no passing failures",
+        "spent_budget_holds_writes": "a local file has no API budget",
+    }
 
     @pytest.fixture
     def funnelsync_target(self, tmp_path: Path) -> ConformanceTarget:
         settings = CsvSettings.model_validate(
-            {"leads": {"path": "leads.csv", "modified_column": "updated_at"}}
+            {
+                "leads": {"path": "leads.csv", "modified_column": "updated_at"},
+                "activities": {"path": "activities.csv", "modified_column": "occurred_at"},
+            }
         )
-        seed_file(tmp_path / "leads.csv", [])  # the system: a leads file with a modified column
+        # The system: a leads file and an activities file, each with a modified column.
+        seed_file(tmp_path / "leads.csv", [])
+        (tmp_path / "activities.csv").write_text(",".join(ACTIVITY_COLUMNS) + "\n")
         return ConformanceTarget(
             make_connector=lambda: CsvConnector(settings, ConnectorContext("kit", tmp_path)),
             seed=lambda leads: seed_file(tmp_path / "leads.csv", leads),
+            seed_activities=lambda leads, done: seed_activities(tmp_path, leads, done),
             accepts_new_fields=True,
             rejected_fields={"email": ""},  # the key column may not be left empty
             detour_values=("mql", "lead"),

@@ -1,7 +1,8 @@
 """The hubspot connector passes funnelsync's conformance kit against the emulator.
 
 The target is what a vendor would write for their own connector: a connector factory on
-the emulator, a seeder, and the emulator's knobs for a refusal and a rate limit.
+the emulator, seeders (contacts; contacts with calls as engagements, as the demo seeds
+them), and the emulator's knobs for a refusal, a rate limit and the daily allowance.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from funnelsync import Lead, LeadWrite
 from funnelsync.connector import ConnectorContext
 from funnelsync.plugins.hubspot import HubSpotConnector, HubSpotSettings
-from funnelsync.plugins.hubspot.emulator.demo import contact_properties
+from funnelsync.plugins.hubspot.emulator.demo import HubSpotDemoEmulator, contact_properties
 from funnelsync.plugins.hubspot.emulator.server import DEFAULT_TOKEN, HubSpotEmulator
 from funnelsync.testing import ConformanceTarget, ConnectorConformance
 
@@ -49,6 +50,27 @@ def rate_limited(emulator: HubSpotEmulator) -> Callable[[Sequence[LeadWrite]], A
     return busy
 
 
+def daily_limit_reached(emulator: HubSpotEmulator, share: float) -> Callable[[], Any]:
+    """While entered, the portal's answers say the day's calls are used up to ``share``."""
+
+    @contextmanager
+    def spend() -> Iterator[None]:
+        emulator.set_daily_used(int(emulator.traffic.config.daily_limit * share))
+        try:
+            yield
+        finally:
+            emulator.set_daily_used(0)
+
+    return spend
+
+
+def demo_seeder(emulator: HubSpotEmulator) -> HubSpotDemoEmulator:
+    """The demo's seeding (contacts, engagements, contact events) into ``emulator``."""
+    demo = HubSpotDemoEmulator()
+    demo.portal = emulator
+    return demo
+
+
 class TestHubSpotConformance(ConnectorConformance):
     @pytest.fixture
     def funnelsync_target(
@@ -76,6 +98,7 @@ class TestHubSpotConformance(ConnectorConformance):
         yield ConformanceTarget(
             make_connector=connector,
             seed=seeder(emulator),
+            seed_activities=demo_seeder(emulator).seed,
             page_size=200,
             secrets=(DEFAULT_TOKEN, REFUSED_TOKEN),
             refused_connector=lambda: connector(REFUSED_ENV),
@@ -83,4 +106,5 @@ class TestHubSpotConformance(ConnectorConformance):
             busy=rate_limited(emulator),
             detour_values=("salesqualifiedlead", "lead"),
             system_requests=lambda: len(emulator.requests),
+            spend_budget=daily_limit_reached(emulator, HubSpotSettings().daily_budget_share),
         )

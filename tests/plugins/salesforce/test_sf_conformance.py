@@ -2,7 +2,8 @@
 
 The org is the connector's declared demo emulator (its login, funnel fields); the target
 adds the knobs a vendor would use: record deletion, a restricted picklist the org refuses,
-row locks that outlast the connector's retries, and a secret the org refuses.
+row locks that outlast the connector's retries, a secret the org refuses, and a daily
+allowance funnelsync's own calls have used up to its share.
 """
 
 from __future__ import annotations
@@ -40,6 +41,22 @@ def locked(org: Org) -> Callable[[Sequence[LeadWrite]], AbstractContextManager[N
     return busy
 
 
+def allowance_spent(org: Org) -> Callable[[], AbstractContextManager[None]]:
+    """While entered, the org's daily allowance is so small that funnelsync's own calls
+    so far are past its share (the org's answers say so)."""
+
+    @contextmanager
+    def spend() -> Iterator[None]:
+        used, limit = org.api_used, org.api_limit
+        org.set_api_usage(0, 2)
+        try:
+            yield
+        finally:
+            org.set_api_usage(used, limit)
+
+    return spend
+
+
 def delete(org: Org, ids: Sequence[str]) -> None:
     for record_id in ids:
         org.delete(record_id)
@@ -75,6 +92,7 @@ class TestSalesforceConformance(ConnectorConformance):
         yield ConformanceTarget(
             make_connector=connector,
             seed=lambda leads: emulator.seed(leads, []),
+            seed_activities=emulator.seed,
             page_size=org.query_batch_size,
             secrets=tuple(secrets.values()),
             refused_connector=lambda: connector(refused=True),
@@ -83,5 +101,6 @@ class TestSalesforceConformance(ConnectorConformance):
             busy=locked(org),
             detour_values=("sql", "recycled"),
             system_requests=lambda: sum(org.calls.values()),
+            spend_budget=allowance_spent(org),
         )
         emulator.stop()
