@@ -18,6 +18,7 @@ from funnelsync.testing import ConformanceTarget
 
 funnelsync_not_applicable = {
     "passing_failures_are_retryable": "a local file has no rate limits or locks",
+    "spent_budget_holds_writes": "a local file has no API budget",
 }
 
 
