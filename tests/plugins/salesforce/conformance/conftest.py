@@ -4,6 +4,9 @@ The org is the connector's declared demo emulator (its login, funnel fields); th
 adds the knobs a vendor would use: record deletion, a restricted picklist the org refuses,
 row locks that outlast the connector's retries, a secret the org refuses, and a daily
 allowance funnelsync's own calls have used up to its share.
+
+With ``--funnelsync-conformance`` (in the project's pytest ``addopts``) the kit collects
+its checks beside this conftest, as it does for a vendor's.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from funnelsync.connector import ConnectorContext
 from funnelsync.plugins.salesforce import SalesforceConnector, SalesforceSettings
 from funnelsync.plugins.salesforce.emulator.demo import SalesforceDemoEmulator
 from funnelsync.plugins.salesforce.emulator.org import Org
-from funnelsync.testing import ConformanceTarget, ConnectorConformance
+from funnelsync.testing import ConformanceTarget
 
 REFUSED_ENV = "FUNNELSYNC_KIT_SF_REFUSED_SECRET"
 REFUSED_SECRET = "kit-refused-s3cret"
@@ -62,45 +65,44 @@ def delete(org: Org, ids: Sequence[str]) -> None:
         org.delete(record_id)
 
 
-class TestSalesforceConformance(ConnectorConformance):
-    @pytest.fixture
-    def funnelsync_target(
-        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-    ) -> Iterator[ConformanceTarget]:
-        emulator = SalesforceDemoEmulator()
-        emulator.start()
-        org = emulator.org
-        org.query_batch_size = 200  # Salesforce's smallest page: fewer leads to seed
-        secrets = {**emulator.environment(), REFUSED_ENV: REFUSED_SECRET}
-        for name, value in secrets.items():
-            monkeypatch.setenv(name, value)
+@pytest.fixture
+def funnelsync_target(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[ConformanceTarget]:
+    emulator = SalesforceDemoEmulator()
+    emulator.start()
+    org = emulator.org
+    org.query_batch_size = 200  # Salesforce's smallest page: fewer leads to seed
+    secrets = {**emulator.environment(), REFUSED_ENV: REFUSED_SECRET}
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
 
-        def connector(refused: bool = False) -> SalesforceConnector:
-            """A connector as the demo connects; ``refused``: its secret variable swapped."""
-            settings = emulator.connection_settings()
-            if refused:
-                auth = settings["auth"]
-                settings["auth"] = {
-                    k: REFUSED_ENV if k.endswith("_env") else v for k, v in auth.items()
-                }
-            made = SalesforceConnector(
-                SalesforceSettings.model_validate(settings), ConnectorContext("kit", tmp_path)
-            )
-            made.sleep = lambda seconds: None
-            return made
-
-        yield ConformanceTarget(
-            make_connector=connector,
-            seed=lambda leads: emulator.seed(leads, []),
-            seed_activities=emulator.seed,
-            page_size=org.query_batch_size,
-            secrets=tuple(secrets.values()),
-            refused_connector=lambda: connector(refused=True),
-            delete=lambda ids: delete(org, ids),
-            rejected_fields={"Status": "Not A Lead Status"},
-            busy=locked(org),
-            detour_values=("sql", "recycled"),
-            system_requests=lambda: sum(org.calls.values()),
-            spend_budget=allowance_spent(org),
+    def connector(refused: bool = False) -> SalesforceConnector:
+        """A connector as the demo connects; ``refused``: its secret variable swapped."""
+        settings = emulator.connection_settings()
+        if refused:
+            auth = settings["auth"]
+            settings["auth"] = {
+                k: REFUSED_ENV if k.endswith("_env") else v for k, v in auth.items()
+            }
+        made = SalesforceConnector(
+            SalesforceSettings.model_validate(settings), ConnectorContext("kit", tmp_path)
         )
-        emulator.stop()
+        made.sleep = lambda seconds: None
+        return made
+
+    yield ConformanceTarget(
+        make_connector=connector,
+        seed=lambda leads: emulator.seed(leads, []),
+        seed_activities=emulator.seed,
+        page_size=org.query_batch_size,
+        secrets=tuple(secrets.values()),
+        refused_connector=lambda: connector(refused=True),
+        delete=lambda ids: delete(org, ids),
+        rejected_fields={"Status": "Not A Lead Status"},
+        busy=locked(org),
+        detour_values=("sql", "recycled"),
+        system_requests=lambda: sum(org.calls.values()),
+        spend_budget=allowance_spent(org),
+    )
+    emulator.stop()

@@ -1,4 +1,7 @@
-"""The csv connector passes funnelsync's conformance kit, as a vendor's connector would."""
+"""The csv connector passes funnelsync's conformance kit, as a vendor's connector would.
+With ``--funnelsync-conformance`` (in the project's pytest ``addopts``) the kit collects
+its checks beside this conftest, as it does for a vendor's.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import pytest
 from funnelsync import Activity, Lead
 from funnelsync.connector import ConnectorContext
 from funnelsync.plugins.csv import CsvConnector, CsvSettings
-from funnelsync.testing import ConformanceTarget, ConnectorConformance
+from funnelsync.testing import ConformanceTarget
 
 COLUMNS = ["email", "first_name", "last_name", "company", "created_at", "updated_at"]
 ACTIVITY_COLUMNS = ["email", "type", "occurred_at", "asset"]
@@ -44,28 +47,28 @@ def seed_activities(folder: Path, leads: Sequence[Lead], activities: Sequence[Ac
             writer.writerow(activity.model_dump(mode="json", include=set(ACTIVITY_COLUMNS)))
 
 
-class TestCsvConformance(ConnectorConformance):
-    not_applicable = {
-        "passing_failures_are_retryable": "a local file has no passing failures",
-        "spent_budget_holds_writes": "a local file has no API budget",
-    }
+funnelsync_not_applicable = {
+    "passing_failures_are_retryable": "a local file has no passing failures",
+    "spent_budget_holds_writes": "a local file has no API budget",
+}
 
-    @pytest.fixture
-    def funnelsync_target(self, tmp_path: Path) -> ConformanceTarget:
-        settings = CsvSettings.model_validate(
-            {
-                "leads": {"path": "leads.csv", "modified_column": "updated_at"},
-                "activities": {"path": "activities.csv", "modified_column": "occurred_at"},
-            }
-        )
-        # The system: a leads file and an activities file, each with a modified column.
-        seed_file(tmp_path / "leads.csv", [])
-        (tmp_path / "activities.csv").write_text(",".join(ACTIVITY_COLUMNS) + "\n")
-        return ConformanceTarget(
-            make_connector=lambda: CsvConnector(settings, ConnectorContext("kit", tmp_path)),
-            seed=lambda leads: seed_file(tmp_path / "leads.csv", leads),
-            seed_activities=lambda leads, done: seed_activities(tmp_path, leads, done),
-            accepts_new_fields=True,
-            rejected_fields={"email": ""},  # the key column may not be left empty
-            detour_values=("mql", "lead"),
-        )
+
+@pytest.fixture
+def funnelsync_target(tmp_path: Path) -> ConformanceTarget:
+    settings = CsvSettings.model_validate(
+        {
+            "leads": {"path": "leads.csv", "modified_column": "updated_at"},
+            "activities": {"path": "activities.csv", "modified_column": "occurred_at"},
+        }
+    )
+    # The system: a leads file and an activities file, each with a modified column.
+    seed_file(tmp_path / "leads.csv", [])
+    (tmp_path / "activities.csv").write_text(",".join(ACTIVITY_COLUMNS) + "\n")
+    return ConformanceTarget(
+        make_connector=lambda: CsvConnector(settings, ConnectorContext("kit", tmp_path)),
+        seed=lambda leads: seed_file(tmp_path / "leads.csv", leads),
+        seed_activities=lambda leads, done: seed_activities(tmp_path, leads, done),
+        accepts_new_fields=True,
+        rejected_fields={"email": ""},  # the key column may not be left empty
+        detour_values=("mql", "lead"),
+    )
