@@ -72,6 +72,13 @@ def reads_every_activity_once(session: Session) -> None:
             f"read_activities(None) returned {_sample(repeated)} more than once. Each "
             "activity changed since the cursor must come exactly once per read."
         )
+    pages = sum(1 for batch in batches if batch.records)
+    if session.target.page_size and pages < 2:
+        raise ConformanceFailure(
+            f"{len(seeded)} activities came in {pages} batch(es) though the target reads "
+            f"{session.target.page_size} per page: yield one ReadBatch per page, with the "
+            "cursor after it."
+        )
     if batches[-1].cursor is None:
         raise ConformanceFailure(
             "the last ReadBatch of read_activities has cursor=None, so the next run reads "

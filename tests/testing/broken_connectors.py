@@ -26,6 +26,7 @@ from funnelsync import (
     WriteResult,
     WriteStatus,
 )
+from funnelsync.mapping import LeadKey
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +262,32 @@ class RaisesOnRefusal(MemoryConnector):
         return super().result(write, answer)
 
 
+class ActivitiesByLeadKey(MemoryConnector):
+    """Keeps the rules: activities name their person by the lead's record id, which the
+    default mapping reads as the identity key ``memory_id`` (a ``lead_key``)."""
+
+    default_mapping = MemoryConnector.default_mapping.model_copy(
+        update={"lead_key": LeadKey(key="memory_id", field="person_id")}
+    )
+
+    def activity(self, row: Row) -> SystemRecord:
+        record = super().activity(row)
+        email = str(record.fields["person_email"])
+        person = self.call("read", "find", [email]).get(email.casefold())
+        fields = {"person_id": person, **record.fields}
+        return SystemRecord(record.record_id, fields, record.location)
+
+
+class LeadKeyOfAnotherLead(ActivitiesByLeadKey):
+    """Names the person by a record id one past theirs (an off-by-one in a join)."""
+
+    def activity(self, row: Row) -> SystemRecord:
+        record = super().activity(row)
+        number = int(str(record.fields["person_id"])[1:]) + 1
+        fields = {**record.fields, "person_id": f"r{number:05d}"}
+        return SystemRecord(record.record_id, fields, record.location)
+
+
 BROKEN: dict[type[MemoryConnector], tuple[str, str]] = {
     BareTimeCursor: ("resumes_from_every_cursor", "lost"),
     CursorOneShort: ("resumes_from_every_cursor", "had already returned"),
@@ -283,6 +310,7 @@ BROKEN: dict[type[MemoryConnector], tuple[str, str]] = {
     ActivitiesFirstPageOnly: ("reads_every_activity_once", "Page until the system has no more"),
     ActivityCursorBareTime: ("resumes_activities_from_every_cursor", "lost"),
     ActivitiesByRecordId: ("activities_name_their_person", "not a valid email"),
+    LeadKeyOfAnotherLead: ("activities_name_their_person", "which is not that lead's"),
     BudgetAsRetryable: ("spent_budget_holds_writes", "not retryable"),
     WritesPastTheBudget: ("spent_budget_holds_writes", "WriteStatus.held"),
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from broken_connectors import BROKEN
+from broken_connectors import BROKEN, ActivitiesByLeadKey
 from memory_connector import MemoryConnector, memory_target
 
 from funnelsync.testing import all_check_names, run_checks
@@ -24,6 +24,10 @@ def failures(kind: type[MemoryConnector], workspace: Path) -> dict[str, str]:
 
 def test_a_connector_keeping_every_rule_passes_every_check(tmp_path: Path) -> None:
     assert failures(MemoryConnector, tmp_path) == {}
+
+
+def test_activities_naming_their_person_by_a_lead_key_pass_every_check(tmp_path: Path) -> None:
+    assert failures(ActivitiesByLeadKey, tmp_path) == {}
 
 
 def test_every_check_is_proved_by_a_broken_connector() -> None:
