@@ -288,6 +288,15 @@ class LeadKeyOfAnotherLead(ActivitiesByLeadKey):
         return SystemRecord(record.record_id, fields, record.location)
 
 
+class AsksTheBudgetEachWrite(MemoryConnector):
+    """Makes a request of its own before every write to learn the budget, also once the
+    system has said it is spent."""
+
+    def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:
+        self.call("read", "fields")
+        return super().write_leads(writes)
+
+
 BROKEN: dict[type[MemoryConnector], tuple[str, str]] = {
     BareTimeCursor: ("resumes_from_every_cursor", "lost"),
     CursorOneShort: ("resumes_from_every_cursor", "had already returned"),
@@ -313,5 +322,6 @@ BROKEN: dict[type[MemoryConnector], tuple[str, str]] = {
     LeadKeyOfAnotherLead: ("activities_name_their_person", "which is not that lead's"),
     BudgetAsRetryable: ("spent_budget_holds_writes", "not retryable"),
     WritesPastTheBudget: ("spent_budget_holds_writes", "WriteStatus.held"),
+    AsksTheBudgetEachWrite: ("spent_budget_holds_writes", "send nothing more"),
 }
 """Each broken connector → the one check it must fail, and words its message must say."""
