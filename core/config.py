@@ -32,6 +32,13 @@ class ConnectionConfig(BaseModel):
         default=None,
         description="Only create leads that reached this success-path stage (e.g. mql).",
     )
+    budget_key: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Name of the vendor account (portal, org) this connection uses: "
+        "connections with the same key share one rate limiter and one daily budget across "
+        "all processes and workers (kept where `limits:` says).",
+    )
 
 
 class ScheduleConfig(BaseModel):
@@ -87,6 +94,29 @@ class StateConfig(BaseModel):
         return value
 
 
+class LimitsConfig(BaseModel):
+    """Where the API limits of connections with a ``budget_key`` are kept and shared."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: SecretStr = Field(
+        description="redis://host:6379/N (e.g. the Celery broker's Redis), or a database "
+        "URL (sqlite:///path, postgresql+psycopg://…) shared by the workspaces. Secret: it "
+        "may hold a password."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: SecretStr) -> SecretStr:
+        scheme = value.get_secret_value().partition(":")[0].partition("+")[0]
+        if scheme not in ("redis", "rediss", "postgresql", "sqlite"):
+            raise ValueError(
+                f"limits in {scheme!r} are not supported; use redis://…, "
+                "postgresql+psycopg://… or sqlite:///…"
+            )
+        return value
+
+
 class IdentityConfig(BaseModel):
     """Which canonical fields identify a person, in the order they are matched."""
 
@@ -122,6 +152,11 @@ class WorkspaceConfig(BaseModel):
         "the lock file and logs when the state is SQLite.",
     )
     connections: dict[ConnectionName, ConnectionConfig] = Field(min_length=1)
+    limits: LimitsConfig | None = Field(
+        default=None,
+        description="Where connections with a budget_key share their API limits; default: "
+        "the state database (PostgreSQL), or `api-limits.db` in state_dir (SQLite).",
+    )
     schedule: ScheduleConfig | None = Field(
         default=None, description="For `funnelsync schedule`; optional otherwise."
     )

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from funnelsync.emulator import Emulator
 from funnelsync.mapping import Mapping as FieldMapping
 from funnelsync.run_report import ApiCalls
+from funnelsync.shared_limits import SharedLimits
 
 
 class Capabilities(BaseModel):
@@ -60,6 +61,9 @@ class ConnectorContext:
     state_dir: Path | None = None
     """The workspace's state directory, where a connector may keep small files of its own
     between runs (such as its API usage); ``None`` when it runs outside a workspace."""
+    limits: SharedLimits | None = None
+    """The API limits shared by every connection naming this one's ``budget_key``, in
+    every process; ``None`` when it names none (keep them in the connector)."""
 
 
 @dataclass(frozen=True, slots=True)

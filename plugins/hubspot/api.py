@@ -31,6 +31,7 @@ from funnelsync.plugins.hubspot.limits import ApiLimits
 from funnelsync.plugins.hubspot.settings import HubSpotSettings
 from funnelsync.retry import RetryableError, retrying
 from funnelsync.run_report import ApiCalls
+from funnelsync.shared_limits import SharedLimits
 
 logger = logging.getLogger(__name__)
 
@@ -155,10 +156,12 @@ class HubSpotApi:
         calls: ApiCalls,
         token_source: str,
         ca_file: str | None = None,
+        *,
+        limits: SharedLimits | None = None,
     ) -> None:
         self.settings = settings
         self.calls = calls
-        self.limits = ApiLimits(settings)
+        self.limits = ApiLimits(settings, limits)
         self._token_source = token_source
         self._refused: str | None = None
         """Why HubSpot refused our credentials; once set, no call is made any more."""

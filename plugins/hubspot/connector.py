@@ -72,7 +72,9 @@ class HubSpotConnector(Connector):
             )
         register_secret(token)
         trusted = ca_file(settings.ca_bundle, settings.base_url, context.workspace_dir)
-        self.api = HubSpotApi(settings, SecretStr(token), self.calls, variable, trusted)
+        self.api = HubSpotApi(
+            settings, SecretStr(token), self.calls, variable, trusted, limits=context.limits
+        )
         self.properties = ContactProperties(self.api)
         self.writer = LeadWriter(self.api, self.properties)
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from funnelsync.plugins.hubspot.settings import HubSpotSettings
 from funnelsync.ratelimit import CallBudget, RateLimiter
+from funnelsync.shared_limits import LocalLimits, SharedLimits
 
 _START_CALLS = 95
 """Calls per ten seconds before HubSpot's headers say more: under the lowest tier's 100."""
@@ -26,14 +27,18 @@ def headroom(limit: int) -> int:
 
 
 class ApiLimits:
-    """The limiters and the daily budget of one connector."""
+    """The limiters and the daily budget of one connector, kept in ``shared`` (the
+    portal's, shared by every connection naming its ``budget_key``) or in the connector."""
 
-    def __init__(self, settings: HubSpotSettings) -> None:
+    def __init__(self, settings: HubSpotSettings, shared: SharedLimits | None = None) -> None:
         rate = settings.rate_limit
         self._fixed = rate.calls_per_interval is not None
-        self.general = RateLimiter(rate.calls_per_interval or _START_CALLS, rate.interval_s)
-        self.search = RateLimiter(rate.search_per_second, 1.0)
-        self.budget = CallBudget(settings.daily_budget_share)
+        figures = shared if shared is not None else LocalLimits()
+        self.general = RateLimiter(
+            rate.calls_per_interval or _START_CALLS, rate.interval_s, limits=figures
+        )
+        self.search = RateLimiter(rate.search_per_second, 1.0, limits=figures, name="search")
+        self.budget = CallBudget(settings.daily_budget_share, figures)
 
     def observe(self, headers: Mapping[str, str]) -> bool:
         """Take in the ``X-HubSpot-RateLimit-*`` headers of a response (if it has them);
@@ -57,8 +62,7 @@ class ApiLimits:
 
     def count_unreported(self) -> None:
         """Count a call whose response had no daily headers (search) against the budget."""
-        if self.budget.used is not None and self.budget.allowance is not None:
-            self.budget.observe(self.budget.used + 1, self.budget.allowance)
+        self.budget.count(1)
 
 
 def _number(text: str | None) -> int | None:

@@ -27,6 +27,7 @@ from funnelsync.plugins.salesforce.login import can_log_in_again, log_in
 from funnelsync.plugins.salesforce.settings import SalesforceSettings
 from funnelsync.plugins.salesforce.transport import Purpose, SalesforceSession, describe_failure
 from funnelsync.run_report import ApiCalls
+from funnelsync.shared_limits import SharedLimits
 
 T = TypeVar("T")
 
@@ -64,11 +65,12 @@ class SalesforceApi:
         workspace_dir: Path,
         calls: ApiCalls,
         ledger: UsageLedger | None = None,
+        limits: SharedLimits | None = None,
     ) -> None:
         self.settings = settings
         self.workspace_dir = workspace_dir
         self.budget = SalesforceBudget(
-            settings.daily_budget_share, settings.org_floor, ledger or UsageLedger(None)
+            settings.daily_budget_share, settings.org_floor, ledger or UsageLedger(None), limits
         )
         ca_bundle = settings.ca_bundle
         self.session = SalesforceSession(

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from funnelsync.connector import BudgetExhaustedError
+from funnelsync.shared_limits import LocalLimits, SharedLimits
 
 logger = logging.getLogger(__name__)
 
@@ -86,18 +87,35 @@ class UsageLedger:
 class SalesforceBudget:
     """The org's usage (from response headers), funnelsync's own, and the limits on both."""
 
-    def __init__(self, share: float, floor: int | None, ledger: UsageLedger) -> None:
+    def __init__(
+        self,
+        share: float,
+        floor: int | None,
+        ledger: UsageLedger,
+        limits: SharedLimits | None = None,
+    ) -> None:
         self.share = share
         self.floor = floor
         self.ledger = ledger
-        self.used: int | None = None
+        self.limits: SharedLimits = limits if limits is not None else LocalLimits()
+        """Where the org's figures are kept: shared by the connections naming the org's
+        ``budget_key``, so one process's answer tells all of them."""
+
+    @property
+    def used(self) -> int | None:
         """The whole org's calls in the last 24 hours, as Salesforce last said."""
-        self.allowance: int | None = None
+        usage = self.limits.usage()
+        return usage[0] if usage is not None else None
+
+    @property
+    def allowance(self) -> int | None:
         """The org's daily allowance, as Salesforce last said."""
+        usage = self.limits.usage()
+        return usage[1] if usage is not None else None
 
     def observe(self, used: int, allowance: int) -> None:
         """Record the org's latest figures: ``used`` of ``allowance`` calls."""
-        self.used, self.allowance = used, allowance
+        self.limits.observe_usage(used, allowance)
 
     @property
     def own(self) -> int:
@@ -106,15 +124,16 @@ class SalesforceBudget:
 
     def stop_reason(self) -> str | None:
         """Why writing must stop now, or ``None`` (also when the figures are not known yet)."""
-        if self.used is None or not self.allowance:
+        usage = self.limits.usage()
+        if usage is None or not usage[1]:
             return None
-        own, allowance = self.own, self.allowance
+        (used, allowance), own = usage, self.own
         if own >= self.share * allowance:
             return (
                 f"API budget reached: funnelsync made {own} calls in the last 24 hours, "
                 f"its share is up to {self.share:.0%} of the org's {allowance} daily calls"
             )
-        left = allowance - self.used
+        left = allowance - used
         if self.floor is not None and left < self.floor:
             return (
                 f"API budget reached: the org has {left} of its {allowance} daily calls "

@@ -80,7 +80,9 @@ class SalesforceConnector(Connector):
         """How to wait between retries (tests replace it)."""
         state_dir = context.state_dir
         ledger = UsageLedger(ledger_path(state_dir, context.connection) if state_dir else None)
-        self.api = SalesforceApi(settings, context.workspace_dir, self.calls, ledger)
+        self.api = SalesforceApi(
+            settings, context.workspace_dir, self.calls, ledger, context.limits
+        )
         self.describer = Describer(self.api)
 
     def check(self) -> CheckResult:

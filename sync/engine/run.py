@@ -42,6 +42,7 @@ from funnelsync.sync.engine.planning import ConnectionPlan, plan_connection, sam
 from funnelsync.sync.engine.progress import NoProgress, ProgressSink
 from funnelsync.sync.engine.pushing import PushOutcome, push_connection
 from funnelsync.sync.engine.reading import ConnectionRead, read_connection
+from funnelsync.sync.limits.opening import workspace_limits
 from funnelsync.sync.state.errors import StateError
 from funnelsync.sync.state.store import (
     Identity,
@@ -423,8 +424,11 @@ def _sync(
     fingerprint = _fingerprint(workspace)
     with ExitStack() as stack:
         connectors: list[Connector] = []
+        limits = stack.enter_context(workspace_limits(workspace))
         for connection in workspace.connections:
-            connector = connection.open(workspace.root, workspace.state_dir)
+            connector = connection.open(
+                workspace.root, workspace.state_dir, limits.for_connection(connection)
+            )
             stack.callback(connector.close)
             connectors.append(connector)
         run.exhausted = _check_mappings(workspace, connectors)

@@ -26,6 +26,7 @@ from funnelsync.mapping import STAGE_DATES_PREFIX, Mapping
 from funnelsync.models import DESCRIPTIVE_FIELDS
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.secrets import register_model_secrets
+from funnelsync.shared_limits import SharedLimits
 from funnelsync.sync.workspace.errors import (
     ConfigError,
     ConfigProblem,
@@ -55,9 +56,15 @@ class Connection:
     settings: ConnectorSettings
     mapping: Mapping
 
-    def open(self, workspace_dir: Path, state_dir: Path | None = None) -> Connector:
-        """A connector instance for this connection (``state_dir``: the workspace's)."""
-        context = ConnectorContext(self.name, workspace_dir, state_dir)
+    def open(
+        self,
+        workspace_dir: Path,
+        state_dir: Path | None = None,
+        limits: SharedLimits | None = None,
+    ) -> Connector:
+        """A connector instance for this connection (``state_dir``: the workspace's;
+        ``limits``: those shared under its ``budget_key``)."""
+        context = ConnectorContext(self.name, workspace_dir, state_dir, limits)
         return self.connector_class(self.settings, context)
 
 

@@ -18,7 +18,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from funnelsync.plugins.hubspot.emulator.errors import ApiError, rate_limited
 from funnelsync.plugins.hubspot.emulator.variants import AnswerVariants, RateLimitBody
@@ -61,6 +61,19 @@ class Hang:
     seconds: float
 
 
+Window = Literal["ten_second", "search", "exempt"]
+
+
+@dataclass(frozen=True)
+class LoggedCall:
+    """One authenticated call as the limits saw it: when, in which window, refused or not."""
+
+    at: float
+    """``time.monotonic()`` when it was counted."""
+    window: Window
+    refused: bool
+
+
 @dataclass(frozen=True)
 class Refusal:
     """A call refused before it reached the data: status, body and extra headers."""
@@ -83,25 +96,47 @@ class Traffic:
         self._search: deque[float] = deque()
         self._random = random.Random(config.seed)
         self._lock = threading.Lock()
+        self.log: list[LoggedCall] = []
+        """Every authenticated call, in order (the request log of the limits)."""
 
     def admit(self, path: str, exempt: bool, search: bool) -> Refusal | None:
         """Count one authenticated call; the refusal to answer with, if it is refused."""
+        window: Window = "search" if search else "exempt" if exempt else "ten_second"
         with self._lock:
-            shape = self.variants.rate_limit_body
-            if self.daily_used >= self.config.daily_limit:
-                return Refusal(429, rate_limited("DAILY", shape), {})
-            self.daily_used += 1
             now = time.monotonic()
-            if search:
-                refusal = self._over(self._search, self.config.search_per_second, 1.0, now)
-                if refusal is not None:
-                    return Refusal(429, rate_limited("SECONDLY", shape), refusal)
-            elif not exempt:
-                per_s = self.config.interval_ms / 1000
-                refusal = self._over(self._window, self.config.ten_second_limit, per_s, now)
-                if refusal is not None:
-                    return Refusal(429, rate_limited("TEN_SECONDLY_ROLLING", shape), refusal)
-            return self._fault(path, shape)
+            refusal = self._admit(path, exempt, search, now)
+            self.log.append(LoggedCall(now, window, refusal is not None))
+            return refusal
+
+    def most_in_window(self, window: Window = "ten_second") -> int:
+        """The most calls (refused ones included) the log holds in any one ``window``'s
+        interval (ten seconds by default, one for search): at most its limit when callers
+        kept to it."""
+        per_s = self.config.interval_ms / 1000 if window == "ten_second" else 1.0
+        with self._lock:
+            times = [call.at for call in self.log if call.window == window]
+        most, first = 0, 0
+        for last, at in enumerate(times):
+            while at - times[first] >= per_s:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
+
+    def _admit(self, path: str, exempt: bool, search: bool, now: float) -> Refusal | None:
+        shape = self.variants.rate_limit_body
+        if self.daily_used >= self.config.daily_limit:
+            return Refusal(429, rate_limited("DAILY", shape), {})
+        self.daily_used += 1
+        if search:
+            refusal = self._over(self._search, self.config.search_per_second, 1.0, now)
+            if refusal is not None:
+                return Refusal(429, rate_limited("SECONDLY", shape), refusal)
+        elif not exempt:
+            per_s = self.config.interval_ms / 1000
+            refusal = self._over(self._window, self.config.ten_second_limit, per_s, now)
+            if refusal is not None:
+                return Refusal(429, rate_limited("TEN_SECONDLY_ROLLING", shape), refusal)
+        return self._fault(path, shape)
 
     def _over(
         self, sent: deque[float], limit: int, per_s: float, now: float

@@ -1,0 +1,1 @@
+"""API limits shared across processes: the backends behind ``budget_key`` (Redis, SQL)."""
