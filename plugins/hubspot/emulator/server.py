@@ -199,6 +199,11 @@ class HubSpotEmulator:
         with self._lock:
             return dict(self.store.type_of("contacts")[contact_id].properties)
 
+    def contacts(self) -> list[dict[str, str]]:
+        """Every contact's stored (non-blank) property values, in creation order."""
+        with self._lock:
+            return [dict(found.properties) for found in self.store.all("contacts")]
+
     def contact_by_email(self, email: str) -> dict[str, str] | None:
         """The contact with this primary email, if any."""
         with self._lock:
