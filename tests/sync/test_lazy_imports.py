@@ -1,0 +1,84 @@
+"""The CLI imports a vendor SDK only for the connectors and commands in use.
+
+Each check runs the real ``funnelsync`` command line in a fresh interpreter and lists the
+vendor modules it ended with in ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sync_support import small_workspace
+
+from funnelsync.sync.workspace.scaffold import write_templates
+
+VENDOR_SDKS = (
+    "hubspot",
+    "simple_salesforce",
+    "requests",
+    "urllib3",
+    "celery",
+    "kombu",
+    "redis",
+    "starlette",
+    "uvicorn",
+)
+"""Top-level packages of the systems' SDKs, the distributed runner and the web pages."""
+
+PROGRAM = """
+import json, sys
+from funnelsync.sync.cli.main import main
+try:
+    main(sys.argv[2:], prog_name="funnelsync")
+except SystemExit as stop:
+    code = stop.code
+print(json.dumps([code, sorted({name.split(".")[0] for name in sys.modules})]))
+"""
+
+
+def _imported(*arguments: str) -> tuple[object, set[str]]:
+    """The exit code of ``funnelsync ARGUMENTS`` and the vendor packages it imported."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM, "-", *arguments],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    code, modules = json.loads(done.stdout.strip().splitlines()[-1])
+    return code, set(modules) & set(VENDOR_SDKS)
+
+
+def test_a_csv_only_sync_imports_no_vendor_sdk(tmp_path: Path) -> None:
+    config = small_workspace(tmp_path)
+    code, vendors = _imported("sync", "--config", str(config))
+    assert code in (0, None)
+    assert vendors == set()
+
+
+def test_help_and_validate_import_no_vendor_sdk(tmp_path: Path) -> None:
+    config = write_templates(tmp_path / "ws", with_empty_data=True)
+    assert _imported("--help")[1] == set()
+    code, vendors = _imported("validate", "--config", str(config))
+    assert code in (0, None)
+    assert vendors == set()
+
+
+def test_a_hubspot_connection_imports_its_sdk_and_only_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HS_LAZY_TOKEN", "pat-na1-not-a-token")
+    config = small_workspace(tmp_path)
+    text = config.read_text(encoding="utf-8")
+    portal = (
+        "connections:\n  portal:\n    connector: hubspot\n    create_leads: false\n"
+        "    settings: {access_token_env: HS_LAZY_TOKEN, base_url: 'http://127.0.0.1:9'}\n"
+    )
+    config.write_text(text.replace("connections:\n", portal, 1))
+    # `check` builds every connector (and fails to reach the portal: nothing listens).
+    _, vendors = _imported("check", "--config", str(config))
+    assert "hubspot" in vendors
+    assert not vendors & {"simple_salesforce", "celery", "starlette", "uvicorn"}
