@@ -15,16 +15,10 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import hubspot.crm.associations.v4 as associations_v4
-import hubspot.crm.contacts as contacts
-import hubspot.crm.objects as objects
-import hubspot.crm.properties as properties
-from hubspot import HubSpot
 from pydantic import SecretStr
-from urllib3.exceptions import HTTPError, SSLError
-from urllib3.util.retry import Retry
 
 from funnelsync.connector import AuthenticationError, BudgetExhaustedError, ConnectorError
 from funnelsync.plugins.hubspot.limits import ApiLimits
@@ -33,15 +27,27 @@ from funnelsync.retry import RetryableError, retrying
 from funnelsync.run_report import ApiCalls
 from funnelsync.shared_limits import SharedLimits
 
+if TYPE_CHECKING:
+    from urllib3.exceptions import HTTPError
+
 logger = logging.getLogger(__name__)
 
-API_EXCEPTIONS: tuple[type[Exception], ...] = (
-    contacts.ApiException,
-    objects.ApiException,
-    properties.ApiException,
-    associations_v4.ApiException,
-)
-"""The ``ApiException`` of every sub-package the connector uses (they share no base)."""
+
+@cache
+def api_exceptions() -> tuple[type[Exception], ...]:
+    """The ``ApiException`` of every sub-package the connector uses (they share no base)."""
+    import hubspot.crm.associations.v4 as associations_v4
+    import hubspot.crm.contacts as contacts
+    import hubspot.crm.objects as objects
+    import hubspot.crm.properties as properties
+
+    return (
+        contacts.ApiException,
+        objects.ApiException,
+        properties.ApiException,
+        associations_v4.ApiException,
+    )
+
 
 _LOCKED_WAIT_S = 2.0
 """HubSpot's 423 locks last two seconds."""
@@ -132,6 +138,8 @@ def _reason(exc: HTTPError) -> HTTPError | BaseException:
 
 def _untrusted(exc: HTTPError) -> bool:
     """Whether a failure is a certificate that failed verification (retrying cannot help)."""
+    from urllib3.exceptions import SSLError
+
     reason = _reason(exc)
     return isinstance(reason, SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(reason)
 
@@ -165,6 +173,9 @@ class HubSpotApi:
         self._token_source = token_source
         self._refused: str | None = None
         """Why HubSpot refused our credentials; once set, no call is made any more."""
+        from hubspot import HubSpot
+        from urllib3.util.retry import Retry
+
         client = HubSpot(
             access_token=token.get_secret_value(),
             host=settings.base_url.rstrip("/"),
@@ -215,12 +226,14 @@ class HubSpotApi:
             self.calls.write += 1
         else:
             self.calls.read += 1
+        from urllib3.exceptions import HTTPError
+
         try:
             answer = endpoint(
                 *args, _preload_content=False, _request_timeout=self.settings.timeout_s, **kwargs
             )
             status, raw, headers = answer.status, answer.data, answer.headers
-        except API_EXCEPTIONS as exc:
+        except api_exceptions() as exc:
             status, raw, headers = _parts(exc)
         except HTTPError as exc:
             if _untrusted(exc):

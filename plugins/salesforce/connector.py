@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from funnelsync.connector import (
     Capabilities,
@@ -18,20 +19,14 @@ from funnelsync.connector import (
     WriteResult,
 )
 from funnelsync.mapping import Mapping
-from funnelsync.plugins.salesforce.activities import read_activities
-from funnelsync.plugins.salesforce.api import SalesforceApi
 from funnelsync.plugins.salesforce.budget import UsageLedger, ledger_path
-from funnelsync.plugins.salesforce.describe import (
-    Describer,
-    mapping_problems,
-    missing_fields,
-    setup_advice,
-)
 from funnelsync.plugins.salesforce.emulator.demo import SalesforceDemoEmulator
 from funnelsync.plugins.salesforce.mapping import DEFAULT_MAPPING, default_mapping
-from funnelsync.plugins.salesforce.reading import PeopleReader, read_deletions
 from funnelsync.plugins.salesforce.settings import PasswordAuth, SalesforceSettings
-from funnelsync.plugins.salesforce.writing import LeadWriter
+
+if TYPE_CHECKING:
+    from funnelsync.plugins.salesforce.api import SalesforceApi
+    from funnelsync.plugins.salesforce.describe import Describer
 
 RETIRING_LOGIN_WARNING = (
     "warning: auth kind password logs in with the user's password and security token, "
@@ -80,14 +75,20 @@ class SalesforceConnector(Connector):
         """How to wait between retries (tests replace it)."""
         state_dir = context.state_dir
         ledger = UsageLedger(ledger_path(state_dir, context.connection) if state_dir else None)
-        self.api = SalesforceApi(
+        # simple-salesforce (and requests) load only when a connector is built.
+        from funnelsync.plugins.salesforce.api import SalesforceApi
+        from funnelsync.plugins.salesforce.describe import Describer
+
+        self.api: SalesforceApi = SalesforceApi(
             settings, context.workspace_dir, self.calls, ledger, context.limits
         )
-        self.describer = Describer(self.api)
+        self.describer: Describer = Describer(self.api)
 
     def check(self) -> CheckResult:
         """Log in, report the org's and funnelsync's API usage and whether the next sync
         would be held by the budget, and say which custom fields to create, if any."""
+        from funnelsync.plugins.salesforce.describe import missing_fields
+
         try:
             client = self.api.client
             missing = missing_fields(self.describer, self.settings)
@@ -104,6 +105,8 @@ class SalesforceConnector(Connector):
     def validate_mapping(self, mapping: Mapping) -> list[str]:
         """Problems with ``mapping`` in this org: missing or read-only fields, and value-map
         values (such as the contract's stage values) that are not picklist values."""
+        from funnelsync.plugins.salesforce.describe import mapping_problems
+
         return mapping_problems(self.describer, mapping)
 
     def describe_fields(self) -> list[FieldInfo]:
@@ -112,22 +115,32 @@ class SalesforceConnector(Connector):
 
     def read_leads(self, cursor: str | None) -> Iterator[ReadBatch]:
         """Leads (and Contacts) changed since ``cursor``; one batch per query page."""
+        from funnelsync.plugins.salesforce.reading import PeopleReader
+
         yield from PeopleReader(self.api, self.describer, self.settings).read(cursor)
 
     def read_activities(self, cursor: str | None) -> Iterator[ReadBatch]:
         """Completed Tasks, Events and campaign responses changed since ``cursor``."""
+        from funnelsync.plugins.salesforce.activities import read_activities
+
         yield from read_activities(self.api, cursor)
 
     def read_deletions(self, cursor: str | None) -> Iterator[ReadBatch]:
         """Leads and Contacts deleted since ``cursor``, as tombstone records."""
+        from funnelsync.plugins.salesforce.reading import read_deletions
+
         yield from read_deletions(self.api, cursor)
 
     def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:
         """Create or update leads (see :mod:`~funnelsync.plugins.salesforce.writing`)."""
+        from funnelsync.plugins.salesforce.writing import LeadWriter
+
         return LeadWriter(self.api, self.describer, self.settings, self.sleep).write(writes)
 
     def create_fields(self, fields: Sequence[FieldInfo]) -> list[str]:
         """Not possible here: Salesforce creates fields through the Metadata API only."""
+        from funnelsync.plugins.salesforce.describe import setup_advice
+
         wanted = [(field.name, field.type) for field in fields]
         raise NotImplementedError(
             "funnelsync does not create Salesforce fields (that needs the Metadata API). "

@@ -6,8 +6,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-import requests
-
 from funnelsync.config import NotificationsConfig, WorkspaceConfig
 from funnelsync.contract import SlaRule
 from funnelsync.hookspecs import hookimpl
@@ -20,6 +18,8 @@ logger = logging.getLogger(__name__)
 
 def post(settings: NotificationsConfig, message: dict[str, Any]) -> None:
     """POST ``message`` as JSON to the webhook; a failure is logged, never raised."""
+    import requests  # only when a message is sent: most runs post nothing
+
     try:
         response = requests.post(
             settings.webhook_url.get_secret_value(), json=message, timeout=settings.timeout_s
