@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sync_support import NOW, read_csv, small_workspace, write_csv
+from sync_support import NOW, postgres_database, read_csv, small_workspace, write_csv
 from test_crash_safety import Lab, _install_plugin, _read_trace, _stage_date_columns
 
 pytestmark = pytest.mark.slow
@@ -59,13 +59,15 @@ def _systems(workspace: Path) -> dict[str, list[dict[str, str]]]:
     }
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_sync_killed_between_the_two_systems_writes_the_rest_on_the_next_run(
-    tmp_path: Path,
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
     started = datetime.now(UTC).date()
     root = tmp_path
     pristine = _workspace(root / "pristine")
-    lab = Lab(root, _install_plugin(root / "plugin"), pristine)
+    new_database = (lambda: postgres_database(request)) if backend == "postgresql" else None
+    lab = Lab(root, _install_plugin(root / "plugin"), pristine, new_database)
 
     reference = lab.copy("reference")
     assert lab.sync(reference).returncode == 0

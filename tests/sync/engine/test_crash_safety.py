@@ -42,7 +42,6 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -55,6 +54,8 @@ from typing import Any
 import pytest
 import yaml
 from crash_plugin.killable_csv import KILL_AT_ENV, TRACE_ENV
+from sqlalchemy import text
+from sync_support import open_state, postgres_database, use_state_url
 
 from funnelsync.sync.demo.data import generate_demo_data
 from funnelsync.sync.workspace.scaffold import write_templates
@@ -304,6 +305,9 @@ class Lab:
     root: Path
     plugin_path: Path
     pristine: Path
+    new_database: Callable[[], str] | None = None
+    """Makes a fresh PostgreSQL database for each copy's state (``None``: SQLite, in the
+    copy's own ``state/``)."""
 
     def env(self, *, kill_at: int | None = None, trace: Path | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in (KILL_AT_ENV, TRACE_ENV)}
@@ -332,6 +336,8 @@ class Lab:
     def copy(self, name: str) -> Path:
         target = self.root / name
         shutil.copytree(self.pristine, target)
+        if self.new_database is not None:
+            use_state_url(target / "funnelsync.yaml", self.new_database())
         return target
 
 
@@ -492,35 +498,43 @@ def _leads(path: Path, key_column: str, stage_dates: set[str]) -> dict[str, Any]
 
 
 def _state(workspace: Path) -> dict[str, Any]:
-    database = workspace / "state" / "funnelsync.db"
-    with sqlite3.connect(database) as db:
-        cursors = {
-            f"{connection}/{stream}": value
-            for connection, stream, value in db.execute(
-                "SELECT connection, stream, value FROM cursors"
+    """The state rows that must match, from the workspace's SQLite file or PostgreSQL."""
+    store = open_state(workspace / "funnelsync.yaml")
+    try:
+        with store.engine.connect() as db:
+
+            def rows(query: str) -> list[Any]:
+                return [tuple(row) for row in db.execute(text(query))]
+
+            cursors = {
+                f"{connection}/{stream}": value
+                for connection, stream, value in rows(
+                    "SELECT connection, stream, value FROM cursors"
+                )
+            }
+            links = {
+                f"{connection}/{record_id}": email
+                for connection, record_id, email in rows(
+                    "SELECT l.connection, l.record_id, p.email "
+                    "FROM links l LEFT JOIN persons p ON p.person_id = l.person_id"
+                )
+            }
+            persons = dict(rows("SELECT email, stage FROM persons"))
+            keys = sorted(
+                rows(
+                    "SELECT k.token, p.email FROM person_keys k "
+                    "LEFT JOIN persons p ON p.person_id = k.person_id"
+                )
             )
-        }
-        links = {
-            f"{connection}/{record_id}": email
-            for connection, record_id, email in db.execute(
-                "SELECT l.connection, l.record_id, p.email "
-                "FROM links l LEFT JOIN persons p ON p.person_id = l.person_id"
+            [(person_count,)] = rows("SELECT count(*) FROM persons")
+            quarantine = sorted(
+                f"{connection}/{record_key}/{kind}"
+                for connection, record_key, kind in rows(
+                    "SELECT connection, record_key, kind FROM quarantine"
+                )
             )
-        }
-        persons = dict(db.execute("SELECT email, stage FROM persons").fetchall())
-        keys = sorted(
-            db.execute(
-                "SELECT k.token, p.email FROM person_keys k "
-                "LEFT JOIN persons p ON p.person_id = k.person_id"
-            ).fetchall()
-        )
-        person_count = db.execute("SELECT count(*) FROM persons").fetchone()[0]
-        quarantine = sorted(
-            f"{connection}/{record_key}/{kind}"
-            for connection, record_key, kind in db.execute(
-                "SELECT connection, record_key, kind FROM quarantine"
-            )
-        )
+    finally:
+        store.close()
     return {
         "cursors": cursors,
         "links": links,
@@ -650,13 +664,19 @@ def _run_case(lab: Lab, change: OutsideChange, outcome: Outcome) -> Outcome:
     return outcome
 
 
-@pytest.fixture(scope="module", params=["email", "person_ref"], ids=lambda key: f"by-{key}")
+@pytest.fixture(
+    scope="module",
+    params=[("email", "sqlite"), ("person_ref", "sqlite"), ("email", "postgresql")],
+    ids=lambda param: f"by-{param[0]}" + ("-postgresql" if param[1] == "postgresql" else ""),
+)
 def results(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Results:
     """The reference run, then every kill point's killed and recovered runs, for people
-    identified by email and (``person_ref``) by a custom attribute first."""
-    identity: str = request.param
+    identified by email and (``person_ref``) by a custom attribute first; the state in
+    each copy's SQLite file, or (``-postgresql``) in a fresh PostgreSQL database per copy."""
+    identity, backend = request.param
+    new_database = (lambda: postgres_database(request)) if backend == "postgresql" else None
     started = datetime.now(UTC)
-    root = tmp_path_factory.mktemp(f"crash-{identity}")
+    root = tmp_path_factory.mktemp(f"crash-{identity}-{backend}")
     # Data dated back from midnight: engagement decays by whole days, so every run today
     # scores alike, and the outside change (at midnight) is newer than any generated row.
     as_of = started.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -664,6 +684,7 @@ def results(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReq
         root,
         _install_plugin(root / "plugin"),
         _pristine_workspace(root / "pristine", as_of, identity),
+        new_database,
     )
     change = _outside_change(lab.pristine, as_of)
 
