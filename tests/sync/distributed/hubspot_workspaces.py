@@ -34,15 +34,19 @@ SALES = "\n".join(
 )
 
 
-def config_text(base_url: str, budget_key: str | None, rate: tuple[int, float] | None) -> str:
-    """The workspace config: HubSpot at ``base_url`` (optionally a ``budget_key`` and a fixed
-    rate ``(calls, per_s)``) and a CSV CRM that takes the MQLs."""
+def config_text(
+    base_url: str, budget_key: str | None, rate: tuple[int, float] | None, limits_url: str
+) -> str:
+    """The workspace config: HubSpot at ``base_url`` (optionally a ``budget_key``, its
+    limits kept at ``limits_url``, and a fixed rate ``(calls, per_s)``) and a CSV CRM that
+    takes the MQLs."""
     limits = ""
     if rate is not None:
         limits = f"      rate_limit: {{calls_per_interval: {rate[0]}, interval_s: {rate[1]}}}\n"
     key = f"    budget_key: {budget_key}\n" if budget_key else ""
+    shared = f"limits:\n  url: {limits_url}\n" if budget_key else ""
     return (
-        "version: 1\ncontract: contract.yaml\nconnections:\n"
+        f"version: 1\ncontract: contract.yaml\n{shared}connections:\n"
         "  marketing:\n    connector: hubspot\n    create_leads: false\n" + key + "    settings:\n"
         f"      access_token_env: {TOKEN_ENV}\n      base_url: {base_url}\n"
         "      search_settle_s: 0\n" + limits + "    mapping:\n      lead_fields:\n"
@@ -68,7 +72,11 @@ def seed_portal(emulator: HubSpotEmulator, people: int) -> None:
 
 
 def write_workspace(
-    folder: Path, base_url: str, budget_key: str | None, rate: tuple[int, float] | None
+    folder: Path,
+    base_url: str,
+    budget_key: str | None,
+    rate: tuple[int, float] | None,
+    limits_url: str,
 ) -> Path:
     """A HubSpot + CSV workspace in ``folder``; its config path."""
     (folder / "data" / "sales").mkdir(parents=True)
@@ -77,7 +85,7 @@ def write_workspace(
     (folder / "contract.yaml").write_text(contract.replace("salesacceptedlead", "opportunity"))
     (folder / "data" / "sales" / "leads.csv").write_text(SALES)
     config = folder / "funnelsync.yaml"
-    config.write_text(config_text(base_url, budget_key, rate))
+    config.write_text(config_text(base_url, budget_key, rate, limits_url))
     return config
 
 

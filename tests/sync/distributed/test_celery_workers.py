@@ -55,8 +55,8 @@ WORKERS = 4
 QUEUED = 3
 VISIBILITY_TIMEOUT_S = 8
 FUNNELSYNC = [str(Path(sys.executable).with_name("funnelsync"))]
-SHARED_LIMIT, SHARED_INTERVAL_MS = 12, 2000
-"""The shared portal's window: 12 calls per 2 s (HubSpot's is 100-190 per 10 s)."""
+SHARED_LIMIT, SHARED_INTERVAL_MS = 10, 2000
+"""The shared portal's window: 10 calls per 2 s (HubSpot's is 100-190 per 10 s)."""
 SHARED_RATE = (8, SHARED_INTERVAL_MS / 1000)
 """What its connections aim for together: under the limit by a margin for the time a
 call takes to arrive on a busy machine. The emulator's window is shorter than HubSpot's
@@ -115,13 +115,15 @@ def _csv_workspace(root: Path, number: int) -> Path:
     return config
 
 
-def _workspaces(root: Path, emulators: dict[str, HubSpotEmulator]) -> list[Path]:
-    """The 24 workspaces (HubSpot ones first), their portals' properties created."""
+def _workspaces(root: Path, emulators: dict[str, HubSpotEmulator], redis_url: str) -> list[Path]:
+    """The 24 workspaces (HubSpot ones first), their portals' properties created; a
+    ``budget_key``'s limits are kept in ``redis_url`` (the broker's Redis)."""
     configs = []
     for number, portal in enumerate(HUBSPOT):
         rate = SHARED_RATE if portal == "shared" else None
         folder = root / f"client{number:02d}" / "ws"
-        configs.append(write_workspace(folder, emulators[portal].base_url, PORTALS[portal], rate))
+        url = emulators[portal].base_url
+        configs.append(write_workspace(folder, url, PORTALS[portal], rate, redis_url))
     for portal in PORTALS:
         create_properties(configs[HUBSPOT.index(portal)])
     return configs + [_csv_workspace(root, n) for n in range(len(HUBSPOT), WORKSPACES)]
@@ -232,7 +234,7 @@ def test_workspaces_on_four_workers_converge_with_a_worker_killed(
 ) -> None:
     started = datetime.now(UTC)
     live = {portal: portals(portal) for portal in PORTALS}
-    configs = _workspaces(tmp_path / "live", live)
+    configs = _workspaces(tmp_path / "live", live, broker)
     references, reference_portals = _references(configs, tmp_path / "reference", portals)
 
     # The first queued task (the "killed" portal's workspace) hangs on its first call;
@@ -295,6 +297,7 @@ def test_workspaces_on_four_workers_converge_with_a_worker_killed(
         a.timestamp() < b.timestamp() + b_s and b.timestamp() < a.timestamp() + a_s
         for (a, a_s, _), (b, b_s, _) in itertools.product(first, second)
     ), "the workspaces sharing a portal never ran at the same time: nothing was shared"
+    assert redis.Redis.from_url(broker).keys("funnelsync:limits:portal-shared:*")
     shared = live["shared"].traffic
     most = shared.most_in_window()
     print(f"shared portal: at most {most} calls in one window, {len(shared.log)} in all")

@@ -6,15 +6,11 @@ a real SQLite file and a real PostgreSQL database (``FUNNELSYNC_TEST_POSTGRES_UR
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
-from sync_support import postgres_database
 
 from funnelsync.connector import BudgetExhaustedError
 from funnelsync.ratelimit import CallBudget
@@ -23,25 +19,9 @@ from funnelsync.sync.limits.opening import LimitsBackend
 from funnelsync.sync.limits.sql_limits import SqlLimits, create_tables
 from funnelsync.sync.state.backends import open_engine
 
-REDIS_ENV = "FUNNELSYNC_TEST_REDIS_URL"
 CLIENT = Path(__file__).with_name("limits_client.py")
 PROCESSES = 4
 CALLS, PER_S = 10, 0.5
-
-
-@pytest.fixture(params=["redis", "sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """``(url, sqlite_file)`` of a fresh store of each kind (url ``-``: the SQLite file)."""
-    if request.param == "redis":
-        url = os.environ.get(REDIS_ENV)
-        if not url:
-            pytest.skip(f"shared limits in Redis need a server: set {REDIS_ENV} (.ci/run does)")
-        redis.Redis.from_url(url).flushdb()
-    elif request.param == "postgresql":
-        url = postgres_database(request)
-    else:
-        url = "-"
-    yield url, tmp_path / "api-limits.db"
 
 
 def _client(store: tuple[str, Path], *args: object) -> subprocess.Popen[bytes]:
