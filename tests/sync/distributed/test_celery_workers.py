@@ -57,7 +57,7 @@ VISIBILITY_TIMEOUT_S = 8
 FUNNELSYNC = [str(Path(sys.executable).with_name("funnelsync"))]
 SHARED_LIMIT, SHARED_INTERVAL_MS = 10, 2000
 """The shared portal's window: 10 calls per 2 s (HubSpot's is 100-190 per 10 s)."""
-SHARED_RATE = (8, SHARED_INTERVAL_MS / 1000)
+SHARED_RATE = (7, SHARED_INTERVAL_MS / 1000)
 """What its connections aim for together: under the limit by a margin for the time a
 call takes to arrive on a busy machine. The emulator's window is shorter than HubSpot's
 10 s, so they fix the rate rather than start at 95 per 10 s until the headers say more."""
