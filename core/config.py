@@ -7,6 +7,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from funnelsync.channels import SmtpConfig
 from funnelsync.contract import FunnelContract
 from funnelsync.mapping import FieldMap, Mapping
 
@@ -162,6 +163,9 @@ class WorkspaceConfig(BaseModel):
     )
     notifications: NotificationsConfig | None = Field(
         default=None, description="Webhook messages on failed or partial runs and SLA breaches."
+    )
+    smtp: SmtpConfig | None = Field(
+        default=None, description="The SMTP server hand-off emails are sent through."
     )
     max_quarantined_share: float = Field(
         default=0.1,

@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from funnelsync.campaigns import Campaign, TalkingPoint
+from funnelsync.channels import OwnerChannel
 from funnelsync.models import COMPUTED_FIELDS, DESCRIPTIVE_FIELDS, Lead, as_moment
 
 StageName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
@@ -196,6 +198,14 @@ class Stage(_Strict):
     values: dict[str, str] = Field(
         default_factory=dict,
         description="The value this stage has in each connection, keyed by connection name.",
+    )
+    talking_points: list[TalkingPoint] = Field(
+        default_factory=list, description="What sales can say to a lead in this stage."
+    )
+    handoff: bool | None = Field(
+        default=None,
+        description="Tell the lead's owner when a lead enters this stage (default: only for "
+        "the mql_stage).",
     )
 
     @property
@@ -379,6 +389,16 @@ class FunnelContract(_Strict):
         default_factory=list,
         description="Shared targets: leads to reach a stage per month or quarter.",
     )
+    campaigns: list[Campaign] = Field(
+        default_factory=list, description="Campaigns with their dates and talking points."
+    )
+    owners: dict[str, OwnerChannel] = Field(
+        default_factory=dict,
+        description="Hand-off channel per value of the lead's owner field.",
+    )
+    default_channel: OwnerChannel | None = Field(
+        default=None, description="Hand-off channel for owners the owners map does not name."
+    )
     ownership: dict[str, OwnershipRule] = Field(default_factory=dict)
     default_ownership: OwnershipRule = Field(
         default_factory=lambda: OwnershipRule(rule=OwnershipKind.two_way),
@@ -408,6 +428,17 @@ class FunnelContract(_Strict):
                     f"targets: {target.stage!r} is not a stage of this contract "
                     f"(have: {', '.join(sorted(names))})"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _campaigns_distinct(self) -> FunnelContract:
+        seen: set[str] = set()
+        for campaign in self.campaigns:
+            names = {campaign.id.casefold(), (campaign.name or campaign.id).casefold()}
+            repeated = sorted(names & seen)
+            if repeated:
+                raise ValueError(f"campaigns: {repeated[0]!r} names two campaigns")
+            seen |= names
         return self
 
     @model_validator(mode="after")
@@ -461,6 +492,14 @@ class FunnelContract(_Strict):
             if stage.name == name:
                 return index
         return None
+
+    def handoff_stages(self) -> set[str]:
+        """Stages whose entry is handed off to the lead's owner."""
+        return {
+            stage.name
+            for stage in self.all_stages
+            if stage.handoff or (stage.handoff is None and stage.name == self.mql_stage)
+        }
 
     def ownership_for(self, field_name: str) -> OwnershipRule:
         """The ownership rule that applies to ``field_name``."""

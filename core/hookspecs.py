@@ -13,7 +13,8 @@ import pluggy
 
 from funnelsync.config import WorkspaceConfig
 from funnelsync.connector import Connector
-from funnelsync.contract import SlaRule
+from funnelsync.contract import SlaRule, Stage
+from funnelsync.handoff import HandoffConfig
 from funnelsync.models import Lead
 from funnelsync.rule_kinds import RuleKind
 from funnelsync.run_report import RunReport
@@ -94,4 +95,26 @@ def funnelsync_sla_breached(
     ``funnelsync sla`` runs. ``entered_at`` is when the lead entered the stage, ``due_at``
     that plus ``rule.within_hours``. A breach already announced is not announced again; a
     new entry into the stage starts a new clock. Returns nothing; not ``firstresult``.
+    """
+
+
+# --- Hand-offs: delivered once each, retried when they fail -----------------------------
+# Unlike the notifications above, an exception raised here means "not delivered": the
+# hand-off is kept and offered again to this plugin (only) on the next run.
+
+
+@hookspec
+def funnelsync_lead_handed_off(
+    lead: Lead, stage: Stage, talking_points: list[str], config: HandoffConfig
+) -> None:
+    """Tell a lead's owner that the lead entered a hand-off stage (``mql_stage``, or any
+    stage marked ``handoff: true``).
+
+    Fires after the run that moved the lead has been committed, once per hand-off and
+    implementation: ``lead`` as it was when it entered ``stage``, its ``talking_points``
+    (the stage's and its recent campaigns'), and ``config`` with the owner's channel, the
+    entry time, the SLA rule (``config.due_at`` is the deadline), the workspace
+    configuration and a stable ``handoff_id``. Raise to report a failed delivery: it is
+    listed by ``funnelsync errors`` and retried on the next run. ``config.repeat`` is true
+    when an earlier attempt was cut off mid-send. Returns nothing; not ``firstresult``.
     """

@@ -146,6 +146,9 @@ class Lead(BaseModel):
     stage_reason: OptionalText = Field(default=None, description="Why the lead is in its stage.")
     team: OptionalText = Field(default=None, description="The team that owns the lead now.")
     explanation: OptionalText = None
+    talking_points: OptionalText = Field(
+        default=None, description="What sales can say: the stage's and recent campaigns' points."
+    )
 
 
 DESCRIPTIVE_FIELDS: tuple[str, ...] = (
@@ -174,6 +177,7 @@ COMPUTED_FIELDS: tuple[str, ...] = (
     "stage_reason",
     "team",
     "explanation",
+    "talking_points",
 )
 """Lead fields the funnel contract computes and writes to every system."""
 

@@ -21,7 +21,8 @@ import pluggy
 from funnelsync import hookspecs
 from funnelsync.config import WorkspaceConfig
 from funnelsync.connector import Connector
-from funnelsync.contract import SlaRule
+from funnelsync.contract import SlaRule, Stage
+from funnelsync.handoff import HandoffConfig
 from funnelsync.models import Lead
 from funnelsync.rule_kinds import RuleKind
 from funnelsync.run_report import RunReport
@@ -119,6 +120,29 @@ class FunnelPlugins:
             due_at=due_at,
             config=config,
         )
+
+    def handoff_notifiers(self) -> list[str]:
+        """Names of the plugins that implement ``funnelsync_lead_handed_off``."""
+        hook = self.pm.hook.funnelsync_lead_handed_off
+        return sorted({impl.plugin_name for impl in hook.get_hookimpls()})
+
+    def hand_off(
+        self,
+        notifier: str,
+        lead: Lead,
+        stage: Stage,
+        talking_points: list[str],
+        config: HandoffConfig,
+    ) -> None:
+        """Deliver a hand-off through plugin ``notifier`` only; its exception propagates
+        (``LookupError`` when no such plugin implements the hook any more)."""
+        hook = self.pm.hook.funnelsync_lead_handed_off
+        impls = [impl for impl in hook.get_hookimpls() if impl.plugin_name == notifier]
+        if not impls:
+            raise LookupError(f"plugin {notifier!r} is not installed or has no hand-off hook")
+        arguments = {"lead": lead, "stage": stage, "talking_points": talking_points}
+        for impl in impls:
+            impl.function(**{arg: {**arguments, "config": config}[arg] for arg in impl.argnames})
 
     def add(
         self,

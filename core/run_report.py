@@ -15,8 +15,9 @@ class RunStatus(StrEnum):
     """Every planned write landed; rows quarantined on read stayed under the allowed share."""
     partial = "partial"
     """Sales or marketing did not get everything the contract says: a write was refused or
-    left for the next run, reading or writing stopped early (API budget, signal), or the
-    share of rows quarantined on read went over ``max_quarantined_share``."""
+    left for the next run, reading or writing stopped early (API budget, signal), the
+    share of rows quarantined on read went over ``max_quarantined_share``, or a hand-off
+    could not be delivered (retried next run)."""
     failed = "failed"
     """The run stopped on an error, or could read and write nothing at all."""
 
@@ -58,6 +59,16 @@ class ConnectionCounts(BaseModel):
     api_calls: ApiCalls = Field(default_factory=ApiCalls)
 
 
+class HandoffCounts(BaseModel):
+    """Hand-offs to lead owners in one run."""
+
+    recorded: int = Field(default=0, description="Hand-offs this run's stage moves caused.")
+    delivered: int = Field(default=0, description="Deliveries that succeeded in this run.")
+    failed: list[str] = Field(
+        default_factory=list, description="Deliveries that failed (retried next run), why."
+    )
+
+
 class RunReport(BaseModel):
     """The outcome of one sync run."""
 
@@ -76,5 +87,6 @@ class RunReport(BaseModel):
     activities_without_lead: int = Field(
         default=0, description="Activities whose email matches no lead in any system."
     )
+    handoffs: HandoffCounts = Field(default_factory=HandoffCounts)
     notes: list[str] = Field(default_factory=list, description="Things to look at.")
     error: str | None = None

@@ -1,4 +1,5 @@
-"""Registers the webhook notifier (entry point ``webhook``): it observes finished runs."""
+"""Registers the webhook notifier (entry point ``webhook``): it observes finished runs and
+posts hand-offs to the owner's channel."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from funnelsync.config import NotificationsConfig, WorkspaceConfig
-from funnelsync.contract import SlaRule
+from funnelsync.contract import SlaRule, Stage
+from funnelsync.handoff import HandoffConfig, handoff_message
 from funnelsync.hookspecs import hookimpl
 from funnelsync.models import Lead
 from funnelsync.plugins.webhook.messages import breach_message, run_message
@@ -48,3 +50,29 @@ def funnelsync_run_finished(report: RunReport, config: WorkspaceConfig) -> None:
     message = run_message(report, settings)
     if message is not None:
         post(settings, message)
+
+
+HANDOFF_TIMEOUT_S = 10.0
+"""Give up posting a hand-off after this long (it is retried on the next run)."""
+
+
+@hookimpl
+def funnelsync_lead_handed_off(
+    lead: Lead, stage: Stage, talking_points: list[str], config: HandoffConfig
+) -> None:
+    """POST the hand-off as JSON to the owner's webhook, if the channel has one.
+
+    Sends ``Idempotency-Key: <handoff_id>``; raises ``requests.RequestException`` when the
+    post fails, so the hand-off is retried on the next run.
+    """
+    webhook = config.channel.webhook
+    if webhook is None:
+        return
+    settings = config.workspace.notifications
+    response = requests.post(
+        webhook.get_secret_value(),
+        json=handoff_message(lead, stage, talking_points, config),
+        headers={"Idempotency-Key": config.handoff_id},
+        timeout=settings.timeout_s if settings is not None else HANDOFF_TIMEOUT_S,
+    )
+    response.raise_for_status()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from funnelsync.campaigns import campaign_index, points_text, recent_campaigns, talking_points
 from funnelsync.contract import FunnelContract
 from funnelsync.explanation import explain
 from funnelsync.mapping import Mapping as FieldMapping
@@ -115,6 +116,7 @@ def build_lead(
     score = score_lead(contract.scoring, lead, activities, now, kinds)
     placement = place_lead(contract, lead, score, before, now, kinds)
     placed = contract.stage(placement.stage)
+    campaigns = recent_campaigns(campaign_index(contract.campaigns), activities)
     lead = lead.model_copy(
         update={
             "fit_score": score.fit,
@@ -127,6 +129,7 @@ def build_lead(
             "explanation": explain(
                 placed.display_name, placement.stage_dates.get(placement.stage), score
             ),
+            "talking_points": points_text(talking_points(placed.talking_points, campaigns)),
         }
     )
     change = None

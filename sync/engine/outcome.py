@@ -9,8 +9,9 @@ The first rule that applies decides, in this order:
 4. a system refused a write: ``partial`` (sales or marketing did not get what the contract
    says);
 5. writes were left for the next run (the system asked to retry later): ``partial``;
-6. more than ``max_quarantined_share`` of the rows read were quarantined: ``partial``;
-7. otherwise ``ok`` (bad rows under the share stay in quarantine, see ``errors``).
+6. a hand-off could not be delivered to a lead's owner (retried next run): ``partial``;
+7. more than ``max_quarantined_share`` of the rows read were quarantined: ``partial``;
+8. otherwise ``ok`` (bad rows under the share stay in quarantine, see ``errors``).
 """
 
 from __future__ import annotations
@@ -40,11 +41,12 @@ def decide(
     stops: Sequence[str],
     max_quarantined_share: float,
     error: str | None = None,
+    undelivered: Sequence[str] = (),
 ) -> Outcome:
     """The status of a run with these per-connection ``counts``.
 
     ``stops`` says why reading or writing stopped early (empty when it did not); ``error``
-    is what stopped a failed run.
+    is what stopped a failed run; ``undelivered`` lists hand-off deliveries that failed.
     """
     if error is not None:
         return Outcome(RunStatus.failed, error)
@@ -71,6 +73,12 @@ def decide(
         return Outcome(
             RunStatus.partial,
             f"{held} writes left for the next run ({_per_connection(counts, 'held')})",
+        )
+    if undelivered:
+        return Outcome(
+            RunStatus.partial,
+            f"{len(undelivered)} hand-off deliveries failed, retried next run "
+            f"(first: {undelivered[0]}); see `funnelsync errors`",
         )
     share = bad / rows if rows else 0.0
     measured = f"{bad} of {rows} rows read quarantined ({share:.1%}"

@@ -31,10 +31,11 @@ from funnelsync.contract import FunnelContract
 from funnelsync.merge import SourceLead
 from funnelsync.models import Lead
 from funnelsync.plugin_manager import FunnelPlugins
-from funnelsync.run_report import ConnectionCounts, RunReport
+from funnelsync.run_report import ConnectionCounts, HandoffCounts, RunReport
 from funnelsync.secrets import redact
 from funnelsync.sync.cli.logs import run_id_var
 from funnelsync.sync.engine.canonical import CurrentRecord, StageChange, build_lead, person_sources
+from funnelsync.sync.engine.handoff import deliver_handoffs, handoff_rows
 from funnelsync.sync.engine.identity import assign_persons
 from funnelsync.sync.engine.lock import run_lock
 from funnelsync.sync.engine.outcome import decide
@@ -103,6 +104,7 @@ class _RunState:
     run resumes."""
     held_connections: set[str] = field(default_factory=set)
     """Connections whose budget ran out while reading: nothing is written to them."""
+    handoffs: HandoffCounts = field(default_factory=HandoffCounts)
 
     @property
     def stopped(self) -> bool:
@@ -477,6 +479,16 @@ def _sync(
             if (item.connection, item.record_key) not in before:
                 state.counts[item.connection].newly_quarantined += 1
             plugins.record_quarantined(item.connection, item.location, item.reason)
+        handoffs = handoff_rows(
+            workspace.contract,
+            state.stage_changes,
+            state.leads,
+            state.previous_stages,
+            plugins.handoff_notifiers(),
+            state.run_id,
+            as_of,
+        )
+        state.handoffs.recorded = len(handoffs.handoffs)
         store.commit_run(
             RunCommit(
                 run_id=state.run_id,
@@ -506,6 +518,8 @@ def _sync(
                 person_keys=run.identity.new_keys,
                 labels={pid: run.identity.label_of[pid] for pid in state.leads},
                 field_warnings=[warning for read in reads for warning in read.warnings],
+                handoffs=handoffs.handoffs,
+                handoff_deliveries=handoffs.deliveries,
                 settings={}
                 if state.stopped
                 else {
@@ -522,6 +536,9 @@ def _sync(
                 },
             )
         )
+        if not (stop is not None and stop.is_set()):
+            delivered = deliver_handoffs(workspace, plugins, store, as_of)
+            state.handoffs.delivered, state.handoffs.failed = delivered.delivered, delivered.failed
 
 
 def run_sync(
@@ -629,7 +646,13 @@ def _report(
     contract = workspace.contract
     stages = {stage.name: counted.get(stage.name, 0) for stage in contract.all_stages}
     error = redact(f"{type(failure).__name__}: {failure}") if failure else None
-    outcome = decide(state.counts, state.stops, workspace.config.max_quarantined_share, error)
+    outcome = decide(
+        state.counts,
+        state.stops,
+        workspace.config.max_quarantined_share,
+        error,
+        state.handoffs.failed,
+    )
     mql_index = contract.path_index(contract.mql_stage) or 0
     return RunReport(
         run_id=state.run_id,
@@ -645,6 +668,7 @@ def _report(
         mqls=sum(stages[stage.name] for stage in contract.stages[mql_index:]),
         activities=state.activities,
         activities_without_lead=state.activities_without_lead,
+        handoffs=state.handoffs,
         notes=[redact(note) for note in state.notes + state.stops],
         error=error,
     )

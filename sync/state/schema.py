@@ -152,6 +152,30 @@ field_warnings = Table(
     Index("field_warnings_run", "run_id"),
 )
 
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("handoff_id", String, primary_key=True, doc="<person>-<stage>-<run>: stable."),
+    Column("person_id", Integer, nullable=False),
+    Column("stage", String, nullable=False),
+    Column("entered_at", String, nullable=False),
+    Column("run_id", String, nullable=False, doc="The run that moved the lead."),
+    Column("lead", Text, nullable=False, doc="The lead as it entered the stage, as JSON."),
+    Column("talking_points", Text, nullable=False, doc="JSON list of the points sent."),
+)
+
+handoff_deliveries = Table(
+    "handoff_deliveries",
+    metadata,
+    Column("handoff_id", String, primary_key=True),
+    Column("notifier", String, primary_key=True, doc="The plugin that delivers it."),
+    Column("status", String, nullable=False, doc="pending, sending, failed or done."),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("updated_at", String, nullable=False),
+    Index("handoff_deliveries_status", "status"),
+)
+
 settings = Table(
     "settings",
     metadata,
@@ -190,9 +214,15 @@ def _identity_keys_v2(connection: Connection) -> None:
     )
 
 
+def _handoffs_v3(connection: Connection) -> None:
+    """Hand-offs to lead owners, one delivery row per notifier plugin."""
+    metadata.create_all(connection, tables=[handoffs, handoff_deliveries])
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _create_v1),
     (2, _identity_keys_v2),
+    (3, _handoffs_v3),
 )
 """Every migration in order; append new ones, never edit a released one."""
 

@@ -561,6 +561,12 @@ class StateStore:
                     )
             if commit.stage_moves:
                 connection.execute(insert(t.stage_history), list(commit.stage_moves))
+            for table, rows in (
+                (t.handoffs, commit.handoffs),
+                (t.handoff_deliveries, commit.handoff_deliveries),
+            ):
+                if rows:
+                    connection.execute(insert(table), rows)
             self._quarantine(connection, commit)
             _upsert_settings(connection, commit.settings)
             for (name, stream), value in commit.cursors.items():
@@ -788,3 +794,7 @@ class RunCommit:
     labels: dict[int, str] = field(default_factory=dict)
     """Each person's label (first identity token), stored when they have no email."""
     field_warnings: list[FieldWarning] = field(default_factory=list)
+    handoffs: list[dict[str, Any]] = field(default_factory=list)
+    """Hand-offs this run's stage moves cause (rows of ``handoffs``), recorded with them."""
+    handoff_deliveries: list[dict[str, Any]] = field(default_factory=list)
+    """Their pending deliveries, one per notifier plugin."""

@@ -11,7 +11,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from funnelsync.sync.workspace.errors import Loc
+from funnelsync.sync.workspace.errors import ConfigError, ConfigProblem, Loc, key_path, line_for
+from funnelsync.sync.workspace.yaml_source import YamlDocument
+
+CONTRACT_SECRET_KEYS = ("owners", "default_channel")
+"""The contract's keys whose values may use ``${VAR}``: the hand-off channels."""
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -50,3 +54,25 @@ def interpolate(
             missing += found
         return items, missing
     return value, missing
+
+
+def interpolate_channels(doc: YamlDocument, environ: Mapping[str, str]) -> YamlDocument:
+    """The contract ``doc`` with ``${VAR}`` replaced under its hand-off channel keys only
+    (the rest of a contract is agreed text, kept as written).
+
+    Raises :class:`ConfigError` naming each unset variable's key.
+    """
+    if not isinstance(doc.data, dict):
+        return doc
+    data = dict(doc.data)
+    problems = []
+    for key in CONTRACT_SECRET_KEYS:
+        if key in data:
+            data[key], missing = interpolate(data[key], environ, (key,))
+            problems += [
+                ConfigProblem(doc.path, key_path(loc), message, line_for(doc.lines, loc))
+                for loc, message in missing
+            ]
+    if problems:
+        raise ConfigError(problems)
+    return YamlDocument(doc.path, data, doc.lines)

@@ -34,7 +34,7 @@ from funnelsync.sync.workspace.errors import (
     line_for,
     problems_from_validation,
 )
-from funnelsync.sync.workspace.interpolation import interpolate
+from funnelsync.sync.workspace.interpolation import interpolate, interpolate_channels
 from funnelsync.sync.workspace.yaml_source import YamlDocument, load_yaml
 
 CONFIG_ENV = "FUNNELSYNC_CONFIG"
@@ -315,8 +315,9 @@ def load_workspace(config_path: Path, plugins: FunnelPlugins) -> Workspace:
         raise ConfigError(
             [_problem(config_doc, ("contract",), f"contract file {contract_path} not found")]
         )
-    contract_doc = load_yaml(contract_path)
+    contract_doc = interpolate_channels(load_yaml(contract_path), os.environ)
     contract = _validate_contract(contract_doc)
+    register_model_secrets(contract)
     problems = _contract_problems(contract, contract_doc, set(config.connections), plugins)
     problems += _identity_problems(config, contract, config_doc)
     connections = []

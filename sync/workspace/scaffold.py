@@ -30,7 +30,7 @@ EMPTY_DATA_FILES: dict[str, tuple[str, ...]] = {
     "data/sales/leads.csv": (
         *SALES_LEAD_COLUMNS,
         *("Fit Score", "Engagement Score", "Lead Score", "Funnel Stage", "Stage Reason"),
-        *("Owning Team", "Score Explanation", "MQL Date", "SQL Date"),
+        *("Owning Team", "Score Explanation", "Talking Points", "MQL Date", "SQL Date"),
     ),
     "data/sales/activities.csv": SALES_ACTIVITY_COLUMNS,
 }

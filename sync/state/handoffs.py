@@ -1,0 +1,97 @@
+"""The hand-off tables: which hand-offs exist and how far each notifier got delivering them.
+
+A hand-off row is inserted with the stage move that causes it (see
+:attr:`~funnelsync.sync.state.store.RunCommit.handoffs`), with one ``pending`` delivery
+per notifier plugin. A delivery is marked ``sending`` (committed) before the notifier is
+called and ``done`` or ``failed`` after, so a delivery cut off by a crash is found
+``sending`` and sent again, flagged as a possible repeat.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select, update
+
+from funnelsync.models import Lead
+from funnelsync.sync.state import schema as t
+
+PENDING, SENDING, FAILED, DONE = "pending", "sending", "failed", "done"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenDelivery:
+    """A hand-off one notifier has not delivered yet."""
+
+    handoff_id: str
+    notifier: str
+    status: str
+    attempts: int
+    last_error: str | None
+    person_id: int
+    stage: str
+    entered_at: datetime
+    lead: Lead
+    talking_points: list[str]
+
+
+def open_deliveries(engine: Engine) -> list[OpenDelivery]:
+    """Every delivery not ``done``, oldest hand-off first."""
+    h, d = t.handoffs, t.handoff_deliveries
+    query = (
+        select(d, h.c.person_id, h.c.stage, h.c.entered_at, h.c.lead, h.c.talking_points)
+        .join(h, h.c.handoff_id == d.c.handoff_id)
+        .where(d.c.status != DONE)
+        .order_by(h.c.entered_at, d.c.handoff_id, d.c.notifier)
+    )
+    with engine.connect() as connection:
+        return [
+            OpenDelivery(
+                handoff_id=row.handoff_id,
+                notifier=row.notifier,
+                status=row.status,
+                attempts=row.attempts,
+                last_error=row.last_error,
+                person_id=row.person_id,
+                stage=row.stage,
+                entered_at=datetime.fromisoformat(row.entered_at),
+                lead=Lead.model_validate_json(row.lead),
+                talking_points=list(json.loads(row.talking_points)),
+            )
+            for row in connection.execute(query)
+        ]
+
+
+def mark_delivery(
+    engine: Engine,
+    delivery: OpenDelivery,
+    status: str,
+    at: datetime,
+    error: str | None = None,
+) -> None:
+    """Record a delivery's new ``status`` (``sending`` also counts an attempt)."""
+    d = t.handoff_deliveries
+    values: dict[str, object] = {"status": status, "updated_at": at.isoformat()}
+    if status == SENDING:
+        values["attempts"] = d.c.attempts + 1
+    if status in (FAILED, DONE):
+        values["last_error"] = error
+    statement = (
+        update(d)
+        .where(d.c.handoff_id == delivery.handoff_id, d.c.notifier == delivery.notifier)
+        .values(**values)
+    )
+    with engine.begin() as connection:
+        connection.execute(statement)
+
+
+def handoff_count(engine: Engine, status: str | None = None) -> int:
+    """Deliveries in ``status`` (every delivery when ``None``)."""
+    d = t.handoff_deliveries
+    query = select(func.count()).select_from(d)
+    if status is not None:
+        query = query.where(d.c.status == status)
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar() or 0)
