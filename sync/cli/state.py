@@ -13,6 +13,7 @@ from funnelsync.sync.cli.common import config_option, fail, json_option, load, o
 from funnelsync.sync.cli.exit_codes import ExitCode
 from funnelsync.sync.engine.rebuild import rebuild_state
 from funnelsync.sync.explaining import person_token
+from funnelsync.sync.state.handoffs import undelivered_handoffs
 
 
 @click.command()
@@ -28,7 +29,8 @@ from funnelsync.sync.explaining import person_token
 def errors(
     config_path: Path | None, as_json: bool, connection: str | None, show_warnings: bool
 ) -> None:
-    """List quarantined records: where they are, why, and how often they were tried.
+    """List quarantined records (where they are, why, how often they were tried) and
+    hand-offs to lead owners not delivered yet.
 
     Every run tries quarantined records again by itself (records that could not be read
     are mapped again, refused writes are planned again), up to 5 times; after that they
@@ -40,11 +42,15 @@ def errors(
         return
     _, store = open_store(config_path)
     entries = store.quarantine(connection)
+    undelivered = undelivered_handoffs(store.engine)
     store.close()
     if as_json:
-        click.echo(json.dumps({"quarantined": [asdict(entry) for entry in entries]}, indent=2))
+        document = {"quarantined": [asdict(entry) for entry in entries], "handoffs": undelivered}
+        click.echo(json.dumps(document, indent=2))
         return
     console = out()
+    if undelivered:
+        console.print(handoff_table(undelivered))
     if not entries:
         console.print("No quarantined records.")
         return
@@ -60,6 +66,25 @@ def errors(
         )
     console.print(table)
     console.print(f"{len(entries)} quarantined records.")
+
+
+def handoff_table(undelivered: list[dict[str, object]]) -> Table:
+    """Hand-off deliveries still open, one row each."""
+    table = Table(
+        "lead",
+        "stage",
+        "notifier",
+        "status",
+        "attempts",
+        "error",
+        title="Hand-offs not delivered yet (every sync tries them again)",
+    )
+    for item in undelivered:
+        table.add_row(*(str(item[key] or "") for key in _HANDOFF_COLUMNS))
+    return table
+
+
+_HANDOFF_COLUMNS = ("lead", "stage", "notifier", "status", "attempts", "last_error")
 
 
 def _warnings(config_path: Path | None, as_json: bool, connection: str | None) -> None:

@@ -13,7 +13,9 @@ Write-ahead order (crash safety):
    the copy. A hand-off is never lost; it reaches an owner twice only if a run dies
    between the notifier's success and step 2's ``done``, and then says so.
 
-Which moves are handed off: a lead entering a hand-off stage in this run. A lead
+Which leads are handed off: those a run puts in a hand-off stage that funnelsync's own
+committed record does not have them in (not the systems' values: a killed run may have
+written the new stage there already). A lead
 funnelsync sees for the first time is handed off only if its entry is fresh (within the
 stage's SLA, or :data:`FRESH_WITHOUT_SLA` without one): older entries are history the
 systems already held, not news for the owner.
@@ -34,7 +36,6 @@ from funnelsync.handoff import HandoffConfig, channel_for, sla_rule_for
 from funnelsync.models import Lead
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.secrets import redact
-from funnelsync.sync.engine.canonical import StageChange
 from funnelsync.sync.state.handoffs import (
     DONE,
     FAILED,
@@ -68,36 +69,38 @@ def _freshness(contract: FunnelContract, stage: str) -> timedelta:
 
 def handoff_rows(
     contract: FunnelContract,
-    changes: Sequence[StageChange],
     leads: Mapping[int, Lead],
-    known_before: Mapping[int, str | None],
+    stored_stages: Mapping[int, str | None],
     notifiers: Sequence[str],
     run_id: str,
     as_of: datetime,
 ) -> HandoffRows:
-    """The hand-offs this run's stage ``changes`` cause.
+    """The hand-offs of the leads this run computed: those now in a hand-off stage that
+    funnelsync's own committed record (``stored_stages``: person → stage, for the persons
+    stored before the run) does not have them in.
 
-    ``known_before`` holds the persons funnelsync had stored before the run.
+    The systems' stage values are not the reference: a run killed after writing them and
+    before its commit must still hand the lead off on the next run.
     """
     stages = contract.handoff_stages()
     rows = HandoffRows()
-    for change in changes:
-        if change.new_stage not in stages:
+    for person_id, lead in leads.items():
+        stage = lead.stage
+        if stage not in stages or stored_stages.get(person_id) == stage:
             continue
-        lead = leads[change.person_id]
-        window = _freshness(contract, change.new_stage)
-        entered = lead.stage_dates.get(change.new_stage, as_of)
+        window = _freshness(contract, stage)
+        entered = lead.stage_dates.get(stage, as_of)
         if entered < as_of - window:
-            if change.person_id not in known_before:
+            if person_id not in stored_stages:
                 continue  # history the systems held before funnelsync saw the lead
             entered = as_of  # a re-entry keeps the first entry date; this entry is now
-        handoff_id = f"{change.person_id}-{change.new_stage}-{run_id}"
+        handoff_id = f"{person_id}-{stage}-{run_id}"
         points = points_list(lead.talking_points)
         rows.handoffs.append(
             {
                 "handoff_id": handoff_id,
-                "person_id": change.person_id,
-                "stage": change.new_stage,
+                "person_id": person_id,
+                "stage": stage,
                 "entered_at": entered.isoformat(),
                 "run_id": run_id,
                 "lead": lead.model_dump_json(),

@@ -481,7 +481,6 @@ def _sync(
             plugins.record_quarantined(item.connection, item.location, item.reason)
         handoffs = handoff_rows(
             workspace.contract,
-            state.stage_changes,
             state.leads,
             state.previous_stages,
             plugins.handoff_notifiers(),

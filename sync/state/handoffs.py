@@ -95,3 +95,20 @@ def handoff_count(engine: Engine, status: str | None = None) -> int:
         query = query.where(d.c.status == status)
     with engine.connect() as connection:
         return int(connection.execute(query).scalar() or 0)
+
+
+def undelivered_handoffs(engine: Engine) -> list[dict[str, object]]:
+    """Open deliveries as plain rows for ``funnelsync errors``: which lead and stage, which
+    notifier, its status, attempts and last error."""
+    return [
+        {
+            "handoff_id": item.handoff_id,
+            "lead": item.lead.email or f"person {item.person_id}",
+            "stage": item.stage,
+            "notifier": item.notifier,
+            "status": item.status,
+            "attempts": item.attempts,
+            "last_error": item.last_error,
+        }
+        for item in open_deliveries(engine)
+    ]

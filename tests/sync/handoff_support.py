@@ -26,6 +26,10 @@ class Webhook:
     posts: list[dict[str, Any]] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     status: int = 200
+    hold: threading.Event | None = None
+    """When set, a POST is recorded in ``held`` and left unanswered until this is set."""
+    held: list[dict[str, Any]] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
 
 
 @contextmanager
@@ -37,6 +41,11 @@ def webhook_receiver() -> Iterator[Webhook]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
+            if hook.hold is not None and not hook.hold.is_set():
+                hook.held.append(json.loads(body))
+                hook.arrived.set()
+                hook.hold.wait(30)
+                return
             if hook.status == 200:
                 hook.posts.append(json.loads(body))
                 hook.keys.append(self.headers.get("Idempotency-Key", ""))

@@ -1,0 +1,107 @@
+"""A hand-off whose notifier fails is not lost: the run says so (``partial``, the failure in
+the report and in `funnelsync errors`), and the next runs retry that notifier only, until
+it is delivered, once. Real local receivers (HTTP, aiosmtpd); no secret in any output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from handoff_support import Mailbox, Webhook, body, free_port, smtp_server, webhook_receiver
+from sync_support import small_workspace
+
+from funnelsync.sync.cli.main import main
+
+VP = "vp@hospital.example.com"
+
+
+@pytest.fixture
+def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Webhook]:
+    with webhook_receiver() as receiver:
+        monkeypatch.setenv("FUNNELSYNC_HANDOFF_WEBHOOK", receiver.url)
+        yield receiver
+
+
+@pytest.fixture
+def mail(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
+    with smtp_server() as box:
+        monkeypatch.setenv("FUNNELSYNC_SMTP_HOST", box.host)
+        monkeypatch.setenv("FUNNELSYNC_SMTP_PORT", str(box.port))
+        yield box
+
+
+def _sync(config: Path, exit_code: int = 0) -> tuple[dict[str, Any], str]:
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--json"])
+    assert result.exit_code == exit_code, result.output
+    return json.loads(result.stdout), result.output
+
+
+def _errors(config: Path) -> dict[str, Any]:
+    result = CliRunner().invoke(main, ["errors", "--config", str(config), "--json"])
+    assert result.exit_code == 0, result.output
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def test_a_failing_webhook_is_retried_alone_until_delivered_once(
+    tmp_path: Path, hook: Webhook, mail: Mailbox
+) -> None:
+    config = small_workspace(tmp_path)
+    hook.status = 500
+
+    first, output = _sync(config, exit_code=4)
+    assert first["status"] == "partial"
+    assert "hand-off deliveries failed" in first["status_rule"]
+    [failure] = first["handoffs"]["failed"]
+    assert VP in failure and "webhook" in failure and "500" in failure
+    assert "sales-secret-path" not in output, "the webhook URL is a secret"
+    assert len(mail.messages) == 1, "the email notifier did its part"
+    [open_delivery] = _errors(config)["handoffs"]
+    assert open_delivery["lead"] == VP and open_delivery["notifier"] == "webhook"
+    assert open_delivery["status"] == "failed" and open_delivery["attempts"] == 1
+
+    second, _ = _sync(config, exit_code=4)
+    assert len(second["handoffs"]["failed"]) == 1 and second["handoffs"]["recorded"] == 0
+    assert _errors(config)["handoffs"][0]["attempts"] == 2
+    assert len(mail.messages) == 1, "a delivered email is not sent again"
+
+    hook.status = 200
+    third, _ = _sync(config)
+    assert third["status"] == "ok" and third["handoffs"]["delivered"] == 1
+    [post] = hook.posts
+    assert post["lead"]["email"] == VP and post["repeat"] is False
+    assert _errors(config)["handoffs"] == []
+
+    _sync(config)
+    assert len(hook.posts) == 1 and len(mail.messages) == 1
+
+
+def test_an_unreachable_smtp_server_is_retried_until_the_email_goes(
+    tmp_path: Path, hook: Webhook, mail: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = small_workspace(tmp_path)
+    monkeypatch.setenv("FUNNELSYNC_SMTP_PORT", str(free_port()))  # nobody listens there
+
+    first, _ = _sync(config, exit_code=4)
+    [failure] = first["handoffs"]["failed"]
+    assert "email" in failure and "Connection" in failure
+    assert len(hook.posts) == 1
+
+    monkeypatch.setenv("FUNNELSYNC_SMTP_PORT", str(mail.port))
+    second, _ = _sync(config)
+    assert second["status"] == "ok" and second["handoffs"]["delivered"] == 1
+    [message] = mail.messages
+    assert mail.recipients == [["sales-team@example.com"]], "no owner yet: default channel"
+    assert "Deadline: follow up by" in body(message)
+    assert len(hook.posts) == 1
+
+
+def test_without_channels_configured_nothing_is_sent_and_the_run_is_ok(tmp_path: Path) -> None:
+    config = small_workspace(tmp_path)
+    first, _ = _sync(config)
+    assert first["status"] == "ok"
+    assert first["handoffs"] == {"recorded": 1, "delivered": 2, "failed": []}
