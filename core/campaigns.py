@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Protocol
+from typing import Annotated, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 MAX_CAMPAIGNS = 3
 """How many of a lead's most recent campaigns contribute talking points."""
@@ -18,17 +18,18 @@ MAX_CAMPAIGNS = 3
 POINT_SEPARATOR = " · "
 """Between two points in the ``talking_points`` field written to the systems."""
 
-TalkingPoint = str
 
-
-def _clean_points(points: list[str]) -> list[str]:
-    cleaned = [" ".join(point.split()) for point in points]
-    if any(not point for point in cleaned):
+def _clean_point(point: str) -> str:
+    cleaned = " ".join(point.split())
+    if not cleaned:
         raise ValueError("a talking point is empty")
-    for point in cleaned:
-        if POINT_SEPARATOR in point:
-            raise ValueError(f"{point!r} holds {POINT_SEPARATOR.strip()!r}, which separates points")
+    if POINT_SEPARATOR in cleaned:
+        raise ValueError(f"{cleaned!r} holds {POINT_SEPARATOR.strip()!r}, which separates points")
     return cleaned
+
+
+TalkingPoint = Annotated[str, AfterValidator(_clean_point)]
+"""One thing sales can say: one line of text (spaces collapsed), without `` · ``."""
 
 
 class Campaign(BaseModel):
@@ -44,11 +45,6 @@ class Campaign(BaseModel):
     start: date | None = Field(default=None, description="First day it ran (UTC).")
     end: date | None = Field(default=None, description="Last day it ran; none while it runs.")
     talking_points: list[TalkingPoint] = Field(default_factory=list)
-
-    @field_validator("talking_points")
-    @classmethod
-    def _points(cls, value: list[str]) -> list[str]:
-        return _clean_points(value)
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Campaign:

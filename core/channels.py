@@ -37,14 +37,19 @@ class OwnerChannel(BaseModel):
     @field_validator("webhook")
     @classmethod
     def _http(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith(("http://", "https://")):
+        text = "" if value is None else value.get_secret_value()
+        if "${" in text:
+            return value  # a reference not interpolated yet (the contract read on its own)
+        if value is not None and not text.startswith(("http://", "https://")):
             raise ValueError("a webhook is an http:// or https:// URL")
         return value
 
     @field_validator("email")
     @classmethod
     def _address(cls, value: str | None) -> str | None:
-        return None if value is None else normalise_email(value)
+        if value is None or "${" in value:
+            return value
+        return normalise_email(value)
 
 
 class SmtpConfig(BaseModel):

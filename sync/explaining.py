@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from funnelsync.campaigns import campaign_index, recent_campaigns, talking_points
 from funnelsync.contract import FunnelContract
 from funnelsync.models import Lead, key_token, normalise_email
 from funnelsync.rule_kinds import RuleKinds
@@ -23,6 +24,10 @@ class Explanation:
     reason: str
     history: list[StageEntry]
     activities: int
+    talking_points: list[str]
+    """The stage's points, then those of the campaigns in ``campaigns``."""
+    campaigns: list[str]
+    """The contract's campaigns the lead engaged with most recently (at most 3)."""
 
 
 def person_token(text: str) -> str:
@@ -49,4 +54,15 @@ def explain_lead(
     score = score_lead(contract.scoring, lead, activities, as_of, kinds)
     placement = place_lead(contract, lead, score, lead.stage, as_of, kinds)
     _, history = store.history(person_id)
-    return Explanation(lead, score, placement.stage, placement.reason, history, len(activities))
+    campaigns = recent_campaigns(campaign_index(contract.campaigns), activities)
+    points = talking_points(contract.stage(placement.stage).talking_points, campaigns)
+    return Explanation(
+        lead,
+        score,
+        placement.stage,
+        placement.reason,
+        history,
+        len(activities),
+        points,
+        [campaign.label for campaign in campaigns],
+    )

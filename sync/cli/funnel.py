@@ -56,6 +56,8 @@ def explain(config_path: Path | None, as_json: bool, email: str) -> None:
             "stage_dates": {k: v.isoformat() for k, v in lead.stage_dates.items()},
             "history": [asdict(entry) for entry in found.history],
             "explanation": lead.explanation,
+            "talking_points": found.talking_points,
+            "campaigns": found.campaigns,
             "attributes": lead.attributes,
         }
         click.echo(json.dumps(document, indent=2))
@@ -82,6 +84,11 @@ def explain(config_path: Path | None, as_json: bool, email: str) -> None:
         console.print(f"  entered {name} on {when.date().isoformat()}")
     if lead.explanation:
         console.print(f"Written to the systems: {lead.explanation}", markup=False)
+    if found.talking_points:
+        recent = f" (recent campaigns: {', '.join(found.campaigns)})" if found.campaigns else ""
+        console.print(f"Talking points{recent}:", markup=False)
+        for point in found.talking_points:
+            console.print(f"  - {point}", markup=False)
     if lead.attributes:
         console.print("Attributes:")
         for name, value in sorted(lead.attributes.items()):

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from funnelsync.contract import FunnelContract
 from funnelsync.sync.report.campaigns import CampaignFigures, campaign_figures
+from funnelsync.sync.report.communicated import CommunicatedCampaign, communicated_campaigns
 from funnelsync.sync.report.data import FunnelData
 from funnelsync.sync.report.figures import (
     Headline,
@@ -84,6 +85,8 @@ class FunnelReport:
     backtest: list[BacktestRow]
     """The same forecast made at the start of each of the last three months, against what
     happened in that month."""
+    communicated: list[CommunicatedCampaign]
+    """The contract's campaigns active in the current period, with their influence."""
 
 
 def period_figures(
@@ -177,4 +180,5 @@ def build_report(
         targets=target_figures(contract, data.journeys, current.as_of),
         forecast=forecast(contract, data.journeys, current.as_of),
         backtest=backtest(contract, data.journeys, current.as_of),
+        communicated=communicated_campaigns(contract, data.journeys, data.campaign_touches, period),
     )

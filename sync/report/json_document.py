@@ -111,6 +111,14 @@ def report_document(report: FunnelReport) -> dict[str, Any]:
         },
         "targets": [target_document(row) for row in report.targets],
         "forecast": forecast_document(report),
+        "campaigns_communicated": [
+            {
+                **asdict(row),
+                "start": row.start.isoformat() if row.start else None,
+                "end": row.end.isoformat() if row.end else None,
+            }
+            for row in report.communicated
+        ],
         "definitions": {key: {"title": t, "text": text} for key, (t, text) in DEFINITIONS.items()},
     }
 
