@@ -45,6 +45,8 @@ def apply_settings(contract: FunnelContract, settings: Sequence[str]) -> FunnelC
     The last part of KEY may name a key the contract leaves unset (e.g. ``fit_min``).
     """
     document = contract.model_dump(mode="json", by_alias=True)
+    # The hand-off channels hold secrets, which a JSON dump masks: keep them as they are.
+    document.update(owners=dict(contract.owners), default_channel=contract.default_channel)
     for setting in settings:
         key, sep, raw = setting.partition("=")
         if not sep or not key:

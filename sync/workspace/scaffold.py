@@ -24,7 +24,7 @@ EMPTY_DATA_FILES: dict[str, tuple[str, ...]] = {
     "data/marketing/leads.csv": (
         *MARKETING_LEAD_COLUMNS,
         *("fit_score", "engagement_score", "score", "stage", "stage_reason", "team"),
-        "explanation",
+        *("explanation", "talking_points"),
     ),
     "data/marketing/activities.csv": MARKETING_ACTIVITY_COLUMNS,
     "data/sales/leads.csv": (
