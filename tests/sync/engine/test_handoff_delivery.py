@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from handoff_support import Mailbox, Webhook, body, free_port, smtp_server, webhook_receiver
-from sync_support import small_workspace
+from sync_support import NOW, read_csv, sales_lead, small_workspace, write_csv
 
 from funnelsync.sync.cli.main import main
 
@@ -105,3 +106,27 @@ def test_without_channels_configured_nothing_is_sent_and_the_run_is_ok(tmp_path:
     first, _ = _sync(config)
     assert first["status"] == "ok"
     assert first["handoffs"] == {"recorded": 1, "delivered": 2, "failed": []}
+
+
+def test_a_crm_mql_older_than_its_sla_is_history_not_a_hand_off(
+    tmp_path: Path, hook: Webhook
+) -> None:
+    """The first sync of an existing CRM: an MQL the CRM has held for 30 days (past the
+    24-hour SLA) is not news for its owner; one that entered 2 hours ago is."""
+    config = small_workspace(tmp_path)
+    path = config.parent / "data" / "sales" / "leads.csv"
+    rows = [
+        sales_lead(
+            email,
+            **{"Funnel Stage": "MQL", "MQL Date": (NOW - timedelta(hours=hours)).isoformat()},
+        )
+        for email, hours in (("old.mql@example.com", 30 * 24), ("new.mql@example.com", 2))
+    ]
+    write_csv(path, [*rows, *read_csv(path)])
+
+    _sync(config)
+    posted = sorted(post["lead"]["email"] for post in hook.posts)
+    assert posted == ["new.mql@example.com", VP]
+    [new] = [post for post in hook.posts if post["lead"]["email"] == "new.mql@example.com"]
+    assert new["entered_at"] == (NOW - timedelta(hours=2)).isoformat()
+    assert new["lead"]["owner"] == "Alex Morgan"
