@@ -1,6 +1,7 @@
 """A hand-off whose notifier fails is not lost: the run says so (``partial``, the failure in
 the report and in `funnelsync errors`), and the next runs retry that notifier only, until
-it is delivered, once. Real local receivers (HTTP, aiosmtpd); no secret in any output."""
+it is delivered, once. Real local receivers (HTTP, aiosmtpd); no secret in any output.
+Each test runs with the state in SQLite and in PostgreSQL (the ``workspace`` fixture)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from handoff_support import Mailbox, Webhook, body, free_port, smtp_server, webhook_receiver
-from sync_support import NOW, read_csv, sales_lead, small_workspace, write_csv
+from sync_support import NOW, read_csv, sales_lead, write_csv
 
 from funnelsync.sync.cli.main import main
 
@@ -49,9 +50,9 @@ def _errors(config: Path) -> dict[str, Any]:
 
 
 def test_a_failing_webhook_is_retried_alone_until_delivered_once(
-    tmp_path: Path, hook: Webhook, mail: Mailbox
+    workspace: Path, hook: Webhook, mail: Mailbox
 ) -> None:
-    config = small_workspace(tmp_path)
+    config = workspace
     hook.status = 500
 
     first, output = _sync(config, exit_code=4)
@@ -82,9 +83,9 @@ def test_a_failing_webhook_is_retried_alone_until_delivered_once(
 
 
 def test_an_unreachable_smtp_server_is_retried_until_the_email_goes(
-    tmp_path: Path, hook: Webhook, mail: Mailbox, monkeypatch: pytest.MonkeyPatch
+    workspace: Path, hook: Webhook, mail: Mailbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = small_workspace(tmp_path)
+    config = workspace
     monkeypatch.setenv("FUNNELSYNC_SMTP_PORT", str(free_port()))  # nobody listens there
 
     first, _ = _sync(config, exit_code=4)
@@ -101,19 +102,19 @@ def test_an_unreachable_smtp_server_is_retried_until_the_email_goes(
     assert len(hook.posts) == 1
 
 
-def test_without_channels_configured_nothing_is_sent_and_the_run_is_ok(tmp_path: Path) -> None:
-    config = small_workspace(tmp_path)
+def test_without_channels_configured_nothing_is_sent_and_the_run_is_ok(workspace: Path) -> None:
+    config = workspace
     first, _ = _sync(config)
     assert first["status"] == "ok"
     assert first["handoffs"] == {"recorded": 1, "delivered": 2, "failed": []}
 
 
 def test_a_crm_mql_older_than_its_sla_is_history_not_a_hand_off(
-    tmp_path: Path, hook: Webhook
+    workspace: Path, hook: Webhook
 ) -> None:
     """The first sync of an existing CRM: an MQL the CRM has held for 30 days (past the
     24-hour SLA) is not news for its owner; one that entered 2 hours ago is."""
-    config = small_workspace(tmp_path)
+    config = workspace
     path = config.parent / "data" / "sales" / "leads.csv"
     rows = [
         sales_lead(
