@@ -68,6 +68,8 @@ def funnelsync_lead_handed_off(
     webhook = config.channel.webhook
     if webhook is None:
         return
+    import requests  # only when a hand-off is posted
+
     settings = config.workspace.notifications
     response = requests.post(
         webhook.get_secret_value(),
