@@ -264,6 +264,12 @@ class Connector(ABC):
         when only an online describe can tell; `validate` then checks nothing here."""
         return None
 
+    def local_problems(self) -> list[str]:
+        """Problems with the settings found without calling the system (a file column that
+        cannot serve as configured), one sentence each naming the setting; `validate` stops
+        on them. None by default."""
+        return []
+
     def validate_mapping(self, mapping: FieldMapping) -> list[str]:
         """Problems the system has with ``mapping``, one sentence each (none by default).
 

@@ -127,6 +127,24 @@ def offline_missing_fields(connection: Connection, workspace_dir: Path) -> list[
     return [missing for missing in found if not missing.creatable]
 
 
+def offline_setting_problems(connection: Connection, workspace_dir: Path) -> list[str]:
+    """What the connector finds wrong with its settings without calling the system
+    (:meth:`~funnelsync.connector.Connector.local_problems`), each prefixed with the
+    connection's config key; nothing for a connection that cannot be opened offline."""
+    try:
+        connector = connection.open(workspace_dir)
+    except Exception:  # noqa: BLE001 - credentials are `check`'s business, not `validate`'s
+        return []
+    try:
+        problems = connector.local_problems()
+    except Exception:  # noqa: BLE001 - an unreadable file is reported by `check` and `sync`
+        problems = []
+    finally:
+        with contextlib.suppress(Exception):
+            connector.close()
+    return [f"connections.{connection.name}.{problem}" for problem in problems]
+
+
 @dataclass(slots=True)
 class ConnectionCheck:
     """What `check` found for one connection."""

@@ -123,3 +123,31 @@ def test_check_on_an_unreachable_host_is_one_line_and_no_traceback(
     assert hubspot["ok"] is False
     assert any("127.0.0.1:9" in message for message in hubspot["messages"]), hubspot
     assert "pat-na1-nothing" not in checked.output
+
+
+def test_validate_stops_on_a_modified_column_that_is_not_iso_8601(tmp_path: Path) -> None:
+    config = _init(tmp_path)
+    leads = config.parent / "data/marketing/leads.csv"
+    before = leads.read_bytes()
+    with leads.open("a", encoding="utf-8", newline="") as handle:
+        row = {"email": "ann@example.com", "updated_at": "15 Apr, 2021 00:03:00"}
+        csv.writer(handle).writerow([row.get(column, "") for column in _header(leads)])
+    validated = _cli("validate", "--config", str(config))
+    assert validated.exit_code == 2, validated.output
+    assert "connections.marketing.settings.leads.modified_column:" in validated.output
+    assert "'updated_at' holds '15 Apr, 2021 00:03:00' (line 2)" in validated.output
+    assert "not an ISO 8601 timestamp" in validated.output
+    assert "Traceback" not in validated.output
+    assert leads.read_bytes()[: len(before)] == before
+    assert not (config.parent / "state").exists()  # validate wrote nothing
+
+
+def test_validate_stops_on_a_modified_column_missing_from_its_file(tmp_path: Path) -> None:
+    config = _init(tmp_path)
+    config.write_text(
+        config.read_text().replace("id_column: Id}", "id_column: Id, modified_column: Dtae}")
+    )
+    validated = _cli("validate", "--config", str(config))
+    assert validated.exit_code == 2, validated.output
+    assert "connections.sales.settings.activities.modified_column:" in validated.output
+    assert "no column 'Dtae'" in validated.output
