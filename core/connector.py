@@ -159,6 +159,9 @@ class FieldInfo:
     picklist: tuple[str, ...] = ()
     restricted: bool = False
     """Whether the system refuses a value outside ``picklist``."""
+    max_length: int | None = None
+    """The longest text the system takes in the field (``None``: no limit known); a
+    longer value is refused."""
 
 
 @dataclass(frozen=True, slots=True)

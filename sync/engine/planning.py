@@ -58,6 +58,9 @@ class ConnectionPlan:
     unchanged: int = 0
     rejected: list[RejectedWrite] = field(default_factory=list)
     """Writes refused before planning: a value the system's text encoding cannot hold."""
+    predicted: list[RejectedWrite] = field(default_factory=list)
+    """Planned writes the system's field descriptions say it will refuse (set by `plan`
+    only, see :mod:`funnelsync.sync.engine.predicting`); a sync still sends them."""
 
     @property
     def created(self) -> int:
