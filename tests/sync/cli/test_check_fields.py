@@ -175,7 +175,9 @@ def _add_marketing_mql(config: Path) -> None:
         activities.read_text().replace("a1,ann@example.com,,", "a1,ann@example.com,demo_request,")
         + "a2,ann@example.com,pricing_page_view,2026-12-02T00:00:00,,\n"
     )
-    activities.write_text(activities.read_text().replace(",demo_request,,", ",demo_request,2026-12-01T00:00:00,"))
+    activities.write_text(
+        activities.read_text().replace(",demo_request,,", ",demo_request,2026-12-01T00:00:00,")
+    )
 
 
 def test_sync_refuses_a_misspelt_mapped_column_before_writing_anything(tmp_path: Path) -> None:
