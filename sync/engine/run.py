@@ -36,7 +36,7 @@ from funnelsync.secrets import redact
 from funnelsync.sync.checking import configured_missing_fields
 from funnelsync.sync.cli.logs import run_id_var
 from funnelsync.sync.engine.canonical import CurrentRecord, StageChange, build_lead, person_sources
-from funnelsync.sync.engine.identity import assign_persons
+from funnelsync.sync.engine.identity import assign_persons, person_activities
 from funnelsync.sync.engine.lock import run_lock
 from funnelsync.sync.engine.outcome import decide
 from funnelsync.sync.engine.planning import ConnectionPlan, plan_connection, same_text
@@ -292,8 +292,7 @@ class _Run:
                 continue
             for source in sources:
                 system_leads[(source.connection, source.record_id)] = source.lead
-            tokens = self.identity.keys_of.get(person_id, set())
-            mine = [a for token in tokens for a in activities.get(token, ())]
+            mine = person_activities(self.identity, person_id, activities)
             lead, change = build_lead(
                 self.contract,
                 person_id,
