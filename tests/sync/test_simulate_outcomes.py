@@ -241,6 +241,50 @@ def test_simulate_sweep_replays_email_less_leads_with_the_activities_linked_by_t
     assert low["mqls"] == 5  # the hand-computed figures of the tests above
     assert rows[f"{KEY}=20"] == low
     assert rows["current"] == rows[f"{KEY}=30"] == rows[f"{KEY}=40"] == asdict(_outcomes())
+    table = CliRunner().invoke(
+        main,
+        ["simulate", "--config", str(config), "--sweep", f"{KEY}=20:40:10"],
+        env={"COLUMNS": "200"},
+    )
+    printed = [line.split("│")[1:-1] for line in table.output.splitlines() if "│" in line]
+    assert [[cell.strip() for cell in row] for row in printed] == [
+        [
+            "current",
+            "3",
+            "2 (66.7%)",
+            "1 (33.3%)",
+            "1 of 2",
+            "50.0%",
+            "2026-03:1 2026-04:1 2026-06:1",
+        ],
+        [
+            f"{KEY}=20",
+            "5",
+            "4 (80.0%)",
+            "2 (40.0%)",
+            "0 of 2",
+            "100.0%",
+            "2026-03:1 2026-04:2 2026-05:1 2026-06:1",
+        ],
+        [
+            f"{KEY}=30",
+            "3",
+            "2 (66.7%)",
+            "1 (33.3%)",
+            "1 of 2",
+            "50.0%",
+            "2026-03:1 2026-04:1 2026-06:1",
+        ],
+        [
+            f"{KEY}=40",
+            "3",
+            "2 (66.7%)",
+            "1 (33.3%)",
+            "1 of 2",
+            "50.0%",
+            "2026-03:1 2026-04:1 2026-06:1",
+        ],
+    ]
     simulated = CliRunner().invoke(
         main, ["simulate", "--config", str(config), "--set", f"{KEY}=20", "--json"]
     )
