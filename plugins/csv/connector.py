@@ -150,7 +150,8 @@ class CsvConnector(Connector):
             return [FieldInfo(name, "string") for name in table.header]
 
     def local_fields(self) -> dict[str, list[str]]:
-        """The header of the leads file and of the activities file, for those that exist."""
+        """The header of the leads file and of the activities file, for those that exist
+        and have one (an empty file is like a missing one: the first write makes it)."""
         found: dict[str, list[str]] = {}
         paths = {"lead_fields": self.leads_path}
         if self.settings.activities is not None:
@@ -158,7 +159,8 @@ class CsvConnector(Connector):
         for group, path in paths.items():
             if path.exists():
                 with open_table(path, self.format) as table:
-                    found[group] = list(table.header)
+                    if table.header:
+                        found[group] = list(table.header)
         return found
 
     def local_problems(self) -> list[str]:

@@ -198,3 +198,14 @@ def test_sync_refuses_a_misspelt_mapped_column_before_writing_anything(tmp_path:
     sales = config.parent / "data/sales/leads.csv"
     assert "Titel" not in _header(sales)
     assert any(row["Title"] == "CTO" for row in csv.DictReader(sales.open(encoding="utf-8")))
+
+
+def test_sync_into_an_empty_crm_file_writes_the_mapped_columns(tmp_path: Path) -> None:
+    config = _init(tmp_path)
+    _add_marketing_mql(config)
+    sales = config.parent / "data/sales/leads.csv"
+    sales.write_bytes(b"")  # an empty file is an empty system, like a missing one
+    assert _cli("validate", "--config", str(config)).exit_code == 0
+    synced = _cli("sync", "--config", str(config))
+    assert synced.exit_code == 0, synced.output
+    assert [row["Title"] for row in csv.DictReader(sales.open(encoding="utf-8"))] == ["CTO"]
