@@ -140,5 +140,5 @@ def print_plan(console: Console, result: RunResult, shown: int = 10) -> None:
         if len(refusals) > shown:
             console.print(f"    … and {len(refusals) - shown} more refused (see plan --json)")
     console.print(f"{len(result.stage_changes)} leads would change stage.")
-    if report.status_rule and report.status.value != "ok":
+    if report.status_rule and report.status.value != "ok" and not report.error:
         console.print(f"A sync now would end {report.status.value}: {report.status_rule}")

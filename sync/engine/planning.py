@@ -168,10 +168,14 @@ def _creatable(contract: FunnelContract, lead: Lead, from_stage: str | None) -> 
 
 def _unlinkable(connection: Connection, tokens: set[str]) -> str | None:
     """Why a record created in ``connection`` for a person with identity ``tokens`` could
-    not be linked back when read (the mapping reads and writes none of their keys)."""
+    not be linked back when read: the mapping reads none of their keys, or writes none but
+    the email (a create keyed by email carries it, whatever the mapping writes)."""
     fields = connection.mapping.active_lead_fields()
     keys = sorted({token.partition(":")[0] if ":" in token else "email" for token in tokens})
-    if any(key in fields and fields[key].reads and fields[key].writes for key in keys):
+    if any(
+        key in fields and fields[key].reads and (key == "email" or fields[key].writes)
+        for key in keys
+    ):
         return None
     name = connection.name
     return (
