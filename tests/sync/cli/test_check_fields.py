@@ -209,3 +209,18 @@ def test_sync_into_an_empty_crm_file_writes_the_mapped_columns(tmp_path: Path) -
     synced = _cli("sync", "--config", str(config))
     assert synced.exit_code == 0, synced.output
     assert [row["Title"] for row in csv.DictReader(sales.open(encoding="utf-8"))] == ["CTO"]
+
+
+def test_a_crm_that_only_reads_the_email_still_gets_new_people_keyed_by_it(
+    tmp_path: Path,
+) -> None:
+    config = _init(tmp_path)
+    config.write_text(
+        config.read_text().replace("email: Email\n", "email: {field: Email, direction: read}\n")
+    )
+    _add_marketing_mql(config)
+    synced = _cli("sync", "--config", str(config))
+    assert synced.exit_code == 0, synced.output
+    sales = config.parent / "data/sales/leads.csv"
+    rows = list(csv.DictReader(sales.open(encoding="utf-8")))
+    assert [(row["Email"], row["Funnel Stage"]) for row in rows] == [("ann@example.com", "MQL")]
