@@ -159,6 +159,9 @@ class FieldInfo:
     picklist: tuple[str, ...] = ()
     restricted: bool = False
     """Whether the system refuses a value outside ``picklist``."""
+    max_length: int | None = None
+    """The longest text the system takes in the field (``None``: no limit known); a
+    longer value is refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +266,12 @@ class Connector(ABC):
         ``lead_fields`` and/or ``activity_fields`` → field names. ``None`` (the default)
         when only an online describe can tell; `validate` then checks nothing here."""
         return None
+
+    def local_problems(self) -> list[str]:
+        """Problems with the settings found without calling the system (a file column that
+        cannot serve as configured), one sentence each naming the setting; `validate` stops
+        on them. None by default."""
+        return []
 
     def validate_mapping(self, mapping: FieldMapping) -> list[str]:
         """Problems the system has with ``mapping``, one sentence each (none by default).

@@ -117,14 +117,55 @@ def offline_missing_fields(connection: Connection, workspace_dir: Path) -> list[
     except Exception:  # noqa: BLE001 - credentials are `check`'s business, not `validate`'s
         return []
     try:
-        existing = connector.local_fields() or {}
+        return locally_missing_fields(connection, connector)
     except Exception:  # noqa: BLE001 - an unreadable file is reported by `check` and `sync`
-        existing = {}
+        return []
     finally:
         with contextlib.suppress(Exception):
             connector.close()
+
+
+def locally_missing_fields(connection: Connection, connector: Connector) -> list[MissingField]:
+    """Mapped fields that ``connector``'s locally known fields (a CSV header) lack, leaving
+    out those funnelsync creates itself: what `validate` reports."""
+    existing = connector.local_fields() or {}
     found = missing_mapped_fields(connection.name, connection.mapping, existing)
     return [missing for missing in found if not missing.creatable]
+
+
+def configured_missing_fields(connection: Connection, connector: Connector) -> list[MissingField]:
+    """The :func:`locally_missing_fields` that the connection's config maps by name (a typo
+    there, not a column the connector's default mapping assumes): what `sync` refuses."""
+    configured = connection.config.mapping
+    if configured is None:
+        return []
+    named = {
+        "lead_fields": {k for k, v in configured.lead_fields.items() if v is not None},
+        "activity_fields": {k for k, v in configured.activity_fields.items() if v is not None},
+    }
+    return [
+        missing
+        for missing in locally_missing_fields(connection, connector)
+        if missing.canonical in named[missing.group]
+    ]
+
+
+def offline_setting_problems(connection: Connection, workspace_dir: Path) -> list[str]:
+    """What the connector finds wrong with its settings without calling the system
+    (:meth:`~funnelsync.connector.Connector.local_problems`), each prefixed with the
+    connection's config key; nothing for a connection that cannot be opened offline."""
+    try:
+        connector = connection.open(workspace_dir)
+    except Exception:  # noqa: BLE001 - credentials are `check`'s business, not `validate`'s
+        return []
+    try:
+        problems = connector.local_problems()
+    except Exception:  # noqa: BLE001 - an unreadable file is reported by `check` and `sync`
+        problems = []
+    finally:
+        with contextlib.suppress(Exception):
+            connector.close()
+    return [f"connections.{connection.name}.{problem}" for problem in problems]
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from funnelsync.models import Lead
 from funnelsync.rule_kinds import RuleKinds
 from funnelsync.scoring import score_lead
 from funnelsync.stages import entry_holds, place_lead
+from funnelsync.sync.engine.identity import person_activities
 from funnelsync.sync.state.store import StateStore, StoredActivity
 
 
@@ -175,17 +176,18 @@ def first_crossing(
 
 def outcomes(
     contract: FunnelContract,
-    leads: Iterable[Lead],
-    activities: Mapping[str, Sequence[StoredActivity]],
+    leads: Mapping[int, Lead],
+    activities: Mapping[int, Sequence[StoredActivity]],
     as_of: datetime,
     kinds: RuleKinds,
 ) -> Outcomes:
-    """The MQLs ``contract`` would have made of ``leads``, against their stored outcomes
-    (the current contract's ``sql_stage`` and won stage)."""
+    """The MQLs ``contract`` would have made of ``leads`` (by person id), each with its
+    ``activities`` (by person id), against their stored outcomes (the current contract's
+    ``sql_stage`` and won stage)."""
     mqls = reached_sql = won = converters = missed = 0
     months: dict[str, int] = defaultdict(int)
-    for lead in leads:
-        mine = activities.get(lead.email, ()) if lead.email else ()
+    for person_id, lead in leads.items():
+        mine = activities.get(person_id, ())
         crossed = first_crossing(contract, lead, mine, as_of, kinds)
         converted = _won(contract, lead)
         converters += converted
@@ -237,16 +239,14 @@ def simulate(
 ) -> Simulation:
     """Replay every stored lead and its activities under both contracts."""
     leads = store.leads(store.all_person_ids())
-    by_key: Mapping[str, list[StoredActivity]] = _grouped(store.activities(None))
-    keys_of = store.all_person_keys()
-    by_email = _by_email(store, leads)
+    by_person = activities_by_person(store)
     now_stages: dict[str, int] = defaultdict(int)
     new_stages: dict[str, int] = defaultdict(int)
     forward = back = into = out = 0
     added: list[Lead] = []
     dropped: list[Lead] = []
     for person_id, lead in leads.items():
-        activities = [a for key in keys_of.get(person_id, ()) for a in by_key.get(key, ())]
+        activities = by_person.get(person_id, [])
         before = _replay(current, lead, activities, as_of, kinds)
         after = _replay(changed, lead, activities, as_of, kinds)
         now_stages[before] += 1
@@ -280,20 +280,20 @@ def simulate(
         dropped_sql_rate=_rate(current, dropped),
         current_stages=dict(now_stages),
         simulated_stages=dict(new_stages),
-        current=outcomes(current, leads.values(), by_email, as_of, kinds),
-        simulated=outcomes(changed, leads.values(), by_email, as_of, kinds),
+        current=outcomes(current, leads, by_person, as_of, kinds),
+        simulated=outcomes(changed, leads, by_person, as_of, kinds),
     )
 
 
-def _by_email(store: StateStore, leads: Mapping[int, Lead]) -> dict[str, list[StoredActivity]]:
-    """Each lead's activities under its email, gathered by all of its identity keys (a lead
-    without an email is replayed without its activities in :func:`outcomes`)."""
-    by_key = _grouped(store.activities(None))
-    keys_of = store.all_person_keys()
+def activities_by_person(store: StateStore) -> dict[int, list[StoredActivity]]:
+    """Every stored person's activities, linked as a sync links them: by any of the
+    person's identity tokens (so a lead without email keeps the activities that name it
+    by another key)."""
+    identity = store.load_identity()
+    by_token = _grouped(store.activities(None))
     return {
-        lead.email: [a for key in keys_of.get(person_id, ()) for a in by_key.get(key, ())]
-        for person_id, lead in leads.items()
-        if lead.email
+        person_id: person_activities(identity, person_id, by_token)
+        for person_id in identity.label_of
     }
 
 
@@ -319,14 +319,13 @@ def sweep(
 ) -> list[tuple[str, Outcomes]]:
     """The outcomes of the current contract, then of ``KEY`` set to each value of ``spec``."""
     key, values = sweep_values(spec)
-    stored = store.leads(store.all_person_ids())
-    leads = list(stored.values())
-    by_email = _by_email(store, stored)
-    rows = [("current", outcomes(contract, leads, by_email, as_of, kinds))]
+    leads = store.leads(store.all_person_ids())
+    by_person = activities_by_person(store)
+    rows = [("current", outcomes(contract, leads, by_person, as_of, kinds))]
     for value in values:
         shown = f"{value:g}"
         changed = apply_settings(contract, [f"{key}={shown}"])
-        rows.append((f"{key}={shown}", outcomes(changed, leads, by_email, as_of, kinds)))
+        rows.append((f"{key}={shown}", outcomes(changed, leads, by_person, as_of, kinds)))
     return rows
 
 

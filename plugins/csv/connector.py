@@ -150,7 +150,8 @@ class CsvConnector(Connector):
             return [FieldInfo(name, "string") for name in table.header]
 
     def local_fields(self) -> dict[str, list[str]]:
-        """The header of the leads file and of the activities file, for those that exist."""
+        """The header of the leads file and of the activities file, for those that exist
+        and have one (an empty file is like a missing one: the first write makes it)."""
         found: dict[str, list[str]] = {}
         paths = {"lead_fields": self.leads_path}
         if self.settings.activities is not None:
@@ -158,8 +159,31 @@ class CsvConnector(Connector):
         for group, path in paths.items():
             if path.exists():
                 with open_table(path, self.format) as table:
-                    found[group] = list(table.header)
+                    if table.header:
+                        found[group] = list(table.header)
         return found
+
+    def local_problems(self) -> list[str]:
+        """A ``modified_column`` missing from its file or holding a value that is not ISO
+        8601 (incremental reads could not use it), for the files that exist."""
+        files = [("leads", self.leads_path, self.settings.leads.modified_column)]
+        if self.settings.activities is not None:
+            activities = self.settings.activities
+            files.append(("activities", self._path(activities.path), activities.modified_column))
+        problems = []
+        for group, path, column in files:
+            if column is None or not path.exists():
+                continue
+            with open_table(path, self.format) as table:
+                try:
+                    table.require(column, f"{group}.modified_column")
+                except ConnectorError as exc:
+                    problems.append(f"settings.{group}.modified_column: {exc}")
+                    continue
+                problem = _unreadable_modified(table, column)
+            if problem:
+                problems.append(f"settings.{group}.modified_column: {path}: {problem}")
+        return problems
 
     def read_leads(self, cursor: str | None) -> Iterator[ReadBatch]:
         """Lead rows changed since ``cursor``; a missing file has none (cursor unchanged)."""

@@ -16,6 +16,10 @@ PEOPLE = ("Lead", "Contact")
 _NOT_SELECTED = frozenset({"address", "location", "base64"})
 """Types a SELECT of every field leaves out (compound fields repeat their parts)."""
 _PICKLISTS = frozenset({"picklist", "multipicklist"})
+_TEXT_TYPES = frozenset(
+    {"string", "textarea", "email", "phone", "url", "picklist", "multipicklist", "combobox"}
+)
+"""Types whose describe ``length`` is the most characters a value may have."""
 _KINDS = {
     "score": "Number(18, 0)",
     "fit_score": "Number(18, 0)",
@@ -84,6 +88,9 @@ class Describer:
                 writable=bool(field["updateable"] or field["createable"]),
                 picklist=_picklist(field),
                 restricted=bool(field.get("restrictedPicklist")),
+                max_length=int(field.get("length") or 0) or None
+                if field["type"] in _TEXT_TYPES
+                else None,
             )
             for name, field in self.fields(sobject).items()
         ]

@@ -83,7 +83,11 @@ def plan(config_path: Path | None, as_json: bool) -> None:
     """Show what `sync` would do now, writing nothing and calling no write API.
 
     It runs the same steps as `sync` and stops before the first write, so its counts are
-    the ones the next sync makes if nothing changes in between.
+    the ones the next sync makes if nothing changes in between. It lists each write the
+    systems would refuse (a value their text encoding cannot hold, a value outside a
+    restricted picklist, text longer than the field) and exits with the code that sync
+    would: 0 all would go through, 4 some would be refused or left, 1 failed, 2 invalid
+    configuration (or a mapping a system rejects), 3 credentials refused.
     """
     loaded, workspace = load(config_path)
     result = run_with_progress(loaded, workspace, dry_run=True)
@@ -91,4 +95,4 @@ def plan(config_path: Path | None, as_json: bool) -> None:
         click.echo(json.dumps(plan_document(result)))
     else:
         print_plan(out(), result)
-    exit_with(ExitCode.failed if result.report.error else ExitCode.ok)
+    exit_with(exit_code_for(result))

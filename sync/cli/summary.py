@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from funnelsync.contract import FunnelContract
-from funnelsync.sync.engine.planning import ConnectionPlan
+from funnelsync.sync.engine.planning import ConnectionPlan, RejectedWrite
 from funnelsync.sync.engine.run import RunResult
 
 QUARANTINE_SHOWN = 5
@@ -91,6 +91,16 @@ def plan_document(result: RunResult) -> dict[str, Any]:
                     }
                     for planned in result.plans.get(name, ConnectionPlan()).writes
                 ],
+                "refused": counts.refused,
+                "rejected": [
+                    {
+                        "email": rejected.write.key,
+                        "record_id": rejected.write.record_id,
+                        "action": "create" if rejected.write.record_id is None else "update",
+                        "message": rejected.message,
+                    }
+                    for rejected in _refusals(result.plans.get(name, ConnectionPlan()))
+                ],
             }
             for name, counts in report.connections.items()
         },
@@ -98,8 +108,13 @@ def plan_document(result: RunResult) -> dict[str, Any]:
     }
 
 
+def _refusals(plan: ConnectionPlan) -> list[RejectedWrite]:
+    return [*plan.rejected, *plan.predicted]
+
+
 def print_plan(console: Console, result: RunResult, shown: int = 10) -> None:
-    """What a sync would write, per connection, with a few example changes."""
+    """What a sync would write, per connection, with a few example changes, and every
+    write the system would refuse (up to ``shown`` per connection; `--json` has all)."""
     report = result.report
     if report.error:
         console.print(f"[red]Error:[/red] {report.error}")
@@ -108,12 +123,22 @@ def print_plan(console: Console, result: RunResult, shown: int = 10) -> None:
         console.print(
             f"  {name}: {counts.created} to create, {counts.updated} to update, "
             f"{counts.unchanged} unchanged, {counts.quarantined} quarantined"
+            + (f", {counts.refused} would be refused" if counts.refused else "")
         )
-        for planned in result.plans.get(name, ConnectionPlan()).writes[:shown]:
+        plan = result.plans.get(name, ConnectionPlan())
+        refused = {id(rejected.write) for rejected in plan.predicted}
+        for planned in [p for p in plan.writes if id(p.write) not in refused][:shown]:
             changes = ", ".join(
                 f"{field}: {planned.old.get(field)!r} → {new!r}"
                 for field, new in planned.write.fields.items()
             )
             action = "create" if planned.creates else "update"
             console.print(f"    {action} {planned.write.key}: {changes}", markup=False)
+        refusals = _refusals(plan)
+        for rejected in refusals[:shown]:
+            console.print(f"    refused {rejected.write.key}: {rejected.message}", markup=False)
+        if len(refusals) > shown:
+            console.print(f"    … and {len(refusals) - shown} more refused (see plan --json)")
     console.print(f"{len(result.stage_changes)} leads would change stage.")
+    if report.status_rule and report.status.value != "ok" and not report.error:
+        console.print(f"A sync now would end {report.status.value}: {report.status_rule}")

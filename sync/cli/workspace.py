@@ -12,7 +12,7 @@ from rich.table import Table
 from funnelsync.config import WorkspaceConfig
 from funnelsync.contract import FunnelContract
 from funnelsync.plugin_manager import create_plugins
-from funnelsync.sync.checking import offline_missing_fields
+from funnelsync.sync.checking import offline_missing_fields, offline_setting_problems
 from funnelsync.sync.cli.common import (
     config_option,
     err,
@@ -65,7 +65,8 @@ def validate(config_path: Path | None) -> None:
     """Check the config and its contract; exit 2 listing every problem (file:line: key: what).
 
     Also checks, offline, that every mapped column exists where a system's fields can be
-    known without calling it (a CSV file's header), suggesting the closest existing one.
+    known without calling it (a CSV file's header), suggesting the closest existing one,
+    and that a CSV modified_column exists and holds ISO 8601 timestamps.
     """
     _, workspace = load(config_path)
     missing = [
@@ -73,11 +74,16 @@ def validate(config_path: Path | None) -> None:
         for connection in workspace.connections
         for item in offline_missing_fields(connection, workspace.root)
     ]
-    if missing:
+    problems = [f"{item.key}: {item.message()}" for item in missing] + [
+        problem
+        for connection in workspace.connections
+        for problem in offline_setting_problems(connection, workspace.root)
+    ]
+    if problems:
         console = err()
-        console.print(f"[red]Invalid configuration[/red] ({len(missing)} problem(s)):")
-        for item in missing:
-            console.print(f"  {workspace.config_path}: {item.key}: {item.message()}", markup=False)
+        console.print(f"[red]Invalid configuration[/red] ({len(problems)} problem(s)):")
+        for problem in problems:
+            console.print(f"  {workspace.config_path}: {problem}", markup=False)
         exit_with(ExitCode.config_error)
     contract = workspace.contract
     connections = ", ".join(

@@ -8,10 +8,10 @@ and all written to; when merging, that system's most recently changed record cou
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from funnelsync.sync.engine.reading import ReadRecord
-from funnelsync.sync.state.store import Identity, RecordKey
+from funnelsync.sync.state.store import Identity, RecordKey, StoredActivity
 
 
 def assign_persons(
@@ -52,6 +52,14 @@ def assign_persons(
                 )
         person_of[record.key] = person_id
     return person_of, new_links, notes
+
+
+def person_activities(
+    identity: Identity, person_id: int, by_token: Mapping[str, Sequence[StoredActivity]]
+) -> list[StoredActivity]:
+    """The activities of ``person_id``: those naming any of the person's identity tokens
+    (email, or ``key:value`` of another key such as an activity's lead id column)."""
+    return [a for token in identity.keys_of.get(person_id, ()) for a in by_token.get(token, ())]
 
 
 def _shown(token: str) -> str:

@@ -57,7 +57,11 @@ class ConnectionPlan:
     writes: list[PlannedWrite] = field(default_factory=list)
     unchanged: int = 0
     rejected: list[RejectedWrite] = field(default_factory=list)
-    """Writes refused before planning: a value the system's text encoding cannot hold."""
+    """Writes refused before planning: a value the system's text encoding cannot hold, or
+    a create the system could not link back to the person (it holds none of their keys)."""
+    predicted: list[RejectedWrite] = field(default_factory=list)
+    """Planned writes the system's field descriptions say it will refuse (set by `plan`
+    only, see :mod:`funnelsync.sync.engine.predicting`); a sync still sends them."""
 
     @property
     def created(self) -> int:
@@ -162,6 +166,25 @@ def _creatable(contract: FunnelContract, lead: Lead, from_stage: str | None) -> 
     return threshold is not None and reached is not None and reached >= threshold
 
 
+def _unlinkable(connection: Connection, tokens: set[str]) -> str | None:
+    """Why a record created in ``connection`` for a person with identity ``tokens`` could
+    not be linked back when read: the mapping reads none of their keys, or writes none but
+    the email (a create keyed by email carries it, whatever the mapping writes)."""
+    fields = connection.mapping.active_lead_fields()
+    keys = sorted({token.partition(":")[0] if ":" in token else "email" for token in tokens})
+    if any(
+        key in fields and fields[key].reads and (key == "email" or fields[key].writes)
+        for key in keys
+    ):
+        return None
+    name = connection.name
+    return (
+        f"{name} maps none of this person's identity keys ({', '.join(sorted(tokens))}): "
+        f"a record created there could not be linked back. Map {' or '.join(keys)} in "
+        f"connections.{name}.mapping.lead_fields"
+    )
+
+
 def plan_connection(
     contract: FunnelContract,
     connection: Connection,
@@ -194,6 +217,11 @@ def plan_connection(
                 and config.create_leads
                 and _creatable(contract, lead, config.create_from_stage)
             ):
+                unlinkable = _unlinkable(connection, identity.keys_of.get(person_id, set()))
+                if unlinkable is not None:
+                    write = LeadWrite(person_key, None, {})
+                    plan.rejected.append(RejectedWrite(person_id, write, unlinkable))
+                    continue
                 try:
                     fields = {
                         field_map.field: _formatted(

@@ -33,13 +33,15 @@ from funnelsync.models import Lead
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.run_report import ConnectionCounts, HandoffCounts, RunReport
 from funnelsync.secrets import redact
+from funnelsync.sync.checking import configured_missing_fields
 from funnelsync.sync.cli.logs import run_id_var
 from funnelsync.sync.engine.canonical import CurrentRecord, StageChange, build_lead, person_sources
 from funnelsync.sync.engine.handoff import deliver_handoffs, handoff_rows
-from funnelsync.sync.engine.identity import assign_persons
+from funnelsync.sync.engine.identity import assign_persons, person_activities
 from funnelsync.sync.engine.lock import run_lock
 from funnelsync.sync.engine.outcome import decide
 from funnelsync.sync.engine.planning import ConnectionPlan, plan_connection, same_text
+from funnelsync.sync.engine.predicting import count_plan
 from funnelsync.sync.engine.progress import NoProgress, ProgressSink
 from funnelsync.sync.engine.pushing import PushOutcome, push_connection
 from funnelsync.sync.engine.reading import ConnectionRead, read_connection
@@ -292,8 +294,7 @@ class _Run:
                 continue
             for source in sources:
                 system_leads[(source.connection, source.record_id)] = source.lead
-            tokens = self.identity.keys_of.get(person_id, set())
-            mine = [a for token in tokens for a in activities.get(token, ())]
+            mine = person_activities(self.identity, person_id, activities)
             lead, change = build_lead(
                 self.contract,
                 person_id,
@@ -397,6 +398,10 @@ def _check_mappings(workspace: Workspace, connectors: Sequence[Connector]) -> di
     problems: list[str] = []
     exhausted: dict[str, str] = {}
     for connection, connector in zip(workspace.connections, connectors, strict=True):
+        problems += [
+            f"{connection.name}: {missing.message()}"
+            for missing in configured_missing_fields(connection, connector)
+        ]
         if not connector.capabilities.write_leads:
             continue
         try:
@@ -460,8 +465,11 @@ def _sync(
         system_leads = run.build(persons, current, activities)
         run.plan(current, system_leads, reads, connectors)
         if dry_run:
-            for name, plan in state.plans.items():
-                state.counts[name].created, state.counts[name].updated = plan.created, plan.updated
+            for connection, connector in zip(workspace.connections, connectors, strict=True):
+                plan = state.plans.get(connection.name)
+                if plan is not None:
+                    note = count_plan(connection, connector, plan, state.counts[connection.name])
+                    state.notes += [note] if note else []
             return
         for change in state.stage_changes:
             plugins.stage_changed(state.leads[change.person_id], change.old_stage, change.new_stage)

@@ -273,15 +273,6 @@ class StateStore:
             ).first()
         return (person.person_id, Lead.model_validate_json(person.lead)) if person else None
 
-    def all_person_keys(self) -> dict[int, set[str]]:
-        """Every person's identity tokens."""
-        found: dict[int, set[str]] = {}
-        with self.engine.connect() as connection:
-            query = select(t.person_keys.c.token, t.person_keys.c.person_id)
-            for row in connection.execute(query):
-                found.setdefault(row.person_id, set()).add(row.token)
-        return found
-
     def person_keys(self, person_id: int) -> list[str]:
         """Every identity token of ``person_id``."""
         with self.engine.connect() as connection:

@@ -32,6 +32,7 @@ CONNECTOR_METHODS = (
     "write_leads",
     "create_fields",
     "local_fields",
+    "local_problems",
     "validate_mapping",
     "close",
 )

@@ -73,6 +73,7 @@ def sales_lead(email: str, **fields: str) -> dict[str, str]:
         "Lead Source": "Webinar",
         "Owner": "Alex Morgan",
         "Status": "Open - Not Contacted",
+        "Status Reason": "",
         "Created Date": iso(50),
         "Last Modified": iso(5),
     }

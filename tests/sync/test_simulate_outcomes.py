@@ -15,7 +15,9 @@ webinar 10, meeting 15; activities on one day count in full on that day.
 
 from __future__ import annotations
 
+import csv
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -84,7 +86,9 @@ def _contract(threshold: int | None = None) -> FunnelContract:
 
 
 def _outcomes(threshold: int | None = None) -> Outcomes:
-    return outcomes(_contract(threshold), LEADS, ACTIVITIES, AS_OF, NO_RULE_KINDS)
+    leads = dict(enumerate(LEADS))
+    by_person = {number: ACTIVITIES.get(lead.email or "", []) for number, lead in leads.items()}
+    return outcomes(_contract(threshold), leads, by_person, AS_OF, NO_RULE_KINDS)
 
 
 def test_a_low_bar_makes_every_converter_an_mql_at_lower_precision() -> None:
@@ -146,3 +150,145 @@ def test_simulate_sweep_prints_a_row_per_threshold(workspace: Path) -> None:
     assert f"{KEY}=40" in table.output and "recall" in table.output
     refused = CliRunner().invoke(main, ["simulate", "--config", str(workspace)])
     assert refused.exit_code == 2
+
+
+# --- the same history, people keyed by a prospect id, activities linked by a lead id ----------
+
+BY_PROSPECT = {  # lead → (prospect id, sales' lead status): the stored outcomes above
+    "a": ("P-A", "Closed - Converted"),
+    "b": ("P-B", "Qualified"),
+    "c": ("P-C", ""),
+    "d": ("P-D", "Closed - Converted"),
+    "e": ("P-E", ""),
+    "f": ("P-F", "Qualified"),
+}
+
+
+def _keyed_workspace(tmp_path: Path) -> Path:
+    """:data:`LEADS` and :data:`DONE` as a CRM export without emails: people keyed by
+    ``prospect_id``, events naming them by a ``Lead Number`` column."""
+    mapping = {
+        "lead_fields": {
+            "email": None,
+            "prospect_id": "Prospect Number",
+            "title": "Title",
+            "industry": "Industry",
+            "lead_status": "Lead Status",
+            "created_at": {"field": "Created", "direction": "read"},
+        },
+        "lead_key": {"key": "prospect_id", "field": "Lead Number"},
+        "activity_fields": {
+            "email": None,
+            "type": "Type",
+            "occurred_at": "When",
+            "activity_id": "Event Id",
+            "campaign": None,
+            "asset": None,
+        },
+    }
+    config = {
+        "version": 1,
+        "contract": "contract.yaml",
+        "identity": {"keys": ["prospect_id"]},
+        "connections": {
+            "sales": {
+                "connector": "csv",
+                "settings": {
+                    "leads": {"path": "leads.csv", "key_column": "Prospect Number"},
+                    "activities": {"path": "events.csv", "id_column": "Event Id"},
+                },
+                "mapping": mapping,
+            }
+        },
+    }
+    contract = yaml.safe_load(template_text("contract.yaml"))
+    contract["attributes"] = {"prospect_id": {"type": "text"}}
+    for stage in contract["stages"] + contract["detours"]:
+        stage["values"].pop("marketing")
+    contract["ownership"] = {"lead_status": "always sales"}
+    (tmp_path / "contract.yaml").write_text(yaml.safe_dump(contract), encoding="utf-8")
+    (tmp_path / "funnelsync.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    with (tmp_path / "leads.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Prospect Number", "Title", "Industry", "Lead Status", "Created"])
+        for lead in LEADS:
+            prospect, status = BY_PROSPECT[lead.email[0]]
+            created = lead.created_at.isoformat() if lead.created_at else ""
+            writer.writerow([prospect, lead.title, lead.industry, status, created])
+    with (tmp_path / "events.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Event Id", "Lead Number", "Type", "When"])
+        for number, (email, kind, day) in enumerate(DONE):
+            writer.writerow([f"e{number}", BY_PROSPECT[email[0]][0], kind, _at(day).isoformat()])
+    return tmp_path / "funnelsync.yaml"
+
+
+def test_simulate_sweep_replays_email_less_leads_with_the_activities_linked_by_their_key(
+    tmp_path: Path,
+) -> None:
+    config = _keyed_workspace(tmp_path)
+    synced = CliRunner().invoke(main, ["sync", "--config", str(config), "--json"])
+    assert synced.exit_code == 0, synced.output
+    assert json.loads(synced.output)["activities_without_lead"] == 0
+
+    result = CliRunner().invoke(
+        main, ["simulate", "--config", str(config), "--sweep", f"{KEY}=20:40:10", "--json"]
+    )
+
+    assert result.exit_code == 0, result.output
+    rows = {row.pop("contract"): row for row in json.loads(result.output)["rows"]}
+    low = asdict(_outcomes(20))
+    assert low["mqls"] == 5  # the hand-computed figures of the tests above
+    assert rows[f"{KEY}=20"] == low
+    assert rows["current"] == rows[f"{KEY}=30"] == rows[f"{KEY}=40"] == asdict(_outcomes())
+    table = CliRunner().invoke(
+        main,
+        ["simulate", "--config", str(config), "--sweep", f"{KEY}=20:40:10"],
+        env={"COLUMNS": "200"},
+    )
+    printed = [line.split("│")[1:-1] for line in table.output.splitlines() if "│" in line]
+    assert [[cell.strip() for cell in row] for row in printed] == [
+        [
+            "current",
+            "3",
+            "2 (66.7%)",
+            "1 (33.3%)",
+            "1 of 2",
+            "50.0%",
+            "2026-03:1 2026-04:1 2026-06:1",
+        ],
+        [
+            f"{KEY}=20",
+            "5",
+            "4 (80.0%)",
+            "2 (40.0%)",
+            "0 of 2",
+            "100.0%",
+            "2026-03:1 2026-04:2 2026-05:1 2026-06:1",
+        ],
+        [
+            f"{KEY}=30",
+            "3",
+            "2 (66.7%)",
+            "1 (33.3%)",
+            "1 of 2",
+            "50.0%",
+            "2026-03:1 2026-04:1 2026-06:1",
+        ],
+        [
+            f"{KEY}=40",
+            "3",
+            "2 (66.7%)",
+            "1 (33.3%)",
+            "1 of 2",
+            "50.0%",
+            "2026-03:1 2026-04:1 2026-06:1",
+        ],
+    ]
+    simulated = CliRunner().invoke(
+        main, ["simulate", "--config", str(config), "--set", f"{KEY}=20", "--json"]
+    )
+    assert simulated.exit_code == 0, simulated.output
+    document = json.loads(simulated.output)
+    assert (document["current"], document["simulated"]) == (asdict(_outcomes()), low)
+    assert (document["added_mqls"], document["dropped_mqls"]) == (2, 0)  # B and D

@@ -207,6 +207,17 @@ def test_a_write_hubspot_refuses_makes_the_run_partial(
         COMPUTED
     )
 
+    planned = run_sync(workspace, plugins, dry_run=True)  # `plan` foresees the refusal
+    assert (planned.report.status.value, planned.report.connections["marketing"].refused) == (
+        "partial",
+        1,
+    )
+    [foreseen] = planned.plans["marketing"].predicted
+    assert foreseen.message.startswith(
+        "hs_lead_status (lead_status): 'Waiting on Legal' is not a value of this restricted "
+        "picklist ("
+    )
+
     report = run_sync(workspace, plugins).report
 
     assert report.status.value == "partial", report.status_rule

@@ -114,6 +114,18 @@ def _partial_sync(config: Path) -> dict[str, Any]:
     return document
 
 
+def _sync_recomputing_everyone(tmp_path: Path, config: Path) -> dict[str, Any]:
+    """A sync after a new contract version with the same rules: every person is rebuilt
+    from the state (links, identity keys, stored activities), so it writes nothing only
+    if the state links each record and activity to its person as the first sync did."""
+    contract = tmp_path / "contract.yaml"
+    document = yaml.safe_load(contract.read_text(encoding="utf-8"))
+    contract.write_text(yaml.safe_dump({**document, "version": "2"}), encoding="utf-8")
+    report = sync_json(config)
+    assert report["touched"] == report["leads"], "every person is recomputed"
+    return report
+
+
 def _lead(number: str, revenue: str, level: str = "ic", trial: str = "") -> dict[str, str]:
     return {
         "Row": f"row-{revenue}",
@@ -156,10 +168,11 @@ def test_no_email_workspace_syncs_scores_by_attribute_and_a_second_sync_writes_n
     assert (rows["P-3"]["score"], rows["P-3"]["stage"]) == ("0", "lead")
     assert counts["updated"] == 3
 
-    second = sync_json(config)
+    second = _sync_recomputing_everyone(tmp_path, config)
 
     again = second["connections"]["marketing"]
-    assert (again["created"], again["updated"]) == (0, 0)
+    assert (again["read"], again["created"], again["updated"]) == (3, 0, 0)
+    assert (second["leads"], second["touched"]) == (3, 3)  # the same three people
 
 
 def test_explain_finds_a_person_by_identity_key_and_shows_attributes(tmp_path: Path) -> None:
@@ -257,7 +270,10 @@ def _two_systems(tmp_path: Path, marketing_creates: bool) -> Path:
     contract = {
         **CONTRACT,
         "attributes": {"crm_id": {"type": "text"}, "annual_revenue": {"type": "decimal"}},
-        "scoring": {"fit": {"rules": [{"field": "annual_revenue", "min": 100, "points": 30}]}},
+        "scoring": {
+            "fit": {"rules": [{"field": "annual_revenue", "min": 100, "points": 30}]},
+            "engagement": {"points": {"meeting": 15}},
+        },
     }
     (tmp_path / "contract.yaml").write_text(yaml.safe_dump(contract), encoding="utf-8")
     config = {
@@ -273,7 +289,10 @@ def _two_systems(tmp_path: Path, marketing_creates: bool) -> Path:
             },
             "sales": {
                 "connector": "csv",
-                "settings": {"leads": {"path": "sales.csv", "key_column": "Lead Id"}},
+                "settings": {
+                    "leads": {"path": "sales.csv", "key_column": "Lead Id"},
+                    "activities": {"path": "sales_events.csv", "id_column": "Id"},
+                },
                 "mapping": {
                     "lead_fields": {
                         "email": "Email",
@@ -281,7 +300,18 @@ def _two_systems(tmp_path: Path, marketing_creates: bool) -> Path:
                         "annual_revenue": "Revenue",
                         "score": "Score",
                         "stage": "Stage",
-                    }
+                    },
+                    # Activities name their lead by its crm_id, a key that is not the
+                    # person's first (a@example.com's label is the email).
+                    "lead_key": {"key": "crm_id", "field": "Lead Id"},
+                    "activity_fields": {
+                        "email": None,
+                        "type": {"value": "meeting"},
+                        "occurred_at": "When",
+                        "activity_id": "Id",
+                        "campaign": None,
+                        "asset": None,
+                    },
                 },
             },
         },
@@ -306,6 +336,7 @@ def _two_systems(tmp_path: Path, marketing_creates: bool) -> Path:
             {"Lead Id": "L3", "Email": "C@example.com", "Revenue": "200"},
         ],
     )
+    write_csv(tmp_path / "sales_events.csv", [{"Id": "m1", "Lead Id": "L1", "When": iso(1)}])
     return path
 
 
@@ -321,9 +352,10 @@ def test_records_match_by_each_key_in_order_and_no_email_people_are_full_persons
     assert report["leads"] == 3
     assert report["connections"]["sales"]["quarantined"] == 0
     marketing = {row["email"]: row for row in read_csv(tmp_path / "marketing.csv")}
-    # Merged across systems by crm_id: marketing gets the revenue-based score.
+    # Merged across systems by crm_id: marketing gets the revenue-based score (30) and
+    # the meeting sales logged against crm_id L1 (15).
     assert (marketing["a@example.com"]["score"], marketing["a@example.com"]["stage"]) == (
-        "30",
+        "45",
         "mql",
     )
     # Matched by email (the first key); marketing learns its crm_id (two-way, only given).
@@ -332,8 +364,9 @@ def test_records_match_by_each_key_in_order_and_no_email_people_are_full_persons
     # The person with no email anywhere is scored, staged and written back.
     assert (sales["L9"]["Score"], sales["L9"]["Stage"]) == ("0", "lead")
 
-    second = sync_json(config)
+    second = _sync_recomputing_everyone(tmp_path, config)
 
+    assert (second["leads"], second["touched"]) == (3, 3)  # the same three people
     for counts in second["connections"].values():
         assert (counts["created"], counts["updated"]) == (0, 0)
 

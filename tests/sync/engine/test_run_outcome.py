@@ -47,7 +47,7 @@ def test_a_run_that_reads_only_bad_rows_and_writes_nothing_failed(tmp_path: Path
     # Every lead without a usable email, no activities, an empty sales system.
     write_csv(data / "marketing/leads.csv", [marketing_lead(f"prospect-{n}") for n in range(3)])
     (data / "marketing/activities.csv").write_text("activity_id,email,type,occurred_at\n")
-    (data / "sales/leads.csv").write_text("Email,Last Modified\n")
+    (data / "sales/leads.csv").unlink()  # a missing leads file is an empty system
     (data / "sales/activities.csv").write_text("Id,Email,Type,Date,Subject\n")
     code, report = _sync(config)
     assert (code, report["status"]) == (1, "failed")

@@ -51,10 +51,7 @@ def test_a_latin1_crm_gets_every_mql_with_ascii_wording(tmp_path: Path) -> None:
     assert all(c["created"] + c["updated"] == 0 for c in again["connections"].values())
 
 
-def test_a_persons_value_the_crm_cannot_hold_is_rejected_naming_field_and_character(
-    tmp_path: Path,
-) -> None:
-    config = _latin1_crm(tmp_path)
+def _add_lukasz_an_mql(config: Path) -> None:
     leads = config.parent / "data/marketing/leads.csv"
     rows = read_csv(leads)
     rows.append(
@@ -73,6 +70,13 @@ def test_a_persons_value_the_crm_cannot_hold_is_rejected_naming_field_and_charac
     events.append({**events[0], "activity_id": "a9", "email": "lukasz@clinic.example.com"})
     write_csv(activities, events)
 
+
+def test_a_persons_value_the_crm_cannot_hold_is_rejected_naming_field_and_character(
+    tmp_path: Path,
+) -> None:
+    config = _latin1_crm(tmp_path)
+    _add_lukasz_an_mql(config)
+
     code, report = _sync(config)
 
     assert (code, report["status"]) == (4, "partial")
@@ -85,3 +89,26 @@ def test_a_persons_value_the_crm_cannot_hold_is_rejected_naming_field_and_charac
         "rejected: First Name (first_name): 'Ł' (U+0141 LATIN CAPITAL LETTER L WITH STROKE) "
         "cannot be written in latin-1" in reasons
     )
+
+
+def test_plan_shows_the_rejection_of_a_value_the_crm_cannot_hold_and_exits_4(
+    tmp_path: Path,
+) -> None:
+    config = _latin1_crm(tmp_path)
+    _add_lukasz_an_mql(config)
+    sales = config.parent / "data/sales/leads.csv"
+    before = sales.read_bytes()
+
+    planned = CliRunner().invoke(main, ["plan", "--config", str(config)])
+
+    assert planned.exit_code == 4, planned.output
+    assert (
+        "refused lukasz@clinic.example.com: First Name (first_name): 'Ł' (U+0141 LATIN "
+        "CAPITAL LETTER L WITH STROKE) cannot be written in latin-1" in planned.output
+    )
+    assert "A sync now would end partial: 1 writes refused by the system (sales 1)" in (
+        planned.output
+    )
+    assert sales.read_bytes() == before
+    code, report = _sync(config)
+    assert (code, report["status"]) == (4, "partial")
