@@ -152,6 +152,24 @@ field_warnings = Table(
     Index("field_warnings_run", "run_id"),
 )
 
+timeline = Table(
+    "timeline",
+    metadata,
+    Column("connection", String, primary_key=True, doc="Where the entry is written."),
+    Column("ref", String, primary_key=True, doc="funnelsync's reference of the entry."),
+    Column("person_id", Integer, nullable=False),
+    Column("source", String, nullable=False, doc="Connection the activity was read from."),
+    Column("activity_id", String, nullable=False, doc="Its id there."),
+    Column("status", String, nullable=False, doc="pending, written or rejected."),
+    Column("entry_id", String, nullable=True, doc="The entry's id as the system reads it."),
+    Column("message", Text, nullable=True),
+    Column("run_id", String, nullable=False),
+    Column("at", String, nullable=False),
+    Index("timeline_entry", "connection", "entry_id"),
+)
+"""Timeline entries funnelsync writes: a ``pending`` row is saved before the write call,
+the entry's id after it (write-ahead), so a killed run is reconciled, not re-sent."""
+
 settings = Table(
     "settings",
     metadata,
@@ -190,9 +208,15 @@ def _identity_keys_v2(connection: Connection) -> None:
     )
 
 
+def _timeline_v3(connection: Connection) -> None:
+    """Timeline entries written to the systems (write-ahead rows)."""
+    metadata.create_all(connection, tables=[timeline])
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _create_v1),
     (2, _identity_keys_v2),
+    (3, _timeline_v3),
 )
 """Every migration in order; append new ones, never edit a released one."""
 
