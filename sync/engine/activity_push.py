@@ -243,7 +243,8 @@ def push_timeline(
             if not _write_chunk(timeline, name, connector, chunk, run_id, at, outcome):
                 break
     for name, count in outcome.written.items():
-        outcome.notes.append(f"{name}: {count} significant activities written to the timeline")
+        if count:
+            outcome.notes.append(f"{name}: {count} significant activities written to the timeline")
     return outcome
 
 
