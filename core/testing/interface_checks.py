@@ -29,12 +29,6 @@ def capabilities_match_methods(session: Session) -> None:
     connector = session.connector()
     declared = connector.capabilities
     kind = type(connector)
-    if declared.write_activities and kind.find_activities is Connector.find_activities:
-        raise ConformanceFailure(
-            f"{kind.__name__} declares write_activities but does not implement "
-            "find_activities(), which funnelsync needs to write each activity once after a "
-            "run stopped mid-write: implement it."
-        )
     for capability, method in _METHODS.items():
         implemented = getattr(kind, method) is not getattr(Connector, method)
         if getattr(declared, capability) and not implemented:
@@ -47,6 +41,12 @@ def capabilities_match_methods(session: Session) -> None:
                 f"{kind.__name__} implements {method}() but does not declare {capability}, so "
                 f"funnelsync never calls it: add {capability}=True to capabilities."
             )
+    if declared.write_activities and kind.find_activities is Connector.find_activities:
+        raise ConformanceFailure(
+            f"{kind.__name__} declares write_activities but does not implement "
+            "find_activities(), which funnelsync needs to write each activity once after a "
+            "run stopped mid-write: implement it."
+        )
 
 
 @check(
