@@ -7,7 +7,9 @@ connection that takes timeline entries and holds a record of that person, unless
 the activity was read, so it is the same on every run.
 
 Write-ahead: the entries of a call are saved ``pending`` before the call and marked
-``written`` with the entry's id after it. A run that starts with pending rows asks the
+``written`` with the entry's id after it. When the state holds no entry of a connection
+at all (its first entries, or a rebuilt state database), the system is asked first which
+it already holds. A run that starts with pending rows asks the
 system which of them it holds (:meth:`Connector.find_activities`) before reading
 anything: found ones are marked written, the rest are dropped and sent again. Entries a
 system reads back (a Task, a note) are recognised by their id and never counted as new
@@ -231,11 +233,15 @@ def push_timeline(
     ``skip`` names connections not to write to in this run (budget spent)."""
     takers = {name: c for name, c in _takers(connections, connectors) if name not in skip}
     outcome = TimelineOutcome()
-    plans = plan_timeline(store, contract, list(takers), as_of)
     timeline = TimelineStore(store.engine)
+    unknown = {name for name in takers if not timeline.refs(name)}
+    plans = plan_timeline(store, contract, list(takers), as_of)
     at = as_of.isoformat()
-    for name, entries in plans.items():
+    for name, planned in plans.items():
         connector = takers[name]
+        entries = planned
+        if name in unknown:
+            entries = _not_there_yet(timeline, name, connector, planned, run_id, at, outcome)
         for start in range(0, len(entries), CALL_SIZE):
             if stop is not None and stop.is_set():
                 return outcome
@@ -246,6 +252,32 @@ def push_timeline(
         if count:
             outcome.notes.append(f"{name}: {count} significant activities written to the timeline")
     return outcome
+
+
+def _not_there_yet(
+    timeline: TimelineStore,
+    name: str,
+    connector: Connector,
+    entries: list[tuple[PlannedEntry, ActivityWrite]],
+    run_id: str,
+    at: str,
+    outcome: TimelineOutcome,
+) -> list[tuple[PlannedEntry, ActivityWrite]]:
+    """With no entry of ``name`` in the state (a first run, or a rebuilt state database),
+    ask the system first: entries it already holds are recorded, not sent again."""
+    try:
+        found = connector.find_activities([write.ref for _, write in entries])
+    except ConnectorError as exc:
+        outcome.notes.append(f"{name}: timeline entries not written (cannot look them up: {exc})")
+        return []
+    if found:
+        timeline.begin([planned for planned, write in entries if write.ref in found], run_id, at)
+        timeline.finish(name, found, {})
+        outcome.notes.append(
+            f"{name}: {len(found)} timeline entries were already there (funnelsync's state "
+            "had none of them): recorded, not sent again"
+        )
+    return [(planned, write) for planned, write in entries if write.ref not in found]
 
 
 def _write_chunk(

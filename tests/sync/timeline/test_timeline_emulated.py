@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -64,6 +65,17 @@ def test_significant_activities_land_once_as_tasks_and_notes_over_three_syncs(
         for result in (first, second, third):
             assert result.report.status.value == "ok", result.report.status_rule
         assert not any("written to the timeline" in note for note in third.report.notes)
+
+        # A state database that lost its timeline rows (rebuilt) asks the systems first.
+        with sqlite3.connect(emulated.database) as db:
+            db.execute("DELETE FROM timeline")
+        fourth = emulated.sync()
+        assert emulated.task_refs() == tasks and emulated.note_refs() == notes
+        assert emulated.written("salesforce") == set(tasks)
+        assert (
+            f"salesforce: {len(tasks)} timeline entries were already there (funnelsync's state "
+            "had none of them): recorded, not sent again" in fourth.report.notes
+        )
 
         # Each entry stands for one significant activity read from the *other* system, of a
         # person at MQL or later, on that person's record; a Task reads like one.
