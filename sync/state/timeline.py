@@ -140,7 +140,7 @@ def significant_activities(
         table.c.asset,
     ).where(table.c.type.in_(list(types)), table.c.occurred_at >= since)
     with engine.connect() as db:
-        return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in db.execute(query).tuples()]
+        return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in db.execute(query)]
 
 
 def persons_of(engine: Engine, tokens: Iterable[str]) -> dict[str, int]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -67,8 +66,7 @@ def test_significant_activities_land_once_as_tasks_and_notes_over_three_syncs(
         assert not any("written to the timeline" in note for note in third.report.notes)
 
         # A state database that lost its timeline rows (rebuilt) asks the systems first.
-        with sqlite3.connect(emulated.database) as db:
-            db.execute("DELETE FROM timeline")
+        emulated.execute("DELETE FROM timeline")
         fourth = emulated.sync()
         assert emulated.task_refs() == tasks and emulated.note_refs() == notes
         assert emulated.written("salesforce") == set(tasks)

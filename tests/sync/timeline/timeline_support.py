@@ -8,7 +8,7 @@ import io
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,8 +63,14 @@ class Emulated:
 
     def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         """Rows of a read-only query on the state database."""
-        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30) as db:
+        db = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30)
+        with closing(db):
             return db.execute(sql, args).fetchall()
+
+    def execute(self, sql: str) -> None:
+        """Change the state database (as damage or a rebuild would)."""
+        with closing(sqlite3.connect(self.database, timeout=30)) as db, db:
+            db.execute(sql)
 
     def task_refs(self) -> Counter[str]:
         """How many Tasks hold each funnelsync reference."""
