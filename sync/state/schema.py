@@ -208,9 +208,14 @@ def _identity_keys_v2(connection: Connection) -> None:
     )
 
 
+ACTIVITIES_BY_TYPE = Index("activities_type", activities.c.type, activities.c.occurred_at)
+
+
 def _timeline_v3(connection: Connection) -> None:
-    """Timeline entries written to the systems (write-ahead rows)."""
+    """Timeline entries written to the systems (write-ahead rows), and activities found by
+    type and time (the timeline's significant ones)."""
     metadata.create_all(connection, tables=[timeline])
+    ACTIVITIES_BY_TYPE.create(connection, checkfirst=True)
 
 
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
