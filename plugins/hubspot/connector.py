@@ -164,7 +164,10 @@ class HubSpotConnector(Connector):
     def read_activities(self, cursor: str | None) -> Iterator[ReadBatch]:
         """Engagements and contact activity properties changed since ``cursor``."""
         reader = ActivityReader(
-            self.api, self.settings.engagements, self.settings.contact_activities
+            self.api,
+            self.settings.engagements,
+            self.settings.contact_activities,
+            self.settings.note_ref_property,
         )
         with _given_up("reading HubSpot activities"):
             yield from reader.batches(cursor)

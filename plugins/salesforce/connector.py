@@ -140,10 +140,13 @@ class SalesforceConnector(Connector):
         yield from PeopleReader(self.api, self.describer, self.settings).read(cursor)
 
     def read_activities(self, cursor: str | None) -> Iterator[ReadBatch]:
-        """Completed Tasks, Events and campaign responses changed since ``cursor``."""
+        """Completed Tasks, Events and campaign responses changed since ``cursor``; not
+        the Tasks funnelsync wrote (a value in ``tasks.ref_field``)."""
         from funnelsync.plugins.salesforce.activities import read_activities
 
-        yield from read_activities(self.api, cursor)
+        ref_field = self.settings.tasks.ref_field
+        own = ref_field if self.describer.find("Task", ref_field) else None
+        yield from read_activities(self.api, cursor, own)
 
     def read_deletions(self, cursor: str | None) -> Iterator[ReadBatch]:
         """Leads and Contacts deleted since ``cursor``, as tombstone records."""

@@ -73,9 +73,10 @@ def test_a_note_is_created_on_the_contact_with_its_reference(
     assert note["funnelsync_ref"] == "funnelsync-1"
     assert "Meeting with sales" in note["hs_note_body"]
     assert "Asset: Product demo" in note["hs_note_body"]
-    # The reader names the note on the contact by the same id: the engine's echo key.
+    # Reading activities leaves funnelsync's own note out; a rep's note is read.
+    other = emulator.add_engagement("notes", [contact], T0, {"hs_note_body": "Called"})
     read = [r.record_id for b in connector.read_activities(None) for r in b.records]
-    assert result.record_id in read
+    assert f"notes:{other}:{contact}" in read and result.record_id not in read
     assert connector.find_activities(["funnelsync-1", "funnelsync-9"]) == {
         "funnelsync-1": result.record_id
     }
