@@ -1,6 +1,7 @@
 """funnelsync: one funnel for marketing and sales, kept in line across every system."""
 
 from funnelsync.connector import (
+    ActivityWrite,
     AuthenticationError,
     BudgetExhaustedError,
     Capabilities,
@@ -28,6 +29,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Activity",
+    "ActivityWrite",
     "AuthenticationError",
     "BudgetExhaustedError",
     "Capabilities",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
@@ -121,6 +122,31 @@ class LeadWrite:
         return None if ":" in self.key else self.key
 
 
+@dataclass(frozen=True, slots=True)
+class ActivityWrite:
+    """One significant activity to put on a person's timeline in a system (a Salesforce
+    Task, a HubSpot note, a row of a file)."""
+
+    ref: str
+    """funnelsync's stable reference of this entry, the same on every run: store it with
+    the entry (a field you can query) so :meth:`Connector.find_activities` finds it."""
+    record_id: str
+    """The system's id of the person's record (a Lead, a Contact…) to attach it to."""
+    email: str | None
+    """The person's email, when they have one."""
+    type: str
+    """The canonical activity type, e.g. ``demo_request``."""
+    label: str
+    """The type as people read it, e.g. ``Demo request``."""
+    occurred_at: datetime
+    campaign: str | None
+    asset: str | None
+    subject: str
+    """A one-line title, e.g. ``Demo request: Q3 webinar (funnelsync)``."""
+    description: str
+    """What happened, naming the campaign and asset, for the timeline entry's body."""
+
+
 class WriteStatus(StrEnum):
     """Outcome of writing one record."""
 
@@ -139,7 +165,7 @@ class WriteStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
-    """The outcome of one :class:`LeadWrite`."""
+    """The outcome of one :class:`LeadWrite` (``key``) or :class:`ActivityWrite` (``ref``)."""
 
     key: str
     status: WriteStatus
@@ -256,6 +282,25 @@ class Connector(ABC):
         ``retryable`` for a passing failure (rate limit, lock, timeout), ``held`` when the
         API budget is spent before it was sent."""
         raise NotImplementedError(f"{self.name} does not write leads")
+
+    def write_activities(self, writes: Sequence[ActivityWrite]) -> list[WriteResult]:
+        """Create timeline entries; exactly one result per write, in order, keyed by ``ref``.
+
+        An ``ok`` result's ``record_id`` is the entry's id as :meth:`read_activities`
+        would return it, so funnelsync never reads its own entry back as engagement."""
+        raise NotImplementedError(f"{self.name} does not write activities")
+
+    def find_activities(self, refs: Sequence[str]) -> dict[str, str]:
+        """The entries with these ``ref``s that the system holds: ref → the id
+        :meth:`read_activities` would give it. funnelsync asks after a run stopped in the
+        middle of :meth:`write_activities`, before sending anything again."""
+        raise NotImplementedError(f"{self.name} does not write activities")
+
+    def takes_activities(self) -> bool:
+        """Whether this connection is set up to take timeline entries (a connector may
+        need a setting first, e.g. a CSV file to write them to); by default, whether
+        :attr:`Capabilities.write_activities` is declared."""
+        return self.capabilities.write_activities
 
     def create_fields(self, fields: Sequence[FieldInfo]) -> list[str]:
         """Create missing custom fields in the system; returns the names created."""

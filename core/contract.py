@@ -20,6 +20,7 @@ from pydantic import (
 from funnelsync.campaigns import Campaign, TalkingPoint
 from funnelsync.channels import OwnerChannel
 from funnelsync.models import COMPUTED_FIELDS, DESCRIPTIVE_FIELDS, Lead, as_moment
+from funnelsync.timeline import Timeline
 
 StageName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Scalar = str | int | float | bool
@@ -206,6 +207,11 @@ class Stage(_Strict):
         default=None,
         description="Tell the lead's owner when a lead enters this stage (default: only for "
         "the mql_stage).",
+    )
+    sales_visible: bool | None = Field(
+        default=None,
+        description="Whether leads here get their significant activities on the sales "
+        "timeline (default: success-path stages from mql_stage on).",
     )
 
     @property
@@ -400,6 +406,10 @@ class FunnelContract(_Strict):
         default=None, description="Hand-off channel for owners the owners map does not name."
     )
     ownership: dict[str, OwnershipRule] = Field(default_factory=dict)
+    timeline: Timeline = Field(
+        default_factory=Timeline,
+        description="Significant marketing activities written to the sales timeline.",
+    )
     default_ownership: OwnershipRule = Field(
         default_factory=lambda: OwnershipRule(rule=OwnershipKind.two_way),
         description="Rule for fields the ownership table does not name.",
@@ -500,6 +510,21 @@ class FunnelContract(_Strict):
             for stage in self.all_stages
             if stage.handoff or (stage.handoff is None and stage.name == self.mql_stage)
         }
+
+    def sales_visible(self, name: str | None) -> bool:
+        """Whether a lead in stage ``name`` has its significant activities on the sales
+        timeline: the stage's ``sales_visible``, else whether it is on the success path at
+        or after ``mql_stage``."""
+        if name is None:
+            return False
+        try:
+            declared = self.stage(name).sales_visible
+        except KeyError:
+            return False
+        if declared is not None:
+            return declared
+        index, mql = self.path_index(name), self.path_index(self.mql_stage)
+        return index is not None and mql is not None and index >= mql
 
     def ownership_for(self, field_name: str) -> OwnershipRule:
         """The ownership rule that applies to ``field_name``."""

@@ -16,6 +16,7 @@ _METHODS = {
     "read_leads": "read_leads",
     "write_leads": "write_leads",
     "read_activities": "read_activities",
+    "write_activities": "write_activities",
     "deletes": "read_deletions",
 }
 UNKNOWN_FIELD = "funnelsync_kit_no_such_field"
@@ -28,11 +29,6 @@ def capabilities_match_methods(session: Session) -> None:
     connector = session.connector()
     declared = connector.capabilities
     kind = type(connector)
-    if declared.write_activities:
-        raise ConformanceFailure(
-            f"{kind.__name__} declares write_activities, which no Connector method serves: "
-            "remove it from capabilities."
-        )
     for capability, method in _METHODS.items():
         implemented = getattr(kind, method) is not getattr(Connector, method)
         if getattr(declared, capability) and not implemented:
@@ -45,6 +41,12 @@ def capabilities_match_methods(session: Session) -> None:
                 f"{kind.__name__} implements {method}() but does not declare {capability}, so "
                 f"funnelsync never calls it: add {capability}=True to capabilities."
             )
+    if declared.write_activities and kind.find_activities is Connector.find_activities:
+        raise ConformanceFailure(
+            f"{kind.__name__} declares write_activities but does not implement "
+            "find_activities(), which funnelsync needs to write each activity once after a "
+            "run stopped mid-write: implement it."
+        )
 
 
 @check(

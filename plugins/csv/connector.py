@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from funnelsync.connector import (
+    ActivityWrite,
     Capabilities,
     CheckResult,
     Connector,
@@ -23,6 +24,7 @@ from funnelsync.plugins.csv.cursors import parse_timestamp
 from funnelsync.plugins.csv.reading import IdColumn, UniqueKey, content_id, read_records
 from funnelsync.plugins.csv.settings import CsvSettings
 from funnelsync.plugins.csv.table import CsvFormat, CsvTable, open_table
+from funnelsync.plugins.csv.timeline import read_rows, write_entries
 from funnelsync.plugins.csv.writing import KEY_SETTING, add_columns, upsert_leads
 
 _READ_ONLY_LEAD_COLUMNS = ("created_at", "updated_at")
@@ -64,7 +66,8 @@ def _unreadable_modified(table: CsvTable, column: str) -> str | None:
 
 
 class CsvConnector(Connector):
-    """Leads (read and upserted) and activities (read) in CSV files.
+    """Leads (read and upserted) and activities (read) in CSV files; significant
+    activities written to an ``activities_out`` file, when one is configured.
 
     A missing leads file is an empty system (the first write creates it); a missing
     activities file is a :class:`ConnectorError`. Record ids are the stripped key column
@@ -74,7 +77,9 @@ class CsvConnector(Connector):
 
     name = "csv"
     settings_model = CsvSettings
-    capabilities = Capabilities(read_leads=True, write_leads=True, read_activities=True)
+    capabilities = Capabilities(
+        read_leads=True, write_leads=True, read_activities=True, write_activities=True
+    )
     default_mapping = DEFAULT_MAPPING
     write_batch_size = None
     """Every write comes in one call: each call rewrites the whole file."""
@@ -229,3 +234,31 @@ class CsvConnector(Connector):
         """Upsert ``writes`` into the leads file (see :mod:`funnelsync.plugins.csv.writing`)."""
         self.calls.write += 1
         return upsert_leads(self.leads_path, self.settings.leads.key_column, self.format, writes)
+
+    def takes_activities(self) -> bool:
+        """Only with an ``activities_out`` file configured."""
+        return self.settings.activities_out is not None
+
+    def _activities_out(self) -> Path:
+        out = self.settings.activities_out
+        if out is None:
+            raise ConnectorError(
+                f"connection {self.context.connection!r} has no activities_out file to write "
+                "timeline entries to"
+            )
+        return self._path(out)
+
+    def write_activities(self, writes: Sequence[ActivityWrite]) -> list[WriteResult]:
+        """Add the entries to the ``activities_out`` file (see
+        :mod:`funnelsync.plugins.csv.timeline`); an entry already there is not added again."""
+        self.calls.write += 1
+        settings = self.settings
+        return write_entries(self._activities_out(), settings.encoding, settings.delimiter, writes)
+
+    def find_activities(self, refs: Sequence[str]) -> dict[str, str]:
+        """The refs the ``activities_out`` file holds (each its own id)."""
+        self.calls.read += 1
+        settings = self.settings
+        rows = read_rows(self._activities_out(), settings.encoding, settings.delimiter)
+        present = {row["ref"] for row in rows}
+        return {ref: ref for ref in refs if ref in present}

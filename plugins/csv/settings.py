@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from funnelsync.connector import ConnectorSettings
 
@@ -73,6 +73,14 @@ class CsvSettings(ConnectorSettings):
     activities: CsvActivitiesFile | None = Field(
         default=None, description="The activities file, read only; leave out if there is none."
     )
+    activities_out: Path | None = Field(
+        default=None,
+        description=(
+            "A CSV file funnelsync writes the contract's significant activities to (one row "
+            "per timeline entry, once each); relative to the workspace directory. Leave out "
+            "to write none."
+        ),
+    )
     delimiter: str = Field(
         default=",", description="The one character that separates cells, e.g. ';' or a tab."
     )
@@ -83,6 +91,13 @@ class CsvSettings(ConnectorSettings):
             "start of a file is skipped on read and kept on write."
         ),
     )
+
+    @model_validator(mode="after")
+    def _activities_out_is_its_own_file(self) -> CsvSettings:
+        out = self.activities_out
+        if out is not None and out in (self.leads.path, getattr(self.activities, "path", None)):
+            raise ValueError(f"activities_out {out} must not be the leads or activities file")
+        return self
 
     @field_validator("delimiter")
     @classmethod

@@ -1,7 +1,8 @@
 """Reading activities: engagement objects and the contacts' own activity properties.
 
 Engagements (calls, meetings, emails, notes) changed since the cursor are searched like
-contacts; each page's contacts come from one associations v4 batch read, and their
+contacts (notes funnelsync wrote itself, with a value in ``note_ref_property``, are left
+out); each page's contacts come from one associations v4 batch read, and their
 emails from contact batch reads (cached for the read). An engagement gives one activity
 per associated contact that has an email; engagements without one are skipped. The
 contact properties ``recent_conversion_date`` (last form submission),
@@ -76,9 +77,17 @@ def _activity(
 class ActivityReader:
     """Activities changed since an activity cursor, one batch per search page."""
 
-    def __init__(self, api: HubSpotApi, engagements: Sequence[str], contact_events: bool) -> None:
+    def __init__(
+        self,
+        api: HubSpotApi,
+        engagements: Sequence[str],
+        contact_events: bool,
+        own_ref_property: str | None = None,
+    ) -> None:
         self.api = api
         self.sources = [*engagements, *(["contacts"] if contact_events else [])]
+        self.own_ref_property = own_ref_property
+        """Notes with a value here are funnelsync's own timeline entries: left out."""
         self._emails: dict[str, str | None] = {}
 
     def batches(self, cursor: str | None) -> Iterator[ReadBatch]:
@@ -88,6 +97,8 @@ class ActivityReader:
             properties = (
                 CONTACT_PROPERTIES if source == "contacts" else ENGAGEMENT_PROPERTIES[source]
             )
+            if source == "notes" and self.own_ref_property:
+                properties = (*properties, self.own_ref_property)
             reader = ChangeReader(self.api, source, properties)
             for page in reader.pages(positions.get(source)):
                 if source == "contacts":
@@ -105,6 +116,8 @@ class ActivityReader:
         self._load_emails(contact for ids in links.values() for contact in ids)
         for item in items:
             values = item.get("properties") or {}
+            if self.own_ref_property and values.get(self.own_ref_property):
+                continue  # a note funnelsync wrote (a timeline entry), not engagement
             for contact in links.get(str(item["id"]), []):
                 email = self._emails.get(contact)
                 if email:

@@ -187,6 +187,7 @@ class HubSpotApi:
         self.contacts_batch = crm.contacts.batch_api
         self.contacts_search = crm.contacts.search_api
         self.objects_search = crm.objects.search_api
+        self.objects_batch = crm.objects.batch_api
         self.properties_core = crm.properties.core_api
         self.properties_groups = crm.properties.groups_api
         self.associations_batch = crm.associations.v4.batch_api
@@ -195,6 +196,7 @@ class HubSpotApi:
             self.contacts_batch,
             self.contacts_search,
             self.objects_search,
+            self.objects_batch,
             self.properties_core,
             self.properties_groups,
             self.associations_batch,

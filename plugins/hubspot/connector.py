@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from funnelsync.connector import (
+    ActivityWrite,
     AuthenticationError,
     BudgetExhaustedError,
     Capabilities,
@@ -26,13 +27,14 @@ from funnelsync.connector import (
 )
 from funnelsync.mapping import Mapping as FieldMapping
 from funnelsync.plugins.hubspot.activities import ActivityReader
-from funnelsync.plugins.hubspot.api import CallKind, HubSpotApi
+from funnelsync.plugins.hubspot.api import CallKind, HubSpotApi, HubSpotError
 from funnelsync.plugins.hubspot.changes import ChangeReader
 from funnelsync.plugins.hubspot.cursors import decode_leads, encode_leads
 from funnelsync.plugins.hubspot.emulator.demo import HubSpotDemoEmulator
 from funnelsync.plugins.hubspot.fields import ContactProperties
 from funnelsync.plugins.hubspot.mapping import DEFAULT_MAPPING
 from funnelsync.plugins.hubspot.mapping_check import mapping_problems
+from funnelsync.plugins.hubspot.notes import NoteWriter
 from funnelsync.plugins.hubspot.settings import HubSpotSettings
 from funnelsync.plugins.hubspot.times import from_ms, to_ms
 from funnelsync.plugins.hubspot.tls import ca_file
@@ -42,7 +44,8 @@ from funnelsync.secrets import register_secret
 
 
 class HubSpotConnector(Connector):
-    """Contacts (read, and upserted by email) and activities (read) of a HubSpot portal.
+    """Contacts (read, and upserted by email) and activities (read) of a HubSpot portal;
+    significant activities written as notes on the contact (:meth:`write_activities`).
 
     The private-app token is read from the environment variable the settings name, when
     the connector is built. Cursors are described in :mod:`funnelsync.plugins.hubspot.cursors`.
@@ -50,7 +53,9 @@ class HubSpotConnector(Connector):
 
     name = "hubspot"
     settings_model = HubSpotSettings
-    capabilities = Capabilities(read_leads=True, write_leads=True, read_activities=True)
+    capabilities = Capabilities(
+        read_leads=True, write_leads=True, read_activities=True, write_activities=True
+    )
     default_mapping = DEFAULT_MAPPING
     write_batch_size = BATCH_LIMIT
     emulator = HubSpotDemoEmulator
@@ -94,6 +99,7 @@ class HubSpotConnector(Connector):
                 next(ChangeReader(self.api, kind, ["hs_timestamp"]).pages(None), None)
             if self.settings.engagements:
                 messages.append(f"engagements readable: {', '.join(self.settings.engagements)}")
+            messages += self._note_property_messages()
             self.api.limits.budget.check()
         except (AuthenticationError, BudgetExhaustedError) as exc:
             return CheckResult(False, (*messages, str(exc)))
@@ -102,6 +108,18 @@ class HubSpotConnector(Connector):
         messages.append(self._budget_message())
         messages.append("write scope (crm.objects.contacts.write) is only checked by writing")
         return CheckResult(True, tuple(messages))
+
+    def _note_property_messages(self) -> list[str]:
+        name = self.settings.note_ref_property
+        try:
+            self.api.call(CallKind.read, self.api.properties_core.get_by_name, "notes", name)
+        except HubSpotError:
+            return [
+                f"note: notes have no property {name}, so significant activities (the "
+                f"contract's timeline) cannot be written as notes; create it as a single-line "
+                "text note property"
+            ]
+        return []
 
     def _budget_message(self) -> str:
         budget = self.api.limits.budget
@@ -146,7 +164,10 @@ class HubSpotConnector(Connector):
     def read_activities(self, cursor: str | None) -> Iterator[ReadBatch]:
         """Engagements and contact activity properties changed since ``cursor``."""
         reader = ActivityReader(
-            self.api, self.settings.engagements, self.settings.contact_activities
+            self.api,
+            self.settings.engagements,
+            self.settings.contact_activities,
+            self.settings.note_ref_property,
         )
         with _given_up("reading HubSpot activities"):
             yield from reader.batches(cursor)
@@ -159,6 +180,17 @@ class HubSpotConnector(Connector):
         See :mod:`funnelsync.plugins.hubspot.writing`.
         """
         return self.writer.write(writes, frozenset(w.key for w in writes if w.detour))
+
+    def write_activities(self, writes: Sequence[ActivityWrite]) -> list[WriteResult]:
+        """A note per write on its contact, 100 per call (see
+        :mod:`funnelsync.plugins.hubspot.notes`)."""
+        return NoteWriter(self.api, self.settings.note_ref_property).write(writes)
+
+    def find_activities(self, refs: Sequence[str]) -> dict[str, str]:
+        """Notes holding these references in ``note_ref_property`` (a search, then their
+        contacts): ref → ``notes:<note id>:<contact id>``."""
+        with _given_up("looking up funnelsync's notes in HubSpot"):
+            return NoteWriter(self.api, self.settings.note_ref_property).find(refs)
 
     def create_fields(self, fields: Sequence[FieldInfo]) -> list[str]:
         """Create the contact properties the portal lacks, in the ``property_group`` group.

@@ -104,6 +104,15 @@ class HubSpotSettings(ConnectorSettings):
         default_factory=_all_engagements,
         description="Engagement objects read as activities.",
     )
+    note_ref_property: str = Field(
+        default="funnelsync_ref",
+        min_length=1,
+        description=(
+            "A note property (single-line text) holding funnelsync's reference of each "
+            "significant activity it writes as a note; it finds the notes a stopped run "
+            "wrote, so none is written twice."
+        ),
+    )
     contact_activities: bool = Field(
         default=True,
         description=(

@@ -22,8 +22,9 @@ CampaignMember, other campaigns           ``campaign_response``
 ========================================  ===================
 
 Only closed Tasks, Events and Tasks linked to a person (``WhoId``), and campaign members
-who responded (``HasResponded``) are read. A record changed again is read again, with
-the same ``Id``.
+who responded (``HasResponded``) are read; not the Tasks funnelsync wrote itself (those
+with a value in the Task reference field, when the org has it). A record changed again is
+read again, with the same ``Id``.
 """
 
 from __future__ import annotations
@@ -119,12 +120,19 @@ def _record(stream: _Stream, row: Mapping[str, Any], instance_url: str) -> Syste
     return SystemRecord(record_id, fields, record_url(instance_url, stream.sobject, record_id))
 
 
-def read_activities(api: SalesforceApi, cursor: str | None) -> Iterator[ReadBatch]:
-    """Tasks, then Events, then campaign responses changed since ``cursor``."""
+def read_activities(
+    api: SalesforceApi, cursor: str | None, own_ref_field: str | None = None
+) -> Iterator[ReadBatch]:
+    """Tasks, then Events, then campaign responses changed since ``cursor``. With
+    ``own_ref_field``, Tasks holding a value there (funnelsync's own timeline entries)
+    are left out."""
     positions = cursors.decode(cursor)
     for stream in _STREAMS:
+        conditions = stream.conditions
+        if stream.sobject == "Task" and own_ref_field:
+            conditions = (*conditions, f"{own_ref_field} = null")
         query = soql.changed(
-            stream.sobject, stream.fields, positions.get(stream.sobject), *stream.conditions
+            stream.sobject, stream.fields, positions.get(stream.sobject), *conditions
         )
         for page in pages(api, query):
             fresh = cursors.fresh_rows(positions, stream.sobject, page)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from funnelsync.connector import (
+    ActivityWrite,
     Capabilities,
     CheckResult,
     Connector,
@@ -42,13 +43,18 @@ class SalesforceConnector(Connector):
     Reads Leads (and, if configured, Contacts) changed since a cursor, converted Leads as
     their Contact, completed Tasks/Events and campaign responses as activities, and
     deletions (:meth:`read_deletions`); writes through sObject Collections or Bulk API
-    2.0. See ``docs/connectors/salesforce.md``.
+    2.0, and significant activities as completed Tasks (:meth:`write_activities`). See
+    ``docs/connectors/salesforce.md``.
     """
 
     name = "salesforce"
     settings_model = SalesforceSettings
     capabilities = Capabilities(
-        read_leads=True, write_leads=True, read_activities=True, deletes=True
+        read_leads=True,
+        write_leads=True,
+        read_activities=True,
+        write_activities=True,
+        deletes=True,
     )
     default_mapping = DEFAULT_MAPPING
     write_batch_size = None
@@ -100,7 +106,21 @@ class SalesforceConnector(Connector):
         ]
         if isinstance(self.settings.auth, PasswordAuth):
             messages.append(RETIRING_LOGIN_WARNING)
+        if not self._has_task_ref_field():
+            ref_field = self.settings.tasks.ref_field
+            messages.append(
+                f"note: Task has no writable field {ref_field}, so significant activities "
+                f"(the contract's timeline) cannot be written as Tasks; create it as "
+                f"Text(40) on Activities (Setup > Object Manager > Activity > Fields)"
+            )
         return CheckResult(not missing, (*messages, *missing))
+
+    def _has_task_ref_field(self) -> bool:
+        wanted = self.settings.tasks.ref_field.casefold()
+        try:
+            return wanted in {name.casefold() for name in self.describer.writable("Task")}
+        except ConnectorError:
+            return True  # the org's answer is already reported; nothing to add
 
     def validate_mapping(self, mapping: Mapping) -> list[str]:
         """Problems with ``mapping`` in this org: missing or read-only fields, and value-map
@@ -120,10 +140,13 @@ class SalesforceConnector(Connector):
         yield from PeopleReader(self.api, self.describer, self.settings).read(cursor)
 
     def read_activities(self, cursor: str | None) -> Iterator[ReadBatch]:
-        """Completed Tasks, Events and campaign responses changed since ``cursor``."""
+        """Completed Tasks, Events and campaign responses changed since ``cursor``; not
+        the Tasks funnelsync wrote (a value in ``tasks.ref_field``)."""
         from funnelsync.plugins.salesforce.activities import read_activities
 
-        yield from read_activities(self.api, cursor)
+        ref_field = self.settings.tasks.ref_field
+        own = ref_field if self.describer.find("Task", ref_field) else None
+        yield from read_activities(self.api, cursor, own)
 
     def read_deletions(self, cursor: str | None) -> Iterator[ReadBatch]:
         """Leads and Contacts deleted since ``cursor``, as tombstone records."""
@@ -136,6 +159,18 @@ class SalesforceConnector(Connector):
         from funnelsync.plugins.salesforce.writing import LeadWriter
 
         return LeadWriter(self.api, self.describer, self.settings, self.sleep).write(writes)
+
+    def write_activities(self, writes: Sequence[ActivityWrite]) -> list[WriteResult]:
+        """A completed Task per write (see :mod:`~funnelsync.plugins.salesforce.timeline`)."""
+        from funnelsync.plugins.salesforce.timeline import TaskWriter
+
+        return TaskWriter(self.api, self.settings.tasks).write(writes)
+
+    def find_activities(self, refs: Sequence[str]) -> dict[str, str]:
+        """Tasks holding these references in ``tasks.ref_field``: ref → Task Id."""
+        from funnelsync.plugins.salesforce.timeline import TaskWriter
+
+        return TaskWriter(self.api, self.settings.tasks).find(refs)
 
     def create_fields(self, fields: Sequence[FieldInfo]) -> list[str]:
         """Not possible here: Salesforce creates fields through the Metadata API only."""

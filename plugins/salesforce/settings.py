@@ -171,6 +171,36 @@ class FunnelFields(BaseModel):
         return {**names, **dates}
 
 
+class TaskSettings(BaseModel):
+    """How significant activities are written as Tasks on the sales timeline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ref_field: str = Field(
+        default="Funnelsync_Ref__c",
+        description="A Task custom field, Text(40), holding funnelsync's reference of the "
+        "entry; it finds the Tasks a stopped run wrote, so none is written twice.",
+    )
+    task_type: str | None = Field(
+        default="Other",
+        description="The Task's Type picklist value; none: Type is left empty.",
+    )
+    task_types: dict[str, str] = Field(
+        default_factory=dict,
+        description="Type value per canonical activity type, over task_type "
+        "(e.g. {webinar_attended: Meeting}).",
+    )
+
+    @field_validator("ref_field")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _api_name(value, "a field name")
+
+    def type_of(self, activity_type: str) -> str | None:
+        """The Type value of a Task for ``activity_type``."""
+        return self.task_types.get(activity_type, self.task_type)
+
+
 class RetrySettings(BaseModel):
     """Retries of reads (queries, describes, Bulk job polls, logins) that failed in passing:
     a 5xx, a 429, a reset connection or a timeout. Refusals (4xx) are never retried."""
@@ -280,6 +310,10 @@ class SalesforceSettings(ConnectorSettings):
     )
     fields: FunnelFields = Field(
         default_factory=FunnelFields, description="Names of the custom fields funnelsync writes."
+    )
+    tasks: TaskSettings = Field(
+        default_factory=TaskSettings,
+        description="Significant activities written as Tasks (the contract's timeline).",
     )
 
     @field_validator("domain")

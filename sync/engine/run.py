@@ -35,6 +35,7 @@ from funnelsync.run_report import ConnectionCounts, HandoffCounts, RunReport
 from funnelsync.secrets import redact
 from funnelsync.sync.checking import configured_missing_fields
 from funnelsync.sync.cli.logs import run_id_var
+from funnelsync.sync.engine import activity_push
 from funnelsync.sync.engine.canonical import CurrentRecord, StageChange, build_lead, person_sources
 from funnelsync.sync.engine.handoff import deliver_handoffs, handoff_rows
 from funnelsync.sync.engine.identity import assign_persons, person_activities
@@ -439,7 +440,12 @@ def _sync(
             stack.callback(connector.close)
             connectors.append(connector)
         run.exhausted = _check_mappings(workspace, connectors)
+        if not dry_run:
+            state.notes += activity_push.reconcile_pending(store, workspace.connections, connectors)
         reads = run.read(connectors)
+        for name, echoes in activity_push.drop_echoes(store, reads).items():
+            state.counts[name].activities_read -= echoes
+            state.notes.append(f"{name}: {echoes} of funnelsync's own timeline entries not counted")
         deleted = [key for read in reads for key in read.deleted]
         for key in deleted:
             run.identity.forget(key)
@@ -546,6 +552,17 @@ def _sync(
         if not (stop is not None and stop.is_set()):
             delivered = deliver_handoffs(workspace, plugins, store, as_of)
             state.handoffs.delivered, state.handoffs.failed = delivered.delivered, delivered.failed
+            timeline = activity_push.push_timeline(
+                store,
+                run.contract,
+                workspace.connections,
+                connectors,
+                state.run_id,
+                as_of,
+                state.held_connections | set(run.exhausted),
+                stop,
+            )
+            state.notes += timeline.notes
 
 
 def run_sync(

@@ -176,6 +176,24 @@ handoff_deliveries = Table(
     Index("handoff_deliveries_status", "status"),
 )
 
+timeline = Table(
+    "timeline",
+    metadata,
+    Column("connection", String, primary_key=True, doc="Where the entry is written."),
+    Column("ref", String, primary_key=True, doc="funnelsync's reference of the entry."),
+    Column("person_id", Integer, nullable=False),
+    Column("source", String, nullable=False, doc="Connection the activity was read from."),
+    Column("activity_id", String, nullable=False, doc="Its id there."),
+    Column("status", String, nullable=False, doc="pending, written or rejected."),
+    Column("entry_id", String, nullable=True, doc="The entry's id as the system reads it."),
+    Column("message", Text, nullable=True),
+    Column("run_id", String, nullable=False),
+    Column("at", String, nullable=False),
+    Index("timeline_entry", "connection", "entry_id"),
+)
+"""Timeline entries funnelsync writes: a ``pending`` row is saved before the write call,
+the entry's id after it (write-ahead), so a killed run is reconciled, not re-sent."""
+
 settings = Table(
     "settings",
     metadata,
@@ -219,10 +237,21 @@ def _handoffs_v3(connection: Connection) -> None:
     metadata.create_all(connection, tables=[handoffs, handoff_deliveries])
 
 
+ACTIVITIES_BY_TYPE = Index("activities_type", activities.c.type, activities.c.occurred_at)
+
+
+def _timeline_v3(connection: Connection) -> None:
+    """Timeline entries written to the systems (write-ahead rows), and activities found by
+    type and time (the timeline's significant ones)."""
+    metadata.create_all(connection, tables=[timeline])
+    ACTIVITIES_BY_TYPE.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _create_v1),
     (2, _identity_keys_v2),
     (3, _handoffs_v3),
+    (4, _timeline_v3),
 )
 """Every migration in order; append new ones, never edit a released one."""
 

@@ -16,6 +16,7 @@ from typing import Any
 from memory_connector import MemoryConnector, Row
 
 from funnelsync import (
+    ActivityWrite,
     AuthenticationError,
     Capabilities,
     ConnectorError,
@@ -246,6 +247,17 @@ class WritesPastTheBudget(MemoryConnector):
             self.system.budget_spent = spent
 
 
+class CannotFindActivities(MemoryConnector):
+    """Writes activities but cannot look up the ones a stopped run wrote."""
+
+    capabilities = Capabilities(
+        read_leads=True, write_leads=True, read_activities=True, deletes=True, write_activities=True
+    )
+
+    def write_activities(self, writes: Sequence[ActivityWrite]) -> list[WriteResult]:
+        return [WriteResult(write.ref, WriteStatus.ok, write.ref) for write in writes]
+
+
 class ForgetsDeletions(MemoryConnector):
     """Declares deletes but reports none."""
 
@@ -314,7 +326,8 @@ BROKEN: dict[type[MemoryConnector], tuple[str, str]] = {
     TokenInErrors: ("secrets_stay_hidden", "of refused connector"),
     UncountedWrites: ("calls_are_counted", "calls.write"),
     UndeclaredActivities: ("capabilities_match_methods", "does not declare read_activities"),
-    DeclaresActivitiesWrite: ("capabilities_match_methods", "write_activities"),
+    DeclaresActivitiesWrite: ("capabilities_match_methods", "does not implement write_activities"),
+    CannotFindActivities: ("capabilities_match_methods", "find_activities"),
     ForgetsDeletions: ("reports_deletions", "did not report"),
     ActivitiesFirstPageOnly: ("reads_every_activity_once", "Page until the system has no more"),
     ActivityCursorBareTime: ("resumes_activities_from_every_cursor", "lost"),

@@ -15,6 +15,9 @@ leads and activities, held the way a portal holds them:
   ``recent_conversion_*`` and ``hs_email_last_*`` properties;
 - other activity types (page views, webinar attendance…) live outside the CRM objects
   the connector reads, and are left out.
+
+Notes have the ``funnelsync_ref`` property an admin creates for funnelsync's notes of
+significant activities (see ``docs/connectors/hubspot.md``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from funnelsync.emulator import Emulator
 from funnelsync.models import Activity, Lead
 from funnelsync.plugins.hubspot.emulator.server import DEFAULT_TOKEN, HubSpotEmulator
 from funnelsync.plugins.hubspot.mapping import LEAD_STATUS_VALUES, LIFECYCLE_VALUES
+from funnelsync.plugins.hubspot.settings import HubSpotSettings
 
 TOKEN_ENV = "FUNNELSYNC_DEMO_HUBSPOT_TOKEN"  # noqa: S105 - the name of a variable
 """The environment variable the emulated portal's connection reads its token from."""
@@ -115,6 +119,16 @@ class HubSpotDemoEmulator(Emulator):
     def __init__(self) -> None:
         self.portal = HubSpotEmulator()
         """The wrapped emulator, for inspection (``calls``, ``contact_by_email``…)."""
+        self.portal.add_property(
+            "notes",
+            {
+                "name": HubSpotSettings.model_fields["note_ref_property"].default,
+                "label": "funnelsync reference",
+                "type": "string",
+                "fieldType": "text",
+                "groupName": "noteinformation",
+            },
+        )
 
     def start(self) -> None:
         """Serve the portal on a free port."""

@@ -7,23 +7,36 @@ input fails the whole batch with its own status (400 or 409) and nothing is writ
 Without ``echo_trace_ids`` (the ``upsert_trace_ids`` variant off), results carry no trace
 id and come in reverse input order, and each error names its input's ``id`` in
 ``context.ids`` instead. Without ``echo_id_property`` a result's ``properties`` hold only
-the properties written, not the ``idProperty`` value.
+the properties written, not the ``idProperty`` value; without ``create_trace_ids`` batch
+creates answer the same way as untraced upserts.
+
+A create's ``associations`` are checked (``to.id`` must exist; the type id must be a
+HUBSPOT_DEFINED one from the object type, e.g. 202 note → contact) and made with it; an
+engagement (note, call…) needs ``hs_timestamp``. The wording of these errors is the
+emulator's own: HubSpot documents their category, not their text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
 from funnelsync.plugins.hubspot.emulator.errors import ApiError, validation_error
-from funnelsync.plugins.hubspot.emulator.properties import format_datetime
+from funnelsync.plugins.hubspot.emulator.properties import ENGAGEMENT_TYPES, format_datetime
 from funnelsync.plugins.hubspot.emulator.store import CrmStore, StoredObject
 
 BATCH_LIMIT = 100
 LIST_LIMIT = 100
+TYPE_TARGETS = {
+    ("notes", 202): "contacts",
+    ("calls", 194): "contacts",
+    ("meetings", 200): "contacts",
+    ("emails", 198): "contacts",
+}
+"""HUBSPOT_DEFINED association type ids a create may use: (from type, id) → to type."""
 
 
 @dataclass(frozen=True)
@@ -196,7 +209,15 @@ def _plan(
     earlier input of the batch may have taken the email since)."""
     values = _properties(item)
     if operation == "create":
-        return _creating(store, object_type, values)
+        links = associations_of(store, object_type, item.get("associations"))
+        if object_type in ENGAGEMENT_TYPES and not values.get("hs_timestamp"):
+            raise ApiError(
+                400,
+                "VALIDATION_ERROR",
+                'Property values were not valid: [{"isValid":false,"message":"hs_timestamp is '
+                'required","error":"REQUIRED_FIELD","name":"hs_timestamp"}]',
+            )
+        return _creating(store, object_type, values, links)
     key, id_property = str(item.get("id", "")), item.get("idProperty")
     current = store.find(object_type, key, id_property)
     if current is None and operation == "update":
@@ -210,7 +231,50 @@ def _plan(
 
 
 def _creating(
-    store: CrmStore, object_type: str, values: dict[str, Any]
+    store: CrmStore,
+    object_type: str,
+    values: dict[str, Any],
+    links: Sequence[tuple[str, str]] = (),
 ) -> Callable[[], tuple[StoredObject, bool]]:
     store.changes(object_type, values, None)
-    return lambda: (store.create(object_type, store.changes(object_type, values, None)), True)
+
+    def create() -> tuple[StoredObject, bool]:
+        obj = store.create(object_type, store.changes(object_type, values, None))
+        for to_type, to_id in links:
+            store.associate(object_type, obj.id, to_type, to_id)
+        return obj, True
+
+    return create
+
+
+def associations_of(store: CrmStore, object_type: str, given: Any) -> list[tuple[str, str]]:
+    """The (object type, id) pairs a create input's ``associations`` name, checked: each
+    needs ``to.id`` and ``types`` of known HUBSPOT_DEFINED type ids from ``object_type``,
+    and the object it names must exist."""
+    if given is None:
+        return []
+    if not isinstance(given, list):
+        raise validation_error("associations must be an array.")
+    links = []
+    for association in given:
+        target = association.get("to") if isinstance(association, dict) else None
+        types = association.get("types") if isinstance(association, dict) else None
+        if not isinstance(target, dict) or "id" not in target or not isinstance(types, list):
+            raise validation_error("Each association needs to.id and types.")
+        to_id = str(target["id"])
+        for spec in types:
+            type_id = spec.get("associationTypeId") if isinstance(spec, dict) else None
+            category = spec.get("associationCategory") if isinstance(spec, dict) else None
+            to_type = TYPE_TARGETS.get((object_type, type_id)) if isinstance(type_id, int) else None
+            if category != "HUBSPOT_DEFINED" or to_type is None:
+                raise validation_error(
+                    f"{category} association type {type_id} is not valid from {object_type}."
+                )
+            if to_id not in store.type_of(to_type):
+                raise ApiError(
+                    404,
+                    "OBJECT_NOT_FOUND",
+                    f"No {to_type} object with id {to_id} to associate with.",
+                )
+            links.append((to_type, to_id))
+    return links

@@ -169,12 +169,16 @@ def _on_type(handle: Callable[[CrmStore, str, Call], Reply]) -> Handler:
 def _writer(operation: str) -> Handler:
     def write(store: CrmStore, kind: str, call: Call) -> Reply:
         upsert = operation == "upsert"
+        traces = {
+            "upsert": call.variants.upsert_trace_ids,
+            "create": call.variants.create_trace_ids,
+        }
         return batch_write(
             store,
             kind,
             operation,
             call.body,
-            echo_trace_ids=not upsert or call.variants.upsert_trace_ids,
+            echo_trace_ids=traces.get(operation, True),
             echo_id_property=not upsert or call.variants.upsert_key_in_results,
         )
 

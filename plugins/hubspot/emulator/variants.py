@@ -23,6 +23,9 @@ class AnswerVariants:
     ``False``: results carry none (the spec makes it optional), come in no promised
     order, and each per-record error names its input in ``context.ids`` (the upsert
     key, e.g. the email)."""
+    create_trace_ids: bool = True
+    """Batch creates (e.g. notes) echo each input's ``objectWriteTraceId``. ``False``:
+    results carry none and come in no promised order; errors name ``context.ids``."""
     upsert_key_in_results: bool = True
     """Upsert results' ``properties`` include the ``idProperty`` value (the email).
     ``False``: only the properties written (and HubSpot's defaults), as the spec allows."""

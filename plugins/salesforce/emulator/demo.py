@@ -3,7 +3,8 @@
 :class:`SalesforceDemoEmulator` wraps
 :class:`~funnelsync.plugins.salesforce.emulator.SalesforceEmulator`: an in-memory org
 with an integration user and, on Lead and Contact, the custom fields funnelsync writes
-(the default names of :class:`~funnelsync.plugins.salesforce.settings.FunnelFields`, as
+(the default names of :class:`~funnelsync.plugins.salesforce.settings.FunnelFields`, and
+the Task field of :class:`~funnelsync.plugins.salesforce.settings.TaskSettings`, as
 an admin would create them after ``funnelsync check``), and an External Client App whose
 client-credentials flow runs as that user. It is filled with canonical
 leads and activities the way an org holds them:
@@ -28,7 +29,7 @@ from typing import Any
 from funnelsync.emulator import Emulator
 from funnelsync.models import Activity, Lead
 from funnelsync.plugins.salesforce.emulator import Org, SalesforceEmulator
-from funnelsync.plugins.salesforce.settings import FunnelFields
+from funnelsync.plugins.salesforce.settings import FunnelFields, TaskSettings
 
 USERNAME = "integration@funnelsync-demo.example"
 PASSWORD = "demo-Passw0rd"  # noqa: S105 - a made-up password of an in-memory org
@@ -83,6 +84,7 @@ class SalesforceDemoEmulator(Emulator):
             for key, name in names.items():
                 kind, length = _FUNNEL_FIELD_TYPES[key]
                 self.org.add_field(sobject, name, kind, length=length)
+        self.org.add_field("Task", TaskSettings().ref_field, "string", length=40)
         self._campaigns: dict[tuple[str, str], str] = {}
 
     def start(self) -> None:

@@ -4,7 +4,10 @@ A save is refused with Salesforce's status codes and messages: ``MALFORMED_ID``,
 ``ENTITY_IS_DELETED``, an injected error, ``CANNOT_UPDATE_CONVERTED_LEAD``,
 ``INVALID_FIELD``, ``INVALID_FIELD_FOR_INSERT_UPDATE``,
 ``INVALID_TYPE_ON_FIELD_IN_RECORD``, ``INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST``,
-``INVALID_EMAIL_ADDRESS``, ``STRING_TOO_LONG``, ``REQUIRED_FIELD_MISSING``,
+``INVALID_EMAIL_ADDRESS``, ``STRING_TOO_LONG``, an activity's ``WhoId`` that is not a
+live Lead or Contact (``FIELD_INTEGRITY_EXCEPTION``, ``INVALID_CROSS_REFERENCE_KEY``,
+``ENTITY_IS_DELETED``, a converted Lead: ``CANNOT_UPDATE_CONVERTED_LEAD``),
+``REQUIRED_FIELD_MISSING``,
 ``DUPLICATE_VALUE``, ``FIELD_CUSTOM_VALIDATION_EXCEPTION``. A successful save moves the
 record's ``LastModifiedDate`` and ``SystemModstamp`` to the org's clock.
 """
@@ -22,6 +25,7 @@ from funnelsync.plugins.salesforce.emulator.values import ValueTypeError, coerce
 if TYPE_CHECKING:
     from funnelsync.plugins.salesforce.emulator.org import Org
 
+_CONVERTED_LEAD = "CANNOT_UPDATE_CONVERTED_LEAD"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CONVERTED_COPY = {
     "FirstName": "FirstName",
@@ -109,7 +113,7 @@ def save(
     if errors:
         return _failed(*errors, record_id=record_id)
     merged = {**(existing or _defaults(schema)), **values}
-    problem = _record_problem(org, schema, merged, record_id)
+    problem = _who_problem(org, values) or _record_problem(org, schema, merged, record_id)
     if problem is not None:
         return _failed(problem, record_id=record_id)
     created = existing is None
@@ -156,7 +160,7 @@ def _take_injected(
         for name, value in fields.items()
         if isinstance(value, str)
         and (definition := schema.find(name)) is not None
-        and (definition.type == "email" or definition.external_id)
+        and (definition.type == "email" or definition.external_id or name == "WhoId")
     }
     for injected in org.injected:
         if injected.times > 0 and injected.match in keys:
@@ -211,6 +215,27 @@ def _value_problem(definition: FieldDef, value: Any) -> dict[str, Any] | None:
     if isinstance(value, str) and definition.length and len(value) > definition.length:
         message = f"{name}: data value too large: {value[:40]} (max length={definition.length})"
         return error("STRING_TOO_LONG", message, [name])
+    return None
+
+
+_WHO_TYPES = {"00Q": "Lead", "003": "Contact"}
+
+
+def _who_problem(org: Org, values: Mapping[str, Any]) -> dict[str, Any] | None:
+    """An activity's ``WhoId`` must name a live Lead or Contact, and not a converted Lead."""
+    who = values.get("WhoId")
+    if not isinstance(who, str) or not who:
+        return None
+    if who[:3] not in _WHO_TYPES:
+        message = f"Name ID: id value of incorrect type: {who}"
+        return error("FIELD_INTEGRITY_EXCEPTION", message, ["WhoId"])
+    found = org.find(who)
+    if found is None:
+        return error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", ["WhoId"])
+    if found[1].get("IsDeleted"):
+        return error("ENTITY_IS_DELETED", "entity is deleted", ["WhoId"])
+    if found[1].get("IsConverted"):
+        return error(_CONVERTED_LEAD, "cannot reference converted lead", ["WhoId"])
     return None
 
 

@@ -232,7 +232,8 @@ class Org:
     ) -> None:
         """Answer the next ``times`` saves of the record matching ``match`` with an error.
 
-        ``match`` is a record Id, or the Email or external id value of a record being saved.
+        ``match`` is a record Id, or the Email, external id or ``WhoId`` (a Task's Lead or
+        Contact) value of a record being saved.
         """
         default = {
             "UNABLE_TO_LOCK_ROW": "unable to obtain exclusive access to this record or 1 records",

@@ -21,7 +21,12 @@ def test_registered_through_the_real_entry_point() -> None:
 
 
 def test_capabilities_and_write_batching() -> None:
-    assert CsvConnector.capabilities.names() == ["read_leads", "write_leads", "read_activities"]
+    assert CsvConnector.capabilities.names() == [
+        "read_leads",
+        "write_leads",
+        "read_activities",
+        "write_activities",
+    ]
     assert CsvConnector.write_batch_size is None
 
 

@@ -31,7 +31,12 @@ def test_registered_through_the_real_entry_point() -> None:
     assert plugins.connectors()["hubspot"] is HubSpotConnector
     assert not [failure for failure in plugins.failures if failure.name == "hubspot"]
     assert HubSpotConnector.write_batch_size == 100
-    assert HubSpotConnector.capabilities.names() == ["read_leads", "write_leads", "read_activities"]
+    assert HubSpotConnector.capabilities.names() == [
+        "read_leads",
+        "write_leads",
+        "read_activities",
+        "write_activities",
+    ]
 
 
 def test_settings_have_defaults_and_refuse_unknown_keys() -> None:
@@ -72,8 +77,10 @@ def test_check_reports_access_and_budget(
     result = connect(emulator).check()
     assert result.ok, result.messages
     assert "token accepted; contacts readable" in result.messages
-    # 1000 + a list call + a properties call + one search per engagement type
-    assert "daily calls: 1006 of 1000000 used; runs stop at 50% (500000)" in result.messages
+    # 1000 + a list call + a properties call + one search per engagement type + the note
+    # property (for the timeline)
+    assert "daily calls: 1007 of 1000000 used; runs stop at 50% (500000)" in result.messages
+    assert any("notes have no property funnelsync_ref" in m for m in result.messages)
     bad = connect(emulator, token="nope").check()
     assert not bad.ok
     assert "401 INVALID_AUTHENTICATION" in bad.messages[-1]

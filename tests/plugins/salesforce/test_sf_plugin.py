@@ -28,6 +28,7 @@ def test_capabilities_and_batching() -> None:
         "read_leads",
         "write_leads",
         "read_activities",
+        "write_activities",
         "deletes",
     ]
     assert SalesforceConnector.write_batch_size is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def test_the_emulated_demo_syncs_until_a_sync_writes_nothing(tmp_path: Path) -> 
     assert "check --fix hubspot: ok: created funnelsync_fit_score" in output
     assert "Leads per stage" in output
     assert "MQLs (at or past MQL):" in output
+    for system in ("hubspot", "salesforce"):  # the contract's timeline, as Tasks and notes
+        assert re.search(rf"{system}: \d+ significant activities written to the timeline", output)
     assert "0 write calls" in output
     assert "nothing had changed, so nothing was written" in output
     assert "cannot sync again" in output

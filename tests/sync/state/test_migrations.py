@@ -45,7 +45,7 @@ def test_version_1_store_gains_identity_keys_from_its_emails(tmp_path: Path) -> 
 
     store = StateStore.open(tmp_path / "state")
     try:
-        assert store.schema_version == schema.LATEST_VERSION == 3
+        assert store.schema_version == schema.LATEST_VERSION == 4
         identity = store.load_identity()
         assert identity.person_by_key == {"ann@example.com": 1}
         assert identity.person_of == {("crm", "7"): 1}
@@ -53,6 +53,7 @@ def test_version_1_store_gains_identity_keys_from_its_emails(tmp_path: Path) -> 
         assert found is not None and found[0] == 1
         assert store.field_warnings() == []
         assert store.count("handoffs") == 0  # version 3 adds the hand-off tables
+        assert store.count("timeline") == 0  # version 4 the timeline entries
     finally:
         store.close()
     with sqlite3.connect(tmp_path / "state" / DATABASE_NAME) as db:

@@ -1,0 +1,326 @@
+"""Marketing engagement on the sales timeline: write each significant activity once.
+
+After a run has committed, every stored activity of a ``timeline.significant`` type (at
+most ``lookback_days`` old) of a person in a sales-visible stage is written to each other
+connection that takes timeline entries and holds a record of that person, unless the
+``timeline`` table already has it. The entry's reference (``ref``) is derived from where
+the activity was read, so it is the same on every run.
+
+Write-ahead: the entries of a call are saved ``pending`` before the call and marked
+``written`` with the entry's id after it. When the state holds no entry of a connection
+at all (its first entries, or a rebuilt state database), the system is asked first which
+it already holds. A run that starts with pending rows asks the
+system which of them it holds (:meth:`Connector.find_activities`) before reading
+anything: found ones are marked written, the rest are dropped and sent again. Entries a
+system reads back (a Task, a note) are recognised by their id and never counted as new
+engagement (:func:`drop_echoes`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from funnelsync.connector import (
+    ActivityWrite,
+    BudgetExhaustedError,
+    Connector,
+    ConnectorError,
+    WriteResult,
+    WriteStatus,
+)
+from funnelsync.contract import FunnelContract
+from funnelsync.models import Lead, as_moment
+from funnelsync.sync.engine.reading import ConnectionRead
+from funnelsync.sync.state.store import StateStore
+from funnelsync.sync.state.timeline import (
+    PlannedEntry,
+    TimelineStore,
+    persons_of,
+    records_of,
+    significant_activities,
+)
+from funnelsync.sync.workspace.loading import Connection
+
+logger = logging.getLogger(__name__)
+
+CALL_SIZE = 500
+"""Entries saved pending and handed to a connector at once (it splits them into calls at
+its system's maximum)."""
+
+
+def entry_ref(source: str, activity_id: str) -> str:
+    """funnelsync's reference of the timeline entry for one activity (stable, ≤ 40 chars)."""
+    digest = hashlib.sha256(f"{source}\x1f{activity_id}".encode()).hexdigest()
+    return f"funnelsync-{digest[:24]}"
+
+
+def _takers(
+    connections: Sequence[Connection], connectors: Sequence[Connector]
+) -> list[tuple[str, Connector]]:
+    return [
+        (connection.name, connector)
+        for connection, connector in zip(connections, connectors, strict=True)
+        if connector.capabilities.write_activities and connector.takes_activities()
+    ]
+
+
+def reconcile_pending(
+    store: StateStore, connections: Sequence[Connection], connectors: Sequence[Connector]
+) -> list[str]:
+    """Settle the pending entries a killed run left: look each up in its system.
+
+    Returns notes for the run report."""
+    timeline = TimelineStore(store.engine)
+    pending = timeline.pending()
+    notes = []
+    for name, connector in _takers(connections, connectors):
+        refs = pending.get(name)
+        if not refs:
+            continue
+        try:
+            found = connector.find_activities(refs)
+        except ConnectorError as exc:
+            notes.append(f"{name}: timeline entries left pending (cannot look them up: {exc})")
+            continue
+        timeline.finish(name, found, {}, [ref for ref in refs if ref not in found])
+        notes.append(
+            f"{name}: {len(refs)} timeline entries a stopped run left pending: "
+            f"{len(found)} had landed, {len(refs) - len(found)} are sent again"
+        )
+    return notes
+
+
+def drop_echoes(store: StateStore, reads: Sequence[ConnectionRead]) -> dict[str, int]:
+    """Take funnelsync's own timeline entries out of what was read (in place).
+
+    Returns how many were dropped per connection."""
+    timeline = TimelineStore(store.engine)
+    dropped: dict[str, int] = {}
+    for read in reads:
+        if not read.activities:
+            continue
+        name = read.connection.name
+        ours = timeline.entry_ids(name)
+        if not ours:
+            continue
+        kept = [a for a in read.activities if a.activity_id not in ours]
+        if len(kept) != len(read.activities):
+            dropped[name] = len(read.activities) - len(kept)
+            read.activities = kept
+    return dropped
+
+
+@dataclass(slots=True)
+class TimelineOutcome:
+    """What :func:`push_timeline` wrote, per connection."""
+
+    written: Counter[str] = field(default_factory=Counter)
+    refused: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    source: str
+    activity_id: str
+    token: str
+    type: str
+    occurred_at: datetime
+    campaign: str | None
+    asset: str | None
+
+
+def _candidates(store: StateStore, contract: FunnelContract, as_of: datetime) -> list[_Candidate]:
+    timeline = contract.timeline
+    since = as_of - timedelta(days=timeline.lookback_days)
+    found = []
+    rows = significant_activities(
+        store.engine, timeline.significant, (since - timedelta(days=1)).isoformat()
+    )
+    for source, activity_id, token, kind, occurred, campaign, asset in rows:
+        moment = as_moment(occurred)
+        if moment is None or moment < since or moment > as_of + timedelta(days=1):
+            continue
+        found.append(_Candidate(source, activity_id, token, kind, moment, campaign, asset))
+    return found
+
+
+def _describe(contract: FunnelContract, candidate: _Candidate, lead: Lead) -> tuple[str, str]:
+    label = contract.timeline.label(candidate.type)
+    subject = label + (f": {candidate.campaign}" if candidate.campaign else "")
+    lines = [
+        f"{label} on {candidate.occurred_at:%Y-%m-%d %H:%M} UTC.",
+        f"Campaign: {candidate.campaign}" if candidate.campaign else "Campaign: none",
+    ]
+    if candidate.asset:
+        lines.append(f"Asset: {candidate.asset}")
+    if lead.stage:
+        lines.append(f"Funnel stage: {contract.stage(lead.stage).display_name}")
+    lines.append(f"Written by funnelsync from {candidate.source}.")
+    return f"{subject[:230]} (funnelsync)", "\n".join(lines)
+
+
+def plan_timeline(
+    store: StateStore,
+    contract: FunnelContract,
+    takers: Sequence[str],
+    as_of: datetime,
+) -> dict[str, list[tuple[PlannedEntry, ActivityWrite]]]:
+    """The entries still to write, per connection that takes them."""
+    if not contract.timeline.significant or not takers:
+        return {}
+    candidates = _candidates(store, contract, as_of)
+    if not candidates:
+        return {}
+    person_of = persons_of(store.engine, {c.token for c in candidates})
+    leads = store.leads(set(person_of.values()))
+    visible = {pid for pid, lead in leads.items() if contract.sales_visible(lead.stage)}
+    wanted = [c for c in candidates if person_of.get(c.token) in visible]
+    records = records_of(store.engine, {person_of[c.token] for c in wanted})
+    timeline = TimelineStore(store.engine)
+    plans: dict[str, list[tuple[PlannedEntry, ActivityWrite]]] = {}
+    for name in takers:
+        done = timeline.refs(name)
+        entries = []
+        for candidate in sorted(wanted, key=lambda c: (c.occurred_at, c.activity_id)):
+            if candidate.source == name:
+                continue  # the system has it already: it is where it was read
+            ref = entry_ref(candidate.source, candidate.activity_id)
+            person_id = person_of[candidate.token]
+            targets = [rid for conn, rid in records.get(person_id, ()) if conn == name]
+            if ref in done or not targets:
+                continue
+            lead = leads[person_id]
+            subject, description = _describe(contract, candidate, lead)
+            write = ActivityWrite(
+                ref=ref,
+                record_id=targets[-1],
+                email=lead.email,
+                type=candidate.type,
+                label=contract.timeline.label(candidate.type),
+                occurred_at=candidate.occurred_at,
+                campaign=candidate.campaign,
+                asset=candidate.asset,
+                subject=subject,
+                description=description,
+            )
+            planned = PlannedEntry(name, ref, person_id, candidate.source, candidate.activity_id)
+            entries.append((planned, write))
+            done.add(ref)
+        if entries:
+            plans[name] = entries
+    return plans
+
+
+def push_timeline(
+    store: StateStore,
+    contract: FunnelContract,
+    connections: Sequence[Connection],
+    connectors: Sequence[Connector],
+    run_id: str,
+    as_of: datetime,
+    skip: set[str],
+    stop: threading.Event | None = None,
+) -> TimelineOutcome:
+    """Write the entries :func:`plan_timeline` finds, recording each call write-ahead.
+
+    ``skip`` names connections not to write to in this run (budget spent)."""
+    takers = {name: c for name, c in _takers(connections, connectors) if name not in skip}
+    outcome = TimelineOutcome()
+    timeline = TimelineStore(store.engine)
+    unknown = {name for name in takers if not timeline.refs(name)}
+    plans = plan_timeline(store, contract, list(takers), as_of)
+    at = as_of.isoformat()
+    for name, planned in plans.items():
+        connector = takers[name]
+        entries = planned
+        if name in unknown:
+            entries = _not_there_yet(timeline, name, connector, planned, run_id, at, outcome)
+        for start in range(0, len(entries), CALL_SIZE):
+            if stop is not None and stop.is_set():
+                return outcome
+            chunk = entries[start : start + CALL_SIZE]
+            if not _write_chunk(timeline, name, connector, chunk, run_id, at, outcome):
+                break
+    for name, count in outcome.written.items():
+        if count:
+            outcome.notes.append(f"{name}: {count} significant activities written to the timeline")
+    return outcome
+
+
+def _not_there_yet(
+    timeline: TimelineStore,
+    name: str,
+    connector: Connector,
+    entries: list[tuple[PlannedEntry, ActivityWrite]],
+    run_id: str,
+    at: str,
+    outcome: TimelineOutcome,
+) -> list[tuple[PlannedEntry, ActivityWrite]]:
+    """With no entry of ``name`` in the state (a first run, or a rebuilt state database),
+    ask the system first: entries it already holds are recorded, not sent again."""
+    try:
+        found = connector.find_activities([write.ref for _, write in entries])
+    except ConnectorError as exc:
+        outcome.notes.append(f"{name}: timeline entries not written (cannot look them up: {exc})")
+        return []
+    if found:
+        timeline.begin([planned for planned, write in entries if write.ref in found], run_id, at)
+        timeline.finish(name, found, {})
+        outcome.notes.append(
+            f"{name}: {len(found)} timeline entries were already there (funnelsync's state "
+            "had none of them): recorded, not sent again"
+        )
+    return [(planned, write) for planned, write in entries if write.ref not in found]
+
+
+def _write_chunk(
+    timeline: TimelineStore,
+    name: str,
+    connector: Connector,
+    chunk: list[tuple[PlannedEntry, ActivityWrite]],
+    run_id: str,
+    at: str,
+    outcome: TimelineOutcome,
+) -> bool:
+    """Save ``chunk`` pending, send it, record the results; False: stop this connection."""
+    timeline.begin([planned for planned, _ in chunk], run_id, at)
+    writes = [write for _, write in chunk]
+    try:
+        results = connector.write_activities(writes)
+    except BudgetExhaustedError as exc:
+        timeline.finish(name, {}, {}, [write.ref for write in writes])
+        outcome.notes.append(f"{name}: timeline entries left for the next run: {exc}")
+        return False
+    except ConnectorError as exc:
+        # Maybe sent, maybe not: the rows stay pending and are looked up next run.
+        outcome.notes.append(f"{name}: timeline entries left pending: {exc}")
+        logger.warning("%s: writing timeline entries failed: %s", name, exc)
+        return False
+    by_ref: dict[str, WriteResult] = {result.key: result for result in results}
+    written: dict[str, str] = {}
+    rejected: dict[str, str] = {}
+    dropped: list[str] = []
+    for write in writes:
+        result = by_ref.get(write.ref)
+        if result is None or result.status is WriteStatus.retryable:
+            continue  # stays pending: looked up (then sent again if absent) next run
+        if result.status is WriteStatus.ok:
+            written[write.ref] = result.record_id or write.ref
+        elif result.status is WriteStatus.held:
+            dropped.append(write.ref)
+        else:
+            rejected[write.ref] = result.message or result.status.value
+    timeline.finish(name, written, rejected, dropped)
+    outcome.written[name] += len(written)
+    if rejected:
+        outcome.refused[name] += len(rejected)
+        first = next(iter(rejected.values()))
+        outcome.notes.append(f"{name}: {len(rejected)} timeline entries refused (e.g. {first})")
+    return True
