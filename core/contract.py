@@ -197,6 +197,12 @@ class Stage(_Strict):
         default_factory=dict,
         description="The value this stage has in each connection, keyed by connection name.",
     )
+    stalled_after_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="A lead here this many days without moving or engaging is stalled.",
+    )
 
     @property
     def display_name(self) -> str:

@@ -97,6 +97,7 @@ def _whole_number(value: Any) -> Any:
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 OptionalInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
 OptionalWholeNumber = Annotated[int | None, BeforeValidator(_whole_number)]
+OptionalBool = Annotated[bool | None, BeforeValidator(_blank_to_none)]
 OptionalDatetime = Annotated[AwareDatetime | None, BeforeValidator(_blank_to_none)]
 
 
@@ -146,6 +147,10 @@ class Lead(BaseModel):
     stage_reason: OptionalText = Field(default=None, description="Why the lead is in its stage.")
     team: OptionalText = Field(default=None, description="The team that owns the lead now.")
     explanation: OptionalText = None
+    stalled: OptionalBool = Field(
+        default=None,
+        description="In a stage with stalled_after_days, quiet for that long (None: no such rule).",
+    )
 
 
 DESCRIPTIVE_FIELDS: tuple[str, ...] = (
@@ -174,6 +179,7 @@ COMPUTED_FIELDS: tuple[str, ...] = (
     "stage_reason",
     "team",
     "explanation",
+    "stalled",
 )
 """Lead fields the funnel contract computes and writes to every system."""
 

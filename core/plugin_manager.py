@@ -120,6 +120,10 @@ class FunnelPlugins:
             config=config,
         )
 
+    def lead_stalled(self, lead: Lead, stage: str, days: int, config: WorkspaceConfig) -> None:
+        """Tell plugins a lead stalled in ``stage`` (once per stall)."""
+        self._notify("funnelsync_lead_stalled", lead=lead, stage=stage, days=days, config=config)
+
     def add(
         self,
         plugin: ModuleType | object,

@@ -42,6 +42,7 @@ from funnelsync.sync.engine.planning import ConnectionPlan, plan_connection, sam
 from funnelsync.sync.engine.progress import NoProgress, ProgressSink
 from funnelsync.sync.engine.pushing import PushOutcome, push_connection
 from funnelsync.sync.engine.reading import ConnectionRead, read_connection
+from funnelsync.sync.engine.stalls import StallWatch, announce_stalls
 from funnelsync.sync.limits.opening import workspace_limits
 from funnelsync.sync.state.errors import StateError
 from funnelsync.sync.state.store import (
@@ -175,6 +176,7 @@ class _Run:
         self.missing: list[RecordKey] = []
         """Records a write found deleted from their system: unlinked with the run."""
         self.keys = workspace.config.identity.keys
+        self.stalls = StallWatch(self.contract, store, as_of)
 
     def read(self, connectors: Sequence[Connector]) -> list[ConnectionRead]:
         reads = []
@@ -302,8 +304,10 @@ class _Run:
                 self.kinds,
             )
             self.state.leads[person_id] = lead
+            self.stalls.note(person_id, lead, change is not None, mine)
             if change is not None:
                 self.state.stage_changes.append(change)
+        self.stalls.flag(self.state.leads)
         return system_leads
 
     def plan(
@@ -506,13 +510,16 @@ def _sync(
                 person_keys=run.identity.new_keys,
                 labels={pid: run.identity.label_of[pid] for pid in state.leads},
                 field_warnings=[warning for read in reads for warning in read.warnings],
-                settings={}
-                if state.stopped
-                else {
-                    FINGERPRINT_KEY: fingerprint,
-                    SCORED_DAY_KEY: as_of.date().isoformat(),
-                    PENDING_KEY: "[]",
-                },
+                settings=run.stalls.settings()
+                | (
+                    {}
+                    if state.stopped
+                    else {
+                        FINGERPRINT_KEY: fingerprint,
+                        SCORED_DAY_KEY: as_of.date().isoformat(),
+                        PENDING_KEY: "[]",
+                    }
+                ),
                 cursors={}
                 if state.stopped
                 else {
@@ -522,6 +529,7 @@ def _sync(
                 },
             )
         )
+        announce_stalls(store, plugins, workspace.config, as_of)
 
 
 def run_sync(
