@@ -47,7 +47,7 @@ def test_a_misspelt_key_and_ownership_of_the_flag_are_refused_where_they_are() -
     with pytest.raises(ValidationError) as caught:
         FunnelContract.model_validate(contract(stalled_after_day=14))
     assert [e["loc"] for e in caught.value.errors()] == [("stages", 1, "stalled_after_day")]
-    with pytest.raises(ValidationError, match="ownership names 'stalled'.*belong to the contract"):
+    with pytest.raises(ValidationError, match=r"ownership names 'stalled'.*belong to the contract"):
         FunnelContract.model_validate({**contract(), "ownership": {"stalled": "always sales"}})
 
 
