@@ -102,6 +102,11 @@ def test_a_quiet_lead_stalls_is_told_once_clears_on_engagement_and_stalls_again(
 
 
 def test_without_stall_rules_no_flag_is_written(workspace: Path) -> None:
+    path = workspace.parent / "contract.yaml"
+    contract = yaml.safe_load(path.read_text())
+    for stage in contract["stages"]:
+        stage.pop("stalled_after_days", None)
+    path.write_text(yaml.safe_dump(contract, sort_keys=False))
     plugins = create_plugins()
     sync(workspace, plugins, NOW)
     sync(workspace, plugins, NOW + timedelta(days=400))
