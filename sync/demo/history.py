@@ -115,15 +115,21 @@ def _activities(data: Path) -> dict[str, list[_Done]]:
 
 
 def _status_history(
-    rng: random.Random, final: str, opened: datetime, touches: Sequence[datetime], end: datetime
+    rng: random.Random,
+    final: str,
+    opened: datetime,
+    handed: datetime,
+    touches: Sequence[datetime],
+    end: datetime,
 ) -> list[tuple[datetime, str]]:
-    """When the lead took each status on the way to ``final`` (it starts open)."""
+    """When the lead took each status on the way to ``final``: open from ``opened``, worked
+    from the first sales touch after ``handed`` (when marketing handed it over)."""
     steps = _STEPS.get(final, (final,))
     history = [(opened, "Open - Not Contacted")]
     if not steps:
         return history
-    later = [touch for touch in touches if touch >= opened]
-    at = later[0] if later else opened + timedelta(hours=rng.uniform(2, 96))
+    later = [touch for touch in touches if touch >= handed]
+    at = later[0] if later else handed + timedelta(hours=rng.uniform(2, 96))
     at = min(at, end)
     history.append((at, steps[0]))
     for status in steps[1:]:
@@ -138,8 +144,11 @@ def replay(
     activities: Sequence[_Done],
     statuses: Sequence[tuple[datetime, str]],
     start: datetime,
+    until: str | None = None,
 ) -> Replayed:
-    """Score and place ``lead`` at ``start`` and at every activity and status change."""
+    """Score and place ``lead`` at ``start`` and at every activity and status change
+    (stopping once it reaches success-path stage ``until``, if given)."""
+    goal = None if until is None else contract.path_index(until)
     moments = sorted({start, *(a.occurred_at for a in activities), *(s for s, _ in statuses)})
     times = [activity.occurred_at for activity in activities]
     status_times = [moment for moment, _ in statuses]
@@ -153,12 +162,15 @@ def replay(
         is_status_change = status_index >= 0 and status_times[status_index] == moment
         if index + 1 < len(moments) and moments[index + 1].date() == day and not is_status_change:
             continue  # a look at the day's last activity is enough; status moves exactly
-        status = statuses[status_index][1] if status_index >= 0 else lead.lead_status
+        status = statuses[status_index][1] if status_index >= 0 else None  # not in the CRM yet
         now_lead = lead.model_copy(update={"lead_status": status, "stage_dates": dates})
         seen = activities[: bisect_right(times, moment)]
         score = score_lead(contract.scoring, now_lead, seen, moment)
         placement = place_lead(contract, now_lead, score, stage, moment)
         stage, dates = placement.stage, placement.stage_dates
+        reached = contract.path_index(stage)
+        if goal is not None and reached is not None and reached >= goal:
+            break
     assert stage is not None
     return Replayed(stage, dates)
 
@@ -218,12 +230,19 @@ def add_history(
         opened = as_moment(fields.get("sales_created")) or created
         mine = done.get(email, [])
         touches = [a.occurred_at for a in mine if a.type in _SALES_TYPES.values()]
+        start = min(created, opened)
+        handed = opened
+        if lead.lead_status and "email" in fields:
+            # Sales works a marketing lead once marketing qualified it, if it ever did.
+            unworked = lead.model_copy(update={"lead_status": None})
+            qualified = replay(contract, unworked, mine, [], start, contract.mql_stage)
+            handed = max(opened, qualified.stage_dates.get(contract.mql_stage, opened))
         statuses = (
-            _status_history(rng, lead.lead_status, opened, touches, as_of)
+            _status_history(rng, lead.lead_status, opened, handed, touches, as_of)
             if lead.lead_status
             else []
         )
-        replayed[email] = replay(contract, lead, mine, statuses, min(created, opened))
+        replayed[email] = replay(contract, lead, mine, statuses, start)
     _write_columns(data / "marketing" / "leads.csv", m_header, m_rows, replayed, contract)
     _write_sales(data / "sales" / "leads.csv", s_header, s_rows, replayed, contract)
     return replayed

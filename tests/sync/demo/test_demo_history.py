@@ -18,6 +18,8 @@ from funnelsync.plugin_manager import create_plugins
 from funnelsync.sync.cli.main import main
 from funnelsync.sync.demo.build import build_demo
 from funnelsync.sync.engine.run import RunResult, run_sync
+from funnelsync.sync.report.data import load_funnel_data
+from funnelsync.sync.state.store import StateStore
 from funnelsync.sync.workspace.loading import load_workspace
 
 AS_OF = datetime.now(UTC).replace(microsecond=0)
@@ -112,3 +114,19 @@ def test_the_same_seed_writes_the_same_history(tmp_path: Path) -> None:
         assert path.read_bytes() == (second / path.relative_to(first)).read_bytes(), path
     header = (first / "marketing/leads.csv").read_text(encoding="utf-8").splitlines()[0]
     assert "mql_date" in header and ",stage," in f",{header},"
+
+
+def test_every_stay_in_the_history_takes_time(synced: tuple[Path, RunResult]) -> None:
+    config, _ = synced
+    plugins = create_plugins()
+    workspace = load_workspace(config, plugins)
+    store = StateStore.open(workspace.state_dir, workspace.state_url)
+    try:
+        journeys = load_funnel_data(store, workspace.contract).journeys
+    finally:
+        store.close()
+    ended = [stay for journey in journeys for stay in journey.stays if stay.left is not None]
+    assert len(ended) > 500
+    # A CRM status holds only from the CRM record's creation: no lead is disqualified or
+    # recycled before it entered the funnel, so no stay ends the moment it starts.
+    assert all(stay.left > stay.entered for stay in ended)
