@@ -4,6 +4,7 @@ engages again, and ``funnelsync_lead_stalled`` told once per stall, on the run's
 from __future__ import annotations
 
 import csv
+import json
 import signal
 import subprocess
 import sys
@@ -11,12 +12,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
+from click.testing import CliRunner
 from sync_support import NOW, read_csv
 
 from funnelsync.config import WorkspaceConfig
 from funnelsync.hookspecs import hookimpl
 from funnelsync.models import Lead
 from funnelsync.plugin_manager import FunnelPlugins, create_plugins
+from funnelsync.sync.cli.main import main
 from funnelsync.sync.engine.run import RunResult, run_sync
 from funnelsync.sync.workspace.loading import load_workspace
 
@@ -84,6 +87,10 @@ def test_a_quiet_lead_stalls_is_told_once_clears_on_engagement_and_stalls_again(
     assert flags(workspace, "marketing", "email")[STUDENT] == "true"
     assert flags(workspace, "marketing", "email")[VP] == "false"
     assert spy.calls == [(STUDENT, "subscriber", 30, True)]
+    listed = CliRunner().invoke(main, ["stalled", "--config", str(workspace), "--json"])
+    assert [(lead["email"], lead["stage"]) for lead in json.loads(listed.output)["leads"]] == [
+        (STUDENT, "subscriber")
+    ]
 
     sync(workspace, plugins, NOW + timedelta(days=31))
     sync(workspace, plugins, NOW + timedelta(days=31, hours=2))
