@@ -54,6 +54,13 @@ _STEPS = {
     "Recycled": ("Working - Contacted", "Recycled"),
 }
 """The statuses a lead passes through on its way to its final CRM status."""
+_DAYS_BEFORE = {
+    "Qualified": 16,
+    "Closed - Converted": 40,
+    "Closed - Not Converted": 20,
+    "Recycled": 25,
+}
+"""Mean days from the previous status to this one (exponentially distributed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +140,10 @@ def _status_history(
     at = min(at, end)
     history.append((at, steps[0]))
     for status in steps[1:]:
-        at = min(end, at + timedelta(days=rng.expovariate(1 / 12)))
+        gap = timedelta(days=rng.expovariate(1 / _DAYS_BEFORE[status]))
+        if at + gap > end:  # it did happen (the CRM says so): somewhen before now
+            gap = (end - at) * rng.random()
+        at += gap
         history.append((at, status))
     return history
 
