@@ -213,6 +213,12 @@ class Stage(_Strict):
         description="Whether leads here get their significant activities on the sales "
         "timeline (default: success-path stages from mql_stage on).",
     )
+    stalled_after_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="A lead here this many days without moving or engaging is stalled.",
+    )
 
     @property
     def display_name(self) -> str:

@@ -118,3 +118,15 @@ def funnelsync_lead_handed_off(
     listed by ``funnelsync errors`` and retried on the next run. ``config.repeat`` is true
     when an earlier attempt was cut off mid-send. Returns nothing; not ``firstresult``.
     """
+
+
+@hookspec
+def funnelsync_lead_stalled(lead: Lead, stage: str, days: int, config: WorkspaceConfig) -> None:
+    """Observe a lead that stalled: quiet too long in a stage with ``stalled_after_days``.
+
+    Fires once per stall, at the end of the sync that first finds it (after the run's
+    commit, so ``lead.stalled`` is already stored), with the stage and the whole days the
+    lead has been in it. A lead that moves or engages and later stalls again fires again.
+    Each stall is marked as told just before the call, so a process killed at that moment
+    never tells it twice (at most that one call is lost). Returns nothing; not ``firstresult``.
+    """

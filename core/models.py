@@ -97,6 +97,7 @@ def _whole_number(value: Any) -> Any:
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 OptionalInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
 OptionalWholeNumber = Annotated[int | None, BeforeValidator(_whole_number)]
+OptionalBool = Annotated[bool | None, BeforeValidator(_blank_to_none)]
 OptionalDatetime = Annotated[AwareDatetime | None, BeforeValidator(_blank_to_none)]
 
 
@@ -149,6 +150,10 @@ class Lead(BaseModel):
     talking_points: OptionalText = Field(
         default=None, description="What sales can say: the stage's and recent campaigns' points."
     )
+    stalled: OptionalBool = Field(
+        default=None,
+        description="In a stage with stalled_after_days, quiet for that long (None: no such rule).",
+    )
 
 
 DESCRIPTIVE_FIELDS: tuple[str, ...] = (
@@ -178,6 +183,7 @@ COMPUTED_FIELDS: tuple[str, ...] = (
     "team",
     "explanation",
     "talking_points",
+    "stalled",
 )
 """Lead fields the funnel contract computes and writes to every system."""
 

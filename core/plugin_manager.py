@@ -144,6 +144,10 @@ class FunnelPlugins:
         for impl in impls:
             impl.function(**{arg: {**arguments, "config": config}[arg] for arg in impl.argnames})
 
+    def lead_stalled(self, lead: Lead, stage: str, days: int, config: WorkspaceConfig) -> None:
+        """Tell plugins a lead stalled in ``stage`` (once per stall)."""
+        self._notify("funnelsync_lead_stalled", lead=lead, stage=stage, days=days, config=config)
+
     def add(
         self,
         plugin: ModuleType | object,

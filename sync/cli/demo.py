@@ -90,6 +90,7 @@ def demo(
     loaded, workspace = load(built.config_path)
     result = run_with_progress(loaded, workspace)
     print_summary(console, workspace.contract, result)
+    console.print(f"Leads gone quiet (stalled): funnelsync stalled --config {built.config_path}")
     console.print(f"Run it again: funnelsync sync --config {built.config_path}")
     if serve_port is not None:
         serve_screen((built.config_path,), "127.0.0.1", serve_port, allow_actions=True)

@@ -18,6 +18,7 @@ from funnelsync.sync.cli.report import report_command, sla_command
 from funnelsync.sync.cli.run import plan, sync
 from funnelsync.sync.cli.schedule import schedule
 from funnelsync.sync.cli.serve import serve
+from funnelsync.sync.cli.stalled import stalled_command
 from funnelsync.sync.cli.state import errors, history, retry, state, status
 from funnelsync.sync.cli.workspace import init, plugins, schema, validate
 from funnelsync.sync.state.errors import StateError
@@ -83,6 +84,7 @@ for command in (
     check,
     report_command,
     sla_command,
+    stalled_command,
     worker,
     enqueue,
     beat,

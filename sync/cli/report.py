@@ -36,6 +36,7 @@ from funnelsync.sync.report.sla import (
     waiting_leads,
 )
 from funnelsync.sync.report.sla_notify import announce_new_breaches
+from funnelsync.sync.report.stalled import stalled_leads
 from funnelsync.sync.state.store import StateStore
 
 
@@ -126,7 +127,9 @@ def report_command(
     try:
         with _no_cyclic_gc():
             data = load_funnel_data(store, workspace.contract, fields, SALES_TOUCH_TYPES)
-            built = build_report(workspace.contract, data, period, segments, now)
+            built = build_report(
+                workspace.contract, data, period, segments, now, stalled_leads(store)
+            )
     finally:
         store.close()
     text = RENDERERS[output_format](built)

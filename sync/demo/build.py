@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
+
+from funnelsync.contract import FunnelContract
 from funnelsync.sync.demo.data import generate_demo_data
+from funnelsync.sync.demo.history import add_history
 from funnelsync.sync.workspace.scaffold import write_templates
 
 MARKER = ".funnelsync-demo"
@@ -63,7 +67,12 @@ def build_demo(
     """Write the template config and contract and generated data into ``target``."""
     prepare_demo_dir(target, replace=replace)
     config_path = write_templates(target, with_empty_data=False)
-    summary = generate_demo_data(target / "data", seed=seed, as_of=as_of or datetime.now(UTC))
+    now = as_of or datetime.now(UTC)
+    summary = generate_demo_data(target / "data", seed=seed, as_of=now)
+    contract = FunnelContract.model_validate(
+        yaml.safe_load((target / "contract.yaml").read_text(encoding="utf-8"))
+    )
+    add_history(target / "data", contract, now, seed)
     return DemoBuild(
         config_path=config_path,
         people=summary.people,

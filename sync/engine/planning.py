@@ -87,10 +87,17 @@ def _same(current: Any, desired: Any) -> bool:
 
 def same_text(stored: Any, other: Any) -> bool:
     """Whether two system values are the same as the system stores them: blank equals
-    missing, and values compare as text (a system hands back ``"25"`` for ``25``)."""
+    missing, and values compare as text (a system hands back ``"25"`` for ``25`` and
+    ``"true"`` for ``True``)."""
     if _blank(stored) and _blank(other):
         return True
-    return str(stored) == str(other)
+    return _as_text(stored) == _as_text(other)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _may_write(contract: FunnelContract, canonical: str, current: Any) -> bool:

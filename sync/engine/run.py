@@ -46,6 +46,7 @@ from funnelsync.sync.engine.predicting import count_plan
 from funnelsync.sync.engine.progress import NoProgress, ProgressSink
 from funnelsync.sync.engine.pushing import PushOutcome, push_connection
 from funnelsync.sync.engine.reading import ConnectionRead, read_connection
+from funnelsync.sync.engine.stalls import StallWatch, announce_stalls
 from funnelsync.sync.limits.opening import workspace_limits
 from funnelsync.sync.state.errors import StateError
 from funnelsync.sync.state.store import (
@@ -180,6 +181,7 @@ class _Run:
         self.missing: list[RecordKey] = []
         """Records a write found deleted from their system: unlinked with the run."""
         self.keys = workspace.config.identity.keys
+        self.stalls = StallWatch(self.contract, store, as_of)
 
     def read(self, connectors: Sequence[Connector]) -> list[ConnectionRead]:
         reads = []
@@ -306,8 +308,10 @@ class _Run:
                 self.kinds,
             )
             self.state.leads[person_id] = lead
+            self.stalls.note(person_id, lead, change is not None, mine)
             if change is not None:
                 self.state.stage_changes.append(change)
+        self.stalls.flag(self.state.leads)
         return system_leads
 
     def plan(
@@ -533,13 +537,16 @@ def _sync(
                 field_warnings=[warning for read in reads for warning in read.warnings],
                 handoffs=handoffs.handoffs,
                 handoff_deliveries=handoffs.deliveries,
-                settings={}
-                if state.stopped
-                else {
-                    FINGERPRINT_KEY: fingerprint,
-                    SCORED_DAY_KEY: as_of.date().isoformat(),
-                    PENDING_KEY: "[]",
-                },
+                settings=run.stalls.settings()
+                | (
+                    {}
+                    if state.stopped
+                    else {
+                        FINGERPRINT_KEY: fingerprint,
+                        SCORED_DAY_KEY: as_of.date().isoformat(),
+                        PENDING_KEY: "[]",
+                    }
+                ),
                 cursors={}
                 if state.stopped
                 else {
@@ -563,6 +570,7 @@ def _sync(
                 stop,
             )
             state.notes += timeline.notes
+        announce_stalls(store, plugins, workspace.config, as_of)
 
 
 def run_sync(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from funnelsync.contract import FunnelContract
@@ -34,6 +34,7 @@ from funnelsync.sync.report.sla import (
     sla_figures,
     waiting_leads,
 )
+from funnelsync.sync.report.stalled import StalledLead
 from funnelsync.sync.report.targets import TargetFigures, target_figures
 
 DEFAULT_SEGMENTS = ("source", "owner")
@@ -87,6 +88,8 @@ class FunnelReport:
     happened in that month."""
     communicated: list[CommunicatedCampaign]
     """The contract's campaigns active in the current period, with their influence."""
+    stalled: list[StalledLead] = field(default_factory=list)
+    """Leads the last sync flagged as stalled (the middle of the funnel gone quiet)."""
 
 
 def period_figures(
@@ -162,8 +165,10 @@ def build_report(
     period: Period,
     by: Sequence[str],
     now: datetime,
+    stalled: Sequence[StalledLead] = (),
 ) -> FunnelReport:
-    """The report for ``period`` with its previous period, broken down by ``by``."""
+    """The report for ``period`` with its previous period, broken down by ``by``, and the
+    ``stalled`` leads."""
     clocks = sla_clocks(contract, data.journeys, data.sales_touches)
     previous = period.previous()
     unit, points = trend(contract, data.journeys, (previous, period))
@@ -181,4 +186,5 @@ def build_report(
         forecast=forecast(contract, data.journeys, current.as_of),
         backtest=backtest(contract, data.journeys, current.as_of),
         communicated=communicated_campaigns(contract, data.journeys, data.campaign_touches, period),
+        stalled=list(stalled),
     )

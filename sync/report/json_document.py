@@ -6,11 +6,13 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from funnelsync.stalling import stall_rules
 from funnelsync.sync.report.build import FunnelReport, PeriodFigures
 from funnelsync.sync.report.definitions import DEFINITIONS
 from funnelsync.sync.report.figures import Headline
 from funnelsync.sync.report.period import Period
 from funnelsync.sync.report.sla import Attainment
+from funnelsync.sync.report.stalled import count_by
 from funnelsync.sync.report.targets import TargetFigures
 
 HEADLINE_METRICS: tuple[str, ...] = tuple(Headline.__dataclass_fields__)
@@ -119,6 +121,7 @@ def report_document(report: FunnelReport) -> dict[str, Any]:
             }
             for row in report.communicated
         ],
+        "stalled": stalled_document(report),
         "definitions": {key: {"title": t, "text": text} for key, (t, text) in DEFINITIONS.items()},
     }
 
@@ -129,6 +132,19 @@ def target_document(row: TargetFigures) -> dict[str, Any]:
     document["start"] = row.start.date().isoformat()
     document["end"] = row.end.date().isoformat()
     return document
+
+
+def stalled_document(report: FunnelReport) -> dict[str, Any]:
+    """Stalled leads: the rules, counts per stage and owner, each lead (days to ``as_of``)."""
+    leads = report.stalled
+    as_of = report.current.as_of
+    return {
+        "rules": stall_rules(report.contract),
+        "count": len(leads),
+        "stages": dict(count_by(leads, "stage")),
+        "owners": dict(count_by(leads, "owner")),
+        "leads": [lead.document(as_of) for lead in leads],
+    }
 
 
 def forecast_document(report: FunnelReport) -> dict[str, Any]:

@@ -25,10 +25,12 @@ from starlette.routing import Route
 
 from funnelsync.plugin_manager import FunnelPlugins, create_plugins
 from funnelsync.secrets import redact
+from funnelsync.stalling import stall_rules
 from funnelsync.sync.engine.lock import WorkspaceBusyError
 from funnelsync.sync.engine.run import RunFailedError, run_sync
 from funnelsync.sync.report.period import Period, PeriodError, resolve_period
 from funnelsync.sync.report.segments import SEGMENT_FIELDS
+from funnelsync.sync.report.stalled import StalledLead, stalled_by_owner, stalled_leads
 from funnelsync.sync.serve import pages
 from funnelsync.sync.serve.errors_view import group_errors
 from funnelsync.sync.serve.security import CSRF_FIELD, TOKEN_COOKIE, new_csrf_secret, same_secret
@@ -213,13 +215,22 @@ def create_app(settings: ServeSettings) -> Starlette:
         slug = request.path_params["slug"]
         workspace = screen.workspace(slug)
 
-        def waiting() -> list[Any]:
-            with screen.store(workspace) as store:
-                return pages.sla_waiting(workspace, store, datetime.now(UTC))
+        now = datetime.now(UTC)
 
-        listed = await run_in_threadpool(waiting)
+        def waiting() -> tuple[list[Any], list[StalledLead]]:
+            with screen.store(workspace) as store:
+                return pages.sla_waiting(workspace, store, now), stalled_leads(store)
+
+        listed, stalled = await run_in_threadpool(waiting)
         return screen.page(
-            request, "sla.html", slug=slug, waiting=listed, contract=workspace.contract
+            request,
+            "sla.html",
+            slug=slug,
+            waiting=listed,
+            contract=workspace.contract,
+            stalled=stalled_by_owner(stalled),
+            stall_rules=stall_rules(workspace.contract),
+            now=now,
         )
 
     async def contract(request: Request) -> Response:

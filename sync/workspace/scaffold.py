@@ -24,13 +24,17 @@ EMPTY_DATA_FILES: dict[str, tuple[str, ...]] = {
     "data/marketing/leads.csv": (
         *MARKETING_LEAD_COLUMNS,
         *("fit_score", "engagement_score", "score", "stage", "stage_reason", "team"),
-        *("explanation", "talking_points"),
+        *("explanation", "talking_points", "stalled"),
+        *(f"{stage}_date" for stage in ("subscriber", "lead", "mql", "sal", "sql")),
+        *(f"{stage}_date" for stage in ("customer", "recycled", "disqualified")),
     ),
     "data/marketing/activities.csv": MARKETING_ACTIVITY_COLUMNS,
     "data/sales/leads.csv": (
         *SALES_LEAD_COLUMNS,
         *("Fit Score", "Engagement Score", "Lead Score", "Funnel Stage", "Stage Reason"),
-        *("Owning Team", "Score Explanation", "Talking Points", "MQL Date", "SQL Date"),
+        *("Owning Team", "Score Explanation", "Talking Points", "Stalled"),
+        *(f"{stage} Date" for stage in ("Subscriber", "Lead", "MQL", "SAL", "SQL")),
+        *(f"{stage} Date" for stage in ("Customer", "Recycled", "Disqualified")),
     ),
     "data/sales/activities.csv": SALES_ACTIVITY_COLUMNS,
 }

@@ -39,27 +39,38 @@ def test_report_agrees_with_the_state_store(demo: Path) -> None:
     document = json.loads(invoke(report_command, "--config", str(demo), "--format", "json"))
     store = StateStore.open(demo.parent / "state")
     counts = store.stage_counts()
-    run = store.recent_runs(1)[0]
     store.close()
     current = document["current"]
     assert document["leads"] == sum(counts.values())
     assert {row["stage"]: row["balance"] for row in current["stages"]} == {
         stage: counts.get(stage, 0) for stage in [*document["stages"], *document["detours"]]
     }
-    assert current["headline"]["mqls"] == run.mqls  # leads at or past MQL, all from this run
+    start, end = current["period"]["start"], current["period"]["end"]
+    path = document["stages"]
+    later = path[path.index(document["mql_stage"]) :]
     with sqlite3.connect(demo.parent / "state" / "funnelsync.db") as db:
-        moves = dict(db.execute("select to_stage, count(*) from stage_history group by to_stage"))
+        leads = [json.loads(row[0]) for row in db.execute("select lead from persons")]
         touched = dict(
             db.execute(
                 "select a.campaign, count(distinct p.person_id) from activities a "
                 "join persons p on p.email = a.email where a.campaign is not null "
                 "and a.occurred_at >= ? group by a.campaign",
-                (current["period"]["start"],),
+                (start,),
             )
         )
-    assert {row["stage"]: row["inflow"] for row in current["stages"]} == {
-        stage: moves.get(stage, 0) for stage in [*document["stages"], *document["detours"]]
-    }
+    # The demo starts from months of history, kept as each lead's stage dates: an MQL of
+    # the period reached MQL (or a later stage, skipping it) within the period.
+    reached = [
+        min(
+            datetime.fromisoformat(lead["stage_dates"][s])
+            for s in later
+            if s in lead["stage_dates"]
+        )
+        for lead in leads
+        if any(s in lead["stage_dates"] for s in later)
+    ]
+    first, after = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    assert current["headline"]["mqls"] == sum(1 for when in reached if first <= when < after) > 0
     for row in current["campaigns"]:
         assert row["touched"] == touched.get(row["campaign"], 0), row["campaign"]
 
@@ -71,12 +82,14 @@ def test_sla_lists_the_demo_mqls_once_past_due(demo: Path) -> None:
     in_mql = store.stage_counts().get("mql", 0)
     store.close()
     past_due = [lead for lead in document["leads"] if lead["urgency"] == "past_due"]
+    mqls_past_due = [lead for lead in past_due if lead["stage"] == "mql"]
     assert in_mql > 0
-    # Every demo MQL entered the stage at the sync, after all its sales touches: none was
-    # followed up, so two days on they are all past due (the SAL rule allows 14 days).
-    assert len(past_due) == document["past_due"] == in_mql
-    assert all(lead["stage"] == "mql" and lead["owner"] for lead in past_due)
-    assert all(47 <= lead["waited_hours"] <= 49 for lead in past_due)
+    # A lead waiting in mql two days on is past its 24 hours, whoever owns it, unless sales
+    # touched it since it entered (its clock stopped): with the demo's history, most were not.
+    assert len(past_due) == document["past_due"] > 0
+    assert in_mql >= len(mqls_past_due) >= in_mql * 0.8
+    assert all(lead["waited_hours"] >= 48 for lead in mqls_past_due)
+    assert {lead["stage"] for lead in past_due} == {"mql", "sal"}
 
 
 def test_the_synced_demo_passes_check_and_its_sync_was_ok(demo: Path) -> None:

@@ -89,6 +89,14 @@ def test_the_screen_on_the_demo_in_chromium(browser_page: object, tmp_path: Path
 
         p.goto(f"{base}/w/demo/sla")  # type: ignore[attr-defined]
         _shot(p, "sla")
+        # Stalled leads per owner: follow one to its lead page.
+        stalled = p.locator("table.stalled a")  # type: ignore[attr-defined]
+        assert stalled.count() >= 1
+        name = stalled.first.inner_text()
+        stalled.first.click()
+        assert p.locator("#stage").inner_text() != ""  # type: ignore[attr-defined]
+        assert name in p.locator("main").inner_text()  # type: ignore[attr-defined]
+        _shot(p, "lead-stalled")
 
         # A what-if simulation.
         p.goto(f"{base}/w/demo/contract")  # type: ignore[attr-defined]
