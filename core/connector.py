@@ -254,6 +254,12 @@ class Connector(ABC):
         API budget is spent before it was sent."""
         raise NotImplementedError(f"{self.name} does not write leads")
 
+    def create_defaults(self) -> dict[str, Any]:
+        """System field → the value the system gives a record created without it (such as a
+        picklist's default); none by default. funnelsync carries these values to the other
+        systems in the run that creates the record, so the next run has nothing to carry."""
+        return {}
+
     def create_fields(self, fields: Sequence[FieldInfo]) -> list[str]:
         """Create missing custom fields in the system; returns the names created."""
         raise NotImplementedError(f"{self.name} cannot create fields")

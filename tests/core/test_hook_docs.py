@@ -30,6 +30,7 @@ CONNECTOR_METHODS = (
     "read_activities",
     "read_deletions",
     "write_leads",
+    "create_defaults",
     "create_fields",
     "local_fields",
     "validate_mapping",
