@@ -147,6 +147,10 @@ class WriteResult:
     message: str | None = None
     """Why it was refused or left for later; on an ``ok`` result, a note for people (a
     value the system kept), shown once per run in the run report's notes."""
+    kept: Mapping[str, Any] = field(default_factory=dict)
+    """On an ``ok`` result: system field → the system's own value, for each written field
+    the system left at that value (``message`` says why). funnelsync does not send that
+    field's value again while the value and the system's stay as they are."""
 
 
 @dataclass(frozen=True, slots=True)
