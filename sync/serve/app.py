@@ -140,13 +140,19 @@ def create_app(settings: ServeSettings) -> Starlette:
         if not query:
             return screen.page(request, "lead_search.html", slug=slug)
 
-        def find() -> pages.LeadPage | None:
+        def find() -> pages.LeadPage | list[pages.LeadMatch]:
             with screen.store(workspace) as store:
-                return pages.lead_page(workspace, store, screen.plugins, query, datetime.now(UTC))
+                matches = pages.find_leads(workspace, store, query)
+                if len(matches) != 1:
+                    return matches
+                now = datetime.now(UTC)
+                return pages.lead_page(workspace, store, screen.plugins, matches[0], now)
 
         found = await run_in_threadpool(find)
-        if found is None:
+        if found == []:
             raise HTTPException(404, f"no lead {query!r} in {slug}")
+        if isinstance(found, list):
+            return screen.page(request, "lead_search.html", slug=slug, query=query, matches=found)
         return screen.page(request, "lead.html", slug=slug, page=found, contract=workspace.contract)
 
     async def leads(request: Request) -> Response:
