@@ -31,6 +31,7 @@ from funnelsync.sync.report.period import Period, PeriodError, resolve_period
 from funnelsync.sync.report.segments import SEGMENT_FIELDS
 from funnelsync.sync.serve import pages
 from funnelsync.sync.serve.errors_view import group_errors
+from funnelsync.sync.serve.journey_cache import JourneyCache
 from funnelsync.sync.serve.security import CSRF_FIELD, TOKEN_COOKIE, new_csrf_secret, same_secret
 from funnelsync.sync.simulation import SimulationError
 from funnelsync.sync.state.store import StateStore
@@ -68,6 +69,7 @@ class _Screen:
         self.plugins: FunnelPlugins = create_plugins()
         self.slugs = workspace_slugs(settings.configs)
         self.csrf = new_csrf_secret()
+        self.journeys = JourneyCache()
         self.templates = Environment(
             loader=PackageLoader("funnelsync.sync.serve", "templates"),
             autoescape=select_autoescape(["html"]),
@@ -205,7 +207,8 @@ def create_app(settings: ServeSettings) -> Starlette:
 
         def listed() -> list[str]:
             with screen.store(workspace) as store:
-                return pages.funnel_leads(workspace, store, period, metric, stage)
+                journeys = screen.journeys.journeys(workspace, store)
+            return pages.funnel_leads(workspace, journeys, period, metric, stage)
 
         try:
             emails = await run_in_threadpool(listed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from funnelsync.sync.explaining import Explanation, explain_person, person_token
 from funnelsync.sync.report.build import DEFAULT_SEGMENTS, build_report
 from funnelsync.sync.report.data import load_funnel_data
 from funnelsync.sync.report.figures import lead_facts
+from funnelsync.sync.report.journeys import Journey
 from funnelsync.sync.report.json_document import report_document
 from funnelsync.sync.report.period import Period
 from funnelsync.sync.report.segments import CAMPAIGN
@@ -121,15 +123,19 @@ def funnel_document(
 
 
 def funnel_leads(
-    workspace: Workspace, store: StateStore, period: Period, metric: str, stage: str | None
+    workspace: Workspace,
+    journeys: Sequence[Journey],
+    period: Period,
+    metric: str,
+    stage: str | None,
 ) -> list[str]:
-    """The emails behind one figure of the funnel page, by the report's own rules.
+    """The emails behind one figure of the funnel page, by the report's own rules, among
+    the workspace's ``journeys`` (see :class:`~funnelsync.sync.serve.journey_cache.JourneyCache`).
 
     ``metric`` is a headline figure (:data:`HEADLINE_METRICS`) or ``reached`` with a
     success-path ``stage``; raises ``KeyError`` for anything else.
     """
     contract = workspace.contract
-    journeys = load_funnel_data(store, contract, (), (), campaigns=False).journeys
     index = contract.path_index(stage) if stage else None
     if metric in _FACT_OF:
         facts = lead_facts(contract, journeys, period)
