@@ -59,6 +59,8 @@ def test_check_validates_the_fields_sync_writes(
 ) -> None:
     setup = make_setup(tmp_path, emulator, monkeypatch, [], config=config_with(RENAMED))
     [sales] = [c for c in setup.workspace.connections if c.name == "sales"]
+    score = sales.mapping.lead_fields["score"]
+    assert score is not None and score.field == "Lead_Score__c", "check maps what sync writes"
     connector = sales.open(setup.workspace.root)
     try:
         checked = check_connection(sales, connector, setup.workspace.contract, fix=True)
