@@ -70,15 +70,23 @@ class _Screen:
         self.slugs = workspace_slugs(settings.configs)
         self.csrf = new_csrf_secret()
         self.journeys = JourneyCache()
+        self.loaded: dict[str, tuple[tuple[int, ...], Workspace]] = {}
         self.templates = Environment(
             loader=PackageLoader("funnelsync.sync.serve", "templates"),
             autoescape=select_autoescape(["html"]),
         )
 
     def workspace(self, slug: str) -> Workspace:
+        """The workspace ``slug`` names, loaded again only when its config or contract
+        file has changed (parsing them is most of a page's time otherwise)."""
         if slug not in self.slugs:
             raise HTTPException(404, f"no workspace named {slug!r}")
-        return load_workspace(self.slugs[slug], self.plugins)
+        kept = self.loaded.get(slug)
+        if kept is not None and kept[0] == _files_stamp(kept[1]):
+            return kept[1]
+        workspace = load_workspace(self.slugs[slug], self.plugins)
+        self.loaded[slug] = (_files_stamp(workspace), workspace)
+        return workspace
 
     @contextmanager
     def store(self, workspace: Workspace) -> Iterator[StateStore]:
@@ -98,6 +106,18 @@ class _Screen:
             **values,
         )
         return HTMLResponse(redact(text), status_code=status)
+
+
+def _files_stamp(workspace: Workspace) -> tuple[int, ...]:
+    """When and how big the workspace's config and contract files are now."""
+    stamp: list[int] = []
+    for path in (workspace.config_path, workspace.contract_path):
+        try:
+            found = path.stat()
+        except OSError:
+            return ()
+        stamp += [found.st_mtime_ns, found.st_size]
+    return tuple(stamp)
 
 
 def create_app(settings: ServeSettings) -> Starlette:

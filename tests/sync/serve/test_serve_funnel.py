@@ -143,3 +143,14 @@ def test_a_figure_s_leads_follow_the_next_sync(tmp_path: Path) -> None:
     _edges_workspace(tmp_path / "ws", {**MQL_DATES, "new@example.com": "2026-03-15T12:00:00Z"})
 
     assert "new@example.com" in client.get(march).text  # not an answer kept from before
+
+
+def test_an_edited_contract_shows_on_the_next_page(tmp_path: Path) -> None:
+    config = _edges_workspace(tmp_path / "ws", MQL_DATES)
+    client = TestClient(create_app(ServeSettings((config,))))
+    assert "version 1</span>" in client.get("/w/ws/contract").text
+
+    edited = {**BOUNDARY_CONTRACT, "version": "2"}
+    (config.parent / "contract.yaml").write_text(yaml.safe_dump(edited), "utf-8")
+
+    assert "version 2</span>" in client.get("/w/ws/contract").text  # the screen keeps no stale copy
