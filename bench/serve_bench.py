@@ -7,6 +7,9 @@ printing the median and 95th percentile per page. Target (issue 17): under 200 m
 the 100,000-lead workspace::
 
     .venv/bin/python bench/serve_bench.py --leads 100000 --activities 1000000
+
+``--workspace DIR`` keeps the built workspace in ``DIR/ws`` and, when it is already there,
+times its pages again without building it (the 100,000-lead sync takes many minutes).
 """
 
 from __future__ import annotations
