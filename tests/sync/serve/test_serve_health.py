@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 from funnelsync.models import Activity, Lead
 from funnelsync.plugin_manager import create_plugins
+from funnelsync.sync.checking import check_workspace_connections
 from funnelsync.sync.demo.build import build_demo
 from funnelsync.sync.engine.run import run_sync
 from funnelsync.sync.serve.app import ServeSettings, create_app
@@ -67,7 +68,12 @@ def preset_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
         (tmp_path / "contract.yaml").write_text(template_text("contract.yaml", PRESET), "utf-8")
         path = tmp_path / "funnelsync.yaml"
         path.write_text(yaml.safe_dump(config), "utf-8")
-        report = run_sync(load_workspace(path, plugins), plugins).report
+        workspace = load_workspace(path, plugins)
+        checks = check_workspace_connections(  # --fix: HubSpot gets funnelsync's properties
+            workspace.connections, workspace.root, workspace.contract, fix=True
+        )
+        assert all(check.ok for check in checks), checks
+        report = run_sync(workspace, plugins).report
         assert report.status.value in ("ok", "partial"), report.error
         yield path
 
