@@ -173,6 +173,10 @@ class WriteResult:
     message: str | None = None
     """Why it was refused or left for later; on an ``ok`` result, a note for people (a
     value the system kept), shown once per run in the run report's notes."""
+    kept: Mapping[str, Any] = field(default_factory=dict)
+    """On an ``ok`` result: system field → the system's own value, for each written field
+    the system left at that value (``message`` says why). funnelsync does not send that
+    field's value again while the value and the system's stay as they are."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +305,12 @@ class Connector(ABC):
         need a setting first, e.g. a CSV file to write them to); by default, whether
         :attr:`Capabilities.write_activities` is declared."""
         return self.capabilities.write_activities
+
+    def create_defaults(self) -> dict[str, Any]:
+        """System field → the value the system gives a record created without it (such as a
+        picklist's default); none by default. funnelsync carries these values to the other
+        systems in the run that creates the record, so the next run has nothing to carry."""
+        return {}
 
     def create_fields(self, fields: Sequence[FieldInfo]) -> list[str]:
         """Create missing custom fields in the system; returns the names created."""

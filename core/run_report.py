@@ -22,11 +22,28 @@ class RunStatus(StrEnum):
     """The run stopped on an error, or could read and write nothing at all."""
 
 
+class ApiAllowance(BaseModel):
+    """One of a system's API allowances, as the system itself last reported it."""
+
+    limit: int
+    remaining: int
+
+
 class ApiCalls(BaseModel):
-    """Calls made to a system, split into reads and writes."""
+    """Calls made to a system, split into reads and writes, and the API allowances the
+    system reported while they were made."""
 
     read: int = 0
     write: int = 0
+    allowances: dict[str, ApiAllowance] = Field(
+        default_factory=dict,
+        description="Window (``day``, ``10 s``…) → calls allowed and left, as the system "
+        "last said; empty when it said nothing.",
+    )
+
+    def observe_allowance(self, window: str, limit: int, remaining: int) -> None:
+        """Record what the system says is left of its allowance per ``window``."""
+        self.allowances[window] = ApiAllowance(limit=limit, remaining=max(remaining, 0))
 
 
 class ConnectionCounts(BaseModel):

@@ -356,6 +356,11 @@ def _flow_problems(
     return problems, notes
 
 
+def _names(text: str, field: str) -> bool:
+    """Whether ``text`` names the system field ``field`` (as a whole name)."""
+    return re.search(rf"(?<![\w.]){re.escape(field)}(?!\w)", text) is not None
+
+
 def check_connection(
     connection: Connection, connector: Connector, contract: FunnelContract, *, fix: bool
 ) -> ConnectionCheck:
@@ -374,8 +379,11 @@ def _check(
     existing: dict[str, list[str]] = dict(connector.local_fields() or {})
     if fields:
         existing["lead_fields"] = list(fields)
+    told = [message for message in result.messages if not result.ok]
     missing_fields = missing_mapped_fields(name, connection.mapping, existing)
     for missing in missing_fields:
+        if any(_names(message, missing.field) for message in told):
+            continue  # the connector's own check already says how to create it
         if missing.creatable:
             report.missing_fields.append(FieldInfo(missing.field, field_type(missing.canonical)))
         else:
@@ -390,11 +398,11 @@ def _check(
     if fix and report.missing_fields:
         _create_missing(connector, report)
     # Asked after creating: what --fix just created is no problem any more.
-    named = [re.compile(rf"\b{re.escape(m.field)}\b") for m in missing_fields]
     report.problems += [
         problem
         for problem in connector.validate_mapping(connection.mapping)
-        if problem not in report.problems and not any(n.search(problem) for n in named)
+        if problem not in report.problems
+        and not any(_names(problem, missing.field) for missing in missing_fields)
     ]
     return report, fields
 

@@ -50,10 +50,23 @@ def explain_lead(
     if found is None:
         return None
     person_id, lead = found
+    _, history = store.history(person_id)
+    return explain_person(store, contract, person_id, lead, history, as_of, kinds)
+
+
+def explain_person(
+    store: StateStore,
+    contract: FunnelContract,
+    person_id: int,
+    lead: Lead,
+    history: list[StageEntry],
+    as_of: datetime,
+    kinds: RuleKinds,
+) -> Explanation:
+    """The explanation for a person already looked up, with their stage ``history``."""
     activities = list(store.activities(store.person_keys(person_id)))
     score = score_lead(contract.scoring, lead, activities, as_of, kinds)
     placement = place_lead(contract, lead, score, lead.stage, as_of, kinds)
-    _, history = store.history(person_id)
     campaigns = recent_campaigns(campaign_index(contract.campaigns), activities)
     points = talking_points(contract.stage(placement.stage).talking_points, campaigns)
     return Explanation(

@@ -169,7 +169,7 @@ class HubSpotApi:
     ) -> None:
         self.settings = settings
         self.calls = calls
-        self.limits = ApiLimits(settings, limits)
+        self.limits = ApiLimits(settings, limits, calls)
         self._token_source = token_source
         self._refused: str | None = None
         """Why HubSpot refused our credentials; once set, no call is made any more."""

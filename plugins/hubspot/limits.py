@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from funnelsync.plugins.hubspot.settings import HubSpotSettings
 from funnelsync.ratelimit import CallBudget, RateLimiter
+from funnelsync.run_report import ApiCalls
 from funnelsync.shared_limits import LocalLimits, SharedLimits
 
 _START_CALLS = 95
@@ -30,7 +31,14 @@ class ApiLimits:
     """The limiters and the daily budget of one connector, kept in ``shared`` (the
     portal's, shared by every connection naming its ``budget_key``) or in the connector."""
 
-    def __init__(self, settings: HubSpotSettings, shared: SharedLimits | None = None) -> None:
+    def __init__(
+        self,
+        settings: HubSpotSettings,
+        shared: SharedLimits | None = None,
+        calls: ApiCalls | None = None,
+    ) -> None:
+        self.calls = calls if calls is not None else ApiCalls()
+        """Where what HubSpot says is left of its allowances is recorded for the run report."""
         rate = settings.rate_limit
         self._fixed = rate.calls_per_interval is not None
         figures = shared if shared is not None else LocalLimits()
@@ -53,16 +61,22 @@ class ApiLimits:
         remaining = _number(found.get("x-hubspot-ratelimit-remaining"))
         if remaining is not None:
             self.general.observe_remaining(remaining, self.general.per_s)
+            if limit and interval_ms:
+                self.calls.observe_allowance(f"{interval_ms / 1000:g} s", limit, remaining)
         daily = _number(found.get("x-hubspot-ratelimit-daily"))
         daily_remaining = _number(found.get("x-hubspot-ratelimit-daily-remaining"))
         if daily is None or daily_remaining is None:
             return False
         self.budget.observe(daily - daily_remaining, daily)
+        self.calls.observe_allowance("day", daily, daily_remaining)
         return True
 
     def count_unreported(self) -> None:
         """Count a call whose response had no daily headers (search) against the budget."""
         self.budget.count(1)
+        used, allowance = self.budget.used, self.budget.allowance
+        if used is not None and allowance is not None:
+            self.calls.observe_allowance("day", allowance, allowance - used)
 
 
 def _number(text: str | None) -> int | None:

@@ -92,11 +92,14 @@ class LeadWriter:
             except UnwritableValueError as exc:
                 results[write.key] = WriteResult(write.key, WriteStatus.rejected, message=str(exc))
         notes: dict[str, str] = {}
-        clears = self._backward_moves(pending, detours, notes)
+        kept: dict[str, dict[str, str]] = {}
+        clears = self._backward_moves(pending, detours, notes, kept)
         for key in [key for key in notes if not pending[key]]:
             # Only the stage differed: nothing to send.
             del pending[key]
-            results[key] = WriteResult(key, WriteStatus.ok, record_ids.get(key), notes[key])
+            results[key] = WriteResult(
+                key, WriteStatus.ok, record_ids.get(key), notes[key], kept[key]
+            )
         if clears:
             cleared = self._upsert({key: {STAGE: ""} for key in clears}, record_ids)
             for key, result in cleared.items():
@@ -105,7 +108,7 @@ class LeadWriter:
                     del pending[key]
         for key, result in self._upsert(pending, record_ids).items():
             if key in notes and result.status is WriteStatus.ok:
-                result = WriteResult(key, result.status, result.record_id, notes[key])
+                result = WriteResult(key, result.status, result.record_id, notes[key], kept[key])
             results[key] = result
         return [results[write.key] for write in writes]
 
@@ -114,9 +117,11 @@ class LeadWriter:
         pending: dict[str, dict[str, str]],
         detours: Collection[str],
         notes: dict[str, str],
+        kept: dict[str, dict[str, str]],
     ) -> list[str]:
         """Keys whose stage must be cleared first. An unintended backward move is taken
-        out of its record's values, with a note on why in ``notes``."""
+        out of its record's values, with a note on why in ``notes`` and the stage HubSpot
+        keeps in ``kept``."""
         staged = [key for key, values in pending.items() if values.get(STAGE)]
         if not staged:
             return []
@@ -131,6 +136,7 @@ class LeadWriter:
                 clears.append(key)
                 continue
             del pending[key][STAGE]
+            kept[key] = {STAGE: old}
             notes[key] = (
                 f"lifecyclestage left at HubSpot's {old!r}, which comes after {new!r} (HubSpot "
                 "only moves it forward; other fields are written)"

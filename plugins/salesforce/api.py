@@ -73,9 +73,14 @@ class SalesforceApi:
             settings.daily_budget_share, settings.org_floor, ledger or UsageLedger(None), limits
         )
         ca_bundle = settings.ca_bundle
+
+        def observe(used: int, allowance: int) -> None:
+            self.budget.observe(used, allowance)
+            calls.observe_allowance("day", allowance, allowance - used)
+
         self.session = SalesforceSession(
             calls,
-            self.budget.observe,
+            observe,
             settings.endpoint(),
             on_call=self.budget.ledger.count,
             timeout_s=settings.timeout_s,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from funnelsync.connector import (
     ActivityWrite,
@@ -171,6 +171,10 @@ class SalesforceConnector(Connector):
         from funnelsync.plugins.salesforce.timeline import TaskWriter
 
         return TaskWriter(self.api, self.settings.tasks).find(refs)
+
+    def create_defaults(self) -> dict[str, Any]:
+        """The default value of each Lead picklist (funnelsync creates Leads only)."""
+        return dict(self.describer.picklist_defaults("Lead"))
 
     def create_fields(self, fields: Sequence[FieldInfo]) -> list[str]:
         """Not possible here: Salesforce creates fields through the Metadata API only."""

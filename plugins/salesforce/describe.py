@@ -79,6 +79,17 @@ class Describer:
         """Fields that can be set on update."""
         return {name for name, field in self.fields(sobject).items() if field["updateable"]}
 
+    def picklist_defaults(self, sobject: str) -> dict[str, str]:
+        """Picklist field → the value describe marks ``defaultValue``: what Salesforce puts
+        in a new record that does not name the field (a new Lead's Status)."""
+        defaults = {}
+        for name, field in self.fields(sobject).items():
+            for value in field.get("picklistValues") or ():
+                if value.get("active") and value.get("defaultValue"):
+                    defaults[name] = str(value["value"])
+                    break
+        return defaults
+
     def field_infos(self, sobject: str) -> list[FieldInfo]:
         """The object's fields as :class:`FieldInfo`, with active picklist values."""
         return [

@@ -20,6 +20,7 @@ from funnelsync.mapping import FieldMap, canonical_value, format_value
 from funnelsync.merge import writes_field
 from funnelsync.models import Lead, is_descriptive
 from funnelsync.sync.engine.canonical import CurrentRecord
+from funnelsync.sync.engine.kept import kept_before
 from funnelsync.sync.state.store import Identity, RecordKey
 from funnelsync.sync.workspace.loading import Connection
 from funnelsync.text_fit import describe_character, fit_own_text, unencodable
@@ -148,6 +149,8 @@ def _changed_fields(
         if same_text(raw.get(field_map.field), formatted):
             continue
         if field_map.reads and _same(current, desired):
+            continue
+        if kept_before(raw, field_map.field, formatted):
             continue
         changes[field_map.field] = (canonical, formatted)
     return changes

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from funnelsync.connector import BudgetExhaustedError, Connector, WriteResult, WriteStatus
 from funnelsync.retry import RetryableError, retrying
 from funnelsync.sync.engine.canonical import CurrentRecord
+from funnelsync.sync.engine.kept import ledger_after_write
 from funnelsync.sync.engine.planning import ConnectionPlan, PlannedWrite
 from funnelsync.sync.engine.progress import ProgressSink
 from funnelsync.sync.state.store import NewQuarantine, RecordKey, StateStore
@@ -205,7 +206,9 @@ def _record(
         record_id = result.record_id or write.record_id or write.key
         key = (name, record_id)
         before = current.get((name, write.record_id or record_id))
-        ledger_rows.append((key, {**(before.fields if before else {}), **write.fields}))
+        ledger_rows.append(
+            (key, ledger_after_write(before.fields if before else {}, write.fields, result.kept))
+        )
         if planned.creates:
             outcome.created += 1
         else:

@@ -37,6 +37,7 @@ from funnelsync.sync.checking import configured_missing_fields
 from funnelsync.sync.cli.logs import run_id_var
 from funnelsync.sync.engine import activity_push
 from funnelsync.sync.engine.canonical import CurrentRecord, StageChange, build_lead, person_sources
+from funnelsync.sync.engine.create_defaults import with_create_defaults
 from funnelsync.sync.engine.handoff import deliver_handoffs, handoff_rows
 from funnelsync.sync.engine.identity import assign_persons, person_activities
 from funnelsync.sync.engine.lock import run_lock
@@ -321,11 +322,32 @@ class _Run:
         reads: Sequence[ConnectionRead],
         connectors: Sequence[Connector],
     ) -> None:
-        for read, connector in zip(reads, connectors, strict=True):
+        writing = [
+            (read, connector)
+            for read, connector in zip(reads, connectors, strict=True)
+            if connector.capabilities.write_leads
+            and read.connection.name not in self.state.held_connections
+        ]
+        self._plan_each(current, system_leads, writing)
+        changed = self._create_defaults(current, writing)
+        if changed:  # what systems give their new records goes to the others now
+            self.state.leads.update(changed)
+            self._plan_each(current, system_leads, writing)
+        for read, _ in writing:
             name = read.connection.name
-            if not connector.capabilities.write_leads or name in self.state.held_connections:
-                continue
-            plan = plan_connection(
+            plan = self.state.plans[name]
+            self.state.counts[name].unchanged = plan.unchanged
+            planned = len(plan.writes) + plan.unchanged
+            self.progress.advance(f"{name}: planned", planned, planned)
+
+    def _plan_each(
+        self,
+        current: dict[RecordKey, CurrentRecord],
+        system_leads: dict[RecordKey, Lead],
+        writing: Sequence[tuple[ConnectionRead, Connector]],
+    ) -> None:
+        for read, connector in writing:
+            self.state.plans[read.connection.name] = plan_connection(
                 self.contract,
                 read.connection,
                 self.state.leads,
@@ -335,10 +357,32 @@ class _Run:
                 read.unreadable_keys,
                 connector.text_encoding,
             )
-            self.state.plans[name] = plan
-            self.state.counts[name].unchanged = plan.unchanged
-            planned = len(plan.writes) + plan.unchanged
-            self.progress.advance(f"{name}: planned", planned, planned)
+
+    def _create_defaults(
+        self,
+        current: dict[RecordKey, CurrentRecord],
+        writing: Sequence[tuple[ConnectionRead, Connector]],
+    ) -> dict[int, Lead]:
+        """Leads changed by the values systems give the records planned to be created."""
+        mappings = {c.name: c.mapping for c in self.workspace.connections}
+        changed: dict[int, Lead] = {}
+        for read, connector in writing:
+            plan = self.state.plans[read.connection.name]
+            if not plan.created:
+                continue
+            defaults = connector.create_defaults()
+            if defaults:
+                changed |= with_create_defaults(
+                    self.contract,
+                    read.connection,
+                    defaults,
+                    plan,
+                    {**self.state.leads, **changed},
+                    self.identity.records_of,
+                    current,
+                    mappings,
+                )
+        return changed
 
     def push(
         self, connectors: Sequence[Connector], current: dict[RecordKey, CurrentRecord]

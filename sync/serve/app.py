@@ -33,6 +33,7 @@ from funnelsync.sync.report.segments import SEGMENT_FIELDS
 from funnelsync.sync.report.stalled import StalledLead, stalled_by_owner, stalled_leads
 from funnelsync.sync.serve import pages
 from funnelsync.sync.serve.errors_view import group_errors
+from funnelsync.sync.serve.journey_cache import JourneyCache
 from funnelsync.sync.serve.security import CSRF_FIELD, TOKEN_COOKIE, new_csrf_secret, same_secret
 from funnelsync.sync.simulation import SimulationError
 from funnelsync.sync.state.store import StateStore
@@ -70,15 +71,24 @@ class _Screen:
         self.plugins: FunnelPlugins = create_plugins()
         self.slugs = workspace_slugs(settings.configs)
         self.csrf = new_csrf_secret()
+        self.journeys = JourneyCache()
+        self.loaded: dict[str, tuple[tuple[int, ...], Workspace]] = {}
         self.templates = Environment(
             loader=PackageLoader("funnelsync.sync.serve", "templates"),
             autoescape=select_autoescape(["html"]),
         )
 
     def workspace(self, slug: str) -> Workspace:
+        """The workspace ``slug`` names, loaded again only when its config or contract
+        file has changed (parsing them is most of a page's time otherwise)."""
         if slug not in self.slugs:
             raise HTTPException(404, f"no workspace named {slug!r}")
-        return load_workspace(self.slugs[slug], self.plugins)
+        kept = self.loaded.get(slug)
+        if kept is not None and kept[0] == _files_stamp(kept[1]):
+            return kept[1]
+        workspace = load_workspace(self.slugs[slug], self.plugins)
+        self.loaded[slug] = (_files_stamp(workspace), workspace)
+        return workspace
 
     @contextmanager
     def store(self, workspace: Workspace) -> Iterator[StateStore]:
@@ -98,6 +108,18 @@ class _Screen:
             **values,
         )
         return HTMLResponse(redact(text), status_code=status)
+
+
+def _files_stamp(workspace: Workspace) -> tuple[int, ...]:
+    """When and how big the workspace's config and contract files are now."""
+    stamp: list[int] = []
+    for path in (workspace.config_path, workspace.contract_path):
+        try:
+            found = path.stat()
+        except OSError:
+            return ()
+        stamp += [found.st_mtime_ns, found.st_size]
+    return tuple(stamp)
 
 
 def create_app(settings: ServeSettings) -> Starlette:
@@ -142,13 +164,19 @@ def create_app(settings: ServeSettings) -> Starlette:
         if not query:
             return screen.page(request, "lead_search.html", slug=slug)
 
-        def find() -> pages.LeadPage | None:
+        def find() -> pages.LeadPage | list[pages.LeadMatch]:
             with screen.store(workspace) as store:
-                return pages.lead_page(workspace, store, screen.plugins, query, datetime.now(UTC))
+                matches = pages.find_leads(workspace, store, query)
+                if len(matches) != 1:
+                    return matches
+                now = datetime.now(UTC)
+                return pages.lead_page(workspace, store, screen.plugins, matches[0], now)
 
         found = await run_in_threadpool(find)
-        if found is None:
+        if found == []:
             raise HTTPException(404, f"no lead {query!r} in {slug}")
+        if isinstance(found, list):
+            return screen.page(request, "lead_search.html", slug=slug, query=query, matches=found)
         return screen.page(request, "lead.html", slug=slug, page=found, contract=workspace.contract)
 
     async def leads(request: Request) -> Response:
@@ -201,7 +229,8 @@ def create_app(settings: ServeSettings) -> Starlette:
 
         def listed() -> list[str]:
             with screen.store(workspace) as store:
-                return pages.funnel_leads(workspace, store, period, metric, stage)
+                journeys = screen.journeys.journeys(workspace, store)
+            return pages.funnel_leads(workspace, journeys, period, metric, stage)
 
         try:
             emails = await run_in_threadpool(listed)

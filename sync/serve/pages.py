@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from funnelsync.models import Lead, key_token
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.run_report import RunReport
-from funnelsync.sync.explaining import Explanation, explain_lead, person_token
+from funnelsync.sync.explaining import Explanation, explain_person, person_token
 from funnelsync.sync.report.build import DEFAULT_SEGMENTS, build_report
 from funnelsync.sync.report.data import load_funnel_data
 from funnelsync.sync.report.figures import lead_facts
+from funnelsync.sync.report.journeys import Journey
 from funnelsync.sync.report.json_document import report_document
 from funnelsync.sync.report.period import Period
 from funnelsync.sync.report.segments import CAMPAIGN
@@ -46,6 +50,42 @@ def health(workspace: Workspace, store: StateStore, now: datetime) -> Health:
 
 
 @dataclass(frozen=True, slots=True)
+class LeadMatch:
+    """A person a lead search found, and how the search named them."""
+
+    person_id: int
+    lead: Lead
+    named_by: str
+    """The identity token (``key:value`` or email) or record id that matched."""
+    token: str
+    """An identity token naming only this person (for a link to their page)."""
+
+
+def find_leads(workspace: Workspace, store: StateStore, query: str) -> list[LeadMatch]:
+    """The persons ``query`` names, each once, by indexed lookups: an email or a
+    ``key:value`` identity token as given; a bare value under every identity key of the
+    workspace (``123`` finds ``prospect_id:123``); a linked record's id in any connection."""
+    text = query.strip()
+    tokens = []
+    with suppress(ValueError):  # not an email, nor key:value
+        tokens.append(person_token(text))
+    keys = [key for key in workspace.config.identity.keys if key != "email"]
+    tokens += [token for key in keys if (token := key_token(key, text)) is not None]
+    found: dict[int, LeadMatch] = {}
+    for token in dict.fromkeys(tokens):
+        hit = store.person_by_key(token)
+        if hit is not None and hit[0] not in found:
+            found[hit[0]] = LeadMatch(hit[0], hit[1], token, hit[1].email or token)
+    person = store.person_of_record(text, [c.name for c in workspace.connections])
+    if person is not None and person not in found:
+        lead = store.leads([person]).get(person)
+        if lead is not None:
+            token = lead.email or next(iter(store.person_keys(person)), text)
+            found[person] = LeadMatch(person, lead, text, token)
+    return list(found.values())
+
+
+@dataclass(frozen=True, slots=True)
 class LeadPage:
     """Everything about one lead: explanation, history, links and audit."""
 
@@ -56,27 +96,14 @@ class LeadPage:
 
 
 def lead_page(
-    workspace: Workspace, store: StateStore, plugins: FunnelPlugins, query: str, now: datetime
-) -> LeadPage | None:
-    """The lead whose email, ``key:value`` identity key or linked record id is ``query``,
-    or None (indexed lookups)."""
-    try:
-        found = store.person_by_key(person_token(query))
-    except ValueError:
-        found = None
-    if found is None:
-        person = store.person_of_record(query.strip())
-        lead = store.leads([person]).get(person) if person is not None else None
-        found = (person, lead) if person is not None and lead is not None else None
-    if found is None:
-        return None
-    person_id, lead = found
-    who = lead.email or next(iter(store.person_keys(person_id)), "")
-    explanation = explain_lead(store, workspace.contract, who, now, plugins.rule_kinds())
-    if explanation is None:
-        return None
-    audit, _ = store.history(person_id)
-    return LeadPage(person_id, explanation, store.records_of(person_id), audit)
+    workspace: Workspace, store: StateStore, plugins: FunnelPlugins, found: LeadMatch, now: datetime
+) -> LeadPage:
+    """The page of a person :func:`find_leads` found (their history is read once)."""
+    audit, history = store.history(found.person_id)
+    explanation = explain_person(
+        store, workspace.contract, found.person_id, found.lead, history, now, plugins.rule_kinds()
+    )
+    return LeadPage(found.person_id, explanation, store.records_of(found.person_id), audit)
 
 
 HEADLINE_METRICS = ("new_leads", "mqls", "sqls", "won", "lost")
@@ -96,15 +123,19 @@ def funnel_document(
 
 
 def funnel_leads(
-    workspace: Workspace, store: StateStore, period: Period, metric: str, stage: str | None
+    workspace: Workspace,
+    journeys: Sequence[Journey],
+    period: Period,
+    metric: str,
+    stage: str | None,
 ) -> list[str]:
-    """The emails behind one figure of the funnel page, by the report's own rules.
+    """The emails behind one figure of the funnel page, by the report's own rules, among
+    the workspace's ``journeys`` (see :class:`~funnelsync.sync.serve.journey_cache.JourneyCache`).
 
     ``metric`` is a headline figure (:data:`HEADLINE_METRICS`) or ``reached`` with a
     success-path ``stage``; raises ``KeyError`` for anything else.
     """
     contract = workspace.contract
-    journeys = load_funnel_data(store, contract, (), (), campaigns=False).journeys
     index = contract.path_index(stage) if stage else None
     if metric in _FACT_OF:
         facts = lead_facts(contract, journeys, period)

@@ -452,9 +452,14 @@ class StateStore:
         with self.engine.connect() as connection:
             return [(row.connection, row.record_id) for row in connection.execute(query)]
 
-    def person_of_record(self, record_id: str) -> int | None:
-        """The person a system record (by its id, in any connection) is linked to."""
-        query = select(t.links.c.person_id).where(t.links.c.record_id == record_id).limit(1)
+    def person_of_record(self, record_id: str, connections: Sequence[str]) -> int | None:
+        """The person a system record (by its id, in any of ``connections``) is linked to
+        (an indexed lookup: the links' key is connection, then record id)."""
+        query = (
+            select(t.links.c.person_id)
+            .where(t.links.c.connection.in_(connections), t.links.c.record_id == record_id)
+            .limit(1)
+        )
         with self.engine.connect() as connection:
             found: int | None = connection.execute(query).scalar()
         return found

@@ -33,6 +33,7 @@ CONNECTOR_METHODS = (
     "write_activities",
     "find_activities",
     "takes_activities",
+    "create_defaults",
     "create_fields",
     "local_fields",
     "local_problems",

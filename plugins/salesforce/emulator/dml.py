@@ -119,7 +119,10 @@ def save(
     created = existing is None
     if existing is None:
         existing = _new_record(org, schema)
+    owner = existing.get("OwnerId")
     existing.update(values)
+    if not created and existing.get("OwnerId") != owner and "LastTransferDate" in schema.fields:
+        existing["LastTransferDate"] = org.now().date()  # the owner changed: a transfer
     derive(org, schema.name, existing)
     touch(org, existing)
     return SaveOutcome(existing["Id"], created)

@@ -266,6 +266,8 @@ def _lead() -> SObjectSchema:
     CompanyDunsNumber's properties, from Salesforce's Lead object reference; CleanStatus
     ``Pending`` on a new lead from the recorded Avro record. Which fields are read-only
     (``_read_only``) beyond the system ones is the object reference as we read it.
+    ``LastTransferDate`` (a read-only date, the day the lead's owner last changed) is from
+    the object reference; its place in describe's order is our guess.
     """
     system = {definition.name: definition for definition in _system_fields()}
     schema = SObjectSchema("Lead", "00Q")
@@ -319,6 +321,7 @@ def _lead() -> SObjectSchema:
         FieldDef("HasOptedOutOfFax", "boolean", "Fax Opt Out", nillable=False),
         _read_only("LastViewedDate", "datetime", "Last Viewed Date"),
         _read_only("LastReferencedDate", "datetime", "Last Referenced Date"),
+        _read_only("LastTransferDate", "date", "Last Transfer Date"),
         _text("Jigsaw", 20, label="Data.com Key"),
         _read_only("JigsawContactId", "string", "Jigsaw Contact ID", length=20),
         _picklist(

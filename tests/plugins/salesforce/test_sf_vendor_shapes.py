@@ -132,6 +132,7 @@ REAL_ORG_LEAD_FIELDS = {
     "PhotoUrl": "url",
     "LastViewedDate": "datetime",
     "LastReferencedDate": "datetime",
+    "LastTransferDate": "date",
     "Jigsaw": "string",
     "JigsawContactId": "string",
     "CleanStatus": "picklist",
@@ -154,13 +155,27 @@ def test_the_lead_describe_has_a_real_org_s_standard_fields(
     [record] = read_all(connector.read_leads(None)).records
 
     standard = [name for name in infos if not name.endswith("__c")]
-    assert len(standard) == 58
+    assert len(standard) == 59
     assert {name: infos[name].type for name in REAL_ORG_LEAD_FIELDS} == REAL_ORG_LEAD_FIELDS
     assert infos["CleanStatus"].restricted and "Pending" in infos["CleanStatus"].picklist
     assert not infos["PhotoUrl"].writable
     assert record.fields["Street"] == "1 Main St\nSuite 2"
     assert record.fields["CleanStatus"] == "Pending"
     assert record.record_id == lead
+    assert not infos["LastTransferDate"].writable
+    assert record.fields["LastTransferDate"] is None
+
+
+def test_a_lead_s_last_transfer_date_is_the_day_its_owner_changed(
+    emulator: SalesforceEmulator,
+) -> None:
+    org = emulator.org
+    lead = org.add_lead(LastName="Lovelace")
+    org.update(lead, Title="CTO")
+    assert org.get(lead)["LastTransferDate"] is None
+    rep = org.insert("User", Username="rep@example.com", LastName="Rep", Email="rep@example.com")
+    org.update(lead, OwnerId=rep)
+    assert org.get(lead)["LastTransferDate"] == org.now().date().isoformat()
 
 
 @pytest.mark.parametrize("read_contacts", [False, True])

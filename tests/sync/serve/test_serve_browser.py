@@ -1,7 +1,8 @@
 """The admin screen in a real browser: Debian's Chromium driven by Playwright.
 
 On the demo workspace: every page opens without a console error, a funnel number leads
-to its leads and on to one lead, a quarantined record is retried (after its row is
+to its leads and on to one lead, leads are found by identity keys (a small workspace
+keyed by prospect and CRM ids beside it), a quarantined record is retried (after its row is
 fixed) and leaves the list after a sync run from the screen, and a what-if simulation
 shows its result. Screenshots of every page go to ``.artifacts/screenshots/``.
 """
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serve_support import fix_missing_activity_email, serving
+from serve_support import fix_missing_activity_email, identity_workspace, serving
 
 from funnelsync.sync.demo.build import build_demo
 from funnelsync.sync.serve.app import ServeSettings
@@ -64,7 +65,9 @@ def test_the_screen_on_the_demo_in_chromium(browser_page: object, tmp_path: Path
 
     plugins = create_plugins()
     run_sync(load_workspace(built.config_path, plugins), plugins)
-    settings = ServeSettings((built.config_path,), allow_actions=True)
+    ids = identity_workspace(tmp_path / "ids")
+    run_sync(load_workspace(ids, plugins), plugins)
+    settings = ServeSettings((built.config_path, ids), allow_actions=True)
     with serving(settings) as base:
         p = page  # playwright Page
         p.goto(f"{base}/")  # type: ignore[attr-defined]
@@ -86,6 +89,20 @@ def test_the_screen_on_the_demo_in_chromium(browser_page: object, tmp_path: Path
         p.locator("#leads a").first.click()  # type: ignore[attr-defined]
         assert p.locator("#stage").inner_text() != ""  # type: ignore[attr-defined]
         _shot(p, "lead")
+
+        # Search by identity keys through the form: a bare value two keys share lists
+        # both people; one of them opens; a key:value names one person at once.
+        p.goto(f"{base}/w/ids/lead")  # type: ignore[attr-defined]
+        p.fill("#lead-search input[name=q]", "77")  # type: ignore[attr-defined]
+        p.click("#lead-search button")  # type: ignore[attr-defined]
+        assert p.locator("#matches li").count() == 2  # type: ignore[attr-defined]
+        _shot(p, "lead-search")
+        p.locator("#matches a", has_text="bob@example.com").click()  # type: ignore[attr-defined]
+        assert "Bob" in p.locator("h1").inner_text()  # type: ignore[attr-defined]
+        p.goto(f"{base}/w/ids/lead")  # type: ignore[attr-defined]
+        p.fill("#lead-search input[name=q]", "prospect_id:P-9")  # type: ignore[attr-defined]
+        p.click("#lead-search button")  # type: ignore[attr-defined]
+        assert "Cy" in p.locator("h1").inner_text()  # type: ignore[attr-defined]
 
         p.goto(f"{base}/w/demo/sla")  # type: ignore[attr-defined]
         _shot(p, "sla")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from starlette.testclient import TestClient
 
 from funnelsync.plugin_manager import create_plugins
@@ -66,3 +69,88 @@ def test_funnel_page_numbers_match_report_json(demo_client: TestClient, tmp_path
     import json
 
     assert json.loads(result.output)["current"]["headline"]["mqls"] == int(mqls.group(1))
+
+
+BOUNDARY_CONTRACT: dict[str, Any] = {
+    "version": "1",
+    "stages": [
+        {"name": "lead", "team": "marketing", "entry": {}},
+        {"name": "mql", "team": "marketing", "entry": {"score_min": 1000}},
+    ],
+    "scoring": {"fit": {"rules": []}, "engagement": {"points": {"meeting": 15}}},
+}
+MQL_DATES = {
+    "first@example.com": "2026-03-01T00:00:00Z",  # the period's first instant: in
+    "last@example.com": "2026-03-31T23:59:59Z",  # its last second: in
+    "after@example.com": "2026-04-01T00:00:00Z",  # the period's end, excluded: out
+    "before@example.com": "2026-02-28T23:59:59Z",  # out
+}
+
+
+def _edges_workspace(root: Path, mql_dates: dict[str, str]) -> Path:
+    """A synced CSV workspace of leads that became MQLs on ``mql_dates`` (their system's
+    dates); returns its config."""
+    root.mkdir(exist_ok=True)
+    with (root / "leads.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["email", "mql_date"])
+        writer.writerows(mql_dates.items())
+    (root / "contract.yaml").write_text(yaml.safe_dump(BOUNDARY_CONTRACT), "utf-8")
+    leads = {"path": "leads.csv", "key_column": "email"}
+    mapping = {"lead_fields": {"email": "email", "stage_dates.mql": "mql_date"}}
+    config = {
+        "version": 1,
+        "contract": "contract.yaml",
+        "connections": {
+            "marketing": {"connector": "csv", "settings": {"leads": leads}, "mapping": mapping}
+        },
+    }
+    (root / "funnelsync.yaml").write_text(yaml.safe_dump(config), "utf-8")
+    plugins = create_plugins()
+    run_sync(load_workspace(root / "funnelsync.yaml", plugins), plugins)
+    return root / "funnelsync.yaml"
+
+
+@pytest.fixture(scope="module")
+def boundary_client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    """Leads that became MQLs (by the date their system gives) on the edges of March."""
+    config = _edges_workspace(tmp_path_factory.mktemp("edges") / "ws", MQL_DATES)
+    return TestClient(create_app(ServeSettings((config,))))
+
+
+@pytest.mark.parametrize(
+    "figure", ["metric=reached&stage=mql", "metric=mqls", "metric=reached&stage=lead"]
+)
+def test_a_figure_s_leads_include_the_period_s_first_instant_and_exclude_its_end(
+    boundary_client: TestClient, figure: str
+) -> None:
+    march = "since=2026-03-01&until=2026-03-31"
+    page = boundary_client.get(f"/w/ws/funnel/leads?{figure}&{march}")
+    assert page.status_code == 200, page.text
+    listed = set(re.findall(r"<li><a href=[^>]+>([^<]+)</a>", page.text))
+    assert listed == {"first@example.com", "last@example.com"}
+    figures = dict(LINK.findall(boundary_client.get(f"/w/ws/funnel?{march}").text))
+    counted = [int(n) for href, n in figures.items() if figure in href.replace("&amp;", "&")]
+    assert counted == [2], "the funnel page's number counts the same two leads"
+
+
+def test_a_figure_s_leads_follow_the_next_sync(tmp_path: Path) -> None:
+    config = _edges_workspace(tmp_path / "ws", MQL_DATES)
+    client = TestClient(create_app(ServeSettings((config,))))
+    march = "/w/ws/funnel/leads?metric=mqls&since=2026-03-01&until=2026-03-31"
+    assert client.get(march).text.count("<li>") == 2
+
+    _edges_workspace(tmp_path / "ws", {**MQL_DATES, "new@example.com": "2026-03-15T12:00:00Z"})
+
+    assert "new@example.com" in client.get(march).text  # not an answer kept from before
+
+
+def test_an_edited_contract_shows_on_the_next_page(tmp_path: Path) -> None:
+    config = _edges_workspace(tmp_path / "ws", MQL_DATES)
+    client = TestClient(create_app(ServeSettings((config,))))
+    assert "version 1</span>" in client.get("/w/ws/contract").text
+
+    edited = {**BOUNDARY_CONTRACT, "version": "2"}
+    (config.parent / "contract.yaml").write_text(yaml.safe_dump(edited), "utf-8")
+
+    assert "version 2</span>" in client.get("/w/ws/contract").text  # the screen keeps no stale copy
