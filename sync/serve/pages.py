@@ -132,8 +132,10 @@ def funnel_leads(
     """The emails behind one figure of the funnel page, by the report's own rules, among
     the workspace's ``journeys`` (see :class:`~funnelsync.sync.serve.journey_cache.JourneyCache`).
 
-    ``metric`` is a headline figure (:data:`HEADLINE_METRICS`) or ``reached`` with a
-    success-path ``stage``; raises ``KeyError`` for anything else.
+    ``metric`` is a headline figure (:data:`HEADLINE_METRICS`), ``reached`` or
+    ``converted`` with a success-path ``stage``, or ``inflow`` / ``outflow`` with any
+    ``stage`` (the stays behind the stage's median days are its outflow); raises
+    ``KeyError`` for anything else.
     """
     contract = workspace.contract
     index = contract.path_index(stage) if stage else None
@@ -142,14 +144,35 @@ def funnel_leads(
         wanted = _FACT_OF[metric]
         chosen = [j for j, f in zip(journeys, facts, strict=True) if getattr(f, wanted)]
     elif metric == "reached" and index is not None:
+        chosen = [j for j in journeys if _reached_in(j, index, period)]
+    elif metric == "converted" and index is not None and index + 1 < len(contract.stages):
         chosen = [
             j
             for j in journeys
-            if (when := j.reach[index]) is not None and period.start <= when < period.end
+            if _reached_in(j, index, period) and j.reached(index + 1, period.end) is not None
         ]
+    elif metric in _STAY_EDGE and stage in {s.name for s in contract.all_stages}:
+        return sorted(
+            journey.email
+            for journey in journeys
+            for stay in journey.stays
+            if stay.stage == stage
+            and (when := getattr(stay, _STAY_EDGE[metric])) is not None
+            and period.start <= when < period.end
+        )
     else:
         raise KeyError(metric)
     return sorted(journey.email for journey in chosen)
+
+
+_STAY_EDGE = {"inflow": "entered", "outflow": "left"}
+"""Stay figures: a stay counts when this edge of it falls in the period (one entry per
+stay, so a lead that entered twice is listed twice, as the figure counts it)."""
+
+
+def _reached_in(journey: Journey, index: int, period: Period) -> bool:
+    when = journey.reach[index]
+    return when is not None and period.start <= when < period.end
 
 
 def sla_waiting(workspace: Workspace, store: StateStore, now: datetime) -> list[Waiting]:

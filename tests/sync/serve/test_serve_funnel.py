@@ -17,7 +17,9 @@ from funnelsync.sync.engine.run import run_sync
 from funnelsync.sync.serve.app import ServeSettings, create_app
 from funnelsync.sync.workspace.loading import load_workspace
 
-LINK = re.compile(r'<a data-(?:metric|reached)="[^"]+" href="([^"]+)">(\d+)</a>')
+LINK = re.compile(
+    r'<a data-(?:metric|reached|converted|inflow|outflow)="[^"]+" href="([^"]+)">(\d+)</a>'
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +43,8 @@ def test_each_funnel_figure_lists_as_many_leads_as_it_counts(
     page = demo_client.get(f"/w/demo/funnel{query}").text
     links = LINK.findall(page)
     assert len(links) >= 6, "headline and stage figures link to their leads"
+    kinds = {kind for kind in re.findall(r"<a data-(\w+)=", page)}
+    assert {"metric", "reached", "converted", "inflow", "outflow", "rate"} <= kinds
     assert any(int(count) > 0 for _, count in links)
     for href, count in links:
         assert _listed(demo_client, href) == int(count), href
