@@ -18,7 +18,7 @@ from funnelsync.sync.report.figures import lead_facts
 from funnelsync.sync.report.journeys import Journey
 from funnelsync.sync.report.json_document import report_document
 from funnelsync.sync.report.period import Period
-from funnelsync.sync.report.segments import CAMPAIGN
+from funnelsync.sync.report.segments import CAMPAIGN, NONE_SEGMENT
 from funnelsync.sync.report.sla import (
     SALES_TOUCH_TYPES,
     Urgency,
@@ -120,6 +120,15 @@ def funnel_document(
     fields = [field for field in segments if field != CAMPAIGN]
     data = load_funnel_data(store, workspace.contract, fields, SALES_TOUCH_TYPES)
     return report_document(build_report(workspace.contract, data, period, segments, now))
+
+
+def segment_journeys(
+    workspace: Workspace, store: StateStore, field: str, segment: str
+) -> list[Journey]:
+    """The journeys of the leads in one segment of a lead ``field`` (not ``campaign``),
+    grouped as the report's breakdown groups them (a blank value is ``(none)``)."""
+    data = load_funnel_data(store, workspace.contract, (field,), (), campaigns=False)
+    return [j for j in data.journeys if j.fields.get(field, NONE_SEGMENT) == segment]
 
 
 def funnel_leads(

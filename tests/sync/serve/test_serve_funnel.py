@@ -18,7 +18,7 @@ from funnelsync.sync.serve.app import ServeSettings, create_app
 from funnelsync.sync.workspace.loading import load_workspace
 
 LINK = re.compile(
-    r'<a data-(?:metric|reached|converted|inflow|outflow)="[^"]+" href="([^"]+)">(\d+)</a>'
+    r'<a data-(?:metric|reached|converted|inflow|outflow|segment)="[^"]+" href="([^"]+)">(\d+)</a>'
 )
 
 
@@ -44,7 +44,7 @@ def test_each_funnel_figure_lists_as_many_leads_as_it_counts(
     links = LINK.findall(page)
     assert len(links) >= 6, "headline and stage figures link to their leads"
     kinds = {kind for kind in re.findall(r"<a data-(\w+)=", page)}
-    assert {"metric", "reached", "converted", "inflow", "outflow", "rate"} <= kinds
+    assert {"metric", "reached", "converted", "inflow", "outflow", "rate", "segment"} <= kinds
     assert any(int(count) > 0 for _, count in links)
     for href, count in links:
         assert _listed(demo_client, href) == int(count), href
@@ -57,6 +57,17 @@ def test_a_segment_breakdown_and_a_bad_period_or_figure(demo_client: TestClient)
     assert demo_client.get("/w/demo/funnel?by=password").status_code == 400
     assert demo_client.get("/w/demo/funnel/leads?metric=revenue").status_code == 404
     assert demo_client.get("/w/demo/funnel/leads?metric=reached&stage=nope").status_code == 404
+    assert demo_client.get("/w/demo/funnel/leads?metric=mqls&by=password").status_code == 404
+    by_campaign = "/w/demo/funnel/leads?metric=mqls&by=campaign&segment=x"
+    assert demo_client.get(by_campaign).status_code == 404
+
+
+def test_an_industry_segment_s_figures_list_their_leads(demo_client: TestClient) -> None:
+    page = demo_client.get("/w/demo/funnel?by=industry").text
+    links = re.findall(r'<a data-segment="industry" href="([^"]+)">(\d+)</a>', page)
+    assert len(links) >= 3
+    for href, count in links:
+        assert _listed(demo_client, href) == int(count), href
 
 
 def test_funnel_page_numbers_match_report_json(demo_client: TestClient, tmp_path: Path) -> None:
@@ -134,7 +145,8 @@ def test_a_figure_s_leads_include_the_period_s_first_instant_and_exclude_its_end
     listed = set(re.findall(r"<li><a href=[^>]+>([^<]+)</a>", page.text))
     assert listed == {"first@example.com", "last@example.com"}
     figures = dict(LINK.findall(boundary_client.get(f"/w/ws/funnel?{march}").text))
-    counted = [int(n) for href, n in figures.items() if figure in href.replace("&amp;", "&")]
+    hrefs = {href.replace("&amp;", "&"): n for href, n in figures.items()}
+    counted = [int(n) for href, n in hrefs.items() if f"?{figure}&since" in href]
     assert counted == [2], "the funnel page's number counts the same two leads"
 
 
