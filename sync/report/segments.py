@@ -41,6 +41,26 @@ class SegmentFigures:
     figures: Headline
 
 
+def segments_of(
+    journey: Journey,
+    field: str,
+    touches: Mapping[int, Mapping[str, Sequence[float]]],
+    end: datetime,
+) -> list[str]:
+    """The segments of ``field`` a lead falls in: its value (``(none)`` when blank), or by
+    ``campaign`` every campaign it engaged with before ``end`` (``(none)`` if none)."""
+    if field != CAMPAIGN:
+        return [journey.fields.get(field, NONE_SEGMENT)]
+    cutoff = end.timestamp()
+    nothing: Mapping[str, Sequence[float]] = {}
+    engaged = [
+        name
+        for name, moments in touches.get(journey.person_id, nothing).items()
+        if moments[0] < cutoff
+    ]
+    return engaged or [NONE_SEGMENT]
+
+
 def _groups(
     journeys: Sequence[Journey],
     facts: Sequence[LeadFacts],
@@ -49,20 +69,9 @@ def _groups(
     end: datetime,
 ) -> dict[str, list[LeadFacts]]:
     groups: dict[str, list[LeadFacts]] = defaultdict(list)
-    cutoff = end.timestamp()
-    if field != CAMPAIGN:
-        for journey, fact in zip(journeys, facts, strict=True):
-            groups[journey.fields.get(field, NONE_SEGMENT)].append(fact)
-        return groups
-    nothing: Mapping[str, Sequence[float]] = {}
     for journey, fact in zip(journeys, facts, strict=True):
-        engaged = False
-        for name, moments in touches.get(journey.person_id, nothing).items():
-            if moments[0] < cutoff:
-                groups[name].append(fact)
-                engaged = True
-        if not engaged:
-            groups[NONE_SEGMENT].append(fact)
+        for name in segments_of(journey, field, touches, end):
+            groups[name].append(fact)
     return groups
 
 

@@ -29,7 +29,7 @@ from funnelsync.stalling import stall_rules
 from funnelsync.sync.engine.lock import WorkspaceBusyError
 from funnelsync.sync.engine.run import RunFailedError, run_sync
 from funnelsync.sync.report.period import Period, PeriodError, resolve_period
-from funnelsync.sync.report.segments import CAMPAIGN, SEGMENT_FIELDS
+from funnelsync.sync.report.segments import SEGMENT_FIELDS
 from funnelsync.sync.report.stalled import StalledLead, stalled_by_owner, stalled_leads
 from funnelsync.sync.serve import pages
 from funnelsync.sync.serve.errors_view import group_errors
@@ -227,13 +227,13 @@ def create_app(settings: ServeSettings) -> Starlette:
         metric = request.query_params.get("metric", "")
         stage = request.query_params.get("stage") or None
         by, segment = request.query_params.get("by"), request.query_params.get("segment")
-        if by is not None and (by not in SEGMENT_FIELDS or by == CAMPAIGN or segment is None):
+        if by is not None and (by not in SEGMENT_FIELDS or segment is None):
             raise HTTPException(404, f"no funnel segment {by!r} {segment or ''}")
 
         def listed() -> list[str]:
             with screen.store(workspace) as store:
                 journeys = (
-                    pages.segment_journeys(workspace, store, by, segment)
+                    pages.segment_journeys(workspace, store, by, segment, period)
                     if by is not None and segment is not None
                     else screen.journeys.journeys(workspace, store)
                 )

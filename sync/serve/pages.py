@@ -18,7 +18,7 @@ from funnelsync.sync.report.figures import lead_facts
 from funnelsync.sync.report.journeys import Journey
 from funnelsync.sync.report.json_document import report_document
 from funnelsync.sync.report.period import Period
-from funnelsync.sync.report.segments import CAMPAIGN, NONE_SEGMENT
+from funnelsync.sync.report.segments import CAMPAIGN, segments_of
 from funnelsync.sync.report.sla import (
     SALES_TOUCH_TYPES,
     Urgency,
@@ -123,12 +123,18 @@ def funnel_document(
 
 
 def segment_journeys(
-    workspace: Workspace, store: StateStore, field: str, segment: str
+    workspace: Workspace, store: StateStore, field: str, segment: str, period: Period
 ) -> list[Journey]:
-    """The journeys of the leads in one segment of a lead ``field`` (not ``campaign``),
-    grouped as the report's breakdown groups them (a blank value is ``(none)``)."""
-    data = load_funnel_data(store, workspace.contract, (field,), (), campaigns=False)
-    return [j for j in data.journeys if j.fields.get(field, NONE_SEGMENT) == segment]
+    """The journeys of the leads in one segment of a breakdown by ``field``, grouped as
+    the report groups them for ``period`` (see :func:`segments_of`)."""
+    by_campaign = field == CAMPAIGN
+    fields = () if by_campaign else (field,)
+    data = load_funnel_data(store, workspace.contract, fields, (), campaigns=by_campaign)
+    return [
+        journey
+        for journey in data.journeys
+        if segment in segments_of(journey, field, data.campaign_touches, period.end)
+    ]
 
 
 def funnel_leads(
