@@ -12,32 +12,16 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from handoff_support import Mailbox, Webhook, smtp_server, webhook_receiver
+from handoff_support import Mailbox, Webhook
 from sync_support import small_workspace
 from test_crash_safety import Lab, _command, _install_plugin, _read_trace
 
 pytestmark = pytest.mark.slow
 
 VP = "vp@hospital.example.com"
-
-
-@pytest.fixture
-def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Webhook]:
-    with webhook_receiver() as receiver:
-        monkeypatch.setenv("FUNNELSYNC_HANDOFF_WEBHOOK", receiver.url)
-        yield receiver
-
-
-@pytest.fixture
-def mail(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
-    with smtp_server() as box:
-        monkeypatch.setenv("FUNNELSYNC_SMTP_HOST", box.host)
-        monkeypatch.setenv("FUNNELSYNC_SMTP_PORT", str(box.port))
-        yield box
 
 
 def _lab(root: Path) -> Lab:

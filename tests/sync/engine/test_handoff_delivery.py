@@ -6,34 +6,18 @@ Each test runs with the state in SQLite and in PostgreSQL (the ``workspace`` fix
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from handoff_support import Mailbox, Webhook, body, free_port, smtp_server, webhook_receiver
+from handoff_support import Mailbox, Webhook, body, free_port
 from sync_support import NOW, read_csv, sales_lead, write_csv
 
 from funnelsync.sync.cli.main import main
 
 VP = "vp@hospital.example.com"
-
-
-@pytest.fixture
-def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Webhook]:
-    with webhook_receiver() as receiver:
-        monkeypatch.setenv("FUNNELSYNC_HANDOFF_WEBHOOK", receiver.url)
-        yield receiver
-
-
-@pytest.fixture
-def mail(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
-    with smtp_server() as box:
-        monkeypatch.setenv("FUNNELSYNC_SMTP_HOST", box.host)
-        monkeypatch.setenv("FUNNELSYNC_SMTP_PORT", str(box.port))
-        yield box
 
 
 def _sync(config: Path, exit_code: int = 0) -> tuple[dict[str, Any], str]:
