@@ -18,6 +18,7 @@ from funnelsync.testing.dataset import (
     paged_times,
     records_of,
 )
+from funnelsync.testing.resuming import judge_resume, sample
 
 
 def _read(connector: Connector, cursor: str | None) -> list[ReadBatch]:
@@ -44,11 +45,6 @@ def _tags(session: Session, connector: Connector, batches: Sequence[ReadBatch]) 
     return [tag for tag, _ in activities_of(batches, session.factory, asset_field(connector))]
 
 
-def _sample(tags: Sequence[str] | set[str]) -> str:
-    shown = sorted(tags)[:3]
-    return ", ".join(shown) + (f" and {len(tags) - 3} more" if len(tags) > 3 else "")
-
-
 @check(
     "reads_every_activity_once",
     "read_activities(None) pages to the end: every activity, once",
@@ -64,12 +60,12 @@ def reads_every_activity_once(session: Session) -> None:
     if missing := set(seeded) - set(tags):
         raise ConformanceFailure(
             f"read_activities(None) returned {len(set(tags))} of {len(seeded)} seeded "
-            f"activities; missing {_sample(missing)}. Page until the system has no more "
+            f"activities; missing {sample(missing)}. Page until the system has no more "
             "(activities sharing one modification time included)."
         )
     if repeated := {tag for tag, count in Counter(tags).items() if count > 1}:
         raise ConformanceFailure(
-            f"read_activities(None) returned {_sample(repeated)} more than once. Each "
+            f"read_activities(None) returned {sample(repeated)} more than once. Each "
             "activity changed since the cursor must come exactly once per read."
         )
     pages = sum(1 for batch in batches if batch.records)
@@ -104,18 +100,7 @@ def resumes_activities_from_every_cursor(session: Session) -> None:
         after = {tag for tag, _ in activities_of(batches[index + 1 :], session.factory, field)}
         again = set(_tags(session, connector, _read(connector, batch.cursor)))
         where = f"resuming activities from the cursor of batch {index + 1} of {len(batches)}"
-        if lost := after - again:
-            raise ConformanceFailure(
-                f"{where} lost {len(lost)} activities ({_sample(lost)}) that came after it. "
-                "A cursor must mark exactly what was returned: with a modification time, "
-                "add the last id read at that time, so activities sharing it are not skipped."
-            )
-        if repeated := (again & before) - after:
-            raise ConformanceFailure(
-                f"{where} returned {len(repeated)} activities ({_sample(repeated)}) that the "
-                "batches up to that cursor had already returned. A cursor must mark exactly "
-                "what was returned, including activities sharing its modification time."
-            )
+        judge_resume(where, "activities", before, after, again)
 
 
 @check(

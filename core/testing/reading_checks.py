@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from funnelsync.connector import Connector, ReadBatch
 from funnelsync.testing.checks import ConformanceFailure, Session, check
 from funnelsync.testing.dataset import email_field, later_times, paged_times, records_of
+from funnelsync.testing.resuming import judge_resume, sample
 
 
 def _read(connector: Connector, cursor: str | None) -> list[ReadBatch]:
@@ -30,11 +31,6 @@ def _seeded(session: Session) -> list[str]:
     return [lead.email for lead in leads if lead.email is not None]
 
 
-def _sample(emails: Sequence[str] | set[str]) -> str:
-    shown = sorted(emails)[:3]
-    return ", ".join(shown) + (f" and {len(emails) - 3} more" if len(emails) > 3 else "")
-
-
 @check(
     "reads_every_record_once",
     "read_leads(None) pages to the end: every record, once",
@@ -50,13 +46,13 @@ def reads_every_record_once(session: Session) -> None:
     if missing:
         raise ConformanceFailure(
             f"read_leads(None) returned {len(set(emails))} of {len(seeded)} seeded leads; "
-            f"missing {_sample(missing)}. Page until the system has no more records (leads "
+            f"missing {sample(missing)}. Page until the system has no more records (leads "
             "sharing one modification time included)."
         )
     repeated = {email for email, count in Counter(emails).items() if count > 1}
     if repeated:
         raise ConformanceFailure(
-            f"read_leads(None) returned {_sample(repeated)} more than once. Each record "
+            f"read_leads(None) returned {sample(repeated)} more than once. Each record "
             "changed since the cursor must come exactly once per read."
         )
     page_size = session.target.page_size
@@ -91,19 +87,7 @@ def resumes_from_every_cursor(session: Session) -> None:
         after = {email for email, _ in records_of(batches[index + 1 :], session.factory, field)}
         again = set(_emails(session, connector, _read(connector, batch.cursor)))
         where = f"resuming from the cursor of batch {index + 1} of {len(batches)}"
-        if lost := after - again:
-            raise ConformanceFailure(
-                f"{where} lost {len(lost)} lead(s) ({_sample(lost)}) that came after it. A "
-                "cursor must mark exactly what was returned: with a modification time, add "
-                "the last record id read at that time, so records sharing the time are "
-                "not skipped."
-            )
-        if repeated := (again & before) - after:
-            raise ConformanceFailure(
-                f"{where} returned {len(repeated)} lead(s) ({_sample(repeated)}) that "
-                "the batches up to that cursor had already returned. A cursor must mark "
-                "exactly what was returned, including records sharing its modification time."
-            )
+        judge_resume(where, "lead(s)", before, after, again)
 
 
 @check(
@@ -125,7 +109,7 @@ def reads_only_what_changed(session: Session) -> None:
     unchanged = _emails(session, connector, _read(connector, cursor))
     if unchanged:
         raise ConformanceFailure(
-            f"nothing changed, yet read_leads(last cursor) returned {_sample(set(unchanged))}: "
+            f"nothing changed, yet read_leads(last cursor) returned {sample(set(unchanged))}: "
             "the last cursor must cover every record read."
         )
     added = session.factory.leads(later_times(3))
@@ -136,8 +120,8 @@ def reads_only_what_changed(session: Session) -> None:
         new = [email for email in new if email in expected]
     if set(new) != expected or len(new) != len(expected):
         raise ConformanceFailure(
-            f"after adding {_sample(expected)}, read_leads(last cursor) returned "
-            f"{_sample(set(new)) or 'none of them'} ({len(new)} records): it must return the "
+            f"after adding {sample(expected)}, read_leads(last cursor) returned "
+            f"{sample(set(new)) or 'none of them'} ({len(new)} records): it must return the "
             "records changed since the cursor, each once."
         )
 
@@ -168,7 +152,7 @@ def reports_deletions(session: Session) -> None:
     reported = {r.record_id for b in connector.read_deletions(cursor) for r in b.records}
     if missing := set(ids[:2]) - reported:
         raise ConformanceFailure(
-            f"read_deletions did not report the deleted record(s) {_sample(missing)}: report "
+            f"read_deletions did not report the deleted record(s) {sample(missing)}: report "
             "every record deleted since the cursor, with its record_id."
         )
     if ids[2] in reported:
