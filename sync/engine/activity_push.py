@@ -22,7 +22,7 @@ import hashlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -169,11 +169,12 @@ def _describe(contract: FunnelContract, candidate: _Candidate, lead: Lead) -> tu
 def plan_timeline(
     store: StateStore,
     contract: FunnelContract,
-    takers: Sequence[str],
+    recorded: Mapping[str, set[str]],
     as_of: datetime,
 ) -> dict[str, list[tuple[PlannedEntry, ActivityWrite]]]:
-    """The entries still to write, per connection that takes them."""
-    if not contract.timeline.significant or not takers:
+    """The entries still to write, per connection that takes them; ``recorded`` gives each
+    such connection's refs already in the state (pending, written or rejected)."""
+    if not contract.timeline.significant or not recorded:
         return {}
     candidates = _candidates(store, contract, as_of)
     if not candidates:
@@ -183,10 +184,8 @@ def plan_timeline(
     visible = {pid for pid, lead in leads.items() if contract.sales_visible(lead.stage)}
     wanted = [c for c in candidates if person_of.get(c.token) in visible]
     records = records_of(store.engine, {person_of[c.token] for c in wanted})
-    timeline = TimelineStore(store.engine)
     plans: dict[str, list[tuple[PlannedEntry, ActivityWrite]]] = {}
-    for name in takers:
-        done = timeline.refs(name)
+    for name, done in recorded.items():
         entries = []
         for candidate in sorted(wanted, key=lambda c: (c.occurred_at, c.activity_id)):
             if candidate.source == name:
@@ -231,11 +230,14 @@ def push_timeline(
     """Write the entries :func:`plan_timeline` finds, recording each call write-ahead.
 
     ``skip`` names connections not to write to in this run (budget spent)."""
-    takers = {name: c for name, c in _takers(connections, connectors) if name not in skip}
     outcome = TimelineOutcome()
+    if not contract.timeline.significant:
+        return outcome
+    takers = {name: c for name, c in _takers(connections, connectors) if name not in skip}
     timeline = TimelineStore(store.engine)
-    unknown = {name for name in takers if not timeline.refs(name)}
-    plans = plan_timeline(store, contract, list(takers), as_of)
+    recorded = {name: timeline.refs(name) for name in takers}
+    unknown = {name for name, refs in recorded.items() if not refs}
+    plans = plan_timeline(store, contract, recorded, as_of)
     at = as_of.isoformat()
     for name, planned in plans.items():
         connector = takers[name]
