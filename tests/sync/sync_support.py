@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from funnelsync.sync.cli.main import main
 from funnelsync.sync.engine.lock import run_lock
@@ -186,8 +188,23 @@ def postgres_database(request: pytest.FixtureRequest) -> str:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
 
     def drop() -> None:
+        # Not WITH (FORCE): that refuses when an autovacuum worker (a superuser process) is
+        # in the database, while a plain DROP cancels such workers itself. Our own role's
+        # leftover sessions (a killed sync's) are ended first; a busy database is retried.
+        ours = text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name "
+            "AND usename = current_user AND pid <> pg_backend_pid()"
+        )
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for attempt in range(40):
+                connection.execute(ours, {"name": name})
+                try:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                    break
+                except OperationalError:
+                    if attempt == 39:
+                        raise
+                    time.sleep(0.25)
         admin.dispose()
 
     request.addfinalizer(drop)
