@@ -13,6 +13,7 @@ from collections.abc import Mapping as AbcMapping
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,9 +46,9 @@ Transform = Literal["strip", "lower", "upper", "title"]
 
 
 class FieldMap(BaseModel):
-    """One canonical field ↔ one system field."""
+    """One canonical field ↔ one system field (immutable: its derived views are cached)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     field: str = Field(min_length=1, description="The field's name in the system.")
     direction: Direction = Direction.both
@@ -64,22 +65,27 @@ class FieldMap(BaseModel):
         default=None, ge=2, description="Longest text the system field holds; longer is cut with …"
     )
 
-    @property
+    @cached_property
     def reads(self) -> bool:
         """Whether the field is read from the system."""
         return self.direction in (Direction.read, Direction.both)
 
-    @property
+    @cached_property
     def writes(self) -> bool:
         """Whether the field is written to the system."""
         return self.direction in (Direction.write, Direction.both)
 
-    @property
-    def formats(self) -> list[str]:
+    @cached_property
+    def formats(self) -> tuple[str, ...]:
         """The formats to read timestamps with, in order (none: ISO 8601)."""
         if self.format is None:
-            return []
-        return [self.format] if isinstance(self.format, str) else list(self.format)
+            return ()
+        return (self.format,) if isinstance(self.format, str) else tuple(self.format)
+
+    @cached_property
+    def canonical_values(self) -> dict[str, str]:
+        """Case-folded system value → canonical value: :attr:`values` read backwards."""
+        return {system.casefold(): canon for canon, system in self.values.items()}
 
 
 class ConstantValue(BaseModel):
@@ -235,8 +241,7 @@ def _read_value(field_map: FieldMap, raw: Any, zone: tzinfo, timestamp: bool) ->
         if field_map.transform is not None:
             value = _apply_transform(field_map.transform, value)
         if field_map.values:
-            reverse = {sys.casefold(): canon for canon, sys in field_map.values.items()}
-            value = reverse.get(value.strip().casefold(), value)
+            value = field_map.canonical_values.get(value.strip().casefold(), value)
         if timestamp:
             value = parse_timestamp(value, field_map.formats)
     if isinstance(value, datetime) and value.tzinfo is None:
@@ -399,12 +404,13 @@ def read_lead(
     stage_dates: dict[str, Any] = {}
     system_names: dict[str, str] = {}
     types = mapping.attributes
-    for canonical, field_map in mapping.active_lead_fields().items():
-        if not field_map.reads or field_map.field not in fields:
+    for canonical, field_map in mapping.lead_fields.items():
+        if field_map is None or not field_map.reads or field_map.field not in fields:
             continue
         system_names[canonical] = field_map.field
         attribute = types.get(canonical)
-        is_date = canonical in _TIMESTAMP_LEAD_FIELDS or canonical.startswith(STAGE_DATES_PREFIX)
+        stage_date = canonical.startswith(STAGE_DATES_PREFIX)
+        is_date = stage_date or canonical in _TIMESTAMP_LEAD_FIELDS
         raw = fields[field_map.field]
         try:
             if attribute is not None:
@@ -427,9 +433,9 @@ def read_lead(
             if warnings is not None:
                 warnings.append(f"{field_map.field} ({canonical}): {exc}; left empty")
             value = None
-        if canonical.startswith(STAGE_DATES_PREFIX):
+        if stage_date:
             if value is not None:
-                stage_dates[canonical.removeprefix(STAGE_DATES_PREFIX)] = value
+                stage_dates[canonical[len(STAGE_DATES_PREFIX) :]] = value
         elif attribute is not None or canonical not in LEAD_FIELDS:
             if value is not None:
                 attributes[canonical] = value
@@ -451,7 +457,9 @@ def read_activity(mapping: Mapping, fields: AbcMapping[str, Any]) -> Activity:
     zone = ZoneInfo(mapping.timezone)
     data: dict[str, Any] = {}
     system_names: dict[str, str] = {}
-    for canonical, field_map in mapping.active_activity_fields().items():
+    for canonical, field_map in mapping.activity_fields.items():
+        if field_map is None:
+            continue
         if isinstance(field_map, ConstantValue):
             data[canonical] = field_map.value
             continue

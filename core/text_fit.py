@@ -8,6 +8,7 @@ cannot hold is not changed here: the caller rejects that record, naming the char
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 ASCII_FALLBACKS: dict[str, str] = {
     "≥": ">=",
@@ -26,8 +27,20 @@ ASCII_FALLBACKS: dict[str, str] = {
 """funnelsync's own non-ASCII characters and what they become where they do not fit."""
 
 
+@lru_cache(maxsize=64)
+def encoding_holds_ascii(encoding: str) -> bool:
+    """Whether ``encoding`` can hold every ASCII character (every codec a CSV file uses can)."""
+    try:
+        "".join(map(chr, range(128))).encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def unencodable(text: str, encoding: str) -> str | None:
     """The first character of ``text`` that ``encoding`` cannot hold, or ``None``."""
+    if text.isascii() and encoding_holds_ascii(encoding):
+        return None
     try:
         text.encode(encoding)
     except UnicodeEncodeError as exc:

@@ -131,7 +131,10 @@ def _record(
         return rejected(row.problem)
     if len(row.cells) != len(table.header):
         return rejected(f"expected {len(table.header)} cells, found {len(row.cells)}")
-    fields = dict(zip(table.header, map(undefuse, row.cells), strict=True))
+    cells = row.cells
+    if any(cell[:1] == "'" for cell in cells):
+        cells = [undefuse(cell) for cell in cells]
+    fields = dict(zip(table.header, cells, strict=True))
     try:
         record_id = identify(fields, row.line)
     except RowRejectedError as exc:

@@ -145,10 +145,10 @@ def _changed_fields(
         if not _may_write(contract, canonical, current):
             continue
         desired = canonical_value(lead, canonical)
+        if field_map.reads and _same(current, desired):
+            continue
         formatted = _formatted(canonical, field_map, desired, zone, encoding)
         if same_text(raw.get(field_map.field), formatted):
-            continue
-        if field_map.reads and _same(current, desired):
             continue
         if kept_before(raw, field_map.field, formatted):
             continue
