@@ -196,7 +196,7 @@ class CsvTable:
             elif multi_line_mismatch:
                 reason = f"runs across {len(taken)} lines into a row of {len(cells)} cells"
                 yield self._bad(reason, pushback=True, unclosed=True)
-            elif any(cell.strip() for cell in cells):
+            elif "".join(cells).strip():
                 yield Row(taken[0][0], cells)
 
     def _bad(self, reason: str, *, pushback: bool, unclosed: bool = False) -> Row:
