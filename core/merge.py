@@ -109,7 +109,9 @@ def merge_leads(contract: FunnelContract, sources: Sequence[SourceLead]) -> Lead
         for stage, when in source.lead.stage_dates.items():
             stage_dates[stage] = min(when, stage_dates.get(stage, when))
     data["stage_dates"] = stage_dates
-    return Lead.model_validate(data)
+    # Every value comes from an already validated Lead: validating again would only
+    # repeat the same checks (and the email normalisation) per person.
+    return Lead.model_construct(**data)
 
 
 def previous_stage(contract: FunnelContract, sources: Sequence[SourceLead]) -> str | None:
