@@ -111,7 +111,7 @@ PROBE = textwrap.dedent(
             "file": sys.modules[entry_point.module].__file__,
         }
         if entry_point.group == "console_scripts":
-            found["commands"] = sorted(loaded.commands)
+            found["commands"] = loaded.list_commands(None)
         elif entry_point.name == "csv":
             found["csv_connectors"] = [
                 c.name for c in loaded.funnelsync_register_connectors()

@@ -2,30 +2,60 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
 from funnelsync import __version__
-from funnelsync.sync.cli.check import check
 from funnelsync.sync.cli.common import fail
-from funnelsync.sync.cli.demo import demo
-from funnelsync.sync.cli.distributed import beat, enqueue, worker
 from funnelsync.sync.cli.exit_codes import ExitCode
-from funnelsync.sync.cli.funnel import explain, simulate_command
 from funnelsync.sync.cli.logs import LogFormat, setup_logging
-from funnelsync.sync.cli.report import report_command, sla_command
-from funnelsync.sync.cli.run import plan, sync
-from funnelsync.sync.cli.schedule import schedule
-from funnelsync.sync.cli.serve import serve
-from funnelsync.sync.cli.stalled import stalled_command
-from funnelsync.sync.cli.state import errors, history, retry, state, status
-from funnelsync.sync.cli.workspace import init, plugins, schema, validate
 from funnelsync.sync.state.errors import StateError
+
+COMMANDS: dict[str, str] = {
+    "init": "workspace:init",
+    "validate": "workspace:validate",
+    "plugins": "workspace:plugins",
+    "schema": "workspace:schema",
+    "sync": "run:sync",
+    "plan": "run:plan",
+    "demo": "demo:demo",
+    "errors": "state:errors",
+    "retry": "state:retry",
+    "status": "state:status",
+    "history": "state:history",
+    "state": "state:state",
+    "explain": "funnel:explain",
+    "simulate": "funnel:simulate_command",
+    "schedule": "schedule:schedule",
+    "check": "check:check",
+    "report": "report:report_command",
+    "sla": "report:sla_command",
+    "stalled": "stalled:stalled_command",
+    "worker": "distributed:worker",
+    "enqueue": "distributed:enqueue",
+    "beat": "distributed:beat",
+    "serve": "serve:serve",
+}
+"""Command name → ``module:attribute`` under :mod:`funnelsync.sync.cli`, imported only when
+the command runs (or help lists it), so a scheduled ``sync`` does not load the report, the
+demo or the web screen."""
 
 
 class _Commands(click.Group):
-    """The command group; a state fault ends any command with its message and exit 1."""
+    """The command group, loading each command on first use; a state fault ends any
+    command with its message and exit 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module_name, attribute = COMMANDS[cmd_name].split(":")
+            module = importlib.import_module(f"funnelsync.sync.cli.{module_name}")
+            self.add_command(getattr(module, attribute), cmd_name)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -64,30 +94,3 @@ def main(ctx: click.Context, log_format: LogFormat, log_level: str) -> None:
         is not click.core.ParameterSource.DEFAULT,
     }
 
-
-for command in (
-    init,
-    validate,
-    plugins,
-    schema,
-    sync,
-    plan,
-    demo,
-    errors,
-    retry,
-    status,
-    history,
-    state,
-    explain,
-    simulate_command,
-    schedule,
-    check,
-    report_command,
-    sla_command,
-    stalled_command,
-    worker,
-    enqueue,
-    beat,
-    serve,
-):
-    main.add_command(command)

@@ -1,4 +1,5 @@
-"""The CLI imports a vendor SDK only for the connectors and commands in use.
+"""The CLI imports a vendor SDK only for the connectors and commands in use, and a
+command's own modules only when that command runs.
 
 Each check runs the real ``funnelsync`` command line in a fresh interpreter and lists the
 vendor modules it ended with in ``sys.modules``.
@@ -36,12 +37,18 @@ try:
     main(sys.argv[2:], prog_name="funnelsync")
 except SystemExit as stop:
     code = stop.code
-print(json.dumps([code, sorted({name.split(".")[0] for name in sys.modules})]))
+print(json.dumps([code, sorted(sys.modules)]))
 """
 
 
 def _imported(*arguments: str) -> tuple[object, set[str]]:
     """The exit code of ``funnelsync ARGUMENTS`` and the vendor packages it imported."""
+    code, modules = _modules(*arguments)
+    return code, {name.split(".")[0] for name in modules} & set(VENDOR_SDKS)
+
+
+def _modules(*arguments: str) -> tuple[object, set[str]]:
+    """The exit code of ``funnelsync ARGUMENTS`` and every module it imported."""
     done = subprocess.run(
         [sys.executable, "-c", PROGRAM, "-", *arguments],
         capture_output=True,
@@ -49,7 +56,7 @@ def _imported(*arguments: str) -> tuple[object, set[str]]:
         check=True,
     )
     code, modules = json.loads(done.stdout.strip().splitlines()[-1])
-    return code, set(modules) & set(VENDOR_SDKS)
+    return code, set(modules)
 
 
 def test_a_csv_only_sync_imports_no_vendor_sdk(tmp_path: Path) -> None:
@@ -57,6 +64,16 @@ def test_a_csv_only_sync_imports_no_vendor_sdk(tmp_path: Path) -> None:
     code, vendors = _imported("sync", "--config", str(config))
     assert code in (0, None)
     assert vendors == set()
+
+
+def test_a_sync_loads_no_other_command(tmp_path: Path) -> None:
+    config = small_workspace(tmp_path)
+    code, modules = _modules("sync", "--config", str(config))
+    assert code in (0, None)
+    assert "funnelsync.sync.cli.run" in modules
+    others = {"report", "demo", "serve", "funnel", "schedule", "distributed", "stalled"}
+    assert not {f"funnelsync.sync.cli.{name}" for name in others} & modules
+    assert "funnelsync.sync.report.build" not in modules
 
 
 def test_help_and_validate_import_no_vendor_sdk(tmp_path: Path) -> None:
