@@ -93,4 +93,3 @@ def main(ctx: click.Context, log_format: LogFormat, log_level: str) -> None:
         "log_level_given": ctx.get_parameter_source("log_level")
         is not click.core.ParameterSource.DEFAULT,
     }
-
