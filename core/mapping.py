@@ -9,11 +9,12 @@ writing maps canonical values back to system fields, through the same value maps
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from collections.abc import Mapping as AbcMapping
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
+from operator import attrgetter
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -491,11 +492,18 @@ def read_activity(mapping: Mapping, fields: AbcMapping[str, Any]) -> Activity:
 def canonical_value(lead: Lead, canonical: str) -> Any:
     """The value of a mapped canonical lead field, including ``stage_dates.<stage>`` and
     custom attributes."""
+    return value_getter(canonical)(lead)
+
+
+@lru_cache(maxsize=1024)
+def value_getter(canonical: str) -> Callable[[Lead], Any]:
+    """A function giving a lead's :func:`canonical_value` of ``canonical`` (decided once)."""
     if canonical.startswith(STAGE_DATES_PREFIX):
-        return lead.stage_dates.get(canonical.removeprefix(STAGE_DATES_PREFIX))
+        stage = canonical.removeprefix(STAGE_DATES_PREFIX)
+        return lambda lead: lead.stage_dates.get(stage)
     if canonical in LEAD_FIELDS:
-        return getattr(lead, canonical)
-    return lead.attributes.get(canonical)
+        return attrgetter(canonical)
+    return lambda lead: lead.attributes.get(canonical)
 
 
 def format_value(field_map: FieldMap, value: Any, zone: tzinfo = UTC) -> Any:

@@ -8,7 +8,7 @@ recycled and disqualified, say) is not misread as a change.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from funnelsync.connector import LeadWrite
 from funnelsync.contract import FunnelContract
-from funnelsync.mapping import FieldMap, canonical_value, format_value
+from funnelsync.mapping import FieldMap, canonical_value, format_value, value_getter
 from funnelsync.merge import writes_field
 from funnelsync.models import Lead, is_descriptive
 from funnelsync.sync.engine.canonical import CurrentRecord
@@ -127,9 +127,28 @@ def _formatted(canonical: str, field_map: FieldMap, value: Any, zone: tzinfo, en
     return formatted
 
 
+@dataclass(frozen=True, slots=True)
+class _Writable:
+    """A mapped field funnelsync may update, with what planning needs of it, decided once."""
+
+    canonical: str
+    field_map: FieldMap
+    descriptive: bool
+    value_of: Callable[[Lead], Any]
+
+
+def _writable(field_maps: Mapping[str, FieldMap]) -> list[_Writable]:
+    """The fields an update may change (all written fields but the email, the record's key)."""
+    return [
+        _Writable(canonical, field_map, is_descriptive(canonical), value_getter(canonical))
+        for canonical, field_map in field_maps.items()
+        if field_map.writes and canonical != "email"
+    ]
+
+
 def _changed_fields(
     contract: FunnelContract,
-    field_maps: Mapping[str, FieldMap],
+    writable: list[_Writable],
     lead: Lead,
     system_lead: Lead,
     raw: Mapping[str, Any],
@@ -138,13 +157,12 @@ def _changed_fields(
 ) -> dict[str, tuple[str, Any]]:
     """System field → (canonical field, new value) for every field that differs."""
     changes: dict[str, tuple[str, Any]] = {}
-    for canonical, field_map in field_maps.items():
-        if not field_map.writes or canonical == "email":
+    for item in writable:
+        canonical, field_map = item.canonical, item.field_map
+        current = item.value_of(system_lead)
+        if item.descriptive and not writes_field(contract, canonical, current):
             continue
-        current = canonical_value(system_lead, canonical)
-        if not _may_write(contract, canonical, current):
-            continue
-        desired = canonical_value(lead, canonical)
+        desired = item.value_of(lead)
         if field_map.reads and _same(current, desired):
             continue
         formatted = _formatted(canonical, field_map, desired, zone, encoding)
@@ -216,6 +234,7 @@ def plan_connection(
     name = connection.name
     field_maps = connection.mapping.active_lead_fields()
     zone = ZoneInfo(connection.mapping.timezone)
+    writable = _writable(field_maps)
     plan = ConnectionPlan()
     for person_id, lead in leads.items():
         keys = [key for key in records_of.get(person_id, ()) if key[0] == name]
@@ -260,7 +279,7 @@ def plan_connection(
                 continue
             try:
                 changes = _changed_fields(
-                    contract, field_maps, lead, system_lead, raw, zone, encoding
+                    contract, writable, lead, system_lead, raw, zone, encoding
                 )
             except UnencodableValueError as exc:
                 write = LeadWrite(person_key, key[1], {})
