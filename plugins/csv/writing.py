@@ -61,15 +61,22 @@ class _Sheet:
     newline: str = DEFAULT_NEWLINE
     _by_id: dict[str, int] = field(default_factory=dict)
     _by_key: dict[str, int] = field(default_factory=dict)
+    _position: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for index in range(len(self.rows)):
             if index not in self.malformed and index not in self.verbatim:
                 self._index(index)
 
+    def _positions(self) -> dict[str, int]:
+        """Column name → its index in the header (kept in step as columns are added)."""
+        if len(self._position) != len(self.header):
+            self._position = {name: i for i, name in enumerate(self.header)}
+        return self._position
+
     def _key_of(self, index: int) -> str:
         row = self.rows[index]
-        position = self.header.index(self.key_column)
+        position = self._positions()[self.key_column]
         return undefuse(row[position]).strip() if position < len(row) else ""
 
     def _index(self, index: int) -> None:
@@ -105,6 +112,8 @@ class _Sheet:
             message = f"the write would leave {self.key_column} empty"
             return WriteResult(write.key, WriteStatus.rejected, message=message)
         for column, text in cells.items():
+            if column.isascii() and text.isascii():
+                continue  # every encoding a CSV file is written in holds ASCII
             for part, what in ((column, "column name"), (text, "value")):
                 try:
                     part.encode(self.fmt.encoding)
@@ -123,11 +132,15 @@ class _Sheet:
 
     def _set(self, index: int, cells: dict[str, str]) -> None:
         old_key = self._key_of(index)
-        self.header.extend(name for name in cells if name not in self.header)
+        position = self._positions()
+        for name in cells:
+            if name not in position:
+                position[name] = len(self.header)
+                self.header.append(name)
         row = self.rows[index]
         row.extend([""] * (len(self.header) - len(row)))
         for name, cell in cells.items():
-            row[self.header.index(name)] = cell
+            row[position[name]] = cell
         if self._key_of(index) != old_key:
             if self._by_id.get(old_key) == index:
                 del self._by_id[old_key]
