@@ -76,6 +76,15 @@ def test_a_sync_loads_no_other_command(tmp_path: Path) -> None:
     assert "funnelsync.sync.report.build" not in modules
 
 
+def test_a_report_loads_no_sync_engine(tmp_path: Path) -> None:
+    config = small_workspace(tmp_path)
+    assert _modules("sync", "--config", str(config))[0] in (0, None)
+    code, modules = _modules("report", "--config", str(config), "--format", "json")
+    assert code in (0, None)
+    assert "funnelsync.sync.report.build" in modules
+    assert not {"funnelsync.sync.engine.run", "funnelsync.sync.api"} & modules
+
+
 def test_help_and_validate_import_no_vendor_sdk(tmp_path: Path) -> None:
     config = write_templates(tmp_path / "ws", with_empty_data=True)
     assert _imported("--help")[1] == set()
