@@ -249,7 +249,7 @@ def _forecast(report: FunnelReport) -> str:
         f"<tr><td>{esc(stage)}</td>{''.join(cells)}</tr>" for stage, cells in by_stage.items()
     )
     tested = "".join(
-        f"<tr><td>{row.as_of:%Y-%m}</td><td>{esc(row.stage)}</td>"
+        f"<tr><td>{row.as_of:%Y-%m-%d}</td><td>{row.month:%Y-%m}</td><td>{esc(row.stage)}</td>"
         f'<td class="num">{row.forecast:,.1f} ({row.low:,.1f}–{row.high:,.1f})</td>'
         f'<td class="num">{row.actual:,}</td></tr>'
         for row in report.backtest
@@ -258,13 +258,16 @@ def _forecast(report: FunnelReport) -> str:
     head = "".join(f"<th>{month:%Y-%m}</th>" for month in months)
     return (
         '<section class="card" id="forecast"><h2>Forecast</h2><p class="sub">Leads expected '
-        "to reach each stage, from where leads stand now, at the conversion and median days "
-        "of the last six months (range: the lowest and highest monthly conversion). Leads "
-        "not in the funnel yet are not counted.</p>"
+        "to reach each stage, from where leads stand now, at the conversion of the last six "
+        "months, spread over the months by the days past leads took to move on (a lead "
+        "counts by how long it has already waited); arrivals pass on through later stages. "
+        "Range: the lowest and highest monthly conversion. Leads not in the funnel yet are "
+        "not counted.</p>"
         f"<table><thead><tr><th>Stage</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
         '<h2 style="margin-top:18px">Backtest</h2><p class="sub">The same forecast made on '
-        "the first day of each of the last three months, for that month, against what "
-        "happened.</p><table><thead><tr><th>Made</th><th>Stage</th><th>Forecast</th>"
+        "the first day of each of the last three months, for each of its months that has "
+        "ended, against what happened.</p><table><thead><tr><th>Made</th><th>Month</th>"
+        "<th>Stage</th><th>Forecast</th>"
         f"<th>Actual</th></tr></thead><tbody>{tested}</tbody></table></section>"
     )
 

@@ -160,4 +160,9 @@ def test_the_report_carries_the_forecast_and_backtest(tmp_path: Path) -> None:
     assert all(row["as_of"][:7] <= row["month"] for row in document["backtest"])
     page = tmp_path / "report.html"
     html = CliRunner().invoke(main, ["report", "--config", str(config), "--out", str(page)])
-    assert html.exit_code == 0 and 'id="forecast"' in page.read_text(encoding="utf-8")
+    assert html.exit_code == 0, html.output
+    text = page.read_text(encoding="utf-8")
+    assert 'id="forecast"' in text
+    for cell in document["cells"]:  # the page shows the JSON's figures
+        metric = f'data-metric="forecast.{cell["stage"]}.{cell["month"]}"'
+        assert f'{metric} data-value="{cell["expected"]}"' in text
