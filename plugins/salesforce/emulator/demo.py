@@ -48,6 +48,7 @@ _FUNNEL_FIELD_TYPES = {
     "engagement_score": ("double", 0),
     "stage": ("string", 80),
     "explanation": ("textarea", 32768),
+    "talking_points": ("string", 255),
 }
 _TASKS = {"call": {"TaskSubtype": "Call", "Type": "Call"}, "sales_email": {"TaskSubtype": "Email"}}
 _CAMPAIGN_TYPES = {"webinar_attended": "Webinar", "campaign_response": "Other"}
