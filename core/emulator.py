@@ -37,6 +37,12 @@ class Emulator(ABC):
     def seed(self, leads: Sequence[Lead], activities: Sequence[Activity]) -> None:
         """Fill the emulator with these people and what they did, as the system would hold them."""
 
+    def connection_mapping(self) -> dict[str, Any]:
+        """Lead field mappings (canonical field → system field, or a field map document) a
+        connection needs on top of the connector's default mapping to read what
+        :meth:`seed` stored, such as stage dates; asked after :meth:`seed`. None by default."""
+        return {}
+
     def __enter__(self) -> Emulator:
         self.start()
         return self

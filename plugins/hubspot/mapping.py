@@ -1,11 +1,12 @@
 """The default mapping: canonical lead and activity fields ↔ HubSpot contact properties.
 
-The computed fields (scores, explanation) go to custom properties named ``funnelsync_…``
-(``funnelsync check --fix`` creates them); the stage goes to ``lifecyclestage`` through
-a value map the funnel contract's per-connection values extend. Stage dates have no
-default: their names depend on the contract's stages, so a connection maps the ones it
-wants (``stage_dates.mql: funnelsync_mql_date``). ``company_size`` is not mapped: the
-contact property ``numemployees`` holds ranges (``25-50``), not numbers.
+The computed fields (scores, explanation, talking points) go to custom properties named
+``funnelsync_…`` (``funnelsync check --fix`` creates them); the stage goes to
+``lifecyclestage`` through a value map the funnel contract's per-connection values
+extend. Stage dates have no default: their names depend on the contract's stages, so a
+connection maps the ones it wants (``stage_dates.mql: funnelsync_mql_date``).
+``company_size`` is not mapped: the contact property ``numemployees`` holds ranges
+(``25-50``), not numbers.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ ACTIVITY_TYPES = {
 }
 """Canonical activity type → the type token the connector gives each activity record."""
 
+TEXT_LIMIT = 65_536
+"""The most characters a HubSpot text property takes through the CRM API (HubSpot's
+knowledge base, "Property field types"); longer talking points are cut to it."""
+
 _READ = Direction.read
 
 DEFAULT_MAPPING = Mapping(
@@ -68,6 +73,7 @@ DEFAULT_MAPPING = Mapping(
         "score": FieldMap(field="funnelsync_score"),
         "stage": FieldMap(field="lifecyclestage", values=LIFECYCLE_VALUES),
         "explanation": FieldMap(field="funnelsync_explanation"),
+        "talking_points": FieldMap(field="funnelsync_talking_points", max_length=TEXT_LIMIT),
     },
     activity_fields={
         "email": FieldMap(field="contact_email", direction=_READ),

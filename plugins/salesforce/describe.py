@@ -26,6 +26,7 @@ _KINDS = {
     "engagement_score": "Number(18, 0)",
     "stage": "Text(80)",
     "explanation": "Long Text Area(32768)",
+    "talking_points": "Text(255)",
 }
 
 

@@ -1,7 +1,8 @@
 """The salesforce connector's default mapping of canonical fields to Lead fields.
 
 Salesforce owns a lead's working status and owner (read only here); funnelsync writes
-the score, the stage (the contract's value for this connection) and the explanation into
+the score, the stage (the contract's value for this connection), the explanation and the
+talking points (cut to :data:`TALKING_POINTS_LENGTH`) into
 the custom fields named in :class:`FunnelFields`. Activities are read through the fields
 the connector adds to each one (see :mod:`~funnelsync.plugins.salesforce.activities`).
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 from funnelsync.mapping import Direction, FieldMap, Mapping
 from funnelsync.plugins.salesforce.settings import FunnelFields
 
+TALKING_POINTS_LENGTH = 255
+"""The talking points field is Text(255) (docs/connectors/salesforce.md): longer is cut."""
 STAGE_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.000%z"
 """How Salesforce shows a Date/Time (``2024-05-01T10:00:00.000+0000``): map stage dates
 with this ``format`` so a value read back compares equal to the one written."""
@@ -54,7 +57,11 @@ def default_mapping(fields: FunnelFields) -> Mapping:
     }
     for canonical, field in fields.by_canonical().items():
         is_date = canonical.startswith("stage_dates.")
-        lead[canonical] = FieldMap(field=field, format=STAGE_DATE_FORMAT if is_date else None)
+        lead[canonical] = FieldMap(
+            field=field,
+            format=STAGE_DATE_FORMAT if is_date else None,
+            max_length=TALKING_POINTS_LENGTH if canonical == "talking_points" else None,
+        )
     activity: dict[str, FieldMap | None] = {
         name: FieldMap(field=field, direction=Direction.read)
         for name, field in _ACTIVITY_FIELDS.items()

@@ -144,6 +144,11 @@ class FunnelFields(BaseModel):
         default="Funnel_Explanation__c",
         description="Why the lead has its score and stage: Long Text Area(32768).",
     )
+    talking_points: str | None = Field(
+        default="Funnel_Talking_Points__c",
+        description="What sales can say (the stage's and recent campaigns' points): "
+        "Text(255); longer is cut to 255 characters. None: not written.",
+    )
     stage_dates: dict[str, str] = Field(
         default_factory=dict,
         description=(
@@ -152,10 +157,12 @@ class FunnelFields(BaseModel):
         ),
     )
 
-    @field_validator("score", "fit_score", "engagement_score", "stage", "explanation")
+    @field_validator(
+        "score", "fit_score", "engagement_score", "stage", "explanation", "talking_points"
+    )
     @classmethod
-    def _names(cls, value: str) -> str:
-        return _api_name(value, "a field name")
+    def _names(cls, value: str | None) -> str | None:
+        return None if value is None else _api_name(value, "a field name")
 
     @field_validator("stage_dates")
     @classmethod
@@ -166,7 +173,7 @@ class FunnelFields(BaseModel):
 
     def by_canonical(self) -> dict[str, str]:
         """Canonical lead field (``score``, ``stage_dates.mql``…) → Salesforce field."""
-        names = self.model_dump(exclude={"stage_dates"})
+        names = {k: v for k, v in self.model_dump(exclude={"stage_dates"}).items() if v}
         dates = {f"stage_dates.{stage}": name for stage, name in self.stage_dates.items()}
         return {**names, **dates}
 

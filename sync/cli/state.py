@@ -14,6 +14,7 @@ from funnelsync.sync.cli.exit_codes import ExitCode
 from funnelsync.sync.engine.rebuild import rebuild_state
 from funnelsync.sync.explaining import person_token
 from funnelsync.sync.state.handoffs import undelivered_handoffs
+from funnelsync.sync.state.timeline import TimelineStore
 
 
 @click.command()
@@ -110,17 +111,22 @@ def _warnings(config_path: Path | None, as_json: bool, connection: str | None) -
 @click.option("--connection", help="Only this connection's records.")
 @click.argument("record_key", required=False)
 def retry(config_path: Path | None, connection: str | None, record_key: str | None) -> None:
-    """Re-queue quarantined records (all, one connection's, or RECORD_KEY) for the next run.
+    """Re-queue quarantined records and refused timeline entries (all, one connection's,
+    or RECORD_KEY: a record key or a timeline entry's ref) for the next run.
 
-    Their attempt count starts again, so records that stopped being retried after 5
-    attempts are tried on the next runs again.
+    Records' attempt count starts again, so records that stopped being retried after 5
+    attempts are tried on the next runs again; refused timeline entries are sent again.
     """
     _, store = open_store(config_path)
     count = store.requeue(connection, record_key)
+    entries = TimelineStore(store.engine).requeue_rejected(connection, record_key)
     store.close()
-    if record_key and not count:
-        fail(f"no quarantined record {record_key!r}", ExitCode.failed)
-    out().print(f"Re-queued {count} records; the next sync tries them again.")
+    if record_key and not count and not entries:
+        fail(f"no quarantined record or refused timeline entry {record_key!r}", ExitCode.failed)
+    out().print(
+        f"Re-queued {count} records and {entries} refused timeline entries; "
+        "the next sync tries them again."
+    )
 
 
 @click.command()

@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from funnelsync.connector import ActivityWrite
 from funnelsync.contract import FunnelContract
 from funnelsync.sync.engine.planning import ConnectionPlan, RejectedWrite
 from funnelsync.sync.engine.run import RunResult
@@ -101,6 +102,7 @@ def plan_document(result: RunResult) -> dict[str, Any]:
                     }
                     for rejected in _refusals(result.plans.get(name, ConnectionPlan()))
                 ],
+                "timeline": [_entry_document(write) for write in result.timeline.get(name, [])],
             }
             for name, counts in report.connections.items()
         },
@@ -108,8 +110,30 @@ def plan_document(result: RunResult) -> dict[str, Any]:
     }
 
 
+def _entry_document(write: ActivityWrite) -> dict[str, Any]:
+    return {
+        "ref": write.ref,
+        "email": write.email,
+        "record_id": write.record_id or None,
+        "type": write.type,
+        "occurred_at": write.occurred_at.isoformat(),
+        "subject": write.subject,
+    }
+
+
 def _refusals(plan: ConnectionPlan) -> list[RejectedWrite]:
     return [*plan.rejected, *plan.predicted]
+
+
+def _print_timeline(console: Console, name: str, entries: list[ActivityWrite], shown: int) -> None:
+    if not entries:
+        return
+    console.print(f"  {name}: {len(entries)} timeline entries to write", markup=False)
+    for write in entries[:shown]:
+        record = write.record_id or "the record this sync creates"
+        console.print(f"    timeline {write.email} ({record}): {write.subject}", markup=False)
+    if len(entries) > shown:
+        console.print(f"    … and {len(entries) - shown} more timeline entries (see plan --json)")
 
 
 def print_plan(console: Console, result: RunResult, shown: int = 10) -> None:
@@ -139,6 +163,7 @@ def print_plan(console: Console, result: RunResult, shown: int = 10) -> None:
             console.print(f"    refused {rejected.write.key}: {rejected.message}", markup=False)
         if len(refusals) > shown:
             console.print(f"    … and {len(refusals) - shown} more refused (see plan --json)")
+        _print_timeline(console, name, result.timeline.get(name, []), shown)
     console.print(f"{len(result.stage_changes)} leads would change stage.")
     if report.status_rule and report.status.value != "ok" and not report.error:
         console.print(f"A sync now would end {report.status.value}: {report.status_rule}")

@@ -1,11 +1,13 @@
 """The demo on emulated systems: HubSpot for marketing, Salesforce for sales.
 
-It generates the same data as the CSV demo, starts each system's emulator the way
-everything else is started (the connector's declared ``emulator``, found through the
-plugin manager), seeds marketing's people into HubSpot and sales' into Salesforce, writes
-a workspace from the ``hubspot-salesforce`` preset whose connections point at the
-emulators, prepares the fields (``funnelsync check --fix``), and syncs until a sync
-writes nothing. The emulators live in memory and stop when the demo ends.
+It generates the same data as the CSV demo, with months of history replayed by the
+preset's contract (:mod:`~funnelsync.sync.demo.emulated_history`), starts each system's
+emulator the way everything else is started (the connector's declared ``emulator``, found
+through the plugin manager), seeds marketing's people into HubSpot and sales' into
+Salesforce (with their stage dates), writes a workspace from the ``hubspot-salesforce``
+preset whose connections point at the emulators and map what they seeded, prepares the
+fields (``funnelsync check --fix``), and syncs until a sync writes nothing. The emulators
+live in memory and stop when the demo ends.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from typing import Any
 import yaml
 from rich.console import Console
 
+from funnelsync.contract import FunnelContract
 from funnelsync.emulator import Emulator
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.sync.checking import check_connections
 from funnelsync.sync.cli.summary import print_summary
 from funnelsync.sync.demo.build import prepare_demo_dir
 from funnelsync.sync.demo.data import generate_demo_data
-from funnelsync.sync.demo.people import DemoPeople, SidePeople, read_demo_people
+from funnelsync.sync.demo.emulated_history import people_with_history
+from funnelsync.sync.demo.people import DemoPeople, SidePeople
 from funnelsync.sync.engine.run import RunResult
 from funnelsync.sync.workspace.loading import Workspace, load_workspace
 from funnelsync.sync.workspace.scaffold import template_text
@@ -35,9 +39,6 @@ from funnelsync.sync.workspace.scaffold import template_text
 PRESET = "hubspot-salesforce"
 SIDES = {"hubspot": "marketing", "salesforce": "sales"}
 """Connection of the preset → the side of the demo data seeded into its system's emulator."""
-STANDARD_STATUSES = {"Qualified": "Working - Contacted", "Recycled": "Open - Not Contacted"}
-"""The demo data's CRM statuses that a standard org's Lead Status picklist lacks → the
-standard status the preset's contract reads the same way."""
 HEADER = """\
 # Written by `funnelsync demo --systems emulators` from the hubspot-salesforce preset
 # (`funnelsync init DIR --preset hubspot-salesforce` writes it with comments). Its
@@ -73,16 +74,8 @@ def _writes(result: RunResult) -> int:
 
 
 def _seed_data(people: DemoPeople, connection: str) -> SidePeople:
-    """The people to seed into ``connection``'s system, with statuses its org has."""
-    if SIDES[connection] == "marketing":
-        return people.marketing
-    leads = [
-        lead.model_copy(
-            update={"lead_status": STANDARD_STATUSES.get(lead.lead_status or "", lead.lead_status)}
-        )
-        for lead in people.sales.leads
-    ]
-    return SidePeople(leads, people.sales.activities)
+    """The people to seed into ``connection``'s system."""
+    return people.marketing if SIDES[connection] == "marketing" else people.sales
 
 
 @contextmanager
@@ -115,12 +108,13 @@ def _start_emulators(
 
 
 def _write_workspace(
-    target: Path, config: Mapping[str, Any], settings: Mapping[str, Mapping[str, Any]]
+    target: Path, config: Mapping[str, Any], emulators: Mapping[str, Emulator]
 ) -> Path:
-    """Write the preset's ``config`` with ``settings`` over each named connection's, and
-    the preset's contract, into ``target``; returns the config's path."""
+    """Write the preset's ``config`` with each emulator's settings over its connection's
+    and its mapping added, and the preset's contract, into ``target``; returns the
+    config's path."""
     connections = {
-        name: {**connection, "settings": {**connection.get("settings", {}), **settings[name]}}
+        name: _pointed(connection, emulators[name])
         for name, connection in config["connections"].items()
     }
     dumped = yaml.safe_dump(
@@ -130,6 +124,14 @@ def _write_workspace(
     config_path.write_text(HEADER + dumped, encoding="utf-8")
     (target / "contract.yaml").write_text(template_text("contract.yaml", PRESET), "utf-8")
     return config_path
+
+
+def _pointed(connection: Mapping[str, Any], emulator: Emulator) -> dict[str, Any]:
+    """``connection`` reaching ``emulator``, and mapping the fields it seeded."""
+    mapping = dict(connection.get("mapping") or {})
+    mapping["lead_fields"] = {**mapping.get("lead_fields", {}), **emulator.connection_mapping()}
+    settings = {**connection.get("settings", {}), **emulator.connection_settings()}
+    return {**connection, "settings": settings, "mapping": mapping}
 
 
 def _prepare(workspace: Workspace, console: Console) -> None:
@@ -154,8 +156,10 @@ def run_emulated_demo(
 ) -> EmulatedDemo:
     """Build the workspace in ``target``, sync against fresh emulators until quiet, stop them."""
     prepare_demo_dir(target, replace=replace)
-    data = generate_demo_data(target / "seed", seed=seed, as_of=datetime.now(UTC))
-    people = read_demo_people(data)
+    now = datetime.now(UTC)
+    data = generate_demo_data(target / "seed", seed=seed, as_of=now)
+    contract = FunnelContract.model_validate(yaml.safe_load(template_text("contract.yaml", PRESET)))
+    people = people_with_history(data, contract, now, seed)
     console.print(f"Demo workspace: {target.resolve()}")
     config = yaml.safe_load(template_text("funnelsync.yaml", PRESET))
     with ExitStack() as stack:
@@ -171,8 +175,7 @@ def run_emulated_demo(
         console.print(f"Left out {people.left_out} deliberately bad rows that do not validate.")
         environment = {k: v for e in emulators.values() for k, v in e.environment().items()}
         with _environment(environment):
-            settings = {name: e.connection_settings() for name, e in emulators.items()}
-            config_path = _write_workspace(target, config, settings)
+            config_path = _write_workspace(target, config, emulators)
             workspace = load_workspace(config_path, plugins)
             _prepare(workspace, console)
             runs = [run(plugins, workspace)]

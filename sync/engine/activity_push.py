@@ -36,8 +36,9 @@ from funnelsync.connector import (
 )
 from funnelsync.contract import FunnelContract
 from funnelsync.models import Lead, as_moment
+from funnelsync.sync.engine.planning import ConnectionPlan
 from funnelsync.sync.engine.reading import ConnectionRead
-from funnelsync.sync.state.store import StateStore
+from funnelsync.sync.state.store import Identity, StateStore, StoredActivity
 from funnelsync.sync.state.timeline import (
     PlannedEntry,
     TimelineStore,
@@ -136,19 +137,63 @@ class _Candidate:
     asset: str | None
 
 
-def _candidates(store: StateStore, contract: FunnelContract, as_of: datetime) -> list[_Candidate]:
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """What a planned run (`funnelsync plan`) knows that the state does not hold yet."""
+
+    activities: Sequence[StoredActivity]
+    """The activities it read."""
+    person_by_key: Mapping[str, int]
+    """Identity token → person, new people included."""
+    leads: Mapping[int, Lead]
+    """The leads as the run computed them (their new stages)."""
+    creating: Mapping[str, set[int]]
+    """Connection → the people whose record there the run would create."""
+
+
+def run_view(
+    activities: Sequence[StoredActivity],
+    identity: Identity,
+    leads: Mapping[int, Lead],
+    plans: Mapping[str, ConnectionPlan],
+) -> RunView:
+    """The :class:`RunView` of a planned run: what it read, its people, its leads, and the
+    records its planned writes create."""
+    creating = {
+        name: {w.person_id for w in plan.writes if w.creates} for name, plan in plans.items()
+    }
+    return RunView(activities, identity.person_by_key, leads, creating)
+
+
+NEW_RECORD = ""
+"""The ``record_id`` of a planned entry on a record the planned sync would create."""
+
+
+def _candidates(
+    store: StateStore, contract: FunnelContract, as_of: datetime, view: RunView | None
+) -> list[_Candidate]:
     timeline = contract.timeline
     since = as_of - timedelta(days=timeline.lookback_days)
-    found = []
     rows = significant_activities(
         store.engine, timeline.significant, (since - timedelta(days=1)).isoformat()
     )
+    if view is not None:
+        wanted = set(timeline.significant)
+        rows += [
+            (a.connection, a.activity_id, a.email, a.type, a.occurred_at.isoformat(),
+             a.campaign, a.asset)
+            for a in view.activities
+            if a.type in wanted
+        ]  # fmt: skip
+    found: dict[tuple[str, str], _Candidate] = {}
     for source, activity_id, token, kind, occurred, campaign, asset in rows:
         moment = as_moment(occurred)
         if moment is None or moment < since or moment > as_of + timedelta(days=1):
             continue
-        found.append(_Candidate(source, activity_id, token, kind, moment, campaign, asset))
-    return found
+        found[(source, activity_id)] = _Candidate(
+            source, activity_id, token, kind, moment, campaign, asset
+        )
+    return list(found.values())
 
 
 def _describe(contract: FunnelContract, candidate: _Candidate, lead: Lead) -> tuple[str, str]:
@@ -171,19 +216,33 @@ def plan_timeline(
     contract: FunnelContract,
     recorded: Mapping[str, set[str]],
     as_of: datetime,
+    view: RunView | None = None,
 ) -> dict[str, list[tuple[PlannedEntry, ActivityWrite]]]:
     """The entries still to write, per connection that takes them; ``recorded`` gives each
-    such connection's refs already in the state (pending, written or rejected)."""
+    such connection's refs already in the state (pending, written or rejected); ``view``:
+    what a planned run adds to the state (its activities, people, leads, new records)."""
     if not contract.timeline.significant or not recorded:
         return {}
-    candidates = _candidates(store, contract, as_of)
+    candidates = _candidates(store, contract, as_of, view)
     if not candidates:
         return {}
     person_of = persons_of(store.engine, {c.token for c in candidates})
+    if view is not None:
+        person_of |= {
+            c.token: view.person_by_key[c.token]
+            for c in candidates
+            if c.token not in person_of and c.token in view.person_by_key
+        }
     leads = store.leads(set(person_of.values()))
+    if view is not None:
+        leads |= {pid: lead for pid, lead in view.leads.items() if pid in set(person_of.values())}
     visible = {pid for pid, lead in leads.items() if contract.sales_visible(lead.stage)}
     wanted = [c for c in candidates if person_of.get(c.token) in visible]
     records = records_of(store.engine, {person_of[c.token] for c in wanted})
+    if view is not None:
+        for name, people in view.creating.items():
+            for person_id in people:
+                records.setdefault(person_id, []).append((name, NEW_RECORD))
     plans: dict[str, list[tuple[PlannedEntry, ActivityWrite]]] = {}
     for name, done in recorded.items():
         entries = []
@@ -215,6 +274,25 @@ def plan_timeline(
         if entries:
             plans[name] = entries
     return plans
+
+
+def preview_timeline(
+    store: StateStore,
+    contract: FunnelContract,
+    connections: Sequence[Connection],
+    connectors: Sequence[Connector],
+    as_of: datetime,
+    view: RunView,
+) -> dict[str, list[ActivityWrite]]:
+    """The entries a sync now would write after its commit, per connection (`plan`): those
+    :func:`plan_timeline` finds with ``view`` added to the state. Entries still pending
+    from a stopped run are looked up by the sync first, and are not listed."""
+    if not contract.timeline.significant:
+        return {}
+    timeline = TimelineStore(store.engine)
+    recorded = {name: timeline.refs(name) for name, _ in _takers(connections, connectors)}
+    plans = plan_timeline(store, contract, recorded, as_of, view)
+    return {name: [write for _, write in entries] for name, entries in plans.items()}
 
 
 def push_timeline(

@@ -26,7 +26,12 @@ from time import perf_counter
 from typing import Any
 
 from funnelsync import __version__
-from funnelsync.connector import BudgetExhaustedError, Connector, MappingRejectedError
+from funnelsync.connector import (
+    ActivityWrite,
+    BudgetExhaustedError,
+    Connector,
+    MappingRejectedError,
+)
 from funnelsync.contract import FunnelContract
 from funnelsync.merge import SourceLead
 from funnelsync.models import Lead
@@ -78,6 +83,8 @@ class RunResult:
     plans: dict[str, ConnectionPlan] = field(default_factory=dict)
     failure: Exception | None = None
     """What stopped a failed run."""
+    timeline: dict[str, list[ActivityWrite]] = field(default_factory=dict)
+    """A plan's timeline entries to write after the commit, per connection."""
 
 
 class RunFailedError(Exception):
@@ -110,6 +117,7 @@ class _RunState:
     held_connections: set[str] = field(default_factory=set)
     """Connections whose budget ran out while reading: nothing is written to them."""
     handoffs: HandoffCounts = field(default_factory=HandoffCounts)
+    timeline: dict[str, list[ActivityWrite]] = field(default_factory=dict)
 
     @property
     def stopped(self) -> bool:
@@ -524,6 +532,10 @@ def _sync(
                 if plan is not None:
                     note = count_plan(connection, connector, plan, state.counts[connection.name])
                     state.notes += [note] if note else []
+            view = activity_push.run_view(new_activities, run.identity, state.leads, state.plans)
+            state.timeline = activity_push.preview_timeline(
+                store, run.contract, workspace.connections, connectors, as_of, view
+            )
             return
         for change in state.stage_changes:
             plugins.stage_changed(state.leads[change.person_id], change.old_stage, change.new_stage)
@@ -678,7 +690,9 @@ def run_sync(
                 failure = failure or exc
                 report = _report(workspace, state, stages, started, clock, failure, False)
                 _save_report_beside(workspace.state_dir, report)
-    result = RunResult(report, state.quarantined, state.stage_changes, state.plans, failure)
+    result = RunResult(
+        report, state.quarantined, state.stage_changes, state.plans, failure, state.timeline
+    )
     if failure is not None:
         logger.error("run failed: %s", report.error, extra={"status": report.status.value})
     else:

@@ -248,25 +248,38 @@ def _forecast(report: FunnelReport) -> str:
     rows = "".join(
         f"<tr><td>{esc(stage)}</td>{''.join(cells)}</tr>" for stage, cells in by_stage.items()
     )
-    tested = "".join(
-        f"<tr><td>{row.as_of:%Y-%m}</td><td>{esc(row.stage)}</td>"
-        f'<td class="num">{row.forecast:,.1f} ({row.low:,.1f}–{row.high:,.1f})</td>'
-        f'<td class="num">{row.actual:,}</td></tr>'
-        for row in report.backtest
-        if row.forecast or row.actual
-    )
+    tested = _backtest_rows(report)
     head = "".join(f"<th>{month:%Y-%m}</th>" for month in months)
     return (
         '<section class="card" id="forecast"><h2>Forecast</h2><p class="sub">Leads expected '
-        "to reach each stage, from where leads stand now, at the conversion and median days "
-        "of the last six months (range: the lowest and highest monthly conversion). Leads "
-        "not in the funnel yet are not counted.</p>"
+        "to reach each stage, from where leads stand now, at the conversion of the last six "
+        "months, spread over the months by the days past leads took to move on (a lead "
+        "counts by how long it has already waited); arrivals pass on through later stages. "
+        "Range: the lowest and highest monthly conversion. Leads not in the funnel yet are "
+        "not counted.</p>"
         f"<table><thead><tr><th>Stage</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
         '<h2 style="margin-top:18px">Backtest</h2><p class="sub">The same forecast made on '
-        "the first day of each of the last three months, for that month, against what "
-        "happened.</p><table><thead><tr><th>Made</th><th>Stage</th><th>Forecast</th>"
-        f"<th>Actual</th></tr></thead><tbody>{tested}</tbody></table></section>"
+        "the first day of each of the last three months, for each of its months that has "
+        "ended, against what happened: forecast (range) / actual.</p>"
+        f"<table>{tested}</table></section>"
     )
+
+
+def _backtest_rows(report: FunnelReport) -> str:
+    """One row per forecast made and month, one column per stage."""
+    stages = list(dict.fromkeys(row.stage for row in report.backtest))
+    by_month: dict[tuple[datetime, datetime], list[str]] = defaultdict(list)
+    for row in report.backtest:
+        by_month[(row.as_of, row.month)].append(
+            f'<td class="num">{row.forecast:,.1f} <span class="sub">({row.low:,.1f}–'
+            f"{row.high:,.1f})</span> / {row.actual:,}</td>"
+        )
+    head = "".join(f"<th>{esc(stage)}</th>" for stage in stages)
+    body = "".join(
+        f"<tr><td>{made:%Y-%m-%d}</td><td>{month:%Y-%m}</td>{''.join(cells)}</tr>"
+        for (made, month), cells in by_month.items()
+    )
+    return f"<thead><tr><th>Made</th><th>Month</th>{head}</tr></thead><tbody>{body}</tbody>"
 
 
 def _stage_table(report: FunnelReport) -> str:

@@ -157,7 +157,12 @@ def forecast_document(report: FunnelReport) -> dict[str, Any]:
             {**asdict(cell), "month": cell.month.date().isoformat()[:7]} for cell in made.cells
         ],
         "backtest": [
-            {**asdict(row), "as_of": row.as_of.date().isoformat()} for row in report.backtest
+            {
+                **asdict(row),
+                "as_of": row.as_of.date().isoformat(),
+                "month": row.month.date().isoformat()[:7],
+            }
+            for row in report.backtest
         ],
     }
 

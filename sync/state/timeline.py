@@ -2,9 +2,11 @@
 
 Before a write call, each entry gets a ``pending`` row; after it, the row becomes
 ``written`` with the entry's id as the system reads it back (or ``rejected`` with the
-system's message). A row still ``pending`` when a run starts is a write a killed run may
-or may not have made: it is looked up in the system (:meth:`Connector.find_activities`)
-and marked written, or dropped so the entry is planned and sent again.
+system's message; a refused entry is not sent again until ``funnelsync retry`` forgets
+it, :meth:`TimelineStore.requeue_rejected`). A row still ``pending`` when a run starts
+is a write a killed run may or may not have made: it is looked up in the system
+(:meth:`Connector.find_activities`) and marked written, or dropped so the entry is
+planned and sent again.
 """
 
 from __future__ import annotations
@@ -112,6 +114,18 @@ class TimelineStore:
             gone = list(dropped)
             if gone:
                 db.execute(delete(table).where(mine, table.c.ref.in_(gone)))
+
+    def requeue_rejected(self, connection: str | None = None, ref: str | None = None) -> int:
+        """Forget refused entries (of ``connection``, or the one with ``ref``), so the next
+        run plans and sends them again; returns how many."""
+        table = t.timeline
+        query = delete(table).where(table.c.status == REJECTED)
+        if connection is not None:
+            query = query.where(table.c.connection == connection)
+        if ref is not None:
+            query = query.where(table.c.ref == ref)
+        with self.engine.begin() as db:
+            return db.execute(query).rowcount
 
     def counts(self) -> dict[tuple[str, str], int]:
         """Entries per (connection, status)."""

@@ -16,6 +16,11 @@ leads and activities, held the way a portal holds them:
 - other activity types (page views, webinar attendance…) live outside the CRM objects
   the connector reads, and are left out.
 
+- a lead's stage dates (the funnel history a funnelsync that ran all along would have
+  written) go to datetime properties ``funnelsync_<stage>_date`` in the ``funnelsync``
+  group, created for the stages seen; :meth:`HubSpotDemoEmulator.connection_mapping`
+  maps them.
+
 Notes have the ``funnelsync_ref`` property an admin creates for funnelsync's notes of
 significant activities (see ``docs/connectors/hubspot.md``).
 """
@@ -96,6 +101,11 @@ def contact_properties(lead: Lead) -> dict[str, str]:
     return {name: str(value) for name, value in values.items() if value is not None}
 
 
+STAGE_DATE_PROPERTY = "funnelsync_{stage}_date"
+"""The contact property holding the date a lead entered ``stage`` (as the preset names
+``funnelsync_mql_date``)."""
+
+
 def marketing_events(activities: Sequence[Activity]) -> dict[str, str]:
     """Contact properties for the latest form submission and marketing email click/open."""
     values: dict[str, str] = {}
@@ -129,6 +139,7 @@ class HubSpotDemoEmulator(Emulator):
                 "groupName": "noteinformation",
             },
         )
+        self._stages: set[str] = set()
 
     def start(self) -> None:
         """Serve the portal on a free port."""
@@ -159,9 +170,10 @@ class HubSpotDemoEmulator(Emulator):
         by_email: dict[str, list[Activity]] = defaultdict(list)
         for activity in activities:
             by_email[activity.person_key].append(activity)
+        self._add_stage_date_properties({stage for lead in leads for stage in lead.stage_dates})
         for lead in leads:
             done = by_email.get(lead.email or "", [])
-            events = marketing_events(done)
+            events = {**marketing_events(done), **_stage_dates(lead)}
             stamps = [lead.updated_at, *(a.occurred_at for a in done if a.type in _EVENT_TYPES)]
             modified = max((stamp for stamp in stamps if stamp is not None), default=None)
             (contact,) = self.portal.add_contacts(
@@ -169,6 +181,28 @@ class HubSpotDemoEmulator(Emulator):
             )
             for activity in done:
                 self._add_engagement(contact, activity)
+
+    def connection_mapping(self) -> dict[str, Any]:
+        """``stage_dates.<stage>`` → its ``funnelsync_<stage>_date`` property, for each
+        stage :meth:`seed` stored a date of."""
+        return {
+            f"stage_dates.{stage}": STAGE_DATE_PROPERTY.format(stage=stage)
+            for stage in sorted(self._stages)
+        }
+
+    def _add_stage_date_properties(self, stages: set[str]) -> None:
+        for stage in sorted(stages - self._stages):
+            self.portal.add_property(
+                "contacts",
+                {
+                    "name": STAGE_DATE_PROPERTY.format(stage=stage),
+                    "label": f"Entered {stage}",
+                    "type": "datetime",
+                    "fieldType": "date",
+                    "groupName": "funnelsync",
+                },
+            )
+        self._stages |= stages
 
     def _add_engagement(self, contact: str, activity: Activity) -> None:
         engagement = _ENGAGEMENTS.get(activity.type)
@@ -181,3 +215,10 @@ class HubSpotDemoEmulator(Emulator):
         self.portal.add_engagement(
             kind, [contact], activity.occurred_at, properties, modified_at=activity.occurred_at
         )
+
+
+def _stage_dates(lead: Lead) -> dict[str, str]:
+    return {
+        STAGE_DATE_PROPERTY.format(stage=stage): moment.isoformat()
+        for stage, moment in lead.stage_dates.items()
+    }

@@ -2,8 +2,8 @@
 
 Every stored value is a string, as the CRM API returns it. Writes are checked against the
 definition (unknown property, read-only value, bad number or date, option not in the
-enumeration) and normalised: datetimes to ``2024-01-17T19:55:04.281Z``, dates to
-``2024-01-17``, booleans to ``true``/``false``.
+enumeration, text over :data:`TEXT_LIMIT` characters) and normalised: datetimes to
+``2024-01-17T19:55:04.281Z``, dates to ``2024-01-17``, booleans to ``true``/``false``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ TYPES_AND_FIELD_TYPES: dict[str, frozenset[str]] = {
     "bool": frozenset({"booleancheckbox"}),
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+TEXT_LIMIT = 65_536
+"""The most characters a text property takes through the CRM (HubSpot's knowledge base,
+"Property field types": single- and multi-line text). HubSpot documents the limit, not
+the error: ``INVALID_LONG_STRING`` and its wording are the emulator's own."""
 _CREATED = "2019-08-06T02:43:14.491Z"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -103,6 +107,13 @@ class PropertyDef:
                 return moment.date().isoformat()
             case "enumeration":
                 return self._check_options(text)
+            case "string" if len(text) > TEXT_LIMIT:
+                return PropertyProblem(
+                    self.name,
+                    "INVALID_LONG_STRING",
+                    f"{self.name}: {len(text)} characters, more than the {TEXT_LIMIT} a text "
+                    "property holds",
+                )
         return text
 
     def _problem(self, code: str, kind: str) -> PropertyProblem:

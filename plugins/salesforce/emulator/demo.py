@@ -17,7 +17,10 @@ leads and activities the way an org holds them:
   Events, webinar attendance and other campaign responses are responded CampaignMembers
   of a campaign named after the activity's campaign; each at the time it happened;
 - other activity types (marketing's page views, clicks…) are not Salesforce records
-  and are left out.
+  and are left out;
+- a lead's stage dates (the funnel history a funnelsync that ran all along would have
+  written) go to Date/Time fields ``Funnel_<Stage>_Date__c`` on Lead and Contact,
+  created for the stages seen; :meth:`SalesforceDemoEmulator.connection_mapping` maps them.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 from funnelsync.emulator import Emulator
 from funnelsync.models import Activity, Lead
 from funnelsync.plugins.salesforce.emulator import Org, SalesforceEmulator
+from funnelsync.plugins.salesforce.mapping import STAGE_DATE_FORMAT
 from funnelsync.plugins.salesforce.settings import FunnelFields, TaskSettings
 
 USERNAME = "integration@funnelsync-demo.example"
@@ -48,6 +52,7 @@ _FUNNEL_FIELD_TYPES = {
     "engagement_score": ("double", 0),
     "stage": ("string", 80),
     "explanation": ("textarea", 32768),
+    "talking_points": ("string", 255),
 }
 _TASKS = {"call": {"TaskSubtype": "Call", "Type": "Call"}, "sales_email": {"TaskSubtype": "Email"}}
 _CAMPAIGN_TYPES = {"webinar_attended": "Webinar", "campaign_response": "Other"}
@@ -70,6 +75,11 @@ def lead_fields(lead: Lead) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
+def stage_date_field(stage: str) -> str:
+    """The Date/Time field holding when a lead entered ``stage``."""
+    return f"Funnel_{stage.capitalize()}_Date__c"
+
+
 class SalesforceDemoEmulator(Emulator):
     """An in-memory Salesforce org on ``127.0.0.1`` that a ``salesforce`` connection can use."""
 
@@ -85,6 +95,7 @@ class SalesforceDemoEmulator(Emulator):
                 kind, length = _FUNNEL_FIELD_TYPES[key]
                 self.org.add_field(sobject, name, kind, length=length)
         self.org.add_field("Task", TaskSettings().ref_field, "string", length=40)
+        self._stages: set[str] = set()
         self._campaigns: dict[tuple[str, str], str] = {}
 
     def start(self) -> None:
@@ -123,6 +134,10 @@ class SalesforceDemoEmulator(Emulator):
         by_email: dict[str, list[Activity]] = defaultdict(list)
         for activity in activities:
             by_email[activity.person_key].append(activity)
+        for stage in sorted({s for lead in leads for s in lead.stage_dates} - self._stages):
+            for sobject in ("Lead", "Contact"):
+                self.org.add_field(sobject, stage_date_field(stage), "datetime")
+            self._stages.add(stage)
         try:
             for lead in leads:
                 self._add_lead(lead, by_email.get(lead.email or "", []))
@@ -133,7 +148,8 @@ class SalesforceDemoEmulator(Emulator):
         org = self.org
         created = lead.created_at or org.now()
         org.set_time(created)
-        lead_id = org.add_lead(**lead_fields(lead))
+        dates = {stage_date_field(stage): at for stage, at in lead.stage_dates.items()}
+        lead_id = org.add_lead(**lead_fields(lead), **dates)
         for activity in sorted(done, key=lambda a: a.occurred_at):
             self._add_activity(lead_id, activity)
         if lead.lead_status is None:
@@ -143,6 +159,14 @@ class SalesforceDemoEmulator(Emulator):
             org.convert_lead(lead_id, CONVERTED_STATUS)
         else:
             org.update(lead_id, Status=lead.lead_status)
+
+    def connection_mapping(self) -> dict[str, Any]:
+        """``stage_dates.<stage>`` → its ``Funnel_<Stage>_Date__c`` field (in Salesforce's
+        Date/Time format), for each stage :meth:`seed` stored a date of."""
+        return {
+            f"stage_dates.{stage}": {"field": stage_date_field(stage), "format": STAGE_DATE_FORMAT}
+            for stage in sorted(self._stages)
+        }
 
     def _add_activity(self, person: str, activity: Activity) -> None:
         org = self.org

@@ -22,6 +22,7 @@ COMPUTED_FIELDS = [
     FieldInfo("funnelsync_fit_score", "number"),
     FieldInfo("funnelsync_engagement_score", "number"),
     FieldInfo("funnelsync_explanation", "string"),
+    FieldInfo("funnelsync_talking_points", "string"),
 ]
 """The properties the default mapping writes that a fresh portal lacks."""
 

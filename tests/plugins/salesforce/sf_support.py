@@ -18,19 +18,20 @@ PASSWORD_ENV = "SF_TEST_PASSWORD"
 TOKEN_ENV = "SF_TEST_TOKEN"
 
 FUNNEL_FIELDS = {
-    "Funnel_Score__c": "double",
-    "Funnel_Fit_Score__c": "double",
-    "Funnel_Engagement_Score__c": "double",
-    "Funnel_Stage__c": "string",
-    "Funnel_Explanation__c": "textarea",
+    "Funnel_Score__c": ("double", 0),
+    "Funnel_Fit_Score__c": ("double", 0),
+    "Funnel_Engagement_Score__c": ("double", 0),
+    "Funnel_Stage__c": ("string", 80),
+    "Funnel_Explanation__c": ("textarea", 32768),
+    "Funnel_Talking_Points__c": ("string", 255),
 }
+"""The default funnel fields: name → (type, length), as docs/connectors/salesforce.md says."""
 
 
 def add_funnel_fields(org: Org) -> None:
     """The custom fields funnelsync writes, on Lead and Contact (as an admin would add them)."""
     for sobject in ("Lead", "Contact"):
-        for name, kind in FUNNEL_FIELDS.items():
-            length = 32768 if kind == "textarea" else 80 if kind == "string" else 0
+        for name, (kind, length) in FUNNEL_FIELDS.items():
             org.add_field(sobject, name, kind, length=length)
 
 

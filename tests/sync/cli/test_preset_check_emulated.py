@@ -21,6 +21,7 @@ SALESFORCE_FIELDS = (
     ("Funnel_Engagement_Score__c", "double", 0),
     ("Funnel_Stage__c", "string", 80),
     ("Funnel_Explanation__c", "textarea", 32768),
+    ("Funnel_Talking_Points__c", "string", 255),
 )
 """What `check` asks an admin to create on Lead and Contact for this preset."""
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from funnelsync.connector import ConnectorContext
-from funnelsync.mapping import read_activity, read_lead
+from funnelsync.mapping import Mapping, read_activity, read_lead
 from funnelsync.models import Activity, Lead
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.sync.cli.main import main
@@ -45,9 +45,27 @@ def test_the_emulated_demo_syncs_until_a_sync_writes_nothing(tmp_path: Path) -> 
     writes = [sum(c["api_calls"]["write"] for c in run["connections"].values()) for run in runs]
     assert writes[-1] > 0, "the first sync writes scores and stages everywhere"
     assert writes[0] == 0, "the last sync writes nothing"
+    _assert_the_report_has_months_of_history(target / "funnelsync.yaml")
     again = CliRunner().invoke(main, ["demo", "--systems", "emulators", "--dir", str(target)])
     assert again.exit_code == 2
     assert "rebuild it with --force" in again.output
+
+
+def _assert_the_report_has_months_of_history(config: Path) -> None:
+    """Velocity, targets and a forecast from the seeded history, not one day of data."""
+    result = CliRunner().invoke(main, ["report", "--config", str(config), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    mqls_by_bucket = [point["mqls"] for point in document["trend"]["points"]]
+    assert sum(1 for mqls in mqls_by_bucket if mqls) >= 6, mqls_by_bucket
+    assert any(row["median_days"] for row in document["current"]["stages"]), "no velocity"
+    targets = {target["stage"]: target for target in document["targets"]}
+    assert targets["mql"]["reached"] > 0 and targets["mql"]["previous_reached"] > 0
+    forecast = document["forecast"]
+    mqls = [cell["expected"] for cell in forecast["cells"] if cell["stage"] == "mql"]
+    assert len(mqls) == 3 and all(expected > 0 for expected in mqls), mqls
+    assert len({row["as_of"] for row in forecast["backtest"]}) == 3
+    assert sum(row["actual"] for row in forecast["backtest"] if row["stage"] == "mql") > 0
 
 
 SEEDED = Lead(
@@ -62,6 +80,7 @@ SEEDED = Lead(
     lead_status="Working - Contacted",
     created_at=NOW - timedelta(days=30),
     updated_at=NOW - timedelta(days=2),
+    stage_dates={"lead": NOW - timedelta(days=30), "mql": NOW - timedelta(days=5)},
 )
 
 
@@ -105,8 +124,11 @@ def test_a_declared_emulator_holds_seeded_people_as_its_connector_reads_them(
             activities = [r for batch in connector.read_activities(None) for r in batch.records]
         finally:
             connector.close()
-    mapping = connector_class.default_mapping
+        # The stage dates seeded are read back through the mapping the emulator names.
+        added = Mapping.model_validate({"lead_fields": emulator.connection_mapping()})
+    mapping = connector_class.default_mapping.overlay(added)
     (lead,) = [read_lead(mapping, record.fields) for record in records]
+    assert lead.stage_dates == SEEDED.stage_dates
     fields = ("email", "first_name", "last_name", "title", "company", "industry", "country")
     assert {f: getattr(lead, f) for f in fields} == {f: getattr(SEEDED, f) for f in fields}
     assert lead.lead_status == "Working - Contacted"

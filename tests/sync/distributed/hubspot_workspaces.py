@@ -22,6 +22,7 @@ COMPUTED = [
     FieldInfo("funnelsync_fit_score", "number"),
     FieldInfo("funnelsync_engagement_score", "number"),
     FieldInfo("funnelsync_explanation", "string"),
+    FieldInfo("funnelsync_talking_points", "string"),
     FieldInfo("funnelsync_mql_date", "datetime"),
 ]
 SALES = "\n".join(

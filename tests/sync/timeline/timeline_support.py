@@ -29,6 +29,7 @@ from funnelsync.sync.demo.emulated import (
     _start_emulators,
     _write_workspace,
 )
+from funnelsync.sync.demo.emulated_history import standardise_statuses
 from funnelsync.sync.demo.people import read_demo_people
 from funnelsync.sync.engine.run import RunResult, run_sync
 from funnelsync.sync.workspace.loading import load_workspace
@@ -98,6 +99,7 @@ def emulated_workspace(target: Path, people: int = 300) -> Iterator[Emulated]:
     data = generate_demo_data(
         target / "seed", seed=16, leads=people, activities=people * 10, as_of=datetime.now(UTC)
     )
+    standardise_statuses(data)
     demo = read_demo_people(data)
     config = yaml.safe_load(template_text("funnelsync.yaml", PRESET))
     with ExitStack() as stack:
@@ -107,8 +109,7 @@ def emulated_workspace(target: Path, people: int = 300) -> Iterator[Emulated]:
             emulator.seed(side.leads, side.activities)
         environment = {k: v for e in emulators.values() for k, v in e.environment().items()}
         with _environment(environment):
-            settings = {name: e.connection_settings() for name, e in emulators.items()}
-            config_path = _write_workspace(target, config, settings)
+            config_path = _write_workspace(target, config, emulators)
             contract_path = target / "contract.yaml"
             contract = yaml.safe_load(contract_path.read_text(encoding="utf-8"))
             contract["scoring"]["engagement"]["points"].update(ECHO_POINTS)

@@ -1,0 +1,86 @@
+"""`plan` lists the timeline entries a sync would write; `retry` sends refused ones again
+(CSV systems, SQLite and PostgreSQL state)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from sync_support import read_csv, sync_json
+from test_timeline_csv import _with_timeline
+
+from funnelsync.sync.cli.common import open_store
+from funnelsync.sync.cli.main import main
+from funnelsync.sync.engine.activity_push import entry_ref
+from funnelsync.sync.state.timeline import TimelineStore
+
+DEMO = entry_ref("marketing", "a1")
+"""The VP's demo request (activity a1 of the small workspace's marketing side)."""
+
+
+def _plan(config: Path) -> dict[str, Any]:
+    result = CliRunner().invoke(main, ["plan", "--config", str(config), "--json"])
+    assert result.exit_code == 0, result.output
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def test_plan_lists_the_entries_the_sync_then_writes(workspace: Path) -> None:
+    out = _with_timeline(workspace, ["demo_request", "email_click"])
+
+    planned = _plan(workspace)["connections"]
+
+    entries = planned["sales"]["timeline"]
+    assert [(e["type"], e["email"]) for e in entries] == [
+        ("email_click", "vp@hospital.example.com"),
+        ("demo_request", "vp@hospital.example.com"),
+    ]
+    # The VP's sales record does not exist yet: the sync creates it, then writes to it.
+    assert all(entry["record_id"] is None for entry in entries)
+    assert entries[1]["ref"] == DEMO and entries[1]["subject"] == "Demo asked: Launch (funnelsync)"
+    assert planned["marketing"]["timeline"] == []
+    assert not out.exists(), "a plan writes nothing"
+    text = CliRunner().invoke(main, ["plan", "--config", str(workspace)]).output
+    assert "sales: 2 timeline entries to write" in text
+    assert "timeline vp@hospital.example.com (the record this sync creates): Demo asked" in text
+
+    sync_json(workspace)
+
+    assert [row["ref"] for row in read_csv(out)] == [e["ref"] for e in entries]
+    assert _plan(workspace)["connections"]["sales"]["timeline"] == []
+
+
+def test_retry_sends_a_refused_entry_again(workspace: Path) -> None:
+    out = _with_timeline(workspace, ["demo_request", "email_click"])
+    sync_json(workspace)
+    # As a system that refused the demo request would have left it: not in the system,
+    # rejected in the state.
+    rows = read_csv(out)
+    _write(out, [row for row in rows if row["ref"] != DEMO])
+    _, store = open_store(workspace)
+    TimelineStore(store.engine).finish("sales", {}, {DEMO: "Type: bad value"})
+    store.close()
+
+    sync_json(workspace)
+    assert DEMO not in {row["ref"] for row in read_csv(out)}, "a refused entry waits for retry"
+    assert _plan(workspace)["connections"]["sales"]["timeline"] == []
+
+    retried = CliRunner().invoke(main, ["retry", "--config", str(workspace)])
+
+    assert retried.exit_code == 0, retried.output
+    assert "records and 1 refused timeline entries" in retried.output
+    assert [e["ref"] for e in _plan(workspace)["connections"]["sales"]["timeline"]] == [DEMO]
+    sync_json(workspace)
+    assert sorted(row["ref"] for row in read_csv(out)) == sorted(row["ref"] for row in rows)
+    again = CliRunner().invoke(main, ["retry", "--config", str(workspace), DEMO])
+    assert again.exit_code == 1, "nothing refused is left"
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
