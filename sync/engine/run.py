@@ -581,8 +581,8 @@ def _sync(
                 field_warnings=[warning for read in reads for warning in read.warnings],
                 handoffs=handoffs.handoffs,
                 handoff_deliveries=handoffs.deliveries,
-                settings=run.stalls.settings()
-                | (
+                stalls=run.stalls.new_stalls(),
+                settings=(
                     {}
                     if state.stopped
                     else {
