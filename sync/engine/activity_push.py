@@ -22,7 +22,7 @@ import hashlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -41,9 +41,10 @@ from funnelsync.sync.state.store import StateStore
 from funnelsync.sync.state.timeline import (
     PlannedEntry,
     TimelineStore,
-    persons_of,
+    Unwritten,
+    has_entries,
     records_of,
-    significant_activities,
+    unwritten_activities,
 )
 from funnelsync.sync.workspace.loading import Connection
 
@@ -125,37 +126,37 @@ class TimelineOutcome:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    source: str
-    activity_id: str
-    token: str
-    type: str
-    occurred_at: datetime
-    campaign: str | None
-    asset: str | None
-
-
-def _candidates(store: StateStore, contract: FunnelContract, as_of: datetime) -> list[_Candidate]:
+def _unwritten(
+    store: StateStore, contract: FunnelContract, target: str, as_of: datetime
+) -> list[tuple[Unwritten, datetime]]:
+    """What can still be written to ``target``, each with its moment, oldest first."""
     timeline = contract.timeline
     since = as_of - timedelta(days=timeline.lookback_days)
-    found = []
-    rows = significant_activities(
-        store.engine, timeline.significant, (since - timedelta(days=1)).isoformat()
+    visible = [stage.name for stage in contract.all_stages if contract.sales_visible(stage.name)]
+    rows = unwritten_activities(
+        store.engine,
+        target,
+        timeline.significant,
+        (since - timedelta(days=1)).isoformat(),
+        visible,
     )
-    for source, activity_id, token, kind, occurred, campaign, asset in rows:
-        moment = as_moment(occurred)
+    found = []
+    for row in rows:
+        moment = as_moment(row.occurred_at)
         if moment is None or moment < since or moment > as_of + timedelta(days=1):
             continue
-        found.append(_Candidate(source, activity_id, token, kind, moment, campaign, asset))
+        found.append((row, moment))
+    found.sort(key=lambda item: (item[1], item[0].activity_id))
     return found
 
 
-def _describe(contract: FunnelContract, candidate: _Candidate, lead: Lead) -> tuple[str, str]:
+def _describe(
+    contract: FunnelContract, candidate: Unwritten, moment: datetime, lead: Lead
+) -> tuple[str, str]:
     label = contract.timeline.label(candidate.type)
     subject = label + (f": {candidate.campaign}" if candidate.campaign else "")
     lines = [
-        f"{label} on {candidate.occurred_at:%Y-%m-%d %H:%M} UTC.",
+        f"{label} on {moment:%Y-%m-%d %H:%M} UTC.",
         f"Campaign: {candidate.campaign}" if candidate.campaign else "Campaign: none",
     ]
     if candidate.asset:
@@ -167,43 +168,36 @@ def _describe(contract: FunnelContract, candidate: _Candidate, lead: Lead) -> tu
 
 
 def plan_timeline(
-    store: StateStore,
-    contract: FunnelContract,
-    recorded: Mapping[str, set[str]],
-    as_of: datetime,
+    store: StateStore, contract: FunnelContract, targets: Iterable[str], as_of: datetime
 ) -> dict[str, list[tuple[PlannedEntry, ActivityWrite]]]:
-    """The entries still to write, per connection that takes them; ``recorded`` gives each
-    such connection's refs already in the state (pending, written or rejected)."""
-    if not contract.timeline.significant or not recorded:
+    """The entries still to write, per connection of ``targets`` (those that take them).
+
+    Only activities with no row in the ``timeline`` table for that connection are looked
+    at (the state database skips the rest), so a run with nothing new reads nothing."""
+    if not contract.timeline.significant:
         return {}
-    candidates = _candidates(store, contract, as_of)
-    if not candidates:
+    unwritten = {name: _unwritten(store, contract, name, as_of) for name in targets}
+    persons = {row.person_id for rows in unwritten.values() for row, _ in rows}
+    if not persons:
         return {}
-    person_of = persons_of(store.engine, {c.token for c in candidates})
-    leads = store.leads(set(person_of.values()))
-    visible = {pid for pid, lead in leads.items() if contract.sales_visible(lead.stage)}
-    wanted = [c for c in candidates if person_of.get(c.token) in visible]
-    records = records_of(store.engine, {person_of[c.token] for c in wanted})
+    leads = store.leads(persons)
+    records = records_of(store.engine, persons)
     plans: dict[str, list[tuple[PlannedEntry, ActivityWrite]]] = {}
-    for name, done in recorded.items():
+    for name, rows in unwritten.items():
         entries = []
-        for candidate in sorted(wanted, key=lambda c: (c.occurred_at, c.activity_id)):
-            if candidate.source == name:
-                continue  # the system has it already: it is where it was read
+        for candidate, moment in rows:
             ref = entry_ref(candidate.source, candidate.activity_id)
-            person_id = person_of[candidate.token]
-            targets = [rid for conn, rid in records.get(person_id, ()) if conn == name]
-            if ref in done or not targets:
-                continue
+            person_id = candidate.person_id
+            targets_there = [rid for conn, rid in records.get(person_id, ()) if conn == name]
             lead = leads[person_id]
-            subject, description = _describe(contract, candidate, lead)
+            subject, description = _describe(contract, candidate, moment, lead)
             write = ActivityWrite(
                 ref=ref,
-                record_id=targets[-1],
+                record_id=targets_there[-1],
                 email=lead.email,
                 type=candidate.type,
                 label=contract.timeline.label(candidate.type),
-                occurred_at=candidate.occurred_at,
+                occurred_at=moment,
                 campaign=candidate.campaign,
                 asset=candidate.asset,
                 subject=subject,
@@ -211,7 +205,6 @@ def plan_timeline(
             )
             planned = PlannedEntry(name, ref, person_id, candidate.source, candidate.activity_id)
             entries.append((planned, write))
-            done.add(ref)
         if entries:
             plans[name] = entries
     return plans
@@ -235,9 +228,8 @@ def push_timeline(
         return outcome
     takers = {name: c for name, c in _takers(connections, connectors) if name not in skip}
     timeline = TimelineStore(store.engine)
-    recorded = {name: timeline.refs(name) for name in takers}
-    unknown = {name for name, refs in recorded.items() if not refs}
-    plans = plan_timeline(store, contract, recorded, as_of)
+    unknown = {name for name in takers if not has_entries(store.engine, name)}
+    plans = plan_timeline(store, contract, takers, as_of)
     at = as_of.isoformat()
     for name, planned in plans.items():
         connector = takers[name]

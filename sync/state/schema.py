@@ -294,12 +294,23 @@ def _stalls_v5(connection: Connection) -> None:
     connection.execute(delete(settings).where(moved))
 
 
+TIMELINE_BY_ACTIVITY = Index(
+    "timeline_activity", timeline.c.connection, timeline.c.source, timeline.c.activity_id
+)
+
+
+def _timeline_activity_v6(connection: Connection) -> None:
+    """Timeline entries found by the activity they carry (planning skips those recorded)."""
+    TIMELINE_BY_ACTIVITY.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _create_v1),
     (2, _identity_keys_v2),
     (3, _handoffs_v3),
     (4, _timeline_v3),
     (5, _stalls_v5),
+    (6, _timeline_activity_v6),
 )
 """Every migration in order; append new ones, never edit a released one."""
 

@@ -51,7 +51,7 @@ def test_version_1_store_gains_identity_keys_from_its_emails(tmp_path: Path) -> 
 
     store = StateStore.open(tmp_path / "state")
     try:
-        assert store.schema_version == schema.LATEST_VERSION == 5
+        assert store.schema_version == schema.LATEST_VERSION == 6
         identity = store.load_identity()
         assert identity.person_by_key == {"ann@example.com": 1}
         assert identity.person_of == {("crm", "7"): 1}
@@ -146,7 +146,7 @@ def test_version_4_stalls_move_from_settings_into_their_own_table(
 
     store = StateStore.open(tmp_path / "state", url if backend == "postgresql" else None)
     try:
-        assert store.schema_version == 5
+        assert store.schema_version == schema.LATEST_VERSION
         with store.engine.connect() as connection:
             rows = connection.execute(select(schema.stalls).order_by(schema.stalls.c.person_id))
             stalls = [tuple(row) for row in rows]
