@@ -210,6 +210,17 @@ stalls = Table(
 """Stalled leads: a new stall's row is written with the run, ``told`` set before plugins
 are told (so a killed run never tells one twice)."""
 
+kept_values = Table(
+    "kept_values",
+    metadata,
+    Column("connection", String, primary_key=True),
+    Column("record_id", String, primary_key=True),
+    Column("field", String, primary_key=True, doc="The system field."),
+    Column("wanted", Text, nullable=False, doc="JSON: the value funnelsync wrote."),
+    Column("own", Text, nullable=False, doc="JSON: the value the system kept instead."),
+)
+"""Values a system kept over funnelsync's write, so the same write is not planned again."""
+
 settings = Table(
     "settings",
     metadata,
@@ -304,6 +315,45 @@ def _timeline_activity_v6(connection: Connection) -> None:
     TIMELINE_BY_ACTIVITY.create(connection, checkfirst=True)
 
 
+LEDGER_KEPT_KEY = "funnelsync:kept"
+"""Version 6 kept a record's kept values in its ledger row, under this key."""
+
+
+def _kept_values_v7(connection: Connection) -> None:
+    """Kept values get their own table: the ledger's ``funnelsync:kept`` entries move there
+    (a ledger row then holds system fields only)."""
+    metadata.create_all(connection, tables=[kept_values])
+    found = connection.execute(
+        select(ledger.c.connection, ledger.c.record_id, ledger.c.fields).where(
+            ledger.c.fields.contains(f'"{LEDGER_KEPT_KEY}"', autoescape=True)
+        )
+    )
+    for name, record_id, text in list(found):
+        fields = json.loads(text)
+        marks = fields.get(LEDGER_KEPT_KEY)
+        if not isinstance(marks, dict):
+            continue  # a system field that happens to have that name: left as it is
+        rows = [
+            {
+                "connection": name,
+                "record_id": record_id,
+                "field": field,
+                "wanted": json.dumps(mark[0]),
+                "own": json.dumps(mark[1]),
+            }
+            for field, mark in marks.items()
+            if isinstance(mark, list) and len(mark) == 2
+        ]
+        if rows:
+            connection.execute(kept_values.insert(), rows)
+        del fields[LEDGER_KEPT_KEY]
+        connection.execute(
+            ledger.update()
+            .where(ledger.c.connection == name, ledger.c.record_id == record_id)
+            .values(fields=json.dumps(fields, default=str, sort_keys=True))
+        )
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _create_v1),
     (2, _identity_keys_v2),
@@ -311,6 +361,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (4, _timeline_v3),
     (5, _stalls_v5),
     (6, _timeline_activity_v6),
+    (7, _kept_values_v7),
 )
 """Every migration in order; append new ones, never edit a released one."""
 

@@ -14,6 +14,7 @@ from sync_support import postgres_database
 from funnelsync.models import Lead
 from funnelsync.sync.report.stalled import stalled_leads
 from funnelsync.sync.state import schema
+from funnelsync.sync.state.kept import kept_values
 from funnelsync.sync.state.stalls import untold_stalls
 from funnelsync.sync.state.store import DATABASE_NAME, StateStore
 
@@ -51,7 +52,7 @@ def test_version_1_store_gains_identity_keys_from_its_emails(tmp_path: Path) -> 
 
     store = StateStore.open(tmp_path / "state")
     try:
-        assert store.schema_version == schema.LATEST_VERSION == 6
+        assert store.schema_version == schema.LATEST_VERSION == 7
         identity = store.load_identity()
         assert identity.person_by_key == {"ann@example.com": 1}
         assert identity.person_of == {("crm", "7"): 1}
@@ -171,5 +172,60 @@ def test_version_4_stalls_move_from_settings_into_their_own_table(
         ]
         assert stalled_leads(store)[0].last_engagement == datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
         assert [record.person_id for record in untold_stalls(store.engine)] == [1]
+    finally:
+        store.close()
+
+
+def _state_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str | None:
+    (tmp_path / "state").mkdir()
+    return postgres_database(request) if backend == "postgresql" else None
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_version_6_kept_marks_move_out_of_the_ledger_rows(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = _state_url(backend, tmp_path, request)
+    engine = create_engine(url or f"sqlite:///{tmp_path / 'state' / DATABASE_NAME}")
+    with engine.begin() as connection:
+        schema.metadata.create_all(connection, tables=[schema.schema_version])
+        connection.execute(schema.schema_version.insert().values(version=0))
+        for _version, step in schema.MIGRATIONS[:6]:
+            step(connection)
+        connection.execute(schema.schema_version.update().values(version=6))
+        kept = {
+            "lifecyclestage": "customer",
+            "funnelsync:kept": {"lifecyclestage": ["lead", "customer"]},
+        }
+        column = {"email": "b@example.com", "funnelsync:kept": "see notes"}
+        connection.execute(
+            schema.ledger.insert(),
+            [
+                {
+                    "connection": "hubspot",
+                    "record_id": "1",
+                    "fields": json.dumps(kept),
+                    "run_id": "r",
+                },
+                {
+                    "connection": "csv",
+                    "record_id": "b",
+                    "fields": json.dumps(column),
+                    "run_id": "r",
+                },
+            ],
+        )
+    engine.dispose()
+
+    store = StateStore.open(tmp_path / "state", url)
+    try:
+        assert store.schema_version == schema.LATEST_VERSION
+        assert store.ledger([("hubspot", "1"), ("csv", "b")]) == {
+            ("hubspot", "1"): {"lifecyclestage": "customer"},
+            ("csv", "b"): column,  # a system field of that name is left alone
+        }
+        assert kept_values(store.engine, [("hubspot", "1"), ("csv", "b")]) == {
+            ("hubspot", "1"): {"lifecyclestage": ("lead", "customer")}
+        }
     finally:
         store.close()
