@@ -22,7 +22,7 @@ import hashlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -42,9 +42,10 @@ from funnelsync.sync.state.store import Identity, StateStore, StoredActivity
 from funnelsync.sync.state.timeline import (
     PlannedEntry,
     TimelineStore,
-    persons_of,
+    Unwritten,
+    has_entries,
     records_of,
-    significant_activities,
+    unwritten_activities,
 )
 from funnelsync.sync.workspace.loading import Connection
 
@@ -127,17 +128,6 @@ class TimelineOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class _Candidate:
-    source: str
-    activity_id: str
-    token: str
-    type: str
-    occurred_at: datetime
-    campaign: str | None
-    asset: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class RunView:
     """What a planned run (`funnelsync plan`) knows that the state does not hold yet."""
 
@@ -169,38 +159,74 @@ NEW_RECORD = ""
 """The ``record_id`` of a planned entry on a record the planned sync would create."""
 
 
-def _candidates(
-    store: StateStore, contract: FunnelContract, as_of: datetime, view: RunView | None
-) -> list[_Candidate]:
+def _unwritten(
+    store: StateStore,
+    contract: FunnelContract,
+    target: str,
+    as_of: datetime,
+    view: RunView | None = None,
+) -> list[tuple[Unwritten, datetime]]:
+    """What can still be written to ``target``, each with its moment, oldest first.
+
+    Without ``view`` the state database picks them (sales-visible people with a record
+    there); with a planned run's ``view``, the run may change stages and create records,
+    so every stored person's activities are taken, with the run's own added: the caller
+    keeps those of sales-visible people with a record."""
     timeline = contract.timeline
     since = as_of - timedelta(days=timeline.lookback_days)
-    rows = significant_activities(
-        store.engine, timeline.significant, (since - timedelta(days=1)).isoformat()
-    )
+    stages = [
+        stage.name
+        for stage in contract.all_stages
+        if view is not None or contract.sales_visible(stage.name)
+    ]
+    rows = {
+        (row.source, row.activity_id): row
+        for row in unwritten_activities(
+            store.engine,
+            target,
+            timeline.significant,
+            (since - timedelta(days=1)).isoformat(),
+            stages,
+            linked=view is None,
+        )
+    }
     if view is not None:
         wanted = set(timeline.significant)
-        rows += [
-            (a.connection, a.activity_id, a.email, a.type, a.occurred_at.isoformat(),
-             a.campaign, a.asset)
-            for a in view.activities
-            if a.type in wanted
-        ]  # fmt: skip
-    found: dict[tuple[str, str], _Candidate] = {}
-    for source, activity_id, token, kind, occurred, campaign, asset in rows:
-        moment = as_moment(occurred)
+        done = TimelineStore(store.engine).refs(target)
+        for a in view.activities:
+            person_id = view.person_by_key.get(a.email)
+            if (
+                a.type in wanted
+                and a.connection != target
+                and person_id is not None
+                and entry_ref(a.connection, a.activity_id) not in done
+            ):
+                rows[(a.connection, a.activity_id)] = Unwritten(
+                    a.connection,
+                    a.activity_id,
+                    person_id,
+                    a.type,
+                    a.occurred_at.isoformat(),
+                    a.campaign,
+                    a.asset,
+                )
+    found = []
+    for row in rows.values():
+        moment = as_moment(row.occurred_at)
         if moment is None or moment < since or moment > as_of + timedelta(days=1):
             continue
-        found[(source, activity_id)] = _Candidate(
-            source, activity_id, token, kind, moment, campaign, asset
-        )
-    return list(found.values())
+        found.append((row, moment))
+    found.sort(key=lambda item: (item[1], item[0].activity_id))
+    return found
 
 
-def _describe(contract: FunnelContract, candidate: _Candidate, lead: Lead) -> tuple[str, str]:
+def _describe(
+    contract: FunnelContract, candidate: Unwritten, moment: datetime, lead: Lead
+) -> tuple[str, str]:
     label = contract.timeline.label(candidate.type)
     subject = label + (f": {candidate.campaign}" if candidate.campaign else "")
     lines = [
-        f"{label} on {candidate.occurred_at:%Y-%m-%d %H:%M} UTC.",
+        f"{label} on {moment:%Y-%m-%d %H:%M} UTC.",
         f"Campaign: {candidate.campaign}" if candidate.campaign else "Campaign: none",
     ]
     if candidate.asset:
@@ -214,55 +240,47 @@ def _describe(contract: FunnelContract, candidate: _Candidate, lead: Lead) -> tu
 def plan_timeline(
     store: StateStore,
     contract: FunnelContract,
-    recorded: Mapping[str, set[str]],
+    targets: Iterable[str],
     as_of: datetime,
     view: RunView | None = None,
 ) -> dict[str, list[tuple[PlannedEntry, ActivityWrite]]]:
-    """The entries still to write, per connection that takes them; ``recorded`` gives each
-    such connection's refs already in the state (pending, written or rejected); ``view``:
-    what a planned run adds to the state (its activities, people, leads, new records)."""
-    if not contract.timeline.significant or not recorded:
+    """The entries still to write, per connection of ``targets`` (those that take them);
+    ``view``: what a planned run adds to the state (its activities, people, leads, new
+    records).
+
+    Only activities with no row in the ``timeline`` table for that connection are looked
+    at (the state database skips the rest), so a run with nothing new reads nothing."""
+    if not contract.timeline.significant:
         return {}
-    candidates = _candidates(store, contract, as_of, view)
-    if not candidates:
+    unwritten = {name: _unwritten(store, contract, name, as_of, view) for name in targets}
+    persons = {row.person_id for rows in unwritten.values() for row, _ in rows}
+    if not persons:
         return {}
-    person_of = persons_of(store.engine, {c.token for c in candidates})
+    leads = store.leads(persons)
+    records = records_of(store.engine, persons)
     if view is not None:
-        person_of |= {
-            c.token: view.person_by_key[c.token]
-            for c in candidates
-            if c.token not in person_of and c.token in view.person_by_key
-        }
-    leads = store.leads(set(person_of.values()))
-    if view is not None:
-        leads |= {pid: lead for pid, lead in view.leads.items() if pid in set(person_of.values())}
-    visible = {pid for pid, lead in leads.items() if contract.sales_visible(lead.stage)}
-    wanted = [c for c in candidates if person_of.get(c.token) in visible]
-    records = records_of(store.engine, {person_of[c.token] for c in wanted})
-    if view is not None:
+        leads |= {pid: lead for pid, lead in view.leads.items() if pid in persons}
         for name, people in view.creating.items():
-            for person_id in people:
+            for person_id in people & persons:
                 records.setdefault(person_id, []).append((name, NEW_RECORD))
     plans: dict[str, list[tuple[PlannedEntry, ActivityWrite]]] = {}
-    for name, done in recorded.items():
+    for name, rows in unwritten.items():
         entries = []
-        for candidate in sorted(wanted, key=lambda c: (c.occurred_at, c.activity_id)):
-            if candidate.source == name:
-                continue  # the system has it already: it is where it was read
+        for candidate, moment in rows:
             ref = entry_ref(candidate.source, candidate.activity_id)
-            person_id = person_of[candidate.token]
-            targets = [rid for conn, rid in records.get(person_id, ()) if conn == name]
-            if ref in done or not targets:
-                continue
-            lead = leads[person_id]
-            subject, description = _describe(contract, candidate, lead)
+            person_id = candidate.person_id
+            targets_there = [rid for conn, rid in records.get(person_id, ()) if conn == name]
+            lead = leads.get(person_id)
+            if lead is None or not targets_there or not contract.sales_visible(lead.stage):
+                continue  # only in a plan's view: not visible to sales, or no record there
+            subject, description = _describe(contract, candidate, moment, lead)
             write = ActivityWrite(
                 ref=ref,
-                record_id=targets[-1],
+                record_id=targets_there[-1],
                 email=lead.email,
                 type=candidate.type,
                 label=contract.timeline.label(candidate.type),
-                occurred_at=candidate.occurred_at,
+                occurred_at=moment,
                 campaign=candidate.campaign,
                 asset=candidate.asset,
                 subject=subject,
@@ -270,29 +288,9 @@ def plan_timeline(
             )
             planned = PlannedEntry(name, ref, person_id, candidate.source, candidate.activity_id)
             entries.append((planned, write))
-            done.add(ref)
         if entries:
             plans[name] = entries
     return plans
-
-
-def preview_timeline(
-    store: StateStore,
-    contract: FunnelContract,
-    connections: Sequence[Connection],
-    connectors: Sequence[Connector],
-    as_of: datetime,
-    view: RunView,
-) -> dict[str, list[ActivityWrite]]:
-    """The entries a sync now would write after its commit, per connection (`plan`): those
-    :func:`plan_timeline` finds with ``view`` added to the state. Entries still pending
-    from a stopped run are looked up by the sync first, and are not listed."""
-    if not contract.timeline.significant:
-        return {}
-    timeline = TimelineStore(store.engine)
-    recorded = {name: timeline.refs(name) for name, _ in _takers(connections, connectors)}
-    plans = plan_timeline(store, contract, recorded, as_of, view)
-    return {name: [write for _, write in entries] for name, entries in plans.items()}
 
 
 def push_timeline(
@@ -313,9 +311,8 @@ def push_timeline(
         return outcome
     takers = {name: c for name, c in _takers(connections, connectors) if name not in skip}
     timeline = TimelineStore(store.engine)
-    recorded = {name: timeline.refs(name) for name in takers}
-    unknown = {name for name, refs in recorded.items() if not refs}
-    plans = plan_timeline(store, contract, recorded, as_of)
+    unknown = {name for name in takers if not has_entries(store.engine, name)}
+    plans = plan_timeline(store, contract, takers, as_of)
     at = as_of.isoformat()
     for name, planned in plans.items():
         connector = takers[name]
@@ -404,3 +401,21 @@ def _write_chunk(
         first = next(iter(rejected.values()))
         outcome.notes.append(f"{name}: {len(rejected)} timeline entries refused (e.g. {first})")
     return True
+
+
+def preview_timeline(
+    store: StateStore,
+    contract: FunnelContract,
+    connections: Sequence[Connection],
+    connectors: Sequence[Connector],
+    as_of: datetime,
+    view: RunView,
+) -> dict[str, list[ActivityWrite]]:
+    """The entries a sync now would write after its commit, per connection (`plan`): those
+    :func:`plan_timeline` finds with ``view`` added to the state. Entries still pending
+    from a stopped run are looked up by the sync first, and are not listed."""
+    if not contract.timeline.significant:
+        return {}
+    takers = [name for name, _ in _takers(connections, connectors)]
+    plans = plan_timeline(store, contract, takers, as_of, view)
+    return {name: [write for _, write in entries] for name, entries in plans.items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,8 @@ class CurrentRecord:
     fields: Mapping[str, Any]
     lead: Lead | None = None
     """The record mapped to a canonical lead, when it was read (and mapped) in this run."""
+    kept: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    """System field → (value funnelsync wrote, value the system kept instead)."""
 
 
 def _sort_key(order: Mapping[str, int], source: SourceLead) -> tuple[int, float, str]:

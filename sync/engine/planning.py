@@ -152,6 +152,7 @@ def _changed_fields(
     lead: Lead,
     system_lead: Lead,
     raw: Mapping[str, Any],
+    kept: Mapping[str, tuple[Any, Any]],
     zone: tzinfo,
     encoding: str,
 ) -> dict[str, tuple[str, Any]]:
@@ -168,7 +169,7 @@ def _changed_fields(
         formatted = _formatted(canonical, field_map, desired, zone, encoding)
         if same_text(raw.get(field_map.field), formatted):
             continue
-        if kept_before(raw, field_map.field, formatted):
+        if kept_before(kept, raw, field_map.field, formatted):
             continue
         changes[field_map.field] = (canonical, formatted)
     return changes
@@ -274,12 +275,13 @@ def plan_connection(
             continue
         for key in keys:
             raw = current[key].fields if key in current else {}
+            kept = current[key].kept if key in current else {}
             system_lead = system_leads.get(key)
             if system_lead is None:
                 continue
             try:
                 changes = _changed_fields(
-                    contract, writable, lead, system_lead, raw, zone, encoding
+                    contract, writable, lead, system_lead, raw, kept, zone, encoding
                 )
             except UnencodableValueError as exc:
                 write = LeadWrite(person_key, key[1], {})

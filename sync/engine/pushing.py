@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from funnelsync.connector import BudgetExhaustedError, Connector, WriteResult, WriteStatus
 from funnelsync.retry import RetryableError, retrying
 from funnelsync.sync.engine.canonical import CurrentRecord
-from funnelsync.sync.engine.kept import ledger_after_write
+from funnelsync.sync.engine.kept import marks_after_write
 from funnelsync.sync.engine.planning import ConnectionPlan, PlannedWrite
 from funnelsync.sync.engine.progress import ProgressSink
+from funnelsync.sync.state.kept import Mark, save_kept_values
 from funnelsync.sync.state.store import NewQuarantine, RecordKey, StateStore
 
 
@@ -168,6 +169,7 @@ def _record(
     """Commit what landed; quarantine what was refused or left for later. ``held`` is why
     the writes without a result were not sent (the API budget ran out), if they were not."""
     ledger_rows = []
+    marks: dict[RecordKey, dict[str, Mark]] = {}
     links = []
     audit_rows = []
     resolved: list[RecordKey] = []
@@ -207,8 +209,10 @@ def _record(
         key = (name, record_id)
         before = current.get((name, write.record_id or record_id))
         ledger_rows.append(
-            (key, ledger_after_write(before.fields if before else {}, write.fields, result.kept))
+            (key, {**(before.fields if before else {}), **write.fields, **result.kept})
         )
+        if result.kept or (before is not None and before.kept):
+            marks[key] = marks_after_write(before.kept if before else {}, write.fields, result.kept)
         if planned.creates:
             outcome.created += 1
         else:
@@ -234,3 +238,5 @@ def _record(
             }
         )
     store.commit_writes(run_id, ledger_rows, links, audit_rows, resolved)
+    # After the ledger: a crash in between only lets the kept value's note show once more.
+    save_kept_values(store.engine, marks)

@@ -19,7 +19,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
@@ -55,6 +55,7 @@ from funnelsync.sync.engine.reading import ConnectionRead, read_connection
 from funnelsync.sync.engine.stalls import StallWatch, announce_stalls
 from funnelsync.sync.limits.opening import workspace_limits
 from funnelsync.sync.state.errors import StateError
+from funnelsync.sync.state.kept import kept_values
 from funnelsync.sync.state.store import (
     Identity,
     NewQuarantine,
@@ -285,6 +286,8 @@ class _Run:
             for record in read.records:
                 merged = {**ledger.get(record.key, {}), **record.fields}
                 current[record.key] = CurrentRecord(record.location, merged, record.lead)
+        for key, marks in kept_values(self.store.engine, current).items():
+            current[key] = replace(current[key], kept=marks)
         return current, ledger
 
     def build(
@@ -593,8 +596,8 @@ def _sync(
                 field_warnings=[warning for read in reads for warning in read.warnings],
                 handoffs=handoffs.handoffs,
                 handoff_deliveries=handoffs.deliveries,
-                settings=run.stalls.settings()
-                | (
+                stalls=run.stalls.new_stalls(),
+                settings=(
                     {}
                     if state.stopped
                     else {

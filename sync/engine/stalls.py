@@ -5,20 +5,18 @@ at the run's clock, by :func:`funnelsync.stalling.find_stall`. The stay in the c
 stage starts where the report's journeys start it (stage dates and stage history
 together), so a lead back in a stage it left long ago is judged from its return.
 
-Each person who stalled has one row in the ``settings`` table, keyed ``stall:<person>``,
-holding their latest stall as JSON (stage, entered, last engagement, the rule's days and
-``told``: when plugins were told, ``null`` until then). A new stall's row is written in the
-run's own commit, with the flag. After the commit each untold stall is marked told, in a
-transaction of its own, and only then announced: a process killed in between never
-announces a stall twice (at most that one announcement is lost).
+Each person who stalled has one row in the ``stalls`` table
+(:mod:`funnelsync.sync.state.stalls`): their latest stall and when plugins were told. A
+new stall's row is written in the run's own commit, with the flag. After the commit each
+untold stall is marked told, in a transaction of its own, and only then announced: a
+process killed in between never announces a stall twice (at most that one announcement is
+lost).
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -30,79 +28,16 @@ from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.stalling import Stall, find_stall, last_engagement, stall_rules
 from funnelsync.sync.report.journeys import build_journey, stage_layout
 from funnelsync.sync.state import schema as t
+from funnelsync.sync.state.stalls import (
+    GONE,
+    StallRecord,
+    mark_told,
+    stall_records,
+    untold_stalls,
+)
 from funnelsync.sync.state.store import StateStore, StoredActivity
 
-PREFIX = "stall:"
 _CHUNK = 500
-GONE = "gone"
-"""``told`` of a stall that ended before plugins were told: it is not told any more."""
-
-
-@dataclass(frozen=True, slots=True)
-class StallRecord:
-    """A person's latest stall as stored, and whether plugins were told."""
-
-    person_id: int
-    stall: Stall
-    told: str | None
-
-    def same_stall(self, other: Stall) -> bool:
-        """Whether ``other`` is this stall still going (same stage, same quiet spell)."""
-        return self.stall.stage == other.stage and self.stall.quiet_since == other.quiet_since
-
-    def value(self) -> str:
-        """The row's JSON text."""
-        stall = self.stall
-        engaged = stall.last_engagement
-        return json.dumps(
-            {
-                "stage": stall.stage,
-                "entered": stall.entered.isoformat(),
-                "last_engagement": engaged.isoformat() if engaged else None,
-                "after_days": stall.after_days,
-                "told": self.told,
-            }
-        )
-
-
-def _record(key: str, value: str) -> StallRecord | None:
-    try:
-        data = json.loads(value)
-        entered = as_moment(data["entered"])
-        assert entered is not None
-        stall = Stall(
-            data["stage"], entered, as_moment(data["last_engagement"]), int(data["after_days"])
-        )
-        return StallRecord(int(key.removeprefix(PREFIX)), stall, data["told"])
-    except (ValueError, KeyError, TypeError, AssertionError):
-        return None  # a row this version cannot read is treated as no stall
-
-
-def stall_records(store: StateStore, person_ids: Iterable[int]) -> dict[int, StallRecord]:
-    """The stored stall rows of ``person_ids``."""
-    keys = [f"{PREFIX}{pid}" for pid in person_ids]
-    found: dict[int, StallRecord] = {}
-    with store.engine.connect() as connection:
-        for start in range(0, len(keys), _CHUNK):
-            query = select(t.settings.c.key, t.settings.c.value).where(
-                t.settings.c.key.in_(keys[start : start + _CHUNK])
-            )
-            for key, value in connection.execute(query):
-                record = _record(key, value)
-                if record is not None:
-                    found[record.person_id] = record
-    return found
-
-
-def _untold(store: StateStore) -> list[StallRecord]:
-    query = select(t.settings.c.key, t.settings.c.value).where(
-        t.settings.c.key.startswith(PREFIX, autoescape=True),
-        t.settings.c.value.like('%"told": null%'),
-    )
-    with store.engine.connect() as connection:
-        rows = list(connection.execute(query))
-    records = (_record(key, value) for key, value in rows)
-    return sorted((r for r in records if r is not None), key=lambda r: r.person_id)
 
 
 def _moves(store: StateStore, person_ids: Sequence[int]) -> dict[int, list[tuple[str, datetime]]]:
@@ -173,17 +108,16 @@ class StallWatch:
         if stall is not None:
             self.stalls[person_id] = stall
 
-    def settings(self) -> dict[str, str]:
+    def new_stalls(self) -> list[StallRecord]:
         """Rows to commit with the run: the stalls found that were not stored yet."""
         if not self.stalls:
-            return {}
-        stored = stall_records(self.store, self.stalls)
-        rows = {}
-        for person_id, stall in self.stalls.items():
-            known = stored.get(person_id)
-            if known is None or not known.same_stall(stall):
-                rows[f"{PREFIX}{person_id}"] = StallRecord(person_id, stall, None).value()
-        return rows
+            return []
+        stored = stall_records(self.store.engine, self.stalls)
+        return [
+            StallRecord(person_id, stall, None)
+            for person_id, stall in self.stalls.items()
+            if (known := stored.get(person_id)) is None or not known.same_stall(stall)
+        ]
 
 
 def announce_stalls(
@@ -194,7 +128,7 @@ def announce_stalls(
     Each is marked told first, in its own transaction, then announced. A stall whose lead
     is no longer stalled in that stage is marked ``gone`` instead. Returns how many were told.
     """
-    untold = _untold(store)
+    untold = untold_stalls(store.engine)
     if not untold:
         return 0
     leads = store.leads(record.person_id for record in untold)
@@ -203,8 +137,7 @@ def announce_stalls(
         lead = leads.get(record.person_id)
         current = lead is not None and lead.stalled is True and lead.stage == record.stall.stage
         mark = as_of.isoformat() if current else GONE
-        marked = StallRecord(record.person_id, record.stall, mark)
-        store.save_settings({f"{PREFIX}{record.person_id}": marked.value()})
+        mark_told(store.engine, record.person_id, mark)
         if current and lead is not None:
             plugins.lead_stalled(
                 lead, record.stall.stage, record.stall.days_in_stage(as_of), config

@@ -17,13 +17,10 @@ from typing import Any
 from sqlalchemy import select
 
 from funnelsync.stalling import DAY
-from funnelsync.sync.engine.stalls import stall_records
 from funnelsync.sync.report.sla import UNASSIGNED
 from funnelsync.sync.state import schema as t
+from funnelsync.sync.state.stalls import stall_records
 from funnelsync.sync.state.store import StateStore
-
-FLAGGED = '%"stalled":true%'
-"""How a stalled lead's stored JSON reads (the store writes compact JSON)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +60,14 @@ class StalledLead:
 def stalled_leads(store: StateStore) -> list[StalledLead]:
     """Every lead the last sync flagged as stalled, by owner, longest in stage first."""
     persons = t.persons.c
-    query = select(persons.person_id, persons.email, persons.lead).where(persons.lead.like(FLAGGED))
+    query = (
+        select(persons.person_id, persons.email, persons.lead)
+        .join(t.stalls, t.stalls.c.person_id == persons.person_id)
+        .where(t.stalls.c.stage == persons.stage)
+    )
     with store.engine.connect() as connection:
         rows = list(connection.execute(query))
-    records = stall_records(store, [row.person_id for row in rows])
+    records = stall_records(store.engine, [row.person_id for row in rows])
     found = []
     for person_id, email, document in rows:
         lead = json.loads(document)

@@ -7,6 +7,7 @@ store applies the missing ones in order, inside one transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     select,
 )
 
@@ -194,6 +196,31 @@ timeline = Table(
 """Timeline entries funnelsync writes: a ``pending`` row is saved before the write call,
 the entry's id after it (write-ahead), so a killed run is reconciled, not re-sent."""
 
+stalls = Table(
+    "stalls",
+    metadata,
+    Column("person_id", Integer, primary_key=True, doc="One row: the person's latest stall."),
+    Column("stage", String, nullable=False),
+    Column("entered", String, nullable=False, doc="When this stay in the stage began."),
+    Column("last_engagement", String, nullable=True, doc="The last activity before the stall."),
+    Column("after_days", Integer, nullable=False, doc="The stage's rule when it stalled."),
+    Column("told", String, nullable=True, doc="When plugins were told; gone; null: not yet."),
+    Index("stalls_told", "told"),
+)
+"""Stalled leads: a new stall's row is written with the run, ``told`` set before plugins
+are told (so a killed run never tells one twice)."""
+
+kept_values = Table(
+    "kept_values",
+    metadata,
+    Column("connection", String, primary_key=True),
+    Column("record_id", String, primary_key=True),
+    Column("field", String, primary_key=True, doc="The system field."),
+    Column("wanted", Text, nullable=False, doc="JSON: the value funnelsync wrote."),
+    Column("own", Text, nullable=False, doc="JSON: the value the system kept instead."),
+)
+"""Values a system kept over funnelsync's write, so the same write is not planned again."""
+
 settings = Table(
     "settings",
     metadata,
@@ -247,11 +274,94 @@ def _timeline_v3(connection: Connection) -> None:
     ACTIVITIES_BY_TYPE.create(connection, checkfirst=True)
 
 
+STALL_SETTING = "stall:"
+"""Version 4 kept each person's stall in ``settings`` as ``stall:<person>`` → JSON."""
+
+
+def _stall_row(key: str, value: str) -> dict[str, object] | None:
+    """A version-4 stall setting as a ``stalls`` row (None: unreadable, as version 4 did)."""
+    try:
+        data = json.loads(value)
+        return {
+            "person_id": int(key.removeprefix(STALL_SETTING)),
+            "stage": str(data["stage"]),
+            "entered": str(data["entered"]),
+            "last_engagement": data["last_engagement"],
+            "after_days": int(data["after_days"]),
+            "told": data["told"],
+        }
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _stalls_v5(connection: Connection) -> None:
+    """Stalls get their own table; the ``stall:<person>`` settings move into it."""
+    metadata.create_all(connection, tables=[stalls])
+    moved = settings.c.key.startswith(STALL_SETTING, autoescape=True)
+    found = connection.execute(select(settings.c.key, settings.c.value).where(moved))
+    rows = [row for key, value in found if (row := _stall_row(key, value)) is not None]
+    if rows:
+        connection.execute(stalls.insert(), rows)
+    connection.execute(delete(settings).where(moved))
+
+
+TIMELINE_BY_ACTIVITY = Index(
+    "timeline_activity", timeline.c.connection, timeline.c.source, timeline.c.activity_id
+)
+
+
+def _timeline_activity_v6(connection: Connection) -> None:
+    """Timeline entries found by the activity they carry (planning skips those recorded)."""
+    TIMELINE_BY_ACTIVITY.create(connection, checkfirst=True)
+
+
+LEDGER_KEPT_KEY = "funnelsync:kept"
+"""Version 6 kept a record's kept values in its ledger row, under this key."""
+
+
+def _kept_values_v7(connection: Connection) -> None:
+    """Kept values get their own table: the ledger's ``funnelsync:kept`` entries move there
+    (a ledger row then holds system fields only)."""
+    metadata.create_all(connection, tables=[kept_values])
+    found = connection.execute(
+        select(ledger.c.connection, ledger.c.record_id, ledger.c.fields).where(
+            ledger.c.fields.contains(f'"{LEDGER_KEPT_KEY}"', autoescape=True)
+        )
+    )
+    for name, record_id, text in list(found):
+        fields = json.loads(text)
+        marks = fields.get(LEDGER_KEPT_KEY)
+        if not isinstance(marks, dict):
+            continue  # a system field that happens to have that name: left as it is
+        rows = [
+            {
+                "connection": name,
+                "record_id": record_id,
+                "field": field,
+                "wanted": json.dumps(mark[0]),
+                "own": json.dumps(mark[1]),
+            }
+            for field, mark in marks.items()
+            if isinstance(mark, list) and len(mark) == 2
+        ]
+        if rows:
+            connection.execute(kept_values.insert(), rows)
+        del fields[LEDGER_KEPT_KEY]
+        connection.execute(
+            ledger.update()
+            .where(ledger.c.connection == name, ledger.c.record_id == record_id)
+            .values(fields=json.dumps(fields, default=str, sort_keys=True))
+        )
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _create_v1),
     (2, _identity_keys_v2),
     (3, _handoffs_v3),
     (4, _timeline_v3),
+    (5, _stalls_v5),
+    (6, _timeline_activity_v6),
+    (7, _kept_values_v7),
 )
 """Every migration in order; append new ones, never edit a released one."""
 

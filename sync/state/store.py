@@ -38,6 +38,7 @@ from funnelsync.sync.state.backends import (
     upsert_statement,
 )
 from funnelsync.sync.state.errors import StateError, state_error
+from funnelsync.sync.state.stalls import StallRecord, upsert_stalls
 
 DATABASE_NAME = "funnelsync.db"
 AUTO_ATTEMPTS = 5
@@ -564,6 +565,7 @@ class StateStore:
                 if rows:
                     connection.execute(insert(table), rows)
             self._quarantine(connection, commit)
+            upsert_stalls(connection, commit.stalls)
             _upsert_settings(connection, commit.settings)
             for (name, stream), value in commit.cursors.items():
                 statement = upsert_statement(self.engine, t.cursors).values(
@@ -794,3 +796,5 @@ class RunCommit:
     """Hand-offs this run's stage moves cause (rows of ``handoffs``), recorded with them."""
     handoff_deliveries: list[dict[str, Any]] = field(default_factory=list)
     """Their pending deliveries, one per notifier plugin."""
+    stalls: list[StallRecord] = field(default_factory=list)
+    """Stalls found in this run that were not stored yet."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from csv_support import make_connector, read_all
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from funnelsync.connector import ConnectorError, LeadWrite, WriteResult, WriteStatus
@@ -170,6 +170,12 @@ _cell_text = st.text(
 )
 
 
+# No deadline: each example makes a directory and writes the file twice, each write an
+# atomic replace with fsync. On a loaded machine a few examples in a thousand take over
+# Hypothesis's default 200 ms (measured at load 5: 11 of 6,000, up to 610 ms), and an
+# overrun that does not repeat on replay is reported as a FlakyFailure, whatever the
+# text was. Timing only: 9,000 examples without a deadline found no text that fails.
+@settings(deadline=None)
 @given(
     values=st.lists(_cell_text, min_size=1, max_size=5),
     delimiter=st.sampled_from([",", ";", "\t", "|"]),

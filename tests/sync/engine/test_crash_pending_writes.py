@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from crash_lab import Lab, install_plugin, read_trace, stage_date_columns
 from sync_support import NOW, postgres_database, read_csv, small_workspace, write_csv
-from test_crash_safety import Lab, _install_plugin, _read_trace, _stage_date_columns
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +49,7 @@ def _promote_in_marketing(workspace: Path) -> None:
 
 def _systems(workspace: Path) -> dict[str, list[dict[str, str]]]:
     """Both systems' lead rows, stage dates cut to the day (they hold the run's time)."""
-    dates = _stage_date_columns(workspace)
+    dates = stage_date_columns(workspace)
     return {
         name: [
             {k: (v[:10] if k in dates else v) for k, v in row.items()}
@@ -67,15 +67,15 @@ def test_a_sync_killed_between_the_two_systems_writes_the_rest_on_the_next_run(
     root = tmp_path
     pristine = _workspace(root / "pristine")
     new_database = (lambda: postgres_database(request)) if backend == "postgresql" else None
-    lab = Lab(root, _install_plugin(root / "plugin"), pristine, new_database)
+    lab = Lab(root, install_plugin(root / "plugin"), pristine, new_database)
 
     reference = lab.copy("reference")
     assert lab.sync(reference).returncode == 0
     _promote_in_marketing(reference)
     trace = root / "reference.trace"
     assert lab.sync(reference, trace=trace).returncode == 0
-    [kill_at] = [c.number for c in _read_trace(trace) if c.label == KILL_LABEL]
-    assert any(c.label == "write marketing #1 after" for c in _read_trace(trace)[:kill_at])
+    [kill_at] = [c.number for c in read_trace(trace) if c.label == KILL_LABEL]
+    assert any(c.label == "write marketing #1 after" for c in read_trace(trace)[:kill_at])
     expected = _systems(reference)
     [carla] = [r for r in expected["sales"] if r["Email"] == CARLA]
     assert carla["Title"] == "Growth Intern"

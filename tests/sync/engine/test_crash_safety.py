@@ -40,10 +40,8 @@ import csv
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -53,9 +51,9 @@ from typing import Any
 
 import pytest
 import yaml
-from crash_plugin.killable_csv import KILL_AT_ENV, TRACE_ENV
+from crash_lab import Checkpoint, Lab, Trace, install_plugin, read_trace, stage_date_columns
 from sqlalchemy import text
-from sync_support import open_state, postgres_database, use_state_url
+from sync_support import open_state, postgres_database
 
 from funnelsync.sync.demo.data import generate_demo_data
 from funnelsync.sync.workspace.scaffold import write_templates
@@ -65,29 +63,10 @@ pytestmark = pytest.mark.slow
 SEED = 11
 LEADS = 150
 ACTIVITIES = 1_500
-PLUGIN_PACKAGE = Path(__file__).parent / "crash_plugin"
-DIST_INFO = "funnelsync_crash_test_plugin-0.dist-info"
-TIMEOUT_S = 120
 
 # --- the kill points ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    """One operation of the reference run, as the plugin traced it."""
-
-    number: int
-    label: str
-    detail: str = ""
-
-    @property
-    def creates(self) -> int:
-        """How many records a write call creates (0 for other checkpoints)."""
-        found = re.search(r"(\d+) new", self.detail)
-        return int(found.group(1)) if found else 0
-
-
-Trace = list[Checkpoint]
 Finder = Callable[[Trace], Checkpoint]
 
 
@@ -290,74 +269,6 @@ KILL_POINTS = (
 # --- running funnelsync -----------------------------------------------------------------------
 
 
-def _command() -> list[str]:
-    """The ``funnelsync`` console script of this interpreter's environment (or its entry)."""
-    script = Path(sys.executable).with_name("funnelsync")
-    if script.is_file():
-        return [str(script)]
-    return [sys.executable, "-c", "from funnelsync.sync.cli.main import main; main()"]
-
-
-@dataclass(frozen=True, slots=True)
-class Lab:
-    """Where the runs happen: the plugin's distribution directory and the pristine data."""
-
-    root: Path
-    plugin_path: Path
-    pristine: Path
-    new_database: Callable[[], str] | None = None
-    """Makes a fresh PostgreSQL database for each copy's state (``None``: SQLite, in the
-    copy's own ``state/``)."""
-
-    def env(self, *, kill_at: int | None = None, trace: Path | None = None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in (KILL_AT_ENV, TRACE_ENV)}
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(self.plugin_path), *filter(None, [os.environ.get("PYTHONPATH")])]
-        )
-        if kill_at is not None:
-            env[KILL_AT_ENV] = str(kill_at)
-        if trace is not None:
-            env[TRACE_ENV] = str(trace)
-        return env
-
-    def sync(
-        self, workspace: Path, *, kill_at: int | None = None, trace: Path | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*_command(), "sync", "--config", str(workspace / "funnelsync.yaml"), "--json"],
-            cwd=workspace,
-            env=self.env(kill_at=kill_at, trace=trace),
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_S,
-            check=False,
-        )
-
-    def copy(self, name: str) -> Path:
-        target = self.root / name
-        shutil.copytree(self.pristine, target)
-        if self.new_database is not None:
-            use_state_url(target / "funnelsync.yaml", self.new_database())
-        return target
-
-
-def _install_plugin(target: Path) -> Path:
-    """A throwaway distribution of ``crash_plugin`` in ``target``, found by entry point."""
-    shutil.copytree(
-        PLUGIN_PACKAGE, target / "crash_plugin", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    info = target / DIST_INFO
-    info.mkdir()
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: funnelsync-crash-test-plugin\nVersion: 0\n",
-        encoding="utf-8",
-    )
-    (info / "entry_points.txt").write_text(
-        "[funnelsync.plugins]\nkillable_csv = crash_plugin.killable_csv\n", encoding="utf-8"
-    )
-    return target
-
-
 def _pristine_workspace(target: Path, as_of: datetime, identity: str) -> Path:
     """The scaffolded workspace with generated data, both connections on ``killable_csv``.
 
@@ -465,16 +376,6 @@ def _outside_change(pristine: Path, at: datetime) -> OutsideChange:
 # --- what a workspace ended with ------------------------------------------------------------
 
 
-def _stage_date_columns(workspace: Path) -> set[str]:
-    config = yaml.safe_load((workspace / "funnelsync.yaml").read_text(encoding="utf-8"))
-    columns = set()
-    for connection in config["connections"].values():
-        for name, target in ((connection.get("mapping") or {}).get("lead_fields") or {}).items():
-            if name.startswith("stage_dates.") and target:
-                columns.add(target if isinstance(target, str) else target["field"])
-    return columns
-
-
 def _leads(path: Path, key_column: str, stage_dates: set[str]) -> dict[str, Any]:
     """Rows by normalised key; a key on two rows is listed under ``duplicates``.
 
@@ -548,7 +449,7 @@ def _state(workspace: Path) -> dict[str, Any]:
 def snapshot(workspace: Path) -> dict[str, Any]:
     """Every system's contents and the workspace's state, comparable across runs."""
     data = workspace / "data"
-    stage_dates = _stage_date_columns(workspace)
+    stage_dates = stage_date_columns(workspace)
     return {
         "marketing leads": _leads(data / "marketing" / "leads.csv", "email", stage_dates),
         "sales leads": _leads(data / "sales" / "leads.csv", "Email", stage_dates),
@@ -637,19 +538,12 @@ class Results:
     outcomes: dict[str, Outcome]
 
 
-def _read_trace(path: Path) -> Trace:
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [Checkpoint(int(number), *rest) for number, *rest in (ln.split("\t") for ln in lines)]
-
-
 def _run_case(lab: Lab, change: OutsideChange, outcome: Outcome) -> Outcome:
     workspace = lab.copy(f"kill-{outcome.at.number:03d}-{outcome.point.id}")
     trace = workspace.parent / f"{workspace.name}.trace"
     try:
         outcome.killed = lab.sync(workspace, kill_at=outcome.at.number, trace=trace)
-        outcome.killed_trace = _read_trace(trace)
+        outcome.killed_trace = read_trace(trace)
         if outcome.killed.returncode != -signal.SIGKILL:
             return outcome
         outcome.recovered = lab.sync(workspace)
@@ -682,7 +576,7 @@ def results(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReq
     as_of = started.replace(hour=0, minute=0, second=0, microsecond=0)
     lab = Lab(
         root,
-        _install_plugin(root / "plugin"),
+        install_plugin(root / "plugin"),
         _pristine_workspace(root / "pristine", as_of, identity),
         new_database,
     )
@@ -692,7 +586,7 @@ def results(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReq
     trace_path = root / "reference.trace"
     first = lab.sync(workspace, trace=trace_path)
     assert first.returncode == 0, first.stderr
-    trace = _read_trace(trace_path)
+    trace = read_trace(trace_path)
     reference_first = snapshot(workspace)
     change.apply(workspace)
     second = lab.sync(workspace)

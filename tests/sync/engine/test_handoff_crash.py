@@ -15,9 +15,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from crash_lab import Lab, command, install_plugin, read_trace
 from handoff_support import Mailbox, Webhook
 from sync_support import small_workspace
-from test_crash_safety import Lab, _command, _install_plugin, _read_trace
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,7 @@ def _lab(root: Path) -> Lab:
     config = small_workspace(root / "pristine")
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace("connector: csv", "connector: killable_csv"), "utf-8")
-    return Lab(root, _install_plugin(root / "plugin"), config.parent)
+    return Lab(root, install_plugin(root / "plugin"), config.parent)
 
 
 def test_a_sync_killed_before_its_commit_hands_off_once_on_the_next_run(
@@ -38,7 +38,7 @@ def test_a_sync_killed_before_its_commit_hands_off_once_on_the_next_run(
     reference = lab.copy("reference")
     trace = tmp_path / "reference.trace"
     assert lab.sync(reference, trace=trace).returncode == 0
-    [kill_at] = [c.number for c in _read_trace(trace) if c.label == "quarantine notices"]
+    [kill_at] = [c.number for c in read_trace(trace) if c.label == "quarantine notices"]
     assert len(hook.posts) == len(mail.messages) == 1
     hook.posts.clear()
     mail.messages.clear()
@@ -62,7 +62,7 @@ def test_a_sync_killed_mid_delivery_sends_again_flagged_as_a_repeat(
     workspace = lab.copy("killed")
     hook.hold = threading.Event()
     process = subprocess.Popen(
-        [*_command(), "sync", "--config", str(workspace / "funnelsync.yaml"), "--json"],
+        [*command(), "sync", "--config", str(workspace / "funnelsync.yaml"), "--json"],
         cwd=workspace,
         env=lab.env(),
         stdout=subprocess.DEVNULL,

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine
+import pytest
+from sqlalchemy import create_engine, select
+from sync_support import postgres_database
 
 from funnelsync.models import Lead
+from funnelsync.sync.report.stalled import stalled_leads
 from funnelsync.sync.state import schema
+from funnelsync.sync.state.kept import kept_values
+from funnelsync.sync.state.stalls import untold_stalls
 from funnelsync.sync.state.store import DATABASE_NAME, StateStore
 
 
@@ -45,7 +52,7 @@ def test_version_1_store_gains_identity_keys_from_its_emails(tmp_path: Path) -> 
 
     store = StateStore.open(tmp_path / "state")
     try:
-        assert store.schema_version == schema.LATEST_VERSION == 4
+        assert store.schema_version == schema.LATEST_VERSION == 7
         identity = store.load_identity()
         assert identity.person_by_key == {"ann@example.com": 1}
         assert identity.person_of == {("crm", "7"): 1}
@@ -60,3 +67,165 @@ def test_version_1_store_gains_identity_keys_from_its_emails(tmp_path: Path) -> 
         assert db.execute("SELECT token, person_id FROM person_keys").fetchall() == [
             ("ann@example.com", 1)
         ]
+
+
+def _old_stall(stage: str, entered: str, engaged: str | None, told: str | None) -> str:
+    """A stall as version 4 wrote it into ``settings`` (``json.dumps``, default spacing)."""
+    return json.dumps(
+        {
+            "stage": stage,
+            "entered": entered,
+            "last_engagement": engaged,
+            "after_days": 30,
+            "told": told,
+        }
+    )
+
+
+def _version_4_state(url: str) -> None:
+    """A state as funnelsync left it at schema version 4: stalls kept in ``settings``."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        schema.metadata.create_all(connection, tables=[schema.schema_version])
+        connection.execute(schema.schema_version.insert().values(version=0))
+        for _version, step in schema.MIGRATIONS[:4]:
+            step(connection)
+        connection.execute(schema.schema_version.update().values(version=4))
+        people = {1: "ann@example.com", 2: "bob@example.com", 3: "cy@example.com"}
+        connection.execute(
+            schema.persons.insert(),
+            [
+                {
+                    "person_id": pid,
+                    "email": email,
+                    "stage": "sal",
+                    "lead": Lead(email=email, stage="sal", stalled=pid != 3).model_dump_json(),
+                    "run_id": "r1",
+                }
+                for pid, email in people.items()
+            ],
+        )
+        connection.execute(
+            schema.settings.insert(),
+            [
+                {
+                    "key": "stall:1",
+                    "value": _old_stall("sal", "2026-01-02T00:00:00+00:00", None, None),
+                },
+                {
+                    "key": "stall:2",
+                    "value": _old_stall(
+                        "sal",
+                        "2026-01-01T00:00:00+00:00",
+                        "2026-01-05T09:30:00+00:00",
+                        "2026-02-04T10:00:00+00:00",
+                    ),
+                },
+                {
+                    "key": "stall:3",
+                    "value": _old_stall("mql", "2025-12-01T00:00:00+00:00", None, "gone"),
+                },
+                {"key": "stall:9", "value": "not json"},
+                {"key": "scored_day", "value": "2026-02-04"},
+                {"key": "sla_breach:1-sal", "value": "2026-02-04T10:00:00+00:00"},
+            ],
+        )
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_version_4_stalls_move_from_settings_into_their_own_table(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        postgres_database(request)
+        if backend == "postgresql"
+        else f"sqlite:///{tmp_path / 'state' / DATABASE_NAME}"
+    )
+    (tmp_path / "state").mkdir()
+    _version_4_state(url)
+
+    store = StateStore.open(tmp_path / "state", url if backend == "postgresql" else None)
+    try:
+        assert store.schema_version == schema.LATEST_VERSION
+        with store.engine.connect() as connection:
+            rows = connection.execute(select(schema.stalls).order_by(schema.stalls.c.person_id))
+            stalls = [tuple(row) for row in rows]
+            keys = set(connection.execute(select(schema.settings.c.key)).scalars())
+        assert stalls == [
+            (1, "sal", "2026-01-02T00:00:00+00:00", None, 30, None),
+            (
+                2,
+                "sal",
+                "2026-01-01T00:00:00+00:00",
+                "2026-01-05T09:30:00+00:00",
+                30,
+                "2026-02-04T10:00:00+00:00",
+            ),
+            (3, "mql", "2025-12-01T00:00:00+00:00", None, 30, "gone"),
+        ]  # the unreadable row is dropped, as version 4 ignored it
+        assert keys == {"scored_day", "sla_breach:1-sal"}  # other settings stay
+        # Behaviour is kept: both stalled leads are listed, only the untold one is to tell.
+        assert [lead.email for lead in stalled_leads(store)] == [
+            "bob@example.com",
+            "ann@example.com",
+        ]
+        assert stalled_leads(store)[0].last_engagement == datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+        assert [record.person_id for record in untold_stalls(store.engine)] == [1]
+    finally:
+        store.close()
+
+
+def _state_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str | None:
+    (tmp_path / "state").mkdir()
+    return postgres_database(request) if backend == "postgresql" else None
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_version_6_kept_marks_move_out_of_the_ledger_rows(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = _state_url(backend, tmp_path, request)
+    engine = create_engine(url or f"sqlite:///{tmp_path / 'state' / DATABASE_NAME}")
+    with engine.begin() as connection:
+        schema.metadata.create_all(connection, tables=[schema.schema_version])
+        connection.execute(schema.schema_version.insert().values(version=0))
+        for _version, step in schema.MIGRATIONS[:6]:
+            step(connection)
+        connection.execute(schema.schema_version.update().values(version=6))
+        kept = {
+            "lifecyclestage": "customer",
+            "funnelsync:kept": {"lifecyclestage": ["lead", "customer"]},
+        }
+        column = {"email": "b@example.com", "funnelsync:kept": "see notes"}
+        connection.execute(
+            schema.ledger.insert(),
+            [
+                {
+                    "connection": "hubspot",
+                    "record_id": "1",
+                    "fields": json.dumps(kept),
+                    "run_id": "r",
+                },
+                {
+                    "connection": "csv",
+                    "record_id": "b",
+                    "fields": json.dumps(column),
+                    "run_id": "r",
+                },
+            ],
+        )
+    engine.dispose()
+
+    store = StateStore.open(tmp_path / "state", url)
+    try:
+        assert store.schema_version == schema.LATEST_VERSION
+        assert store.ledger([("hubspot", "1"), ("csv", "b")]) == {
+            ("hubspot", "1"): {"lifecyclestage": "customer"},
+            ("csv", "b"): column,  # a system field of that name is left alone
+        }
+        assert kept_values(store.engine, [("hubspot", "1"), ("csv", "b")]) == {
+            ("hubspot", "1"): {"lifecyclestage": ("lead", "customer")}
+        }
+    finally:
+        store.close()
