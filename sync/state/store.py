@@ -161,6 +161,23 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
+def _executemany(connection: Any, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run ``statement`` once per row through the driver's ``executemany``.
+
+    The statement is compiled once for the connection's dialect; the rows go to the
+    driver as they are (SQLAlchemy's per-row parameter processing would cost as much as
+    the inserts themselves for a few hundred thousand rows).
+    """
+    if not rows:
+        return
+    compiled = statement.compile(dialect=connection.dialect, column_keys=list(rows[0]))
+    order = compiled.positiontup
+    if order is None:
+        connection.exec_driver_sql(str(compiled), [dict(row) for row in rows])
+    else:
+        connection.exec_driver_sql(str(compiled), [tuple(row[n] for n in order) for row in rows])
+
+
 def _translator(where: Path | str) -> Any:
     def translate(context: ExceptionContext) -> None:
         raise state_error(context.original_exception, where) from None
@@ -506,7 +523,7 @@ class StateStore:
             self._upsert_ledger(connection, run_id, ledger_rows)
             self._insert_links(connection, run_id, links)
             if audit_rows:
-                connection.execute(insert(t.audit), list(audit_rows))
+                _executemany(connection, insert(t.audit), audit_rows)
             self._resolve(connection, resolved)
 
     def commit_run(self, commit: RunCommit) -> None:
@@ -544,17 +561,15 @@ class StateStore:
             self._upsert_ledger(connection, commit.run_id, commit.ledger_rows)
             if commit.activities:
                 statement = upsert_statement(self.engine, t.activities)
+                upsert = statement.on_conflict_do_update(
+                    index_elements=["connection", "activity_id"],
+                    set_={
+                        name: statement.excluded[name]
+                        for name in ("email", "type", "occurred_at", "campaign", "asset")
+                    },
+                )
                 for chunk in _chunks(commit.activities, 5000):
-                    connection.execute(
-                        statement.on_conflict_do_update(
-                            index_elements=["connection", "activity_id"],
-                            set_={
-                                name: statement.excluded[name]
-                                for name in ("email", "type", "occurred_at", "campaign", "asset")
-                            },
-                        ),
-                        [_activity_row(activity) for activity in chunk],
-                    )
+                    _executemany(connection, upsert, [_activity_row(item) for item in chunk])
             if commit.stage_moves:
                 connection.execute(insert(t.stage_history), list(commit.stage_moves))
             for table, rows in (
@@ -606,7 +621,8 @@ class StateStore:
             set_={"fields": statement.excluded.fields, "run_id": statement.excluded.run_id},
         )
         for chunk in _chunks(rows, 5000):
-            connection.execute(
+            _executemany(
+                connection,
                 upsert,
                 [
                     {
@@ -629,7 +645,8 @@ class StateStore:
             set_={"person_id": statement.excluded.person_id},
         )
         for chunk in _chunks(links, 5000):
-            connection.execute(
+            _executemany(
+                connection,
                 upsert,
                 [
                     {
@@ -667,7 +684,7 @@ class StateStore:
             for pid, lead in commit.persons.items()
         ]
         for chunk in _chunks(rows, 5000):
-            connection.execute(upsert, list(chunk))
+            _executemany(connection, upsert, chunk)
 
     @staticmethod
     def _resolve(connection: Any, keys: Sequence[RecordKey]) -> None:
