@@ -47,6 +47,18 @@ _CHUNK = 500
 RecordKey = tuple[str, str]
 """(connection, record id)."""
 
+ActivityRow = tuple[str, str, str, str, str, str | None, str | None]
+"""An activity as stored: the values of :data:`ACTIVITY_COLUMNS`, time as ISO 8601."""
+ACTIVITY_COLUMNS = (
+    "connection",
+    "activity_id",
+    "email",
+    "type",
+    "occurred_at",
+    "campaign",
+    "asset",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class StoredActivity:
@@ -381,6 +393,29 @@ class StateStore:
                     select(*columns).where(t.activities.c.email.in_(chunk))
                 ):
                     yield _stored_activity(row)
+
+    def store_activity_rows(self, rows: Sequence[ActivityRow]) -> None:
+        """Store activities (new ones added, known ones replaced) in one transaction."""
+        if not rows:
+            return
+        statement = upsert_statement(self.engine, t.activities)
+        upsert = statement.on_conflict_do_update(
+            index_elements=["connection", "activity_id"],
+            set_={name: statement.excluded[name] for name in ACTIVITY_COLUMNS[2:]},
+        )
+        with self.engine.begin() as connection:
+            _executemany(
+                connection, upsert, [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in rows]
+            )
+
+    def activity_rows(self, tokens: Iterable[str]) -> Iterator[ActivityRow]:
+        """Stored activities of the identity tokens ``tokens``, as rows (in no set order)."""
+        columns = [t.activities.c[name] for name in ACTIVITY_COLUMNS]
+        with self.engine.connect() as connection:
+            for chunk in _chunks(list(tokens)):
+                query = select(*columns).where(t.activities.c.email.in_(chunk))
+                for row in connection.execute(query):
+                    yield tuple(row)
 
     # --- quarantine ---------------------------------------------------------------------
 
