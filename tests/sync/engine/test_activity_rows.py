@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sync_support import open_state, read_csv, sync_json, write_csv
+from sync_support import iso, open_state, read_csv, small_workspace, sync_json, write_csv
 
 from funnelsync.mapping import Mapping, MappingError, read_activity
 from funnelsync.plugin_manager import create_plugins
@@ -173,3 +173,51 @@ def test_an_activity_read_again_replaces_its_stored_version_in_plan_and_sync(
     after = _file_scores(workspace)["vp@hospital.example.com"]
     assert int(after) < int(before)
     assert str(planned) == after
+
+
+def _explanation(config: Path, email: str) -> str | None:
+    store = open_state(config)
+    try:
+        found = store.person_by_key(email)
+    finally:
+        store.close()
+    assert found is not None
+    return found[1].explanation
+
+
+def _add_equal_activities(config: Path, a3_email: str) -> None:
+    """Give ``a3_email`` an email open and the VP a page view of equal points (a tie in
+    the VP's breakdown when ``a3_email`` is the VP's)."""
+    path = config.parent / "data/marketing/activities.csv"
+    rows = [row for row in read_csv(path) if row["activity_id"] not in {"a3", "a4"}]
+    for activity_id, kind, email in (
+        ("a3", "email_open", a3_email),
+        ("a4", "page_view", "vp@hospital.example.com"),
+    ):
+        rows.append(
+            {
+                "activity_id": activity_id,
+                "email": email,
+                "type": kind,
+                "occurred_at": iso(5),
+                "campaign": "",
+                "asset": "",
+            }
+        )
+    write_csv(path, rows)
+
+
+def test_ties_in_the_explanation_do_not_depend_on_how_activities_were_stored(
+    workspace: Path, tmp_path: Path
+) -> None:
+    _add_equal_activities(workspace, "student@uni.example.edu")
+    sync_json(workspace)
+    # a3 read again, now the VP's: its row is stored anew (PostgreSQL puts it last)
+    _add_equal_activities(workspace, "vp@hospital.example.com")
+    sync_json(workspace)
+    fresh = small_workspace(tmp_path / "fresh")
+    _add_equal_activities(fresh, "vp@hospital.example.com")
+    sync_json(fresh)
+    explained = _explanation(workspace, "vp@hospital.example.com")
+    assert explained is not None and "email open" in explained and "page view" in explained
+    assert explained == _explanation(fresh, "vp@hospital.example.com")
