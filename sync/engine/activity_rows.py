@@ -61,7 +61,7 @@ def _text(value: Any) -> str | None:
 class _Field:
     """One mapped activity field, read the way :func:`funnelsync.mapping.read_activity` does."""
 
-    __slots__ = ("canonical", "formats", "name", "reverse", "timestamp", "transform")
+    __slots__ = ("as_is", "canonical", "formats", "name", "reverse", "timestamp", "transform")
 
     def __init__(self, canonical: str, field_map: FieldMap) -> None:
         self.canonical = canonical
@@ -70,12 +70,18 @@ class _Field:
         self.reverse = {sys.casefold(): canon for canon, sys in field_map.values.items()}
         self.formats = field_map.formats
         self.timestamp = canonical == "occurred_at"
+        self.as_is = self.transform is None and not self.reverse and not self.timestamp
+        """Text that is not blank is the value itself."""
 
     def read(self, raw: Any, zone: ZoneInfo) -> Any:
-        if _blank(raw):
+        if raw is None:
             return None
         if not isinstance(raw, str):
             raise ValueError("not text")
+        if not raw or raw.isspace():  # blank, as ``_blank`` has it
+            return None
+        if self.as_is:
+            return raw
         value = raw
         if self.transform is not None:
             value = value.strip()

@@ -404,9 +404,14 @@ class StateStore:
             set_={name: statement.excluded[name] for name in ACTIVITY_COLUMNS[2:]},
         )
         with self.engine.begin() as connection:
-            _executemany(
-                connection, upsert, [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in rows]
-            )
+            compiled = upsert.compile(dialect=connection.dialect, column_keys=ACTIVITY_COLUMNS)
+            if compiled.positiontup is None:
+                named = [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in rows]
+                connection.exec_driver_sql(str(compiled), named)
+            elif tuple(compiled.positiontup) == ACTIVITY_COLUMNS:
+                connection.exec_driver_sql(str(compiled), list(rows))
+            else:
+                raise RuntimeError(f"unexpected parameter order {compiled.positiontup}")
 
     def activity_rows(self, tokens: Iterable[str]) -> Iterator[ActivityRow]:
         """Stored activities of the identity tokens ``tokens``, as rows (in no set order)."""
@@ -414,7 +419,7 @@ class StateStore:
         with self.engine.connect() as connection:
             for chunk in _chunks(list(tokens)):
                 query = select(*columns).where(t.activities.c.email.in_(chunk))
-                for row in connection.execute(query):
+                for row in connection.execute(query).all():  # one fetch, not one per row
                     yield tuple(row)
 
     # --- quarantine ---------------------------------------------------------------------
