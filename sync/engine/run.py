@@ -4,9 +4,11 @@ A plan (``dry_run=True``) follows exactly the same path and stops before the fir
 it calls no write API and changes no state, so its counts are those the sync would make.
 
 Crash safety: writes are idempotent upserts; each batch's confirmed writes are committed
-(ledger, links, audit) as they land; cursors are committed last, with everything else the
-run learnt. A run killed at any point leaves cursors where they were, so the next run reads
-the same changes again and writes only what is still missing.
+(ledger, links, audit) as they land; activities are stored as they are read, a chunk per
+transaction (an upsert by id: reading them again changes nothing); cursors are committed
+last, with everything else the run learnt. A run killed at any point leaves cursors where
+they were, so the next run reads the same changes again and writes only what is still
+missing.
 """
 
 from __future__ import annotations
