@@ -1,9 +1,8 @@
 """The two databases a state store can live in: a SQLite file (default) or PostgreSQL.
 
 Queries are SQLAlchemy Core and the same on both; what differs is how an engine is made
-(SQLite: WAL journal, ``busy_timeout``, a larger page cache), how an upsert is spelt (each
-dialect's ``INSERT … ON CONFLICT``) and how concurrent openers are kept from migrating at
-once.
+(SQLite: WAL journal, ``busy_timeout``), how an upsert is spelt (each dialect's
+``INSERT … ON CONFLICT``) and how concurrent openers are kept from migrating at once.
 """
 
 from __future__ import annotations
@@ -24,9 +23,6 @@ from funnelsync.sync.state import errors as state_errors
 SUPPORTED = ("sqlite", "postgresql")
 
 MIGRATION_LOCK = 0x66756E6E656C  # "funnel": one advisory lock id for schema migrations
-SQLITE_CACHE_KIB = 65_536
-"""SQLite's page cache per connection (64 MB, a ceiling, not an allocation): the default
-2 MB thrashes on the activity and person indexes of a large workspace."""
 
 
 class StateUrlError(ValueError):
@@ -51,7 +47,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={int(state_errors.BUSY_TIMEOUT_S * 1000)}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 
