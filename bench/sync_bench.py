@@ -16,6 +16,11 @@ peak RSS of that process alone):
 It prints a table and the ratios the sync engine is held to: no-op / first under 10%,
 first / floor at most 5×, peak RSS under 1 GB, and zero writes on the no-op re-sync.
 
+``--scale`` measures all that twice in one invocation, for the given sizes and for ten
+times them (by default 1,000,000 leads and 10,000,000 activities: about 1.3 GB of CSV and
+as much again of state), and judges the larger first sync: at most 12× the smaller one's
+wall time (near-linear) and a peak RSS under 2 GB.
+
 Peak RSS on Linux: a child's ``ru_maxrss`` can never read below the RSS its parent had when
 it was spawned (exec folds the old address space's high-water mark in), so this script
 keeps itself small and generates the data in a subprocess too.
@@ -52,6 +57,9 @@ FLOOR_EXTRA_COLUMNS = ("Lead Score", "Funnel Stage")
 TARGET_NOOP_SHARE = 0.10
 TARGET_FLOOR_RATIO = 5.0
 TARGET_PEAK_RSS = 1 << 30
+SCALE_FACTOR = 10
+TARGET_SCALE_RATIO = 12.0
+TARGET_SCALE_RSS = 2 << 30
 MB = 1 << 20
 
 
@@ -335,8 +343,56 @@ def align(rows: Sequence[Sequence[str]], left: set[int]) -> list[str]:
 def bench(args: argparse.Namespace) -> None:
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
     print(f"machine: {machine_line()}")
+    if not args.scale:
+        figures = workload(args, args.leads, args.activities, args.out)
+        if args.json:
+            print(json.dumps(figures))
+        return
+    base = workload(args, args.leads, args.activities, None)
+    print()
+    leads, activities = args.leads * SCALE_FACTOR, args.activities * SCALE_FACTOR
+    scaled = workload(args, leads, activities, args.out)
+    ratio = scaled["first_s"] / base["first_s"]
+    peak = scaled["first_peak_rss_mb"]
+    print()
+    print("\n".join(scale_verdicts(base, scaled)))
+    if args.json:
+        print(json.dumps({**scaled, "base_leads": args.leads, "base_first_s": base["first_s"],
+                          "scale_ratio": round(ratio, 2), "scale_peak_rss_mb": peak}))  # fmt: skip
+
+
+def scale_verdicts(base: dict[str, float], scaled: dict[str, float]) -> list[str]:
+    """The scale targets: first sync of 10× the data within 12× the time, peak RSS < 2 GB."""
+    ratio = scaled["first_s"] / base["first_s"]
+    peak = scaled["first_peak_rss_mb"]
+    rows = [
+        ("scale target", "measured", "goal", "verdict"),
+        (
+            f"first sync ×{SCALE_FACTOR} data / ×1",
+            f"{ratio:.1f}× ({scaled['first_s']:.0f} s / {base['first_s']:.0f} s)",
+            f"≤ {TARGET_SCALE_RATIO:.0f}×",
+            "met"
+            if ratio <= TARGET_SCALE_RATIO
+            else f"MISSED by {ratio / TARGET_SCALE_RATIO:.1f}×",
+        ),
+        (
+            "peak RSS at scale",
+            f"{peak:.0f} MB",
+            f"< {TARGET_SCALE_RSS // MB} MB",
+            "met"
+            if peak * MB < TARGET_SCALE_RSS
+            else f"MISSED by {peak - TARGET_SCALE_RSS / MB:.0f} MB",
+        ),
+    ]
+    return align(rows, left={0, 3})
+
+
+def workload(
+    args: argparse.Namespace, leads: int, activities: int, out: str | None
+) -> dict[str, float]:
+    """Generate ``leads``/``activities``, measure floor, first sync and no-op; the figures."""
     print(f"load average before: {load_average()}")
-    workspace, created = prepare_workspace(args.out)
+    workspace, created = prepare_workspace(out)
     try:
         config = workspace / "funnelsync.yaml"
         data_dir = workspace / "data"
@@ -344,15 +400,15 @@ def bench(args: argparse.Namespace) -> None:
         scratch.mkdir()
         as_of = datetime.now(UTC).replace(microsecond=0)
         print(f"workspace: {workspace}{' (kept)' if args.keep else ''}")
-        print(f"generating {args.leads:,} leads and {args.activities:,} activities …", flush=True)
+        print(f"generating {leads:,} leads and {activities:,} activities …", flush=True)
         generated = measure(
             this_script(
                 "--generate",
                 str(workspace),
                 "--leads",
-                str(args.leads),
+                str(leads),
                 "--activities",
-                str(args.activities),
+                str(activities),
                 "--seed",
                 str(args.seed),
                 "--as-of",
@@ -415,9 +471,9 @@ def bench(args: argparse.Namespace) -> None:
         print(f"load average after: {load_average()} (other processes skew wall times)")
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"(this script's own peak RSS, a floor under every child's: {own:.0f} MB)")
-        figures = {
-            "leads": args.leads,
-            "activities": args.activities,
+        figures: dict[str, float] = {
+            "leads": leads,
+            "activities": activities,
             "floor_s": round(floor_m.wall_s, 3),
             "first_s": round(first.measurement.wall_s, 3),
             "noop_s": round(noop.measurement.wall_s, 3),
@@ -429,8 +485,7 @@ def bench(args: argparse.Namespace) -> None:
             print(f"workspace kept: {workspace}")
         else:
             remove_workspace(workspace, created)
-    if args.json:
-        print(json.dumps(figures))
+    return figures
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -442,6 +497,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="generator seed")
     parser.add_argument("--out", help="workspace directory (new or empty; default a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the workspace at the end")
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help=f"also run {SCALE_FACTOR}× the data (default 1M leads / 10M activities) and judge "
+        f"it: first sync within {TARGET_SCALE_RATIO:g}× the time, peak RSS under 2 GB",
+    )
     parser.add_argument(
         "--json",
         action="store_true",

@@ -6,6 +6,7 @@ the connection's mapping names another zone (see :mod:`funnelsync.mapping`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -21,6 +22,19 @@ from pydantic import (
     model_validator,
 )
 
+_PLAIN_LOCAL = re.compile(r"[a-z0-9_+-]{1,64}(?:\.[a-z0-9_+-]{1,64})*")
+"""A local part of plain ASCII dot-atoms: valid as it is (longer ones take the full check)."""
+
+
+@lru_cache(maxsize=1 << 18)
+def _plain_domain(domain: str) -> bool:
+    """Whether ``domain`` is valid for email and already in its normalised form."""
+    try:
+        checked = validate_email(f"a@{domain}", check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return bool(checked.normalized == f"a@{domain}")
+
 
 @lru_cache(maxsize=1 << 18)
 def normalise_email(value: str) -> str:
@@ -31,6 +45,10 @@ def normalise_email(value: str) -> str:
     candidate = value.strip().lower()
     if not candidate:
         raise ValueError("email is empty")
+    local, _, domain = candidate.rpartition("@")
+    plain = len(candidate) <= 254 and len(local) <= 64 and _PLAIN_LOCAL.fullmatch(local)
+    if plain and _plain_domain(domain):
+        return candidate  # what validate_email gives for it, without its per-address cost
     try:
         checked = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError as exc:

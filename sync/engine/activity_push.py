@@ -13,7 +13,7 @@ it already holds. A run that starts with pending rows asks the
 system which of them it holds (:meth:`Connector.find_activities`) before reading
 anything: found ones are marked written, the rest are dropped and sent again. Entries a
 system reads back (a Task, a note) are recognised by their id and never counted as new
-engagement (:func:`drop_echoes`).
+engagement (:func:`echo_ids`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from funnelsync.connector import (
 from funnelsync.contract import FunnelContract
 from funnelsync.models import Lead, as_moment
 from funnelsync.sync.engine.planning import ConnectionPlan
-from funnelsync.sync.engine.reading import ConnectionRead
 from funnelsync.sync.state.store import Identity, StateStore, StoredActivity
 from funnelsync.sync.state.timeline import (
     PlannedEntry,
@@ -98,24 +97,10 @@ def reconcile_pending(
     return notes
 
 
-def drop_echoes(store: StateStore, reads: Sequence[ConnectionRead]) -> dict[str, int]:
-    """Take funnelsync's own timeline entries out of what was read (in place).
-
-    Returns how many were dropped per connection."""
-    timeline = TimelineStore(store.engine)
-    dropped: dict[str, int] = {}
-    for read in reads:
-        if not read.activities:
-            continue
-        name = read.connection.name
-        ours = timeline.entry_ids(name)
-        if not ours:
-            continue
-        kept = [a for a in read.activities if a.activity_id not in ours]
-        if len(kept) != len(read.activities):
-            dropped[name] = len(read.activities) - len(kept)
-            read.activities = kept
-    return dropped
+def echo_ids(store: StateStore, connection: str) -> set[str]:
+    """Ids of the timeline entries funnelsync wrote to ``connection``: an activity read back
+    with one of them is funnelsync's own entry, not engagement (reading drops it)."""
+    return TimelineStore(store.engine).entry_ids(connection)
 
 
 @dataclass(slots=True)

@@ -9,9 +9,13 @@ and all written to; when merging, that system's most recently changed record cou
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TypeVar
 
 from funnelsync.sync.engine.reading import ReadRecord
-from funnelsync.sync.state.store import Identity, RecordKey, StoredActivity
+from funnelsync.sync.state.store import Identity, RecordKey
+
+A = TypeVar("A")
+"""An activity, as any of its forms (stored, or the compact rows scoring reads)."""
 
 
 def assign_persons(
@@ -55,8 +59,8 @@ def assign_persons(
 
 
 def person_activities(
-    identity: Identity, person_id: int, by_token: Mapping[str, Sequence[StoredActivity]]
-) -> list[StoredActivity]:
+    identity: Identity, person_id: int, by_token: Mapping[str, Sequence[A]]
+) -> list[A]:
     """The activities of ``person_id``: those naming any of the person's identity tokens
     (email, or ``key:value`` of another key such as an activity's lead id column)."""
     return [a for token in identity.keys_of.get(person_id, ()) for a in by_token.get(token, ())]

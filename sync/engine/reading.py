@@ -7,13 +7,19 @@ from their stored payload (the mapping may have been fixed since).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from funnelsync.connector import BudgetExhaustedError, Connector, ReadBatch, SystemRecord
 from funnelsync.mapping import MappingError, read_activity, read_lead
 from funnelsync.models import Lead, key_token, lead_tokens, normalise_email
+from funnelsync.sync.engine.activity_rows import (
+    ActivityMapper,
+    Engaged,
+    MappedActivity,
+    NewActivities,
+)
 from funnelsync.sync.engine.progress import ProgressSink
 from funnelsync.sync.state.store import (
     FieldWarning,
@@ -21,7 +27,6 @@ from funnelsync.sync.state.store import (
     QuarantineEntry,
     RecordKey,
     StateStore,
-    StoredActivity,
 )
 from funnelsync.sync.workspace.loading import Connection
 
@@ -48,7 +53,11 @@ class ConnectionRead:
 
     connection: Connection
     records: list[ReadRecord] = field(default_factory=list)
-    activities: list[StoredActivity] = field(default_factory=list)
+    activities_read: int = 0
+    """Activities read and mapped (they go to :class:`NewActivities`, not here)."""
+    echoes: int = 0
+    """Activities read back with the id of a timeline entry funnelsync wrote: not counted,
+    not stored (they are not engagement)."""
     quarantined: list[NewQuarantine] = field(default_factory=list)
     resolved: list[RecordKey] = field(default_factory=list)
     cursors: dict[str, str] = field(default_factory=dict)
@@ -110,8 +119,13 @@ class _Reader:
         quarantined: Sequence[QuarantineEntry],
         progress: ProgressSink,
         keys: Sequence[str],
+        activities: NewActivities,
+        echoes: Collection[str],
     ):
         self.keys = keys
+        self.activities = activities
+        self.echoes = echoes
+        self.map_activity = ActivityMapper(connection.mapping)
         self.result = ConnectionRead(connection)
         self.connection = connection
         self.connector = connector
@@ -176,6 +190,22 @@ class _Reader:
     def activity(self, record: SystemRecord) -> None:
         name = self.connection.name
         self.result.rows_read += 1
+        mapped = self.map_activity(record.fields)
+        if mapped is None:
+            mapped = self._activity_in_full(record)
+        if mapped is None:
+            return
+        if f"activity:{record.record_id}" in self.quarantined:
+            self.result.resolved.append((name, f"activity:{record.record_id}"))
+        if record.record_id in self.echoes:
+            self.result.echoes += 1
+            return
+        self.result.activities_read += 1
+        self.activities.add(name, record.record_id, mapped)
+
+    def _activity_in_full(self, record: SystemRecord) -> MappedActivity | None:
+        """The activity through the canonical model, or ``None`` once quarantined."""
+        name = self.connection.name
         try:
             activity = read_activity(self.connection.mapping, record.fields)
         except MappingError as exc:
@@ -190,20 +220,9 @@ class _Reader:
                     _payload(record.record_id, record.fields),
                 )
             )
-            return
-        if f"activity:{record.record_id}" in self.quarantined:
-            self.result.resolved.append((name, f"activity:{record.record_id}"))
-        self.result.activities.append(
-            StoredActivity(
-                name,
-                record.record_id,
-                activity.person_key,
-                activity.type,
-                activity.occurred_at,
-                activity.campaign,
-                activity.asset,
-            )
-        )
+            return None
+        engaged = Engaged(activity.type, activity.occurred_at, activity.campaign, activity.asset)
+        return MappedActivity(activity.person_key, engaged)
 
 
 def read_connection(
@@ -213,19 +232,26 @@ def read_connection(
     quarantined: Sequence[QuarantineEntry],
     progress: ProgressSink,
     keys: Sequence[str] = ("email",),
+    activities: NewActivities | None = None,
+    echoes: Collection[str] = frozenset(),
 ) -> ConnectionRead:
     """Read the leads and activities that changed since the stored cursors.
 
     ``quarantined`` are this connection's quarantine entries, retried here; a lead with
-    none of the identity ``keys`` is quarantined. When the system's API budget runs out,
-    what was read so far is returned with ``stopped`` set.
+    none of the identity ``keys`` is quarantined. Activities go to ``activities`` as they
+    are read (by default held in memory), except ``echoes`` (ids of funnelsync's own
+    timeline entries in this system), which are only counted. When the system's API
+    budget runs out, what was read so far is returned with ``stopped`` set.
     """
-    reader = _Reader(connection, connector, quarantined, progress, keys)
+    if activities is None:
+        activities = NewActivities(None, hold=True)
+    reader = _Reader(connection, connector, quarantined, progress, keys, activities, echoes)
     name = connection.name
     try:
         _read_streams(reader, store)
     except BudgetExhaustedError as exc:
         reader.result.stopped = str(exc)
+    activities.flush()
     for entry in reader.quarantined.values():
         if entry.kind != "read" or entry.record_key in reader.seen or entry.parked:
             continue

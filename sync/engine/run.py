@@ -4,9 +4,11 @@ A plan (``dry_run=True``) follows exactly the same path and stops before the fir
 it calls no write API and changes no state, so its counts are those the sync would make.
 
 Crash safety: writes are idempotent upserts; each batch's confirmed writes are committed
-(ledger, links, audit) as they land; cursors are committed last, with everything else the
-run learnt. A run killed at any point leaves cursors where they were, so the next run reads
-the same changes again and writes only what is still missing.
+(ledger, links, audit) as they land; activities are stored as they are read, a chunk per
+transaction (an upsert by id: reading them again changes nothing); cursors are committed
+last, with everything else the run learnt. A run killed at any point leaves cursors where
+they were, so the next run reads the same changes again and writes only what is still
+missing.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ import json
 import logging
 import threading
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ from funnelsync.secrets import redact
 from funnelsync.sync.checking import configured_missing_fields
 from funnelsync.sync.cli.logs import run_id_var
 from funnelsync.sync.engine import activity_push
+from funnelsync.sync.engine.activity_rows import NewActivities
 from funnelsync.sync.engine.canonical import CurrentRecord, StageChange, build_lead, person_sources
 from funnelsync.sync.engine.create_defaults import with_create_defaults
 from funnelsync.sync.engine.handoff import deliver_handoffs, handoff_rows
@@ -62,7 +64,6 @@ from funnelsync.sync.state.store import (
     RecordKey,
     RunCommit,
     StateStore,
-    StoredActivity,
 )
 from funnelsync.sync.workspace.loading import Workspace
 
@@ -72,6 +73,8 @@ FINGERPRINT_KEY = "contract_fingerprint"
 PENDING_KEY = "pending_persons"
 """Persons with writes planned by a run that has not finished (a killed run's leftovers)."""
 SCORED_DAY_KEY = "scored_day"
+PERSONS_PER_CHUNK = 2_000
+"""Persons built together: their activities are loaded from the store in one go."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,22 +144,6 @@ def _differs(read: Mapping[str, Any], known: Mapping[str, Any]) -> bool:
     return not all(same_text(known.get(name), value) for name, value in read.items())
 
 
-def _activities_by_email(
-    store: StateStore, emails: set[str] | None, new: Iterable[StoredActivity]
-) -> dict[str, list[StoredActivity]]:
-    """Stored activities of ``emails`` (all if ``None``) with this run's new ones on top."""
-    by_key: dict[tuple[str, str], StoredActivity] = {
-        (a.connection, a.activity_id): a for a in store.activities(emails)
-    }
-    for activity in new:
-        if emails is None or activity.email in emails:
-            by_key[(activity.connection, activity.activity_id)] = activity
-    grouped: dict[str, list[StoredActivity]] = defaultdict(list)
-    for activity in by_key.values():
-        grouped[activity.email].append(activity)
-    return grouped
-
-
 class _Run:
     """One run's steps, sharing the store, the identity and what was read."""
 
@@ -192,6 +179,8 @@ class _Run:
         """Records a write found deleted from their system: unlinked with the run."""
         self.keys = workspace.config.identity.keys
         self.stalls = StallWatch(self.contract, store, as_of)
+        self.new_activities = NewActivities(store, hold=dry_run)
+        """Activities read in this run: stored as read (a plan holds them instead)."""
 
     def read(self, connectors: Sequence[Connector]) -> list[ConnectionRead]:
         reads = []
@@ -201,12 +190,19 @@ class _Run:
                 read = ConnectionRead(connection, stopped=self.exhausted[connection.name])
             else:
                 read = read_connection(
-                    connection, connector, self.store, entries, self.progress, self.keys
+                    connection,
+                    connector,
+                    self.store,
+                    entries,
+                    self.progress,
+                    self.keys,
+                    self.new_activities,
+                    activity_push.echo_ids(self.store, connection.name),
                 )
             reads.append(read)
             self.state.counts[connection.name] = ConnectionCounts(
                 read=read.leads_read,
-                activities_read=len(read.activities),
+                activities_read=read.activities_read,
                 quarantined=len(read.quarantined),
                 rows_read=read.rows_read,
                 rows_quarantined=read.rows_quarantined,
@@ -221,7 +217,7 @@ class _Run:
                 "%s: read %d leads and %d activities, %d quarantined",
                 connection.name,
                 read.leads_read,
-                len(read.activities),
+                read.activities_read,
                 len(read.quarantined),
                 extra={"connection": connection.name, "count": read.leads_read},
             )
@@ -232,8 +228,8 @@ class _Run:
         reads: Sequence[ConnectionRead],
         person_of: dict[RecordKey, int],
         fingerprint: str,
-    ) -> tuple[set[int], bool]:
-        """Persons to recompute, and whether that is everyone (contract or day changed).
+    ) -> set[int]:
+        """Persons to recompute: everyone when the contract or the day changed.
 
         A record read back exactly as the ledger has it (our own write coming back) does
         not make its person a change. Persons whose writes a killed run left pending are
@@ -244,7 +240,7 @@ class _Run:
             or self.store.setting(SCORED_DAY_KEY) != self.as_of.date().isoformat()
         )
         if everyone:
-            return set(self.identity.label_of), True
+            return set(self.identity.label_of)
         records = [record for read in reads for record in read.records]
         self.known = self.store.ledger(record.key for record in records)
         persons = {
@@ -263,12 +259,11 @@ class _Run:
                 )
                 if person_id is not None:
                     persons.add(person_id)
-        for read in reads:
-            for activity in read.activities:
-                person_id = self.identity.person_by_key.get(activity.email)
-                if person_id is not None:
-                    persons.add(person_id)
-        return persons, False
+        for token in self.new_activities.tokens:
+            person_id = self.identity.person_by_key.get(token)
+            if person_id is not None:
+                persons.add(person_id)
+        return persons
 
     def current_records(
         self, persons: set[int], reads: Sequence[ConnectionRead]
@@ -291,17 +286,34 @@ class _Run:
         return current, ledger
 
     def build(
-        self,
-        persons: set[int],
-        current: dict[RecordKey, CurrentRecord],
-        activities: dict[str, list[StoredActivity]],
+        self, persons: set[int], current: dict[RecordKey, CurrentRecord]
     ) -> dict[RecordKey, Lead]:
-        """Canonical leads of ``persons``; returns each record's own canonical view."""
+        """Canonical leads of ``persons``; returns each record's own canonical view.
+
+        Persons are built a chunk at a time, each chunk with its activities loaded from
+        the store (and this run's, in a plan) as compact rows.
+        """
+        system_leads: dict[RecordKey, Lead] = {}
+        ordered = sorted(persons)
+        for start in range(0, len(ordered), PERSONS_PER_CHUNK):
+            self._build_chunk(ordered[start : start + PERSONS_PER_CHUNK], current, system_leads)
+        self.stalls.flag(self.state.leads)
+        return system_leads
+
+    def _build_chunk(
+        self,
+        persons: Sequence[int],
+        current: dict[RecordKey, CurrentRecord],
+        system_leads: dict[RecordKey, Lead],
+    ) -> None:
         mappings = {c.name: c.mapping for c in self.workspace.connections}
         previous = self.store.leads(persons)
-        self.state.previous_stages = {pid: lead.stage for pid, lead in previous.items()}
-        system_leads: dict[RecordKey, Lead] = {}
-        for person_id in sorted(persons):
+        self.state.previous_stages.update((pid, lead.stage) for pid, lead in previous.items())
+        keys_of = self.identity.keys_of
+        activities = self.new_activities.of_tokens(
+            self.store, {token for person_id in persons for token in keys_of.get(person_id, ())}
+        )
+        for person_id in persons:
             sources: list[SourceLead] = person_sources(
                 self.identity.records_of.get(person_id, []), current, mappings
             )
@@ -323,8 +335,6 @@ class _Run:
             self.stalls.note(person_id, lead, change is not None, mine)
             if change is not None:
                 self.state.stage_changes.append(change)
-        self.stalls.flag(self.state.leads)
-        return system_leads
 
     def plan(
         self,
@@ -502,9 +512,12 @@ def _sync(
         if not dry_run:
             state.notes += activity_push.reconcile_pending(store, workspace.connections, connectors)
         reads = run.read(connectors)
-        for name, echoes in activity_push.drop_echoes(store, reads).items():
-            state.counts[name].activities_read -= echoes
-            state.notes.append(f"{name}: {echoes} of funnelsync's own timeline entries not counted")
+        state.notes += [
+            f"{read.connection.name}: {read.echoes} of funnelsync's own timeline entries "
+            "not counted"
+            for read in reads
+            if read.echoes
+        ]
         deleted = [key for read in reads for key in read.deleted]
         for key in deleted:
             run.identity.forget(key)
@@ -513,21 +526,13 @@ def _sync(
         records = [record for read in reads for record in read.records]
         person_of, new_links, notes = assign_persons(run.identity, records)
         state.notes.extend(notes)
-        persons, everyone = run.touched(reads, person_of, fingerprint)
-        new_activities = [a for read in reads for a in read.activities]
-        tokens = (
-            None
-            if everyone
-            else {token for p in persons for token in run.identity.keys_of.get(p, ())}
-            | {token for record in records for token in record.tokens}
-        )
-        activities = _activities_by_email(store, tokens, new_activities)
-        state.activities = len(new_activities)
-        state.activities_without_lead = sum(
-            1 for a in new_activities if a.email not in run.identity.person_by_key
+        persons = run.touched(reads, person_of, fingerprint)
+        state.activities = run.new_activities.count
+        state.activities_without_lead = run.new_activities.without_person(
+            run.identity.person_by_key.__contains__
         )
         current, ledger = run.current_records(persons, reads)
-        system_leads = run.build(persons, current, activities)
+        system_leads = run.build(persons, current)
         run.plan(current, system_leads, reads, connectors)
         if dry_run:
             for connection, connector in zip(workspace.connections, connectors, strict=True):
@@ -535,7 +540,9 @@ def _sync(
                 if plan is not None:
                     note = count_plan(connection, connector, plan, state.counts[connection.name])
                     state.notes += [note] if note else []
-            view = activity_push.run_view(new_activities, run.identity, state.leads, state.plans)
+            view = activity_push.run_view(
+                run.new_activities.held_activities(), run.identity, state.leads, state.plans
+            )
             state.timeline = activity_push.preview_timeline(
                 store, run.contract, workspace.connections, connectors, as_of, view
             )
@@ -576,7 +583,7 @@ def _sync(
                     for record in records
                     if record.key not in written
                 ],
-                activities=new_activities,
+                activities=[],  # stored as they were read
                 stage_moves=[
                     {
                         "person_id": change.person_id,

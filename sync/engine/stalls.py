@@ -25,6 +25,7 @@ from funnelsync.config import WorkspaceConfig
 from funnelsync.contract import FunnelContract
 from funnelsync.models import Lead, as_moment
 from funnelsync.plugin_manager import FunnelPlugins
+from funnelsync.scoring import Engagement
 from funnelsync.stalling import Stall, find_stall, last_engagement, stall_rules
 from funnelsync.sync.report.journeys import build_journey, stage_layout
 from funnelsync.sync.state import schema as t
@@ -35,7 +36,7 @@ from funnelsync.sync.state.stalls import (
     stall_records,
     untold_stalls,
 )
-from funnelsync.sync.state.store import StateStore, StoredActivity
+from funnelsync.sync.state.store import StateStore
 
 _CHUNK = 500
 
@@ -67,7 +68,7 @@ class StallWatch:
         self.stalls: dict[int, Stall] = {}
 
     def note(
-        self, person_id: int, lead: Lead, moved: bool, activities: Sequence[StoredActivity]
+        self, person_id: int, lead: Lead, moved: bool, activities: Sequence[Engagement]
     ) -> None:
         """Remember what judging ``lead`` needs: whether it moved now, its last activity."""
         if self.rules:

@@ -48,6 +48,18 @@ _CHUNK = 500
 RecordKey = tuple[str, str]
 """(connection, record id)."""
 
+ActivityRow = tuple[str, str, str, str, str, str | None, str | None]
+"""An activity as stored: the values of :data:`ACTIVITY_COLUMNS`, time as ISO 8601."""
+ACTIVITY_COLUMNS = (
+    "connection",
+    "activity_id",
+    "email",
+    "type",
+    "occurred_at",
+    "campaign",
+    "asset",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class StoredActivity:
@@ -160,6 +172,23 @@ class Identity:
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _executemany(connection: Any, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run ``statement`` once per row through the driver's ``executemany``.
+
+    The statement is compiled once for the connection's dialect; the rows go to the
+    driver as they are (SQLAlchemy's per-row parameter processing would cost as much as
+    the inserts themselves for a few hundred thousand rows).
+    """
+    if not rows:
+        return
+    compiled = statement.compile(dialect=connection.dialect, column_keys=list(rows[0]))
+    order = compiled.positiontup
+    if order is None:
+        connection.exec_driver_sql(str(compiled), [dict(row) for row in rows])
+    else:
+        connection.exec_driver_sql(str(compiled), [tuple(row[n] for n in order) for row in rows])
 
 
 def _translator(where: Path | str) -> Any:
@@ -366,6 +395,34 @@ class StateStore:
                 ):
                     yield _stored_activity(row)
 
+    def store_activity_rows(self, rows: Sequence[ActivityRow]) -> None:
+        """Store activities (new ones added, known ones replaced) in one transaction."""
+        if not rows:
+            return
+        statement = upsert_statement(self.engine, t.activities)
+        upsert = statement.on_conflict_do_update(
+            index_elements=["connection", "activity_id"],
+            set_={name: statement.excluded[name] for name in ACTIVITY_COLUMNS[2:]},
+        )
+        with self.engine.begin() as connection:
+            compiled = upsert.compile(dialect=connection.dialect, column_keys=ACTIVITY_COLUMNS)
+            if compiled.positiontup is None:
+                named = [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in rows]
+                connection.exec_driver_sql(str(compiled), named)
+            elif tuple(compiled.positiontup) == ACTIVITY_COLUMNS:
+                connection.exec_driver_sql(str(compiled), list(rows))
+            else:
+                raise RuntimeError(f"unexpected parameter order {compiled.positiontup}")
+
+    def activity_rows(self, tokens: Iterable[str]) -> Iterator[ActivityRow]:
+        """Stored activities of the identity tokens ``tokens``, as rows (in no set order)."""
+        columns = [t.activities.c[name] for name in ACTIVITY_COLUMNS]
+        with self.engine.connect() as connection:
+            for chunk in _chunks(list(tokens)):
+                query = select(*columns).where(t.activities.c.email.in_(chunk))
+                for row in connection.execute(query).all():  # one fetch, not one per row
+                    yield tuple(row)
+
     # --- quarantine ---------------------------------------------------------------------
 
     def quarantine(self, connection_name: str | None = None) -> list[QuarantineEntry]:
@@ -507,7 +564,7 @@ class StateStore:
             self._upsert_ledger(connection, run_id, ledger_rows)
             self._insert_links(connection, run_id, links)
             if audit_rows:
-                connection.execute(insert(t.audit), list(audit_rows))
+                _executemany(connection, insert(t.audit), audit_rows)
             self._resolve(connection, resolved)
 
     def commit_run(self, commit: RunCommit) -> None:
@@ -545,17 +602,15 @@ class StateStore:
             self._upsert_ledger(connection, commit.run_id, commit.ledger_rows)
             if commit.activities:
                 statement = upsert_statement(self.engine, t.activities)
+                upsert = statement.on_conflict_do_update(
+                    index_elements=["connection", "activity_id"],
+                    set_={
+                        name: statement.excluded[name]
+                        for name in ("email", "type", "occurred_at", "campaign", "asset")
+                    },
+                )
                 for chunk in _chunks(commit.activities, 5000):
-                    connection.execute(
-                        statement.on_conflict_do_update(
-                            index_elements=["connection", "activity_id"],
-                            set_={
-                                name: statement.excluded[name]
-                                for name in ("email", "type", "occurred_at", "campaign", "asset")
-                            },
-                        ),
-                        [_activity_row(activity) for activity in chunk],
-                    )
+                    _executemany(connection, upsert, [_activity_row(item) for item in chunk])
             if commit.stage_moves:
                 connection.execute(insert(t.stage_history), list(commit.stage_moves))
             for table, rows in (
@@ -608,7 +663,8 @@ class StateStore:
             set_={"fields": statement.excluded.fields, "run_id": statement.excluded.run_id},
         )
         for chunk in _chunks(rows, 5000):
-            connection.execute(
+            _executemany(
+                connection,
                 upsert,
                 [
                     {
@@ -631,7 +687,8 @@ class StateStore:
             set_={"person_id": statement.excluded.person_id},
         )
         for chunk in _chunks(links, 5000):
-            connection.execute(
+            _executemany(
+                connection,
                 upsert,
                 [
                     {
@@ -669,7 +726,7 @@ class StateStore:
             for pid, lead in commit.persons.items()
         ]
         for chunk in _chunks(rows, 5000):
-            connection.execute(upsert, list(chunk))
+            _executemany(connection, upsert, chunk)
 
     @staticmethod
     def _resolve(connection: Any, keys: Sequence[RecordKey]) -> None:

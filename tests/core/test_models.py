@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from email_validator import EmailNotValidError, validate_email
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -65,6 +66,45 @@ def test_normalise_email_is_idempotent(local: str, label: str, tld: str, padding
     once = normalise_email(f"{padding}{local}@{label}.{tld}{padding}")
     assert normalise_email(once) == once
     assert once == once.strip().lower()
+
+
+def _full_check(value: str) -> str | None:
+    """What email_validator itself makes of ``value`` (lower-cased), or ``None`` if invalid."""
+    try:
+        checked = validate_email(value.strip().lower(), check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return checked.normalized.lower()
+
+
+_any_locals = st.from_regex(r"[a-z0-9._+\-!#%'ü\"]{0,70}", fullmatch=True)
+_any_domains = st.one_of(
+    st.from_regex(r"[a-z0-9_\-.ü]{0,20}\.(com|test|local|invalid|c|de|123)", fullmatch=True),
+    st.sampled_from(["example.com", "localhost", "a-.com", "-a.com", "a..com", "xn--bcher-kva.de"]),
+)
+
+
+@given(local=_any_locals, domain=_any_domains)
+def test_normalise_email_agrees_with_the_full_check(local: str, domain: str) -> None:
+    """The quick path for plain addresses accepts and refuses exactly what email_validator
+    does, and gives its normalised form."""
+    address = f"{local}@{domain}"
+    expected = _full_check(address)
+    if expected is None:
+        with pytest.raises(ValueError, match="not a valid email address"):
+            normalise_email(address)
+    else:
+        assert normalise_email(address) == expected
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["ann@a.test", "ann@x.local", "ann@localhost", "a..b@example.com", ".a@example.com",
+     "a.@example.com", "ann@ex_ample.com", "ann@123.45", f"{'x' * 250}@example.com"],
+)  # fmt: skip
+def test_addresses_the_full_check_refuses_are_refused(address: str) -> None:
+    with pytest.raises(ValueError, match="not a valid email address"):
+        normalise_email(address)
 
 
 # --- timestamps -----------------------------------------------------------------------

@@ -1,39 +1,47 @@
 """The engine's own guard against echoes: an activity read back with the id of a timeline
-entry funnelsync wrote is dropped, whatever the connector does (real SQLite state)."""
+entry funnelsync wrote is neither counted nor stored as engagement, whatever the connector
+does (real CSV systems, real state on both backends)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
-from sync_support import small_workspace
+from sync_support import open_state, sync_json
 
 from funnelsync.plugin_manager import create_plugins
-from funnelsync.sync.engine.activity_push import drop_echoes
-from funnelsync.sync.engine.reading import ConnectionRead
-from funnelsync.sync.state.store import StateStore, StoredActivity
+from funnelsync.sync.engine.run import run_sync
 from funnelsync.sync.state.timeline import PlannedEntry, TimelineStore
 from funnelsync.sync.workspace.loading import load_workspace
 
-WHEN = datetime(2026, 11, 20, tzinfo=UTC)
+
+def _our_entry_is(config: Path, activity_id: str) -> None:
+    """Record that funnelsync wrote marketing's activity ``activity_id`` (ref-1), and
+    another entry still pending (no id known yet)."""
+    store = open_state(config)
+    try:
+        timeline = TimelineStore(store.engine)
+        timeline.begin([PlannedEntry("marketing", "ref-1", 1, "sales", "s1")], "r", "t")
+        timeline.begin([PlannedEntry("marketing", "ref-2", 1, "sales", "s2")], "r", "t")
+        timeline.finish("marketing", {"ref-1": activity_id}, {})
+    finally:
+        store.close()
 
 
-def _activity(activity_id: str) -> StoredActivity:
-    return StoredActivity("crm", activity_id, "ann@example.com", "task", WHEN, None, None)
-
-
-def test_activities_with_the_id_of_an_entry_funnelsync_wrote_are_dropped(tmp_path: Path) -> None:
-    store = StateStore.open(tmp_path / "state")
-    timeline = TimelineStore(store.engine)
-    timeline.begin([PlannedEntry("crm", "ref-1", 1, "mkt", "a1")], "run", WHEN.isoformat())
-    timeline.begin([PlannedEntry("crm", "ref-2", 1, "mkt", "a2")], "run", WHEN.isoformat())
-    timeline.finish("crm", {"ref-1": "00T1"}, {})  # ref-2 stays pending: no id known yet
-    connection = replace(
-        load_workspace(small_workspace(tmp_path), create_plugins()).connections[1], name="crm"
-    )
-    read = ConnectionRead(connection, activities=[_activity("00T1"), _activity("00T2")])
-    other = ConnectionRead(connection, activities=[])
-    assert drop_echoes(store, [read, other]) == {"crm": 1}
-    assert [a.activity_id for a in read.activities] == ["00T2"]
-    store.close()
+def test_activities_with_the_id_of_an_entry_funnelsync_wrote_are_dropped(
+    workspace: Path,
+) -> None:
+    _our_entry_is(workspace, "a2")
+    plugins = create_plugins()
+    planned = run_sync(load_workspace(workspace, plugins), plugins, dry_run=True).report
+    assert planned.connections["marketing"].activities_read == 1
+    assert "marketing: 1 of funnelsync's own timeline entries not counted" in planned.notes
+    report = sync_json(workspace)
+    assert report["connections"]["marketing"]["activities_read"] == 1
+    assert report["activities"] == sum(c["activities_read"] for c in report["connections"].values())
+    store = open_state(workspace)
+    try:
+        stored = {(a.connection, a.activity_id) for a in store.activities(None)}
+    finally:
+        store.close()
+    assert ("marketing", "a1") in stored
+    assert ("marketing", "a2") not in stored

@@ -1,0 +1,233 @@
+"""Activities as compact rows: mapped without a model object, stored in chunks as they are
+read, and loaded back per chunk of persons as the few values scoring needs.
+
+A run never holds every activity: a sync stores each chunk of :data:`CHUNK` activities in
+one transaction as soon as it is read (an upsert by ``(connection, activity_id)``, so a
+killed run that reads them again changes nothing), and scoring loads the activities of a
+chunk of persons at a time. A plan (dry run) changes no state, so it holds what it read
+in memory and lays it over the stored activities.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from funnelsync.mapping import ConstantValue, FieldMap, parse_timestamp
+from funnelsync.mapping import Mapping as FieldMapping
+from funnelsync.models import key_token, normalise_email
+from funnelsync.sync.state.store import StateStore, StoredActivity
+
+CHUNK = 5_000
+"""Activities per stored chunk (one transaction each)."""
+
+ActivityKey = tuple[str, str]
+"""(connection, activity id)."""
+
+
+class Engaged(NamedTuple):
+    """What scoring reads of one activity (see :class:`funnelsync.scoring.Engagement`)."""
+
+    type: str
+    occurred_at: datetime
+    campaign: str | None
+    asset: str | None
+
+
+class MappedActivity(NamedTuple):
+    """An activity read in this run: its person's identity token and what scoring reads."""
+
+    token: str
+    engaged: Engaged
+
+
+_KNOWN = frozenset({"email", "lead_key", "type", "occurred_at", "activity_id", "campaign", "asset"})
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value: Any) -> str | None:
+    """An optional text value as the model keeps it (blank is ``None``); not text: ValueError."""
+    if value is None or isinstance(value, str):
+        return None if _blank(value) else value
+    raise ValueError("not text")
+
+
+class _Field:
+    """One mapped activity field, read the way :func:`funnelsync.mapping.read_activity` does."""
+
+    __slots__ = ("as_is", "canonical", "formats", "name", "reverse", "timestamp", "transform")
+
+    def __init__(self, canonical: str, field_map: FieldMap) -> None:
+        self.canonical = canonical
+        self.name = field_map.field
+        self.transform = field_map.transform
+        self.reverse = {sys.casefold(): canon for canon, sys in field_map.values.items()}
+        self.formats = field_map.formats
+        self.timestamp = canonical == "occurred_at"
+        self.as_is = self.transform is None and not self.reverse and not self.timestamp
+        """Text that is not blank is the value itself."""
+
+    def read(self, raw: Any, zone: ZoneInfo) -> Any:
+        if raw is None:
+            return None
+        if not isinstance(raw, str):
+            raise ValueError("not text")
+        if not raw or raw.isspace():  # blank, as ``_blank`` has it
+            return None
+        if self.as_is:
+            return raw
+        value = raw
+        if self.transform is not None:
+            value = value.strip()
+            match self.transform:
+                case "lower":
+                    value = value.lower()
+                case "upper":
+                    value = value.upper()
+                case "title":
+                    value = value.title()
+        if self.reverse:
+            value = self.reverse.get(value.strip().casefold(), value)
+        if self.timestamp:
+            moment = parse_timestamp(value, self.formats)
+            return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+        return value
+
+
+class ActivityMapper:
+    """Maps a system activity straight to a :class:`MappedActivity`.
+
+    It gives what :func:`funnelsync.mapping.read_activity` would, for the common case of
+    text fields that read cleanly; for anything else (a value it cannot read, a missing
+    person, a mapping with unusual fields) it returns ``None`` and the caller takes the
+    full path, which gives the same activity or the error to quarantine it with.
+    """
+
+    def __init__(self, mapping: FieldMapping) -> None:
+        self.zone = ZoneInfo(mapping.timezone)
+        fields = mapping.active_activity_fields()
+        self.usable = set(fields) <= _KNOWN
+        self.fields = [
+            _Field(name, item)
+            for name, item in fields.items()
+            if isinstance(item, FieldMap) and item.reads
+        ]
+        self.constants = {
+            name: item.value for name, item in fields.items() if isinstance(item, ConstantValue)
+        }
+        self.lead_key = mapping.lead_key
+
+    def __call__(self, fields: Mapping[str, Any]) -> MappedActivity | None:
+        """The activity in ``fields``, or ``None`` to take the full path."""
+        if not self.usable:
+            return None
+        data: dict[str, Any] = dict(self.constants)
+        try:
+            for item in self.fields:
+                if item.name in fields:
+                    data[item.canonical] = item.read(fields[item.name], self.zone)
+            token = self._token(data, fields)
+            campaign, asset = _text(data.get("campaign")), _text(data.get("asset"))
+            _text(data.get("activity_id"))
+        except ValueError:  # MappingError too: the full path says why
+            return None
+        kind, moment = data.get("type"), data.get("occurred_at")
+        if token is None or not isinstance(kind, str) or not kind:
+            return None
+        if not isinstance(moment, datetime):
+            return None
+        if moment.tzinfo is None or moment.tzinfo.utcoffset(moment) is None:
+            moment = moment.replace(tzinfo=UTC)
+        return MappedActivity(token, Engaged(kind, moment, campaign, asset))
+
+    def _token(self, data: dict[str, Any], fields: Mapping[str, Any]) -> str | None:
+        if self.lead_key is not None:
+            raw = fields.get(self.lead_key.field)
+            return key_token(self.lead_key.key, None if _blank(raw) else raw)
+        email = data.get("email")
+        if not isinstance(email, str):
+            return None
+        return normalise_email(email)
+
+
+class NewActivities:
+    """The activities a run reads: stored chunk by chunk, or held in memory (``hold``)."""
+
+    def __init__(self, store: StateStore | None, hold: bool) -> None:
+        self.store = None if hold else store
+        self.pending: list[tuple[str, str, str, str, str, str | None, str | None]] = []
+        self.held: dict[str, dict[ActivityKey, Engaged]] = {}
+        """Identity token → activity key → activity (only when holding)."""
+        self.held_keys: set[ActivityKey] = set()
+        self.count = 0
+        self.tokens: Counter[str] = Counter()
+        """How many activities each identity token has among those read."""
+
+    def add(self, connection: str, activity_id: str, activity: MappedActivity) -> None:
+        """One activity read; stored with its chunk once :data:`CHUNK` are waiting."""
+        self.count += 1
+        self.tokens[activity.token] += 1
+        engaged = activity.engaged
+        if self.store is None:
+            self.held.setdefault(activity.token, {})[(connection, activity_id)] = engaged
+            self.held_keys.add((connection, activity_id))
+            return
+        self.pending.append(
+            (
+                connection,
+                activity_id,
+                activity.token,
+                engaged.type,
+                engaged.occurred_at.isoformat(),
+                engaged.campaign,
+                engaged.asset,
+            )
+        )
+        if len(self.pending) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Store the activities still waiting (one transaction)."""
+        if self.store is not None and self.pending:
+            self.store.store_activity_rows(self.pending)
+        self.pending = []
+
+    def held_activities(self) -> list[StoredActivity]:
+        """The activities a plan read and holds (none in a sync: they are stored)."""
+        return [
+            StoredActivity(connection, activity_id, token, *engaged)
+            for token, held in self.held.items()
+            for (connection, activity_id), engaged in held.items()
+        ]
+
+    def without_person(self, has_person: Callable[[str], bool]) -> int:
+        """How many of the activities read name a person no one has."""
+        return sum(count for token, count in self.tokens.items() if not has_person(token))
+
+    def of_tokens(self, store: StateStore, tokens: Iterable[str]) -> dict[str, list[Engaged]]:
+        """Token → its activities in ``(connection, activity id)`` order: those stored, with
+        (when holding) those read in this run in place of their stored versions.
+
+        The order is the same on every backend and in a plan as in a sync: scoring keeps
+        ties (equal points in the explanation) in it.
+        """
+        wanted = list(tokens)
+        replaced = self.held_keys
+        keyed: dict[str, dict[ActivityKey, Engaged]] = {}
+        for connection, activity_id, token, kind, at, campaign, asset in store.activity_rows(
+            wanted
+        ):
+            if replaced and (connection, activity_id) in replaced:
+                continue
+            engaged = Engaged(kind, datetime.fromisoformat(at), campaign, asset)
+            keyed.setdefault(token, {})[(connection, activity_id)] = engaged
+        for token in wanted:
+            if token in self.held:
+                keyed.setdefault(token, {}).update(self.held[token])
+        return {token: [found[key] for key in sorted(found)] for token, found in keyed.items()}

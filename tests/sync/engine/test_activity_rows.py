@@ -1,0 +1,223 @@
+"""The quick activity mapper gives what the canonical model gives, or steps aside.
+
+Every system activity is mapped by :class:`ActivityMapper` when it can and by
+:func:`read_activity` otherwise; a user must not be able to tell which one ran.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sync_support import iso, open_state, read_csv, small_workspace, sync_json, write_csv
+
+from funnelsync.mapping import Mapping, MappingError, read_activity
+from funnelsync.plugin_manager import create_plugins
+from funnelsync.sync.engine.activity_rows import ActivityMapper, Engaged, MappedActivity
+from funnelsync.sync.engine.run import run_sync
+from funnelsync.sync.workspace.loading import load_workspace
+
+PLAIN = Mapping.model_validate(
+    {
+        "activity_fields": {
+            "activity_id": "Id",
+            "email": "Email",
+            "type": {"field": "Type", "values": {"call": "Call", "sales_email": "Email"}},
+            "occurred_at": "Date",
+            "campaign": {"field": "Campaign", "transform": "strip"},
+            "asset": "Asset",
+        }
+    }
+)
+FORMATTED = Mapping.model_validate(
+    {
+        "timezone": "Europe/Berlin",
+        "activity_fields": {
+            "activity_id": "Id",
+            "email": "Email",
+            "type": {"field": "Type", "transform": "lower"},
+            "occurred_at": {"field": "Date", "format": ["%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M"]},
+            "campaign": None,
+            "asset": None,
+        },
+    }
+)
+BY_KEY = Mapping.model_validate(
+    {
+        "lead_key": {"key": "crm_id", "field": "Lead"},
+        "activity_fields": {
+            "activity_id": "Id",
+            "email": None,
+            "type": {"value": "meeting"},
+            "occurred_at": "Date",
+            "campaign": None,
+            "asset": None,
+        },
+    }
+)
+
+EMAILS = [
+    "ann@example.com",
+    " Ann@Example.COM ",
+    "not an email",
+    "",
+    "a..b@example.com",
+    "x@a.test",
+]
+TYPES = ["", "  ", "Call", "EMAIL", " call "]
+DATES = [
+    "2026-06-14T14:48:37Z",
+    "2026-06-14T14:48:37+02:00",
+    "2026-06-14 14:48:37",
+    "14/06/2026 14:48",
+    "03/04/2026 10:00",
+    "13/13/2026 10:00",
+    "yesterday",
+    "",
+]
+TEXTS = ["", "  ", " Spring Launch "]
+LEADS = ["0031", " 42 ", ""]
+
+
+def _full(mapping: Mapping, fields: dict[str, Any]) -> MappedActivity | str:
+    try:
+        activity = read_activity(mapping, fields)
+    except (MappingError, ValueError) as exc:
+        return f"error: {exc}"
+    return MappedActivity(
+        activity.person_key,
+        Engaged(activity.type, activity.occurred_at, activity.campaign, activity.asset),
+    )
+
+
+@pytest.mark.parametrize("mapping", [PLAIN, FORMATTED, BY_KEY], ids=["plain", "formatted", "key"])
+def test_the_quick_mapper_agrees_with_the_canonical_model(mapping: Mapping) -> None:
+    """Every combination of these values: the quick mapper gives the canonical model's
+    activity (same instant and zone), or steps aside; it steps aside for every error."""
+    mapper, quick_ones = ActivityMapper(mapping), 0
+    for email, kind, date, campaign, asset, lead in product(
+        EMAILS, TYPES, DATES, TEXTS, TEXTS, LEADS
+    ):
+        fields = {"Id": "A1", "Email": email, "Type": kind, "Date": date}
+        fields |= {"Campaign": campaign, "Asset": asset, "Lead": lead}
+        quick, full = mapper(fields), _full(mapping, fields)
+        if quick is None:  # the engine takes the full path: nothing to compare
+            continue
+        quick_ones += 1
+        assert isinstance(full, MappedActivity), (fields, full)
+        assert quick == full, fields
+        assert quick.engaged.occurred_at.tzinfo == full.engaged.occurred_at.tzinfo, fields
+    assert quick_ones > 0
+
+
+def test_the_quick_mapper_reads_a_plain_activity_itself() -> None:
+    """The common case is not left to the full path (that is what makes it quick)."""
+    fields = {
+        "Id": "A1",
+        "Email": " Ann@Example.com",
+        "Type": "Call",
+        "Date": "2026-06-14T14:48:37Z",
+        "Campaign": " Spring ",
+        "Asset": "",
+    }
+    found = ActivityMapper(PLAIN)(fields)
+    assert found is not None
+    assert found.token == "ann@example.com"
+    assert found.engaged.type == "call"
+    assert found.engaged.campaign == "Spring"
+    assert found.engaged.asset is None
+
+
+def _plan_scores(config: Path) -> dict[str, Any]:
+    """Marketing's planned engagement score per email, from a plan (dry run)."""
+    plugins = create_plugins()
+    result = run_sync(load_workspace(config, plugins), plugins, dry_run=True)
+    return {
+        planned.write.key: planned.write.fields.get("engagement_score")
+        for planned in result.plans["marketing"].writes
+    }
+
+
+def _file_scores(config: Path) -> dict[str, str]:
+    rows = read_csv(config.parent / "data/marketing/leads.csv")
+    return {row["email"].strip().lower(): row["engagement_score"] for row in rows}
+
+
+def test_a_plan_scores_with_the_activities_it_read_and_stores_none(workspace: Path) -> None:
+    planned = _plan_scores(workspace)
+    store = open_state(workspace)
+    try:
+        assert store.count("activities") == 0
+    finally:
+        store.close()
+    sync_json(workspace)
+    written = _file_scores(workspace)
+    assert planned["vp@hospital.example.com"]
+    assert str(planned["vp@hospital.example.com"]) == written["vp@hospital.example.com"]
+
+
+def test_an_activity_read_again_replaces_its_stored_version_in_plan_and_sync(
+    workspace: Path,
+) -> None:
+    sync_json(workspace)
+    before = _file_scores(workspace)["vp@hospital.example.com"]
+    path = workspace.parent / "data/marketing/activities.csv"
+    rows = read_csv(path)
+    for row in rows:  # the demo request was only a page view, the system says now
+        row["type"] = "page_view" if row["activity_id"] == "a1" else row["type"]
+    write_csv(path, rows)
+    planned = _plan_scores(workspace)["vp@hospital.example.com"]
+    sync_json(workspace)
+    after = _file_scores(workspace)["vp@hospital.example.com"]
+    assert int(after) < int(before)
+    assert str(planned) == after
+
+
+def _explanation(config: Path, email: str) -> str | None:
+    store = open_state(config)
+    try:
+        found = store.person_by_key(email)
+    finally:
+        store.close()
+    assert found is not None
+    return found[1].explanation
+
+
+def _add_equal_activities(config: Path, a3_email: str) -> None:
+    """Give ``a3_email`` an email open and the VP a page view of equal points (a tie in
+    the VP's breakdown when ``a3_email`` is the VP's)."""
+    path = config.parent / "data/marketing/activities.csv"
+    rows = [row for row in read_csv(path) if row["activity_id"] not in {"a3", "a4"}]
+    for activity_id, kind, email in (
+        ("a3", "email_open", a3_email),
+        ("a4", "page_view", "vp@hospital.example.com"),
+    ):
+        rows.append(
+            {
+                "activity_id": activity_id,
+                "email": email,
+                "type": kind,
+                "occurred_at": iso(5),
+                "campaign": "",
+                "asset": "",
+            }
+        )
+    write_csv(path, rows)
+
+
+def test_ties_in_the_explanation_do_not_depend_on_how_activities_were_stored(
+    workspace: Path, tmp_path: Path
+) -> None:
+    _add_equal_activities(workspace, "student@uni.example.edu")
+    sync_json(workspace)
+    # a3 read again, now the VP's: its row is stored anew (PostgreSQL puts it last)
+    _add_equal_activities(workspace, "vp@hospital.example.com")
+    sync_json(workspace)
+    fresh = small_workspace(tmp_path / "fresh")
+    _add_equal_activities(fresh, "vp@hospital.example.com")
+    sync_json(fresh)
+    explained = _explanation(workspace, "vp@hospital.example.com")
+    assert explained is not None and "email open" in explained and "page view" in explained
+    assert explained == _explanation(fresh, "vp@hospital.example.com")
