@@ -179,7 +179,7 @@ def main() -> None:
             print(json.dumps(summary))
     finally:
         if options.keep or reused:
-            print(f"kept {root}")
+            print(f"kept {root}", file=sys.stderr)  # the JSON line stays the last of stdout
         else:
             shutil.rmtree(root, ignore_errors=True)
 
