@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from funnelsync.sync.report.data import FunnelData, load_funnel_data
+from funnelsync.sync.report.data import BASE_FIELDS, FunnelData, load_funnel_data
 from funnelsync.sync.report.journeys import Journey
 from funnelsync.sync.state import schema as t
 from funnelsync.sync.state.store import StateStore
@@ -58,7 +58,7 @@ class JourneyCache:
         """The workspace's journeys with ``fields`` (and campaign touches, with
         ``campaigns``), loaded again only when its state has changed or they lack one."""
         stamp = state_stamp(workspace, store)
-        wanted = frozenset(fields)
+        wanted = frozenset(fields).difference(BASE_FIELDS)  # always loaded
         with self._lock:
             kept = self._kept.get(workspace.config_path)
         if kept is not None and kept[0] == stamp:
