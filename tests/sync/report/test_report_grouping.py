@@ -62,14 +62,22 @@ JOURNEYS = [
     _journey(4, {"lead": _at(-40), "mql": _at(-30), "sql": _at(4), "won": _at(20)}),
     _journey(5, {"lead": _at(31, 23)}, source="Ads"),
     _journey(6, {"lead": _at(-5), "mql": _at(12)}, owner="ann"),
+    _journey(7, {"lead": _at(-50)}),
+    _journey(8, {"lead": _at(-50)}),
 ]
 TOUCHES: dict[int, dict[str, list[float]]] = {
     1: {"Spring Launch": [_at(1).timestamp(), _at(6).timestamp()], "webinar": [_at(4).timestamp()]},
-    2: {"launch": [_at(-25).timestamp()], "Webinar": [_at(2).timestamp()]},
+    2: {
+        "launch": [_at(-25).timestamp()],
+        "Webinar": [_at(2).timestamp()],
+        "Early": [_at(-25).timestamp()],  # untouched in March, but its MQL and SQL were
+    },
     3: {"Other": [END]},  # exactly at the period's end: not engaged before it
     4: {"launch": [_at(8).timestamp()], " Spring Launch ": [_at(-35).timestamp()]},
     5: {"webinar": [END - 1.0]},  # the period's last second: engaged
     6: {"Other": [_at(11).timestamp(), END + DAY]},
+    7: {"Edge": [PERIOD.start.timestamp() - DAY, PERIOD.start.timestamp()]},  # touched
+    8: {"Edge": [PERIOD.start.timestamp() - 1.0]},  # the second before March: not touched
 }
 
 
@@ -96,11 +104,13 @@ def test_campaign_segments_are_placed_by_the_first_touch_before_the_end() -> Non
     groups = {j.person_id: segments_of(j, "campaign", TOUCHES, PERIOD.end) for j in JOURNEYS}
     assert groups == {
         1: ["Spring Launch", "webinar"],
-        2: ["launch", "Webinar"],
+        2: ["launch", "Webinar", "Early"],
         3: ["(none)"],
         4: ["launch", " Spring Launch "],
         5: ["webinar"],
         6: ["Other"],
+        7: ["Edge"],
+        8: ["Edge"],
     }
 
 
@@ -127,3 +137,19 @@ def test_campaigns_communicated_merge_every_name_of_a_campaign_once_per_lead() -
     # "webinar" and "Webinar": leads 1, 2 and 5 touched it in March; 1 and 2 became MQLs
     # after their first touch.
     assert (rows["webinar"].touched, rows["webinar"].mqls) == (3, 2)
+
+
+def test_campaign_figures_count_touched_leads_and_list_campaigns_with_influence_only() -> None:
+    start = PERIOD.start.timestamp()
+    rows = {row.campaign: row for row in campaign_figures(CONTRACT, JOURNEYS, TOUCHES, PERIOD)}
+    for campaign, row in rows.items():
+        touched = [
+            person
+            for person, by_name in TOUCHES.items()
+            if any(start <= moment < END for moment in by_name.get(campaign, ()))
+        ]
+        assert row.touched == len(touched), campaign
+    assert rows["Edge"].touched == 1  # lead 7's touch at March's first instant
+    early = rows["Early"]
+    assert (early.touched, early.mqls, early.sqls, early.won) == (0, 1, 1, 0)
+    assert rows["Other"].touched == 1  # lead 6 on March 11; lead 3's touch at the end is out
