@@ -46,7 +46,6 @@ def campaign_figures(
     sql = contract.path_index(contract.sql_stage) if contract.sql_stage else None
     if sql is not None:
         stages.append(sql)
-    seen: set[str] = set()
     touched: dict[str, int] = defaultdict(int)
     influenced: dict[tuple[str, int], int] = defaultdict(int)
     for journey in journeys:
@@ -62,13 +61,17 @@ def campaign_figures(
             first = moments[0]
             if first >= end_seconds:
                 continue
-            seen.add(campaign)
-            index = bisect_left(moments, start_seconds)
-            if index < len(moments) and moments[index] < end_seconds:
-                touched[campaign] += 1
+            # Touched in the period: its last touch is not before the start, and the
+            # first touch from the start on is before the end.
+            if moments[-1] >= start_seconds:
+                index = bisect_left(moments, start_seconds)
+                if moments[index] < end_seconds:
+                    touched[campaign] += 1
             for index, seconds in reached:
                 if first <= seconds:
                     influenced[(campaign, index)] += 1
+    # A campaign with neither a touch nor an influenced stage in the period has no row.
+    named = {*touched, *(campaign for campaign, _ in influenced)}
     rows = [
         CampaignFigures(
             campaign=campaign,
@@ -77,8 +80,7 @@ def campaign_figures(
             sqls=None if sql is None else influenced[(campaign, sql)],
             won=influenced[(campaign, stages[1])],
         )
-        for campaign in seen
+        for campaign in named
     ]
-    rows = [row for row in rows if row.touched or row.mqls or row.sqls or row.won]
     rows.sort(key=lambda row: (-row.mqls, -(row.sqls or 0), -row.touched, row.campaign))
     return rows

@@ -41,15 +41,27 @@ def _by_contract_campaign(
 ) -> dict[int, dict[str, list[float]]]:
     """Each person's touches keyed by contract campaign id (other campaigns left out)."""
     index = campaign_index(contract.campaigns)
+    ids: dict[str, str | None] = {}
+    """Each name seen → its contract campaign id (few names, read by many leads)."""
     found: dict[int, dict[str, list[float]]] = {}
     for person_id, by_name in touches.items():
         mine: dict[str, list[float]] = {}
         for name, moments in by_name.items():
-            campaign = index.get(name.strip().casefold())
-            if campaign is not None:
-                mine.setdefault(campaign.id, []).extend(moments)
+            if name in ids:
+                key = ids[name]
+            else:
+                campaign = index.get(name.strip().casefold())
+                key = ids[name] = None if campaign is None else campaign.id
+            if key is None:
+                continue
+            if key in mine:
+                mine[key].extend(moments)
+            else:
+                mine[key] = list(moments)
         if mine:
-            found[person_id] = {key: sorted(moments) for key, moments in mine.items()}
+            for moments in mine.values():
+                moments.sort()
+            found[person_id] = mine
     return found
 
 

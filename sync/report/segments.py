@@ -69,9 +69,23 @@ def _groups(
     end: datetime,
 ) -> dict[str, list[LeadFacts]]:
     groups: dict[str, list[LeadFacts]] = defaultdict(list)
+    if field != CAMPAIGN:
+        none = NONE_SEGMENT
+        for journey, fact in zip(journeys, facts, strict=True):
+            groups[journey.fields.get(field, none)].append(fact)
+        return groups
+    # segments_of by campaign, inlined: a large report places hundreds of thousands.
+    cutoff = end.timestamp()
     for journey, fact in zip(journeys, facts, strict=True):
-        for name in segments_of(journey, field, touches, end):
-            groups[name].append(fact)
+        placed = False
+        mine = touches.get(journey.person_id)
+        if mine:
+            for name, moments in mine.items():
+                if moments[0] < cutoff:
+                    groups[name].append(fact)
+                    placed = True
+        if not placed:
+            groups[NONE_SEGMENT].append(fact)
     return groups
 
 

@@ -233,7 +233,7 @@ def create_app(settings: ServeSettings) -> Starlette:
         def listed() -> list[str]:
             with screen.store(workspace) as store:
                 journeys = (
-                    pages.segment_journeys(workspace, store, by, segment, period)
+                    pages.segment_journeys(workspace, store, screen.journeys, by, segment, period)
                     if by is not None and segment is not None
                     else screen.journeys.journeys(workspace, store)
                 )

@@ -28,6 +28,7 @@ from funnelsync.sync.report.sla import (
 )
 from funnelsync.sync.scheduler import next_run
 from funnelsync.sync.serve.errors_view import ErrorGroup, group_errors
+from funnelsync.sync.serve.journey_cache import JourneyCache
 from funnelsync.sync.simulation import Simulation, apply_settings, simulate
 from funnelsync.sync.state.store import AuditEntry, StateStore
 from funnelsync.sync.workspace.loading import Workspace
@@ -123,13 +124,19 @@ def funnel_document(
 
 
 def segment_journeys(
-    workspace: Workspace, store: StateStore, field: str, segment: str, period: Period
+    workspace: Workspace,
+    store: StateStore,
+    cache: JourneyCache,
+    field: str,
+    segment: str,
+    period: Period,
 ) -> list[Journey]:
     """The journeys of the leads in one segment of a breakdown by ``field``, grouped as
-    the report groups them for ``period`` (see :func:`segments_of`)."""
+    the report groups them for ``period`` (see :func:`segments_of`); the funnel data
+    comes from ``cache``."""
     by_campaign = field == CAMPAIGN
     fields = () if by_campaign else (field,)
-    data = load_funnel_data(store, workspace.contract, fields, (), campaigns=by_campaign)
+    data = cache.data(workspace, store, fields, campaigns=by_campaign)
     return [
         journey
         for journey in data.journeys

@@ -161,6 +161,19 @@ def test_a_figure_s_leads_follow_the_next_sync(tmp_path: Path) -> None:
     assert "new@example.com" in client.get(march).text  # not an answer kept from before
 
 
+def test_a_segment_s_leads_follow_the_next_sync(tmp_path: Path) -> None:
+    config = _edges_workspace(tmp_path / "ws", MQL_DATES)
+    client = TestClient(create_app(ServeSettings((config,))))
+    march = "since=2026-03-01&until=2026-03-31"
+    segment = f"/w/ws/funnel/leads?metric=mqls&by=source&segment=%28none%29&{march}"
+    assert client.get(segment).text.count("<li>") == 2
+    assert client.get(f"/w/ws/funnel/leads?metric=mqls&{march}").text.count("<li>") == 2
+
+    _edges_workspace(tmp_path / "ws", {**MQL_DATES, "new@example.com": "2026-03-15T12:00:00Z"})
+
+    assert "new@example.com" in client.get(segment).text  # not journeys kept from before
+
+
 def test_an_edited_contract_shows_on_the_next_page(tmp_path: Path) -> None:
     config = _edges_workspace(tmp_path / "ws", MQL_DATES)
     client = TestClient(create_app(ServeSettings((config,))))
