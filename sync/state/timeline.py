@@ -40,6 +40,12 @@ class TimelineStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def refs(self, connection: str) -> set[str]:
+        """Refs of every entry of ``connection`` that is pending, written or rejected."""
+        query = select(t.timeline.c.ref).where(t.timeline.c.connection == connection)
+        with self.engine.connect() as db:
+            return {row.ref for row in db.execute(query)}
+
     def pending(self) -> dict[str, list[str]]:
         """Refs still pending, by connection."""
         query = select(t.timeline.c.connection, t.timeline.c.ref).where(
