@@ -6,11 +6,8 @@ Register them on the main group with ``main.add_command(report_command)`` and
 
 from __future__ import annotations
 
-import gc
 import json
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,7 @@ from rich.table import Table
 
 from funnelsync.sync.cli.common import config_option, fail, json_option, load, out
 from funnelsync.sync.cli.exit_codes import ExitCode
+from funnelsync.sync.collection import no_collections
 from funnelsync.sync.report.build import DEFAULT_SEGMENTS, build_report
 from funnelsync.sync.report.csv_table import render_csv
 from funnelsync.sync.report.data import load_funnel_data
@@ -38,23 +36,6 @@ from funnelsync.sync.report.sla import (
 from funnelsync.sync.report.sla_notify import announce_new_breaches
 from funnelsync.sync.report.stalled import stalled_leads
 from funnelsync.sync.state.store import StateStore
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of small objects are built.
-
-    Loading a large funnel allocates many lists and timestamps and no cycles; the
-    collector's repeated full passes over them would double the time.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
 
 RENDERERS = {"html": render_html, "json": render_json, "csv": render_csv}
 DAY_FORMATS = ["%Y-%m-%d"]
@@ -125,7 +106,7 @@ def report_command(
     store = StateStore.open(workspace.state_dir, workspace.state_url)
     fields = [field for field in segments if field != CAMPAIGN]
     try:
-        with _no_cyclic_gc():
+        with no_collections():
             data = load_funnel_data(store, workspace.contract, fields, SALES_TOUCH_TYPES)
             built = build_report(
                 workspace.contract, data, period, segments, now, stalled_leads(store)
@@ -231,7 +212,7 @@ def sla_command(
     as_of = at.replace(tzinfo=UTC) if at else datetime.now(UTC)
     store = StateStore.open(workspace.state_dir, workspace.state_url)
     try:
-        with _no_cyclic_gc():
+        with no_collections():
             data = load_funnel_data(
                 store, workspace.contract, (), SALES_TOUCH_TYPES, campaigns=False
             )

@@ -41,6 +41,7 @@ from funnelsync.run_report import ConnectionCounts, HandoffCounts, RunReport
 from funnelsync.secrets import redact
 from funnelsync.sync.checking import configured_missing_fields
 from funnelsync.sync.cli.logs import run_id_var
+from funnelsync.sync.collection import rare_collections
 from funnelsync.sync.engine import activity_push
 from funnelsync.sync.engine.activity_rows import NewActivities
 from funnelsync.sync.engine.canonical import CurrentRecord, StageChange, build_lead, person_sources
@@ -669,16 +670,17 @@ def run_sync(
         if not dry_run:
             stack.enter_context(run_lock(workspace.state_dir, store.engine, wait=wait))
         try:
-            _sync(
-                workspace,
-                plugins,
-                store,
-                state,
-                (now or started).replace(microsecond=0),
-                progress or NoProgress(),
-                dry_run,
-                stop,
-            )
+            with rare_collections():
+                _sync(
+                    workspace,
+                    plugins,
+                    store,
+                    state,
+                    (now or started).replace(microsecond=0),
+                    progress or NoProgress(),
+                    dry_run,
+                    stop,
+                )
         except Exception as exc:  # noqa: BLE001 - a failed run is still reported, then re-raised
             failure = exc
         try:
