@@ -10,6 +10,7 @@ acyclic objects either way; these policies only make the cycle search rarer.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,18 +19,45 @@ RARE_THRESHOLDS = (50_000, 50, 100)
 before the next one is examined too (the defaults are 700, 10, 10)."""
 
 
+class _RareCollections:
+    """Counts the blocks inside :func:`rare_collections`, across threads, so that only the
+    first to enter changes the collector and only the last to leave restores it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._saved = gc.get_threshold()
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._inside == 0:
+                self._saved = gc.get_threshold()
+                gc.freeze()
+                gc.set_threshold(*RARE_THRESHOLDS)
+            self._inside += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._inside -= 1
+            if self._inside == 0:
+                gc.set_threshold(*self._saved)
+                gc.unfreeze()
+
+
+_RARE = _RareCollections()
+
+
 @contextmanager
 def rare_collections() -> Iterator[None]:
     """Run the block with the collector running rarely (cycles are still collected), and
-    with what was alive before it frozen out of the collector's passes."""
-    before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(*RARE_THRESHOLDS)
+    with what was alive before it frozen out of the collector's passes. Blocks may nest
+    and overlap across threads (syncs of several workspaces in one process): the caller's
+    settings come back when the last one ends."""
+    _RARE.enter()
     try:
         yield
     finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
+        _RARE.leave()
 
 
 @contextmanager
