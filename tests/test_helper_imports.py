@@ -9,10 +9,6 @@ from pathlib import Path
 
 TESTS = Path(__file__).parent
 KNOWN = {
-    "plugins/salesforce/test_sf_no_email_people.py imports test_sf_sync",
-    "plugins/salesforce/test_sf_picklist_values.py imports test_sf_sync",
-    "plugins/salesforce/test_sf_plan_refusals.py imports test_sf_sync",
-    "plugins/salesforce/test_sf_settings_fields.py imports test_sf_sync",
     "sync/report/test_report_forecast.py imports test_report_targets",
     "testing/test_kit_test_class.py imports test_kit_pytest_plugin",
 }

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_sf_sync import CONFIG, TEMPLATES
+from sf_sync_support import CONFIG, TEMPLATES
 
 from funnelsync.plugins.salesforce.emulator import SalesforceEmulator
 from funnelsync.sync.cli.main import main

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from test_sf_sync import make_setup
+from sf_sync_support import make_setup
 
 from funnelsync.emulator import Emulator
 from funnelsync.models import Activity, Lead

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_sf_sync import CONFIG, hot, make_setup
+from sf_sync_support import CONFIG, hot, make_setup
 
 from funnelsync.plugins.salesforce.emulator import SalesforceEmulator
 from funnelsync.sync.cli.main import main

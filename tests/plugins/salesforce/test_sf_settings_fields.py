@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_sf_sync import config_with, hot, make_setup, writes
+from sf_sync_support import config_with, hot, make_setup, writes
 
 from funnelsync.plugins.salesforce.emulator import SalesforceEmulator
 from funnelsync.plugins.salesforce.mapping import STAGE_DATE_FORMAT

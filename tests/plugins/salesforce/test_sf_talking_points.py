@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from sf_support import FUNNEL_FIELDS, PASSWORD, TOKEN, USERNAME
-from test_sf_sync import CONFIG, SyncSetup, config_with, hot, make_setup
+from sf_sync_support import CONFIG, SyncSetup, config_with, hot, make_setup
 
 from funnelsync.plugins.salesforce.emulator import SalesforceEmulator
 from funnelsync.sync.cli.main import main

@@ -5,26 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from sync_support import read_csv, sync_json
+from timeline_csv_support import with_timeline
 
 from funnelsync.sync.engine.activity_push import entry_ref
 
 
-def _with_timeline(config: Path, significant: list[str]) -> Path:
-    document = yaml.safe_load(config.read_text(encoding="utf-8"))
-    document["connections"]["sales"]["settings"]["activities_out"] = "data/sales/timeline.csv"
-    config.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    contract_path = config.parent / "contract.yaml"
-    contract = yaml.safe_load(contract_path.read_text(encoding="utf-8"))
-    labels = {"demo_request": "Demo asked"} if "demo_request" in significant else {}
-    contract["timeline"] = {"significant": significant, "labels": labels}
-    contract_path.write_text(yaml.safe_dump(contract, sort_keys=False), encoding="utf-8")
-    return config.parent / "data" / "sales" / "timeline.csv"
-
-
 def test_a_significant_activity_of_an_mql_lands_once_in_activities_out(workspace: Path) -> None:
-    out = _with_timeline(workspace, ["demo_request", "email_click"])
+    out = with_timeline(workspace, ["demo_request", "email_click"])
     first = sync_json(workspace)
     assert "sales: 2 significant activities written to the timeline" in first["notes"]
     rows = read_csv(out)
@@ -48,6 +36,6 @@ def test_a_significant_activity_of_an_mql_lands_once_in_activities_out(workspace
 
 
 def test_no_significant_types_writes_no_file(workspace: Path) -> None:
-    out = _with_timeline(workspace, [])
+    out = with_timeline(workspace, [])
     sync_json(workspace)
     assert not out.exists()

@@ -10,7 +10,7 @@ from typing import Any
 
 from click.testing import CliRunner
 from sync_support import read_csv, sync_json
-from test_timeline_csv import _with_timeline
+from timeline_csv_support import with_timeline
 
 from funnelsync.sync.cli.common import open_store
 from funnelsync.sync.cli.main import main
@@ -29,7 +29,7 @@ def _plan(config: Path) -> dict[str, Any]:
 
 
 def test_plan_lists_the_entries_the_sync_then_writes(workspace: Path) -> None:
-    out = _with_timeline(workspace, ["demo_request", "email_click"])
+    out = with_timeline(workspace, ["demo_request", "email_click"])
 
     planned = _plan(workspace)["connections"]
 
@@ -54,7 +54,7 @@ def test_plan_lists_the_entries_the_sync_then_writes(workspace: Path) -> None:
 
 
 def test_retry_sends_a_refused_entry_again(workspace: Path) -> None:
-    out = _with_timeline(workspace, ["demo_request", "email_click"])
+    out = with_timeline(workspace, ["demo_request", "email_click"])
     sync_json(workspace)
     # As a system that refused the demo request would have left it: not in the system,
     # rejected in the state.
