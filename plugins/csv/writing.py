@@ -30,6 +30,7 @@ from funnelsync.connector import LeadWrite, WriteResult, WriteStatus
 from funnelsync.plugins.csv.atomic import replace_file
 from funnelsync.plugins.csv.cells import UnsupportedValueError, defuse, to_cell, undefuse
 from funnelsync.plugins.csv.table import BOM, DEFAULT_NEWLINE, CsvFormat, open_table
+from funnelsync.text_fit import unencodable
 
 KEY_SETTING = "leads.key_column"
 
@@ -112,13 +113,9 @@ class _Sheet:
             message = f"the write would leave {self.key_column} empty"
             return WriteResult(write.key, WriteStatus.rejected, message=message)
         for column, text in cells.items():
-            if column.isascii() and text.isascii():
-                continue  # every encoding a CSV file is written in holds ASCII
             for part, what in ((column, "column name"), (text, "value")):
-                try:
-                    part.encode(self.fmt.encoding)
-                except UnicodeEncodeError as exc:
-                    character = part[exc.start]
+                character = unencodable(part, self.fmt.encoding)
+                if character is not None:
                     message = (
                         f"{column}: {what} {part!r} has {character!r} (U+{ord(character):04X}),"
                         f" which {self.fmt.encoding} cannot hold"
