@@ -96,6 +96,18 @@ def free_port() -> int:
 
 
 @contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port that refuses connections for as long as the block runs.
+
+    The port stays bound (never listening), so nothing else on the machine can take it
+    and answer in the meantime, as could happen with a port only probed as free.
+    """
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield int(holder.getsockname()[1])
+
+
+@contextmanager
 def smtp_server() -> Iterator[Mailbox]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 keeping every message."""
     box = Mailbox("127.0.0.1", free_port())

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from handoff_support import Mailbox, Webhook, body, free_port
+from handoff_support import Mailbox, Webhook, body, refusing_port
 from sync_support import NOW, read_csv, sales_lead, write_csv
 
 from funnelsync.sync.cli.main import main
@@ -70,9 +70,9 @@ def test_an_unreachable_smtp_server_is_retried_until_the_email_goes(
     workspace: Path, hook: Webhook, mail: Mailbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = workspace
-    monkeypatch.setenv("FUNNELSYNC_SMTP_PORT", str(free_port()))  # nobody listens there
-
-    first, _ = _sync(config, exit_code=4)
+    with refusing_port() as port:
+        monkeypatch.setenv("FUNNELSYNC_SMTP_PORT", str(port))
+        first, _ = _sync(config, exit_code=4)
     [failure] = first["handoffs"]["failed"]
     assert "email" in failure and "Connection" in failure
     assert len(hook.posts) == 1
