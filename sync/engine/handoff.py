@@ -41,8 +41,9 @@ from funnelsync.sync.state.handoffs import (
     FAILED,
     PENDING,
     SENDING,
+    DeliveryMark,
     OpenDelivery,
-    mark_delivery,
+    mark_deliveries,
     open_deliveries,
 )
 from funnelsync.sync.state.store import StateStore
@@ -145,11 +146,17 @@ def _config(workspace: Workspace, delivery: OpenDelivery, repeat: bool) -> Hando
 def deliver_handoffs(
     workspace: Workspace, plugins: FunnelPlugins, store: StateStore, at: datetime
 ) -> Deliveries:
-    """Deliver every open hand-off, each through its notifier, recording each step."""
+    """Deliver every open hand-off, each through its notifier, recording each step.
+
+    A delivery's outcome is committed together with the next one's ``sending`` mark (one
+    transaction per delivery, not two); a crash before that leaves it ``sending``, to be
+    sent again as a possible repeat, as a crash just after the notifier returned would.
+    """
     result = Deliveries()
+    outcome: list[DeliveryMark] = []
     for delivery in open_deliveries(store.engine):
         who = delivery.lead.email or f"person {delivery.person_id}"
-        mark_delivery(store.engine, delivery, SENDING, at)
+        mark_deliveries(store.engine, [*outcome, DeliveryMark(delivery, SENDING)], at)
         try:
             stage = workspace.contract.stage(delivery.stage)
             config = _config(workspace, delivery, repeat=delivery.status == SENDING)
@@ -160,11 +167,13 @@ def deliver_handoffs(
             reason = redact(f"{type(exc).__name__}: {exc}")
             if isinstance(exc, KeyError):
                 reason = f"stage {delivery.stage!r} is no longer in the contract"
-            mark_delivery(store.engine, delivery, FAILED, at, reason)
+            outcome = [DeliveryMark(delivery, FAILED, reason)]
             line = f"hand-off of {who} ({delivery.stage}) by {delivery.notifier}: {reason}"
             logger.warning("%s; retried next run", line)
             result.failed.append(line)
             continue
-        mark_delivery(store.engine, delivery, DONE, at)
+        outcome = [DeliveryMark(delivery, DONE)]
         result.delivered += 1
+    if outcome:
+        mark_deliveries(store.engine, outcome, at)
     return result

@@ -3,13 +3,15 @@
 A hand-off row is inserted with the stage move that causes it (see
 :attr:`~funnelsync.sync.state.store.RunCommit.handoffs`), with one ``pending`` delivery
 per notifier plugin. A delivery is marked ``sending`` (committed) before the notifier is
-called and ``done`` or ``failed`` after, so a delivery cut off by a crash is found
-``sending`` and sent again, flagged as a possible repeat.
+called and ``done`` or ``failed`` after (committed with the next delivery's ``sending``), so
+a delivery cut off by a crash is found ``sending`` and sent again, flagged as a possible
+repeat.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -64,27 +66,33 @@ def open_deliveries(engine: Engine) -> list[OpenDelivery]:
         ]
 
 
-def mark_delivery(
-    engine: Engine,
-    delivery: OpenDelivery,
-    status: str,
-    at: datetime,
-    error: str | None = None,
-) -> None:
-    """Record a delivery's new ``status`` (``sending`` also counts an attempt)."""
+@dataclass(frozen=True, slots=True)
+class DeliveryMark:
+    """A delivery's new ``status`` (``sending`` also counts an attempt), with its error."""
+
+    delivery: OpenDelivery
+    status: str
+    error: str | None = None
+
+
+def mark_deliveries(engine: Engine, marks: Sequence[DeliveryMark], at: datetime) -> None:
+    """Record every mark in one transaction."""
     d = t.handoff_deliveries
-    values: dict[str, object] = {"status": status, "updated_at": at.isoformat()}
-    if status == SENDING:
-        values["attempts"] = d.c.attempts + 1
-    if status in (FAILED, DONE):
-        values["last_error"] = error
-    statement = (
-        update(d)
-        .where(d.c.handoff_id == delivery.handoff_id, d.c.notifier == delivery.notifier)
-        .values(**values)
-    )
     with engine.begin() as connection:
-        connection.execute(statement)
+        for mark in marks:
+            values: dict[str, object] = {"status": mark.status, "updated_at": at.isoformat()}
+            if mark.status == SENDING:
+                values["attempts"] = d.c.attempts + 1
+            if mark.status in (FAILED, DONE):
+                values["last_error"] = mark.error
+            connection.execute(
+                update(d)
+                .where(
+                    d.c.handoff_id == mark.delivery.handoff_id,
+                    d.c.notifier == mark.delivery.notifier,
+                )
+                .values(**values)
+            )
 
 
 def handoff_count(engine: Engine, status: str | None = None) -> int:
