@@ -66,6 +66,23 @@ def test_a_csv_only_sync_imports_no_vendor_sdk(tmp_path: Path) -> None:
     assert vendors == set()
 
 
+def test_a_csv_only_sync_loads_no_emulator(tmp_path: Path) -> None:
+    """The hubspot and salesforce connectors declare their demo emulators; declaring one
+    must not import its server (nor the JWT and cryptography code of Salesforce's)."""
+    config = small_workspace(tmp_path)
+    code, modules = _modules("sync", "--config", str(config))
+    assert code in (0, None)
+    assert "funnelsync.plugins.salesforce.connector" in modules, "the connector is registered"
+    servers = {
+        "funnelsync.plugins.hubspot.emulator.server",
+        "funnelsync.plugins.salesforce.emulator.server",
+        "funnelsync.plugins.salesforce.emulator.org",
+        "jwt",
+        "cryptography",
+    }
+    assert not servers & modules
+
+
 def test_a_sync_loads_no_other_command(tmp_path: Path) -> None:
     config = small_workspace(tmp_path)
     code, modules = _modules("sync", "--config", str(config))

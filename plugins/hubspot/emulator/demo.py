@@ -29,13 +29,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from funnelsync.emulator import Emulator
 from funnelsync.models import Activity, Lead
-from funnelsync.plugins.hubspot.emulator.server import DEFAULT_TOKEN, HubSpotEmulator
 from funnelsync.plugins.hubspot.mapping import LEAD_STATUS_VALUES, LIFECYCLE_VALUES
 from funnelsync.plugins.hubspot.settings import HubSpotSettings
+
+if TYPE_CHECKING:
+    from funnelsync.plugins.hubspot.emulator.server import HubSpotEmulator
 
 TOKEN_ENV = "FUNNELSYNC_DEMO_HUBSPOT_TOKEN"  # noqa: S105 - the name of a variable
 """The environment variable the emulated portal's connection reads its token from."""
@@ -127,7 +129,11 @@ class HubSpotDemoEmulator(Emulator):
     """An in-memory HubSpot portal on ``127.0.0.1`` that a ``hubspot`` connection can use."""
 
     def __init__(self) -> None:
-        self.portal = HubSpotEmulator()
+        # The server is imported on use: declaring this class on the connector must not
+        # cost every sync (CSV-only ones too) the emulator's import.
+        from funnelsync.plugins.hubspot.emulator.server import HubSpotEmulator
+
+        self.portal: HubSpotEmulator = HubSpotEmulator()
         """The wrapped emulator, for inspection (``calls``, ``contact_by_email``…)."""
         self.portal.add_property(
             "notes",
@@ -159,6 +165,8 @@ class HubSpotDemoEmulator(Emulator):
 
     def environment(self) -> Mapping[str, str]:
         """The portal's throwaway private-app token, under :data:`TOKEN_ENV`."""
+        from funnelsync.plugins.hubspot.emulator.server import DEFAULT_TOKEN
+
         return {TOKEN_ENV: DEFAULT_TOKEN}
 
     def seed(self, leads: Sequence[Lead], activities: Sequence[Activity]) -> None:

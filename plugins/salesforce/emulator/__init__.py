@@ -13,7 +13,26 @@ inspect it through :class:`Org` (``emulator.org``)::
         ...  # connector settings: domain = emulator.base_url
 """
 
-from funnelsync.plugins.salesforce.emulator.org import EmulatorError, Org
-from funnelsync.plugins.salesforce.emulator.server import SalesforceEmulator
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from funnelsync.plugins.salesforce.emulator.org import EmulatorError, Org
+    from funnelsync.plugins.salesforce.emulator.server import SalesforceEmulator
 
 __all__ = ["EmulatorError", "Org", "SalesforceEmulator"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so that the connector declaring its demo emulator (a module
+    # of this package) does not load the whole emulator (JWT, cryptography) on every sync.
+    if name in ("EmulatorError", "Org"):
+        from funnelsync.plugins.salesforce.emulator import org
+
+        return getattr(org, name)
+    if name == "SalesforceEmulator":
+        from funnelsync.plugins.salesforce.emulator import server
+
+        return server.SalesforceEmulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -27,13 +27,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from funnelsync.emulator import Emulator
 from funnelsync.models import Activity, Lead
-from funnelsync.plugins.salesforce.emulator import Org, SalesforceEmulator
 from funnelsync.plugins.salesforce.mapping import STAGE_DATE_FORMAT
 from funnelsync.plugins.salesforce.settings import FunnelFields, TaskSettings
+
+if TYPE_CHECKING:
+    from funnelsync.plugins.salesforce.emulator import Org
 
 USERNAME = "integration@funnelsync-demo.example"
 PASSWORD = "demo-Passw0rd"  # noqa: S105 - a made-up password of an in-memory org
@@ -84,6 +86,10 @@ class SalesforceDemoEmulator(Emulator):
     """An in-memory Salesforce org on ``127.0.0.1`` that a ``salesforce`` connection can use."""
 
     def __init__(self) -> None:
+        # The server is imported on use: declaring this class on the connector must not
+        # cost every sync (CSV-only ones too) the emulator's import (JWT, cryptography).
+        from funnelsync.plugins.salesforce.emulator import SalesforceEmulator
+
         self.server = SalesforceEmulator()
         """The wrapped emulator; its ``org`` holds the data."""
         self.org: Org = self.server.org
