@@ -22,7 +22,13 @@ from funnelsync.sync.report.figures import (
     lead_facts,
     stage_figures,
 )
-from funnelsync.sync.report.forecast import BacktestRow, Forecast, backtest, forecast
+from funnelsync.sync.report.forecast import (
+    BacktestRow,
+    Forecast,
+    backtest,
+    forecast,
+    forecast_history,
+)
 from funnelsync.sync.report.journeys import Journey
 from funnelsync.sync.report.period import Bucket, Period, trend_buckets, trend_unit
 from funnelsync.sync.report.segments import SegmentFigures, segment_figures
@@ -173,6 +179,7 @@ def build_report(
     previous = period.previous()
     unit, points = trend(contract, data.journeys, (previous, period))
     current = period_figures(contract, data, clocks, period, by, now)
+    history = forecast_history(contract, data.journeys)
     return FunnelReport(
         contract=contract,
         generated_at=now,
@@ -183,8 +190,8 @@ def build_report(
         leads=len(data.journeys),
         waiting=waiting_leads(clocks, current.as_of),
         targets=target_figures(contract, data.journeys, current.as_of),
-        forecast=forecast(contract, data.journeys, current.as_of),
-        backtest=backtest(contract, data.journeys, current.as_of),
+        forecast=forecast(history, current.as_of),
+        backtest=backtest(history, current.as_of),
         communicated=communicated_campaigns(contract, data.journeys, data.campaign_touches, period),
         stalled=list(stalled),
     )

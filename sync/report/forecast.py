@@ -34,11 +34,14 @@ what happened in it.
 from __future__ import annotations
 
 import statistics
-from collections import Counter, defaultdict
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from itertools import pairwise
+from datetime import UTC, date, datetime, timedelta
+from itertools import compress, pairwise
+from operator import itemgetter
+from typing import Any
 
 from funnelsync.contract import FunnelContract, TargetPeriod
 from funnelsync.sync.report.journeys import Journey
@@ -104,6 +107,100 @@ class _Way:
     movers: int
 
 
+NEVER = datetime.max.replace(tzinfo=UTC)
+"""Stands for "not yet" where a moment is compared: later than any forecast date."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Reaches:
+    """The leads that reached one success-path stage (in time order), in columns."""
+
+    reached: list[datetime]
+    month: list[int]
+    """The month of ``reached``, as ``year * 12 + month``."""
+    following: list[datetime]
+    """When each reached the next stage, or :data:`NEVER`."""
+    whole_days: list[int]
+    """Calendar days from reaching the stage to reaching the next (0 if it has not)."""
+    days: list[float]
+
+
+ORDINALS = 10**7
+"""Above any day's proleptic ordinal: ``stage * ORDINALS + day`` keys a (stage, day) pair."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Stays:
+    """Every stay in a success-path stage, in columns, in the order of the journeys."""
+
+    entered: list[datetime]
+    left: list[datetime]
+    """When the lead left the stage, or :data:`NEVER`."""
+    key: list[int]
+    """The stage's index on the path and the day the lead entered it (a proleptic
+    ordinal), as ``index * ORDINALS + day``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastHistory:
+    """What the forecast and its backtest read from the journeys, gathered once and in
+    columns, so that a forecast for any date (the backtest makes several) is quick."""
+
+    path: tuple[str, ...]
+    reaches: list[_Reaches]
+    """Per success-path stage but the last."""
+    stays: _Stays
+    arrivals: list[Counter[int]]
+    """Per success-path stage: leads that reached it per month (``year * 12 + month``)."""
+
+
+def _month(moment: datetime) -> int:
+    return moment.year * 12 + moment.month
+
+
+def _reaches(journeys: Sequence[list[datetime | None]], index: int) -> _Reaches:
+    """The leads of ``journeys`` (their reach dates) that reached stage ``index``."""
+    rows = [
+        (reached, reached.year * 12 + reached.month, NEVER, 0, 0.0)
+        if (following := reach[index + 1]) is None
+        else (
+            reached,
+            reached.year * 12 + reached.month,
+            following,
+            following.toordinal() - reached.toordinal(),
+            (following - reached) / DAY,
+        )
+        for reach in journeys
+        if (reached := reach[index]) is not None
+    ]
+    rows.sort(key=itemgetter(0))
+    return _Reaches(*_columns(rows, 5))
+
+
+def forecast_history(contract: FunnelContract, journeys: Sequence[Journey]) -> ForecastHistory:
+    """The :class:`ForecastHistory` of ``journeys``."""
+    path = tuple(stage.name for stage in contract.stages)
+    position = {name: index for index, name in enumerate(path)}
+    reach = [journey.reach for journey in journeys]
+    reaches = [_reaches(reach, index) for index in range(len(path) - 1)]
+    arrivals = [Counter(way.month) for way in reaches]
+    arrivals.append(Counter(_month(dates[-1]) for dates in reach if dates[-1] is not None))
+    stays = [
+        (entered, left or NEVER, index * ORDINALS + entered.toordinal())
+        for journey in journeys
+        for stage, entered, left in journey.stays
+        if (index := position.get(stage)) is not None
+    ]
+    return ForecastHistory(path, reaches, _Stays(*_columns(stays, 3)), arrivals)
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """``rows`` as ``width`` columns (empty columns if there are no rows)."""
+    return (
+        [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+    )
+
+
 def _months_back(moment: datetime, count: int) -> datetime:
     start, _ = calendar_period(TargetPeriod.month, moment)
     for _ in range(count):
@@ -112,50 +209,36 @@ def _months_back(moment: datetime, count: int) -> datetime:
 
 
 def _history(
-    contract: FunnelContract, journeys: Sequence[Journey], as_of: datetime, lookback: int
+    history: ForecastHistory, as_of: datetime, lookback: int
 ) -> tuple[list[StageRate], list[_Way | None]]:
     """Per success-path stage but the last: its rate, and its way on (``None`` if unknown)."""
     since = _months_back(as_of, lookback)
-    last = len(contract.stages) - 1
-    # Per stage: (year, month) of reaching it → [leads, went on]; days taken by those who did.
-    cohorts: list[dict[tuple[int, int], list[int]]] = [
-        defaultdict(lambda: [0, 0]) for _ in range(last)
-    ]
-    days: list[list[float]] = [[] for _ in range(last)]
-    whole: list[Counter[int]] = [Counter() for _ in range(last)]
-    for journey in journeys:
-        reach = journey.reach
-        for index in range(last):
-            reached = reach[index]
-            if reached is None or not since <= reached < as_of:
-                continue
-            cohort = cohorts[index][(reached.year, reached.month)]
-            cohort[0] += 1
-            following = reach[index + 1]
-            if following is not None and following < as_of:
-                cohort[1] += 1
-                days[index].append((following - reached) / DAY)
-                whole[index][(following.date() - reached.date()).days] += 1
     rates: list[StageRate] = []
     ways: list[_Way | None] = []
-    for index, stage in enumerate(contract.stages[:-1]):
-        counts = cohorts[index].values()
-        leads = sum(count for count, _ in counts)
-        went = sum(went for _, went in counts)
-        monthly = [went / count for count, went in counts]
-        rate = StageRate(
-            stage=stage.name,
-            conversion=round(went / leads, 4) if leads else None,
-            low=round(min(monthly), 4) if monthly else None,
-            high=round(max(monthly), 4) if monthly else None,
-            median_days=round(statistics.median(days[index]), 2) if days[index] else None,
-            cohort=leads,
+    for stage, way in zip(history.path, history.reaches, strict=False):
+        # The leads that reached the stage in the window, and which of them went on.
+        window = slice(bisect_left(way.reached, since), bisect_left(way.reached, as_of))
+        months = way.month[window]
+        moved = [following < as_of for following in way.following[window]]
+        cohorts = Counter(months)
+        went_on = Counter(compress(months, moved))
+        days = list(compress(way.days[window], moved))
+        leads, went = len(months), len(days)
+        monthly = [went_on[month] / count for month, count in cohorts.items()]
+        rates.append(
+            StageRate(
+                stage=stage,
+                conversion=round(went / leads, 4) if leads else None,
+                low=round(min(monthly), 4) if monthly else None,
+                high=round(max(monthly), 4) if monthly else None,
+                median_days=round(statistics.median(days), 2) if days else None,
+                cohort=leads,
+            )
         )
-        rates.append(rate)
-        taken = whole[index]
         if not went:
             ways.append(None)
             continue
+        taken = Counter(compress(way.whole_days[window], moved))
         spread = [0] * (max(taken) + 1)
         for count_days, movers in taken.items():
             spread[count_days] = movers
@@ -163,11 +246,9 @@ def _history(
     return rates, ways
 
 
-def stage_rates(
-    contract: FunnelContract, journeys: Sequence[Journey], as_of: datetime, lookback: int
-) -> list[StageRate]:
+def stage_rates(history: ForecastHistory, as_of: datetime, lookback: int) -> list[StageRate]:
     """Per success-path stage but the last: conversion to the next, its range, median days."""
-    return _history(contract, journeys, as_of, lookback)[0]
+    return _history(history, as_of, lookback)[0]
 
 
 def _nothing(horizon: int) -> tuple[list[float], list[float], list[float]]:
@@ -189,13 +270,15 @@ def _waiting(
         remaining = still[waited] if waited < len(spread) else 0
         if not remaining:
             continue
+        ahead = spread[waited : waited + horizon]
         for scenario, p in enumerate(way.conversions):
             if not p:
                 continue
             weight = count * p / (movers * (1 - p) + p * remaining)
             line = arrivals[scenario]
-            for ahead in range(min(horizon, len(spread) - waited)):
-                line[ahead] += weight * spread[waited + ahead]
+            line[: len(ahead)] = [
+                sum_ + weight * taken for sum_, taken in zip(line, ahead, strict=False)
+            ]
     return arrivals
 
 
@@ -209,9 +292,11 @@ def _passing(way: _Way, arrived: Sequence[list[float]], into: Sequence[list[floa
         for day, amount in enumerate(line):
             if not amount:
                 continue
-            for count_days in range(min(len(spread), horizon - day)):
-                if spread[count_days]:
-                    target[day + count_days] += amount * share * spread[count_days]
+            scaled = amount * share
+            end = min(horizon, day + len(spread))
+            target[day:end] = [
+                sum_ + scaled * taken for sum_, taken in zip(target[day:end], spread, strict=False)
+            ]
 
 
 def _month_starts(as_of: datetime, periods: int) -> list[datetime]:
@@ -222,26 +307,29 @@ def _month_starts(as_of: datetime, periods: int) -> list[datetime]:
 
 
 def forecast(
-    contract: FunnelContract,
-    journeys: Sequence[Journey],
+    history: ForecastHistory,
     as_of: datetime,
     periods: int = 3,
     lookback: int = LOOKBACK_MONTHS,
 ) -> Forecast:
     """Expected arrivals per later stage in the rest of ``as_of``'s month and the months
     after it, ``periods`` months in all (the method: the module docstring)."""
-    rates, ways = _history(contract, journeys, as_of, lookback)
-    path = [stage.name for stage in contract.stages]
+    rates, ways = _history(history, as_of, lookback)
+    path = history.path
     bounds = _month_starts(as_of, periods)
     today = as_of.date()
     horizon = (bounds[-1].date() - today).days
-    position = {name: index for index, name in enumerate(path)}
-    # Per stage: leads standing in it now, by whole days waited.
+    # Per stage: leads standing in it just before as_of, by whole days waited (the stay a
+    # lead is in then is the one it entered before as_of and had not left before).
+    stays = history.stays
+    inside = [
+        entered < as_of <= left for entered, left in zip(stays.entered, stays.left, strict=True)
+    ]
+    day = today.toordinal()
     standing: list[Counter[int]] = [Counter() for _ in path]
-    for journey in journeys:
-        stay = journey.stay_at(as_of)
-        if stay is not None and (index := position.get(stay.stage)) is not None:
-            standing[index][(today - stay.entered.date()).days] += 1
+    for key, count in Counter(compress(stays.key, inside)).items():
+        index, entered_day = divmod(key, ORDINALS)
+        standing[index][day - entered_day] += count
     cells: list[ForecastCell] = []
     arrived = _nothing(horizon)
     for index in range(len(path) - 1):
@@ -270,8 +358,7 @@ def _cells(
 
 
 def backtest(
-    contract: FunnelContract,
-    journeys: Sequence[Journey],
+    history: ForecastHistory,
     as_of: datetime,
     periods: int = 3,
     lookback: int = LOOKBACK_MONTHS,
@@ -279,22 +366,17 @@ def backtest(
     """The forecast made on the first day of each of the last ``periods`` months, for each
     of its months that ended before ``as_of``'s month, against the leads that actually
     reached each stage in that month."""
-    path = [stage.name for stage in contract.stages]
-    reached: dict[tuple[str, int, int], int] = defaultdict(int)
-    for journey in journeys:
-        for index, when in enumerate(journey.reach):
-            if when is not None:
-                reached[(path[index], when.year, when.month)] += 1
     current = calendar_period(TargetPeriod.month, as_of)[0]
     rows = []
     for back in range(periods, 0, -1):
         then = _months_back(as_of, back)
         # forecast() reads only what happened before its date: no history needs hiding.
-        made = forecast(contract, journeys, then, periods=periods, lookback=lookback)
+        made = forecast(history, then, periods=periods, lookback=lookback)
         for cell in made.cells:
             if cell.month >= current:
                 continue
-            actual = reached[(cell.stage, cell.month.year, cell.month.month)]
+            stage = history.path.index(cell.stage)
+            actual = history.arrivals[stage][_month(cell.month)]
             rows.append(
                 BacktestRow(
                     then, cell.month, cell.stage, cell.expected, cell.low, cell.high, actual

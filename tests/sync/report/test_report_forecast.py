@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from test_report_targets import _contract  # the template contract
 
-from funnelsync.sync.report.forecast import backtest, forecast, stage_rates
+from funnelsync.sync.report.forecast import backtest, forecast, forecast_history, stage_rates
 from funnelsync.sync.report.journeys import Journey, Stay
 
 PATH = ["subscriber", "lead", "mql", "sal", "sql", "customer"]
@@ -71,7 +71,10 @@ def near(value: float) -> object:
 
 
 def test_stage_rates_by_hand() -> None:
-    rates = {rate.stage: rate for rate in stage_rates(_contract([]), JOURNEYS, AS_OF, 6)}
+    rates = {
+        rate.stage: rate
+        for rate in stage_rates(forecast_history(_contract([]), JOURNEYS), AS_OF, 6)
+    }
     lead = rates["lead"]
     assert (lead.conversion, lead.low, lead.high) == (0.7143, 0.5, 1.0)
     assert (lead.median_days, lead.cohort) == (20.0, 7)
@@ -84,7 +87,7 @@ def test_stage_rates_by_hand() -> None:
 
 
 def test_forecast_spreads_arrivals_over_the_months_by_time_in_stage() -> None:
-    made = forecast(_contract([]), JOURNEYS, AS_OF)
+    made = forecast(forecast_history(_contract([]), JOURNEYS), AS_OF)
     cells = {(c.stage, c.month.month): (c.expected, c.low, c.high) for c in made.cells}
     assert sorted({c.month.month for c in made.cells}) == [3, 4, 5]
     assert {c.stage for c in made.cells} == set(PATH[1:])
@@ -115,7 +118,7 @@ def test_forecast_spreads_arrivals_over_the_months_by_time_in_stage() -> None:
 def test_backtest_by_hand() -> None:
     rows = {
         (r.as_of.month, r.month.month, r.stage): (r.forecast, r.low, r.high, r.actual)
-        for r in backtest(_contract([]), JOURNEYS, AS_OF)
+        for r in backtest(forecast_history(_contract([]), JOURNEYS), AS_OF)
     }
     # Made on Dec 1, Jan 1 and Feb 1; each month of theirs that ended before March.
     assert sorted({(made, month) for made, month, _ in rows}) == [
