@@ -13,16 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.table import Table
 
 from funnelsync.sync.cli.common import config_option, fail, json_option, load, out
 from funnelsync.sync.cli.exit_codes import ExitCode
 from funnelsync.sync.collection import no_collections
-from funnelsync.sync.report.build import DEFAULT_SEGMENTS, build_report
-from funnelsync.sync.report.csv_table import render_csv
+from funnelsync.sync.report.build import DEFAULT_SEGMENTS, FunnelReport, build_report
 from funnelsync.sync.report.data import load_funnel_data
-from funnelsync.sync.report.html_page import render_html
-from funnelsync.sync.report.json_document import render_json
 from funnelsync.sync.report.number_format import hours
 from funnelsync.sync.report.period import PeriodError, resolve_period
 from funnelsync.sync.report.segments import CAMPAIGN, SEGMENT_FIELDS
@@ -37,7 +33,7 @@ from funnelsync.sync.report.sla_notify import announce_new_breaches
 from funnelsync.sync.report.stalled import stalled_leads
 from funnelsync.sync.state.store import StateStore
 
-RENDERERS = {"html": render_html, "json": render_json, "csv": render_csv}
+FORMATS = ("csv", "html", "json")
 DAY_FORMATS = ["%Y-%m-%d"]
 MOMENT_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -62,7 +58,7 @@ MOMENT_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(sorted(RENDERERS)),
+    type=click.Choice(FORMATS),
     default="html",
     show_default=True,
     help="html: one self-contained page; json: every figure; csv: one row per figure.",
@@ -113,7 +109,7 @@ def report_command(
             )
     finally:
         store.close()
-    text = RENDERERS[output_format](built)
+    text = _render(output_format, built)
     if out_path is None and output_format != "html":
         click.echo(text, nl=False)
         return
@@ -125,6 +121,22 @@ def report_command(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     click.echo(f"Report written to {target.resolve()}")
+
+
+def _render(output_format: str, report: FunnelReport) -> str:
+    """``report`` in one of :data:`FORMATS`; only that format's module is imported (the
+    HTML page's is the largest)."""
+    if output_format == "html":
+        from funnelsync.sync.report.html_page import render_html
+
+        return render_html(report)
+    if output_format == "csv":
+        from funnelsync.sync.report.csv_table import render_csv
+
+        return render_csv(report)
+    from funnelsync.sync.report.json_document import render_json
+
+    return render_json(report)
 
 
 def _lead_document(item: Waiting) -> dict[str, Any]:
@@ -148,6 +160,8 @@ def _lead_document(item: Waiting) -> dict[str, Any]:
 
 
 def _print_waiting(listed: list[Waiting], counts: Counter[str], as_of: datetime) -> None:
+    from rich.table import Table  # only the text list needs it
+
     console = out()
     console.print(
         f"SLA as of {as_of:%Y-%m-%d %H:%M} UTC: {counts[Urgency.past_due]} past due, "

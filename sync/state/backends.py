@@ -8,17 +8,18 @@ Queries are SQLAlchemy Core and the same on both; what differs is how an engine 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, text
-from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from funnelsync.sync.state import errors as state_errors
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
 
 SUPPORTED = ("sqlite", "postgresql")
 
@@ -64,6 +65,9 @@ def open_engine(sqlite_file: Path, url: str | None) -> Engine:
 def upsert_statement(bind: Engine | Connection, table: Table) -> SqliteInsert | PostgresInsert:
     """``INSERT`` into ``table`` in the bind's dialect, with ``on_conflict_do_*`` available."""
     if bind.dialect.name == "postgresql":
+        # Imported here: a SQLite state never needs the PostgreSQL dialect (~25 ms).
+        from sqlalchemy.dialects.postgresql import insert as postgres_insert
+
         return postgres_insert(table)
     return sqlite_insert(table)
 

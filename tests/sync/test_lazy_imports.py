@@ -102,6 +102,24 @@ def test_a_report_loads_no_sync_engine(tmp_path: Path) -> None:
     assert not {"funnelsync.sync.engine.run", "funnelsync.sync.api"} & modules
 
 
+def test_a_json_report_on_sqlite_loads_only_what_it_uses(tmp_path: Path) -> None:
+    config = small_workspace(tmp_path)
+    assert _modules("sync", "--config", str(config))[0] in (0, None)
+    code, modules = _modules("report", "--config", str(config), "--format", "json")
+    assert code in (0, None)
+    assert "funnelsync.sync.report.json_document" in modules
+    unused = {
+        "funnelsync.sync.report.html_page",
+        "funnelsync.sync.report.csv_table",
+        "sqlalchemy.dialects.postgresql",
+        "rich.table",
+    }
+    assert not unused & modules
+    code, modules = _modules("report", "--config", str(config), "--format", "html")
+    assert code in (0, None)
+    assert "funnelsync.sync.report.html_page" in modules
+
+
 def test_help_and_validate_import_no_vendor_sdk(tmp_path: Path) -> None:
     config = write_templates(tmp_path / "ws", with_empty_data=True)
     assert _imported("--help")[1] == set()
