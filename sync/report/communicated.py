@@ -38,14 +38,18 @@ class CommunicatedCampaign:
 
 def _by_contract_campaign(
     contract: FunnelContract, touches: Mapping[int, Mapping[str, Sequence[float]]]
-) -> dict[int, dict[str, list[float]]]:
-    """Each person's touches keyed by contract campaign id (other campaigns left out)."""
+) -> dict[int, dict[str, Sequence[float]]]:
+    """Each person's touches keyed by contract campaign id (other campaigns left out).
+
+    The moments stay sorted: a campaign named once is the person's own (sorted) list, not
+    a copy; one named several ways gets a new, sorted list of them all.
+    """
     index = campaign_index(contract.campaigns)
     ids: dict[str, str | None] = {}
     """Each name seen → its contract campaign id (few names, read by many leads)."""
-    found: dict[int, dict[str, list[float]]] = {}
+    found: dict[int, dict[str, Sequence[float]]] = {}
     for person_id, by_name in touches.items():
-        mine: dict[str, list[float]] = {}
+        mine: dict[str, Sequence[float]] = {}
         for name, moments in by_name.items():
             if name in ids:
                 key = ids[name]
@@ -54,13 +58,9 @@ def _by_contract_campaign(
                 key = ids[name] = None if campaign is None else campaign.id
             if key is None:
                 continue
-            if key in mine:
-                mine[key].extend(moments)
-            else:
-                mine[key] = list(moments)
+            earlier = mine.get(key)
+            mine[key] = moments if earlier is None else sorted([*earlier, *moments])
         if mine:
-            for moments in mine.values():
-                moments.sort()
             found[person_id] = mine
     return found
 
