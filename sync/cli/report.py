@@ -19,7 +19,6 @@ from funnelsync.sync.cli.exit_codes import ExitCode
 from funnelsync.sync.collection import no_collections
 from funnelsync.sync.report.build import DEFAULT_SEGMENTS, FunnelReport, build_report
 from funnelsync.sync.report.data import load_funnel_data
-from funnelsync.sync.report.number_format import hours
 from funnelsync.sync.report.period import PeriodError, resolve_period
 from funnelsync.sync.report.segments import CAMPAIGN, SEGMENT_FIELDS
 from funnelsync.sync.report.sla import (
@@ -160,7 +159,9 @@ def _lead_document(item: Waiting) -> dict[str, Any]:
 
 
 def _print_waiting(listed: list[Waiting], counts: Counter[str], as_of: datetime) -> None:
-    from rich.table import Table  # only the text list needs it
+    from rich.table import Table  # only the text list needs these
+
+    from funnelsync.sync.report.number_format import hours
 
     console = out()
     console.print(

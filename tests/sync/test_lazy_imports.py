@@ -111,6 +111,7 @@ def test_a_json_report_on_sqlite_loads_only_what_it_uses(tmp_path: Path) -> None
     unused = {
         "funnelsync.sync.report.html_page",
         "funnelsync.sync.report.csv_table",
+        "funnelsync.sync.report.svg_charts",
         "sqlalchemy.dialects.postgresql",
         "rich.table",
     }
