@@ -39,8 +39,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from itertools import compress, pairwise
-from operator import itemgetter
+from itertools import compress, pairwise, repeat
+from operator import add, itemgetter, mul
 from typing import Any
 
 from funnelsync.contract import FunnelContract, TargetPeriod
@@ -276,9 +276,7 @@ def _waiting(
                 continue
             weight = count * p / (movers * (1 - p) + p * remaining)
             line = arrivals[scenario]
-            line[: len(ahead)] = [
-                sum_ + weight * taken for sum_, taken in zip(line, ahead, strict=False)
-            ]
+            line[: len(ahead)] = map(add, line, map(mul, repeat(weight), ahead))
     return arrivals
 
 
@@ -294,9 +292,7 @@ def _passing(way: _Way, arrived: Sequence[list[float]], into: Sequence[list[floa
                 continue
             scaled = amount * share
             end = min(horizon, day + len(spread))
-            target[day:end] = [
-                sum_ + scaled * taken for sum_, taken in zip(target[day:end], spread, strict=False)
-            ]
+            target[day:end] = map(add, target[day:end], map(mul, repeat(scaled), spread))
 
 
 def _month_starts(as_of: datetime, periods: int) -> list[datetime]:
