@@ -14,7 +14,7 @@ from funnelsync.sync.cli.exit_codes import ExitCode
 from funnelsync.sync.engine.rebuild import rebuild_state
 from funnelsync.sync.explaining import person_token
 from funnelsync.sync.state.handoffs import undelivered_handoffs
-from funnelsync.sync.state.timeline import TimelineStore
+from funnelsync.sync.state.timeline import RefusedEntry, TimelineStore
 
 
 @click.command()
@@ -30,28 +30,37 @@ from funnelsync.sync.state.timeline import TimelineStore
 def errors(
     config_path: Path | None, as_json: bool, connection: str | None, show_warnings: bool
 ) -> None:
-    """List quarantined records (where they are, why, how often they were tried) and
-    hand-offs to lead owners not delivered yet.
+    """List quarantined records (where they are, why, how often they were tried),
+    timeline entries a system refused, and hand-offs to lead owners not delivered yet.
 
     Every run tries quarantined records again by itself (records that could not be read
     are mapped again, refused writes are planned again), up to 5 times; after that they
-    wait for `funnelsync retry`. With --warnings: the field warnings of the latest run
-    that had any (an unreadable optional date is left empty and the record still syncs).
+    wait for `funnelsync retry`. A refused timeline entry waits for `funnelsync retry`
+    (all, --connection, or its ref) before it is sent again. With --warnings: the field
+    warnings of the latest run that had any (an unreadable optional date is left empty and
+    the record still syncs).
     """
     if show_warnings:
         _warnings(config_path, as_json, connection)
         return
     _, store = open_store(config_path)
     entries = store.quarantine(connection)
+    refused = TimelineStore(store.engine).refused(connection)
     undelivered = undelivered_handoffs(store.engine)
     store.close()
     if as_json:
-        document = {"quarantined": [asdict(entry) for entry in entries], "handoffs": undelivered}
+        document = {
+            "quarantined": [asdict(entry) for entry in entries],
+            "timeline_refused": [asdict(entry) for entry in refused],
+            "handoffs": undelivered,
+        }
         click.echo(json.dumps(document, indent=2))
         return
     console = out()
     if undelivered:
         console.print(handoff_table(undelivered))
+    if refused:
+        console.print(refused_table(refused))
     if not entries:
         console.print("No quarantined records.")
         return
@@ -86,6 +95,29 @@ def handoff_table(undelivered: list[dict[str, object]]) -> Table:
 
 
 _HANDOFF_COLUMNS = ("lead", "stage", "notifier", "status", "attempts", "last_error")
+
+
+def refused_table(refused: list[RefusedEntry]) -> Table:
+    """Timeline entries a system refused, one row each."""
+    table = Table(
+        "connection",
+        "ref",
+        "lead",
+        "activity",
+        "refused at",
+        "message",
+        title="Timeline entries refused (funnelsync retry sends them again)",
+    )
+    for entry in refused:
+        table.add_row(
+            entry.connection,
+            entry.ref,
+            entry.email or "",
+            f"{entry.source}:{entry.activity_id}",
+            entry.at[:19],
+            entry.message or "",
+        )
+    return table
 
 
 def _warnings(config_path: Path | None, as_json: bool, connection: str | None) -> None:

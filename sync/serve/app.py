@@ -37,6 +37,7 @@ from funnelsync.sync.serve.journey_cache import JourneyCache
 from funnelsync.sync.serve.security import CSRF_FIELD, TOKEN_COOKIE, new_csrf_secret, same_secret
 from funnelsync.sync.simulation import SimulationError
 from funnelsync.sync.state.store import StateStore
+from funnelsync.sync.state.timeline import TimelineStore
 from funnelsync.sync.workspace.loading import Workspace, load_workspace
 
 logger = logging.getLogger(__name__)
@@ -305,7 +306,15 @@ def create_app(settings: ServeSettings) -> Starlette:
         slug = request.path_params["slug"]
         workspace = screen.workspace(slug)
         group, record = str(form.get("group", "")), str(form.get("record", ""))
+        timeline = str(form.get("timeline", ""))
         with screen.store(workspace) as store:
+            if timeline:
+                # "connection|ref" for one refused entry, "connection|" for all of them.
+                connection, _, ref = timeline.partition("|")
+                count = TimelineStore(store.engine).requeue_rejected(connection, ref or None)
+                if not count:
+                    raise HTTPException(404, "no such refused timeline entry")
+                return RedirectResponse(f"/?retried={count}#ws-{slug}", status_code=303)
             entries = store.quarantine()
             if group:
                 chosen = [e for g in group_errors(entries) if g.key == group for e in g.entries]

@@ -31,23 +31,31 @@ from funnelsync.sync.serve.errors_view import ErrorGroup, group_errors
 from funnelsync.sync.serve.journey_cache import JourneyCache
 from funnelsync.sync.simulation import Simulation, apply_settings, simulate
 from funnelsync.sync.state.store import AuditEntry, StateStore
+from funnelsync.sync.state.timeline import RefusedEntry, TimelineStore
 from funnelsync.sync.workspace.loading import Workspace
 
 
 @dataclass(frozen=True, slots=True)
 class Health:
-    """One workspace's recent runs, next scheduled run and quarantined records by reason."""
+    """One workspace's recent runs, next scheduled run, quarantined records by reason and
+    the timeline entries systems refused."""
 
     runs: list[RunReport]
     next_run: datetime | None
     groups: list[ErrorGroup]
+    refused: list[RefusedEntry]
 
 
 def health(workspace: Workspace, store: StateStore, now: datetime) -> Health:
     """The health page's figures for one workspace."""
     schedule = workspace.config.schedule
     upcoming = next_run(schedule.sync, now) if schedule else None
-    return Health(store.recent_runs(10), upcoming, group_errors(store.quarantine()))
+    return Health(
+        store.recent_runs(10),
+        upcoming,
+        group_errors(store.quarantine()),
+        TimelineStore(store.engine).refused(),
+    )
 
 
 @dataclass(frozen=True, slots=True)

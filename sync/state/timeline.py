@@ -34,6 +34,21 @@ class PlannedEntry:
     activity_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedEntry:
+    """A timeline entry the system refused; it waits for ``funnelsync retry``."""
+
+    connection: str
+    ref: str
+    email: str | None
+    """The lead's email (``None`` if the person is gone from the state)."""
+    source: str
+    activity_id: str
+    message: str | None
+    """What the system said."""
+    at: str
+
+
 class TimelineStore:
     """Reads and writes the ``timeline`` table of a state database."""
 
@@ -114,6 +129,28 @@ class TimelineStore:
             gone = list(dropped)
             if gone:
                 db.execute(delete(table).where(mine, table.c.ref.in_(gone)))
+
+    def refused(self, connection: str | None = None) -> list[RefusedEntry]:
+        """Refused entries (of ``connection``), by connection and time."""
+        table = t.timeline
+        query = (
+            select(
+                table.c.connection,
+                table.c.ref,
+                t.persons.c.email,
+                table.c.source,
+                table.c.activity_id,
+                table.c.message,
+                table.c.at,
+            )
+            .select_from(table.outerjoin(t.persons, t.persons.c.person_id == table.c.person_id))
+            .where(table.c.status == REJECTED)
+            .order_by(table.c.connection, table.c.at, table.c.ref)
+        )
+        if connection is not None:
+            query = query.where(table.c.connection == connection)
+        with self.engine.connect() as db:
+            return [RefusedEntry(*row) for row in db.execute(query)]
 
     def requeue_rejected(self, connection: str | None = None, ref: str | None = None) -> int:
         """Forget refused entries (of ``connection``, or the one with ``ref``), so the next

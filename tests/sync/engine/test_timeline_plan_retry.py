@@ -1,20 +1,24 @@
-"""`plan` lists the timeline entries a sync would write; `retry` sends refused ones again
-(CSV systems, SQLite and PostgreSQL state)."""
+"""`plan` lists the timeline entries a sync would write; `errors` and the admin screen list
+refused ones, and `retry` or the screen's Retry sends them again (CSV systems, SQLite and
+PostgreSQL state)."""
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from starlette.testclient import TestClient
 from sync_support import read_csv, sync_json
 from timeline_csv_support import with_timeline
 
 from funnelsync.sync.cli.common import open_store
 from funnelsync.sync.cli.main import main
 from funnelsync.sync.engine.activity_push import entry_ref
+from funnelsync.sync.serve.app import ServeSettings, create_app
 from funnelsync.sync.state.timeline import TimelineStore
 
 DEMO = entry_ref("marketing", "a1")
@@ -53,20 +57,32 @@ def test_plan_lists_the_entries_the_sync_then_writes(workspace: Path) -> None:
     assert _plan(workspace)["connections"]["sales"]["timeline"] == []
 
 
-def test_retry_sends_a_refused_entry_again(workspace: Path) -> None:
+def _refuse_the_demo(workspace: Path) -> tuple[Path, list[dict[str, str]]]:
+    """Sync, then leave the demo request as a system that refused it would have: not in
+    the system, rejected in the state. The timeline file and every row the sync wrote."""
     out = with_timeline(workspace, ["demo_request", "email_click"])
     sync_json(workspace)
-    # As a system that refused the demo request would have left it: not in the system,
-    # rejected in the state.
     rows = read_csv(out)
     _write(out, [row for row in rows if row["ref"] != DEMO])
     _, store = open_store(workspace)
     TimelineStore(store.engine).finish("sales", {}, {DEMO: "Type: bad value"})
     store.close()
-
     sync_json(workspace)
     assert DEMO not in {row["ref"] for row in read_csv(out)}, "a refused entry waits for retry"
     assert _plan(workspace)["connections"]["sales"]["timeline"] == []
+    return out, rows
+
+
+def _refused(workspace: Path, *options: str) -> list[dict[str, Any]]:
+    """The refused timeline entries ``errors --json OPTIONS`` lists."""
+    result = CliRunner().invoke(main, ["errors", "--config", str(workspace), "--json", *options])
+    assert result.exit_code == 0, result.output
+    found: list[dict[str, Any]] = json.loads(result.stdout)["timeline_refused"]
+    return found
+
+
+def test_retry_sends_a_refused_entry_again(workspace: Path) -> None:
+    out, rows = _refuse_the_demo(workspace)
 
     retried = CliRunner().invoke(main, ["retry", "--config", str(workspace)])
 
@@ -77,6 +93,39 @@ def test_retry_sends_a_refused_entry_again(workspace: Path) -> None:
     assert sorted(row["ref"] for row in read_csv(out)) == sorted(row["ref"] for row in rows)
     again = CliRunner().invoke(main, ["retry", "--config", str(workspace), DEMO])
     assert again.exit_code == 1, "nothing refused is left"
+
+
+def test_errors_and_the_admin_screen_list_a_refused_entry_and_retry_it(workspace: Path) -> None:
+    out, rows = _refuse_the_demo(workspace)
+
+    [refused] = _refused(workspace)
+    assert {k: refused[k] for k in ("connection", "ref", "email", "source", "activity_id")} == {
+        "connection": "sales",
+        "ref": DEMO,
+        "email": "vp@hospital.example.com",
+        "source": "marketing",
+        "activity_id": "a1",
+    }
+    assert refused["message"] == "Type: bad value"
+    assert _refused(workspace, "--connection", "marketing") == []
+    text = CliRunner().invoke(main, ["errors", "--config", str(workspace)]).output
+    assert "Timeline entries refused" in text and "Type: bad value" in text
+
+    client = TestClient(create_app(ServeSettings((workspace,), allow_actions=True)))
+    page = client.get("/").text
+    assert DEMO in page and "Type: bad value" in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf
+    slug = workspace.parent.name
+    form = {"csrf": csrf.group(1), "timeline": f"sales|{DEMO}"}
+    answer = client.post(f"/w/{slug}/retry", data=form, follow_redirects=False)
+
+    assert answer.status_code == 303
+    assert _refused(workspace) == []
+    assert DEMO not in client.get("/").text
+    assert client.post(f"/w/{slug}/retry", data=form).status_code == 404
+    sync_json(workspace)
+    assert sorted(row["ref"] for row in read_csv(out)) == sorted(row["ref"] for row in rows)
 
 
 def _write(path: Path, rows: list[dict[str, str]]) -> None:
