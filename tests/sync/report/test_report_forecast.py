@@ -86,6 +86,18 @@ def test_stage_rates_by_hand() -> None:
     assert rates["subscriber"].conversion is None and rates["sql"].conversion is None
 
 
+def test_a_move_at_the_forecast_moment_is_not_known_yet() -> None:
+    # Made on January 15 00:00, the moment A reaches mql: A has not gone on from lead yet
+    # and is not in mql's cohort.
+    history = forecast_history(_contract([]), JOURNEYS)
+    rates = {rate.stage: rate for rate in stage_rates(history, day(1, 15), 6)}
+    # lead: Dec {B, C went on; D not} 2/3, Jan {A, F not yet} 0/2 → 2/5; days 20, 40.
+    lead = rates["lead"]
+    assert (lead.conversion, lead.low, lead.high) == (0.4, 0.0, 0.6667)
+    assert (lead.median_days, lead.cohort) == (30.0, 5)
+    assert rates["mql"].cohort == 2  # B and C
+
+
 def test_forecast_spreads_arrivals_over_the_months_by_time_in_stage() -> None:
     made = forecast(forecast_history(_contract([]), JOURNEYS), AS_OF)
     cells = {(c.stage, c.month.month): (c.expected, c.low, c.high) for c in made.cells}
