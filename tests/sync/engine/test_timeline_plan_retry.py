@@ -117,6 +117,8 @@ def test_errors_and_the_admin_screen_list_a_refused_entry_and_retry_it(workspace
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)
     assert csrf
     slug = workspace.parent.name
+    nothing = {"csrf": csrf.group(1), "timeline": "marketing|"}
+    assert client.post(f"/w/{slug}/retry", data=nothing).status_code == 404
     form = {"csrf": csrf.group(1), "timeline": f"sales|{DEMO}"}
     answer = client.post(f"/w/{slug}/retry", data=form, follow_redirects=False)
 
