@@ -1,15 +1,16 @@
 """Reading what the funnel report needs from the state store, in a few passes.
 
-Only the columns the report uses are read: each lead's stage, stage dates and the fields
-it is grouped by; the stage history's moves; and the activities that carry a campaign or
-are a sales touch. Activities are matched to leads by the lead's canonical email.
+Only the columns the report uses are read: from each person's ``journeys`` row (which the
+engine keeps as it commits) the stage, stage dates, stage moves and the fields the report
+groups by; and the activities that carry a campaign or are a sales touch. Activities are
+matched to leads by the lead's canonical email.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,8 +18,10 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from funnelsync.contract import FunnelContract
+from funnelsync.models import Lead
 from funnelsync.sync.report.journeys import Journey, build_journey, stage_layout
 from funnelsync.sync.state import schema as t
+from funnelsync.sync.state.journey_rows import FIELD_COLUMNS, read_entries
 from funnelsync.sync.state.store import StateStore
 
 BASE_FIELDS = ("owner", "first_name", "last_name", "company")
@@ -61,19 +64,13 @@ def _rows(store: StateStore, query: Select[Any]) -> Iterator[Any]:
         connection.close()
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    shown = str(value).strip()
-    return shown or None
-
-
-def _moves(store: StateStore) -> dict[int, list[tuple[str, datetime]]]:
-    moves: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
-    query = select(t.stage_history.c.person_id, t.stage_history.c.to_stage, t.stage_history.c.at)
-    for person_id, to_stage, at in _rows(store, query):
-        moves[person_id].append((to_stage, _utc(at)))
-    return moves
+def _columns(wanted: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``wanted`` fields split into those with a ``journeys`` column and attributes."""
+    lead_fields = set(Lead.model_fields)
+    unknown = [name for name in wanted if name in lead_fields and name not in FIELD_COLUMNS]
+    if unknown:
+        raise ValueError(f"the report cannot group by the lead field {unknown[0]!r}")
+    return [n for n in wanted if n in FIELD_COLUMNS], [n for n in wanted if n not in lead_fields]
 
 
 def load_funnel_data(
@@ -89,29 +86,29 @@ def load_funnel_data(
     that name a campaign become campaign touches (the SLA list needs none).
     """
     wanted = tuple(dict.fromkeys((*BASE_FIELDS, *fields)))
-    moves = _moves(store)
+    columns, attributes = _columns(wanted)
     journeys: list[Journey] = []
     person_of_email: dict[str, int] = {}
     layout = stage_layout(contract)
-    query = select(t.persons.c.person_id, t.persons.c.email, t.persons.c.lead)
-    for person_id, email, document in _rows(store, query):
-        lead = json.loads(document)
-        attributes = lead.get("attributes") or {}
-        kept = {
-            name: shown
-            for name in wanted
-            if (shown := _text(lead[name] if name in lead else attributes.get(name)))
-        }
-        dates = {stage: _utc(at) for stage, at in (lead.get("stage_dates") or {}).items()}
-        journey = build_journey(
-            layout,
-            person_id,
-            email,
-            lead.get("stage"),
-            dates,
-            moves.get(person_id, ()),
-            kept,
-        )
+    j = t.journeys.c
+    query = select(
+        j.person_id,
+        j.email,
+        j.stage,
+        j.stage_dates,
+        j.moves,
+        j.attributes if attributes else j.person_id,
+        *(j[name] for name in columns),
+    ).order_by(j.person_id)
+    for person_id, email, stage, dates, moves, extra, *values in _rows(store, query):
+        if attributes:
+            known = dict(zip(columns, values, strict=True))
+            known.update(json.loads(extra) if extra else {})
+            kept = {name: value for name in wanted if (value := known.get(name))}
+        else:  # ``columns`` is ``wanted``
+            kept = {name: value for name, value in zip(columns, values, strict=True) if value}
+        entries = read_entries(dates, moves)
+        journey = build_journey(layout, person_id, email, stage, {}, entries, kept)
         if journey is not None:
             journeys.append(journey)
             person_of_email[email] = person_id

@@ -7,6 +7,7 @@ Queries are SQLAlchemy Core and the same on both; what differs is how an engine 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,3 +80,20 @@ def serialise_migrations(connection: Connection) -> None:
     """
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK})
+
+
+def execute_many(connection: Any, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run ``statement`` once per row through the driver's ``executemany``.
+
+    The statement is compiled once for the connection's dialect; the rows go to the
+    driver as they are (SQLAlchemy's per-row parameter processing would cost as much as
+    the inserts themselves for a few hundred thousand rows).
+    """
+    if not rows:
+        return
+    compiled = statement.compile(dialect=connection.dialect, column_keys=list(rows[0]))
+    order = compiled.positiontup
+    if order is None:
+        connection.exec_driver_sql(str(compiled), [dict(row) for row in rows])
+    else:
+        connection.exec_driver_sql(str(compiled), [tuple(row[n] for n in order) for row in rows])

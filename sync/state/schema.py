@@ -23,6 +23,8 @@ from sqlalchemy import (
     select,
 )
 
+from funnelsync.sync.state.journey_rows import FIELD_COLUMNS, entries_text, journey_row
+
 metadata = MetaData()
 
 schema_version = Table(
@@ -221,6 +223,20 @@ kept_values = Table(
 )
 """Values a system kept over funnelsync's write, so the same write is not planned again."""
 
+journeys = Table(
+    "journeys",
+    metadata,
+    Column("person_id", Integer, primary_key=True, doc="One row per ``persons`` row."),
+    Column("email", String, nullable=False, doc="As ``persons.email``."),
+    Column("stage", String, nullable=True),
+    Column("stage_dates", Text, nullable=True, doc="The lead's stage dates (entries_text)."),
+    Column("moves", Text, nullable=True, doc="Its stage history's moves (entries_text)."),
+    *(Column(name, Text, nullable=True) for name in FIELD_COLUMNS),
+    Column("attributes", Text, nullable=True, doc="JSON: attribute → text (blank ones left out)."),
+)
+"""What the funnel report reads of each person (see :mod:`journey_rows`), written with the
+run that changes the person or moves their stage."""
+
 settings = Table(
     "settings",
     metadata,
@@ -354,6 +370,43 @@ def _kept_values_v7(connection: Connection) -> None:
         )
 
 
+def _journeys_v8(connection: Connection) -> None:
+    """Journeys get their own table, filled from every person's lead and stage history
+    (a page of persons at a time, so memory stays bounded)."""
+    metadata.create_all(connection, tables=[journeys])
+    history = stage_history.c
+    last = -1
+    while True:
+        page = (
+            select(persons.c.person_id, persons.c.email, persons.c.lead)
+            .where(persons.c.person_id > last)
+            .order_by(persons.c.person_id)
+            .limit(5000)
+        )
+        rows = connection.execute(page).all()
+        if not rows:
+            return
+        last = rows[-1].person_id
+        moves: dict[int, list[tuple[str, str]]] = {}
+        found = connection.execute(
+            select(history.person_id, history.to_stage, history.at)
+            .where(history.person_id >= rows[0].person_id, history.person_id <= last)
+            .order_by(history.entry_id)
+        )
+        for person_id, to_stage, at in found:
+            moves.setdefault(person_id, []).append((to_stage, at))
+        connection.execute(
+            journeys.insert(),
+            [
+                {
+                    **journey_row(person_id, email, json.loads(lead)),
+                    "moves": entries_text(moves.get(person_id, ())),
+                }
+                for person_id, email, lead in rows
+            ],
+        )
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _create_v1),
     (2, _identity_keys_v2),
@@ -362,6 +415,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (5, _stalls_v5),
     (6, _timeline_activity_v6),
     (7, _kept_values_v7),
+    (8, _journeys_v8),
 )
 """Every migration in order; append new ones, never edit a released one."""
 

@@ -32,12 +32,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from funnelsync.models import Lead
 from funnelsync.run_report import RunReport
 from funnelsync.sync.state import schema as t
+from funnelsync.sync.state.backends import execute_many as _executemany
 from funnelsync.sync.state.backends import (
     open_engine,
     serialise_migrations,
     upsert_statement,
 )
 from funnelsync.sync.state.errors import StateError, state_error
+from funnelsync.sync.state.journeys import refresh_moves, upsert_journeys
 from funnelsync.sync.state.stalls import StallRecord, upsert_stalls
 
 DATABASE_NAME = "funnelsync.db"
@@ -172,23 +174,6 @@ class Identity:
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _executemany(connection: Any, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Run ``statement`` once per row through the driver's ``executemany``.
-
-    The statement is compiled once for the connection's dialect; the rows go to the
-    driver as they are (SQLAlchemy's per-row parameter processing would cost as much as
-    the inserts themselves for a few hundred thousand rows).
-    """
-    if not rows:
-        return
-    compiled = statement.compile(dialect=connection.dialect, column_keys=list(rows[0]))
-    order = compiled.positiontup
-    if order is None:
-        connection.exec_driver_sql(str(compiled), [dict(row) for row in rows])
-    else:
-        connection.exec_driver_sql(str(compiled), [tuple(row[n] for n in order) for row in rows])
 
 
 def _translator(where: Path | str) -> Any:
@@ -613,6 +598,7 @@ class StateStore:
                     _executemany(connection, upsert, [_activity_row(item) for item in chunk])
             if commit.stage_moves:
                 connection.execute(insert(t.stage_history), list(commit.stage_moves))
+                refresh_moves(connection, {move["person_id"] for move in commit.stage_moves})
             for table, rows in (
                 (t.handoffs, commit.handoffs),
                 (t.handoff_deliveries, commit.handoff_deliveries),
@@ -715,10 +701,14 @@ class StateStore:
                 "run_id": statement.excluded.run_id,
             },
         )
+        emails = {
+            pid: lead.email or commit.labels.get(pid) or f"person:{pid}"
+            for pid, lead in commit.persons.items()
+        }
         rows = [
             {
                 "person_id": pid,
-                "email": lead.email or commit.labels.get(pid) or f"person:{pid}",
+                "email": emails[pid],
                 "stage": lead.stage,
                 "lead": lead.model_dump_json(),
                 "run_id": commit.run_id,
@@ -727,6 +717,7 @@ class StateStore:
         ]
         for chunk in _chunks(rows, 5000):
             _executemany(connection, upsert, chunk)
+        upsert_journeys(connection, commit.persons, emails)
 
     @staticmethod
     def _resolve(connection: Any, keys: Sequence[RecordKey]) -> None:
