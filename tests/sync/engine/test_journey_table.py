@@ -4,6 +4,7 @@ system, and a state rebuild (issue 14, item 1)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,14 +51,14 @@ def test_each_run_keeps_the_journeys_table_as_leads_and_history_say(workspace: P
     sync_json(workspace)
     _, moves = _journeys_match(workspace)
 
-    # Second run: sales disqualifies the VP (a stage move), marketing changes the
-    # student's source and country (grouped fields), and a new person arrives.
-    _edit(data / "sales" / "leads.csv", VP, Status="Closed - Not Converted")
+    # Second run: sales accepts the VP (a stage move), marketing changes the student's
+    # source and country (grouped fields), and a new person arrives.
+    _edit(data / "sales" / "leads.csv", VP, Status="Working - Contacted")
     _edit(
         data / "marketing" / "leads.csv",
         "student@uni.example.edu",
         source="Event",
-        country="  Canada ",
+        country=" Canada ",
     )
     rows = read_csv(data / "marketing" / "leads.csv")
     write_csv(data / "marketing" / "leads.csv", [*rows, marketing_lead("new@shop.example.com")])
@@ -66,20 +67,30 @@ def test_each_run_keeps_the_journeys_table_as_leads_and_history_say(workspace: P
     assert second["status"] != "failed", second["error"]
     journeys, moved = _journeys_match(workspace)
     assert moved > moves
-    assert journeys[VP].stays[-1].stage == "disqualified"
     student = journeys["student@uni.example.edu"].fields
     assert (student["source"], student["country"]) == ("Event", "Canada")
     assert "new@shop.example.com" in journeys
 
-    # Third run: the VP's sales record is gone from the file when the run writes to it
-    # (unlinked; the person stays, with their journey).
+    # Recycled, then accepted again: the return to SAL is in the stage history only (the
+    # lead's stage dates keep the first entry). A run's time has whole seconds: each of
+    # these runs starts in a second of its own.
+    for status in ("Recycled", "Working - Contacted"):
+        time.sleep(1.05)
+        _edit(data / "sales" / "leads.csv", VP, Status=status)
+        sync_json(workspace)
+        journeys, _ = _journeys_match(workspace)
+    assert [stay.stage for stay in journeys[VP].stays] == ["mql", "sal", "recycled", "sal"]
+
+    # The VP's sales record is gone from the file when a run writes to it: unlinked, and
+    # the person stays, with their journey.
     rows = [row for row in read_csv(data / "sales" / "leads.csv") if row["Email"] != VP]
     write_csv(data / "sales" / "leads.csv", rows)
-    _edit(data / "marketing" / "leads.csv", VP, industry="Retail")  # fit falls
-    third = sync_json(workspace)
+    _edit(data / "marketing" / "leads.csv", VP, industry="Retail")  # fit falls: a write
+    last = sync_json(workspace)
 
-    assert any("deleted from their systems" in note for note in third["notes"]), third["notes"]
-    _journeys_match(workspace)
+    assert any("deleted from their systems" in note for note in last["notes"]), last["notes"]
+    journeys, _ = _journeys_match(workspace)
+    assert VP in journeys
 
 
 def test_a_rebuilt_state_has_the_journeys_of_its_relinked_people(tmp_path: Path) -> None:

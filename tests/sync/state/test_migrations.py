@@ -8,15 +8,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from journey_support import derived_journeys, stored_journeys
 from sqlalchemy import create_engine, select
 from sync_support import postgres_database
 
 from funnelsync.models import Lead
+from funnelsync.plugin_manager import create_plugins
 from funnelsync.sync.report.stalled import stalled_leads
 from funnelsync.sync.state import schema
 from funnelsync.sync.state.kept import kept_values
 from funnelsync.sync.state.stalls import untold_stalls
 from funnelsync.sync.state.store import DATABASE_NAME, StateStore
+from funnelsync.sync.workspace.loading import load_workspace
+from funnelsync.sync.workspace.scaffold import write_templates
 
 
 def _version_1_store(state_dir: Path) -> None:
@@ -229,3 +233,104 @@ def test_version_6_kept_marks_move_out_of_the_ledger_rows(
         }
     finally:
         store.close()
+
+
+def _version_7_people() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """Persons and stage moves as version 7 kept them: offsets written three ways, a
+    re-entry, a naive move time, a stage no contract knows, an attribute, a person never
+    staged, and more people than one page of the migration."""
+    ann = Lead(
+        email="ann@example.com",
+        source=" Webinar ",
+        company_size=250,
+        created_at=datetime(2025, 12, 1, 8, 30, tzinfo=UTC),
+        attributes={"region": "EMEA", "tier": " "},
+        stage="mql",
+        stage_dates={
+            "lead": datetime(2026, 1, 2, 10, tzinfo=UTC),
+            "mql": datetime.fromisoformat("2026-01-05T09:00:00+02:00"),
+            "legacy": datetime(2025, 1, 1, tzinfo=UTC),
+        },
+    )
+    cy = Lead(
+        email="cy@example.com",
+        stage="disqualified",
+        stage_dates={"sql": datetime(2026, 1, 3, tzinfo=UTC)},
+    )
+    persons = [
+        (1, ann),
+        (2, Lead(email="bob@example.com")),
+        (3, cy),
+        *((pid, Lead(email=f"p{pid}@example.com", stage="lead")) for pid in range(4, 5010)),
+    ]
+    moves = [
+        (1, "lead", "2026-01-02T10:00:00+00:00"),
+        (1, "mql", "2026-01-05T07:00:00+00:00"),
+        (1, "recycled", "2026-01-10T00:00:00"),
+        (1, "mql", "2026-01-20T00:00:00+00:00"),
+        (1, "legacy", "2026-01-21T00:00:00+00:00"),
+        *((pid, "lead", f"2026-02-01T00:00:{pid % 60:02d}+00:00") for pid in range(4, 5010)),
+    ]
+    return (
+        [
+            {
+                "person_id": pid,
+                "email": lead.email,
+                "stage": lead.stage,
+                "lead": lead.model_dump_json(),
+                "run_id": "r1",
+            }
+            for pid, lead in persons
+        ],
+        [
+            {
+                "person_id": pid,
+                "from_stage": None,
+                "to_stage": stage,
+                "at": at,
+                "reason": "old",
+                "run_id": "r1",
+            }
+            for pid, stage, at in moves
+        ],
+    )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_version_7_journeys_are_filled_from_leads_and_stage_history(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = _state_url(backend, tmp_path, request)
+    engine = create_engine(url or f"sqlite:///{tmp_path / 'state' / DATABASE_NAME}")
+    with engine.begin() as connection:
+        schema.metadata.create_all(connection, tables=[schema.schema_version])
+        connection.execute(schema.schema_version.insert().values(version=0))
+        for _version, step in schema.MIGRATIONS[:7]:
+            step(connection)
+        connection.execute(schema.schema_version.update().values(version=7))
+        persons, moves = _version_7_people()
+        connection.execute(schema.persons.insert(), persons)
+        connection.execute(schema.stage_history.insert(), moves)
+    engine.dispose()
+    contract = load_workspace(
+        write_templates(tmp_path / "ws", with_empty_data=True), create_plugins()
+    ).contract
+    fields = ("source", "company_size", "created_at", "region", "tier")
+
+    store = StateStore.open(tmp_path / "state", url)
+    try:
+        assert store.schema_version == schema.LATEST_VERSION
+        stored = stored_journeys(store, contract, fields)
+        assert stored == derived_journeys(store, contract, fields)
+        assert store.count("journeys") == 5009  # every person, staged or not
+    finally:
+        store.close()
+    assert len(stored) == 5008  # bob was never staged
+    ann = stored[0]
+    assert ann.fields == {
+        "source": "Webinar",
+        "company_size": "250",
+        "created_at": "2025-12-01T08:30:00Z",
+        "region": "EMEA",
+    }
+    assert [stay.stage for stay in ann.stays] == ["lead", "mql", "recycled", "mql"]
