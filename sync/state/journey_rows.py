@@ -12,9 +12,9 @@ UTC), so the same entry in both reads as one and is parsed once. Stage names can
 a tab (the contract's names are ``[a-z][a-z0-9_]*``); an entry whose name does would be no
 stage of any contract, and is left out.
 
-Rows are built from a lead as JSON values (``Lead.model_dump(mode="json")`` or the stored
-lead decoded), so the engine's commit and the migration that fills the table from older
-state give the same row.
+:func:`journey_row` builds a row from a stored lead decoded from JSON (the migration that
+fills the table); the run's commit builds the same row from the ``Lead`` itself
+(:func:`funnelsync.sync.state.journeys.lead_row`).
 """
 
 from __future__ import annotations
@@ -42,9 +42,6 @@ FIELD_COLUMNS: tuple[str, ...] = (
 )
 """Lead fields with a column of their own: every field a report can group by."""
 
-LEAD_PARTS: set[str] = {*FIELD_COLUMNS, "attributes", "stage", "stage_dates"}
-"""The lead fields a row is built from (``include`` of a lead's dump)."""
-
 
 def shown(value: Any) -> str | None:
     """A field value as a report shows it: its text, trimmed; ``None`` when blank."""
@@ -63,21 +60,30 @@ def journey_row(person_id: int, email: str, lead: Mapping[str, Any]) -> dict[str
         "person_id": person_id,
         "email": email,
         "stage": lead.get("stage"),
-        "stage_dates": entries_text((lead.get("stage_dates") or {}).items()),
+        "stage_dates": entries_text(
+            (stage, moment_text(at)) for stage, at in (lead.get("stage_dates") or {}).items()
+        ),
         **{name: shown(lead.get(name)) for name in FIELD_COLUMNS},
         "attributes": json.dumps(attributes) if attributes else None,
     }
 
 
 def moment_text(text: str) -> str:
-    """A stored moment in the one spelling rows use (naive text is UTC)."""
+    """A stored moment in the one spelling rows use (naive text is UTC).
+
+    Text that already ends in a ``+HH:MM``/``-HH:MM`` offset (what funnelsync writes) is
+    kept as it is, unparsed.
+    """
+    if len(text) > 6 and text[-6] in "+-" and text[-3] == ":":
+        return text
     moment = datetime.fromisoformat(text)
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 def entries_text(entries: Iterable[tuple[str, str]]) -> str | None:
-    """``(stage, moment)`` pairs as a row keeps them (``None`` for none)."""
-    parts = [f"{stage}\t{moment_text(at)}" for stage, at in entries if "\t" not in stage]
+    """``(stage, moment)`` pairs, moments in :func:`moment_text`'s spelling, as a row keeps
+    them (``None`` for none)."""
+    parts = [f"{stage}\t{at}" for stage, at in entries if "\t" not in stage]
     return "\t".join(parts) if parts else None
 
 

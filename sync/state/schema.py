@@ -23,7 +23,12 @@ from sqlalchemy import (
     select,
 )
 
-from funnelsync.sync.state.journey_rows import FIELD_COLUMNS, entries_text, journey_row
+from funnelsync.sync.state.journey_rows import (
+    FIELD_COLUMNS,
+    entries_text,
+    journey_row,
+    moment_text,
+)
 
 metadata = MetaData()
 
@@ -394,7 +399,7 @@ def _journeys_v8(connection: Connection) -> None:
             .order_by(history.entry_id)
         )
         for person_id, to_stage, at in found:
-            moves.setdefault(person_id, []).append((to_stage, at))
+            moves.setdefault(person_id, []).append((to_stage, moment_text(at)))
         connection.execute(
             journeys.insert(),
             [

@@ -39,7 +39,7 @@ from funnelsync.sync.state.backends import (
     upsert_statement,
 )
 from funnelsync.sync.state.errors import StateError, state_error
-from funnelsync.sync.state.journeys import refresh_moves, upsert_journeys
+from funnelsync.sync.state.journeys import append_moves, upsert_journeys
 from funnelsync.sync.state.stalls import StallRecord, upsert_stalls
 
 DATABASE_NAME = "funnelsync.db"
@@ -598,7 +598,7 @@ class StateStore:
                     _executemany(connection, upsert, [_activity_row(item) for item in chunk])
             if commit.stage_moves:
                 connection.execute(insert(t.stage_history), list(commit.stage_moves))
-                refresh_moves(connection, {move["person_id"] for move in commit.stage_moves})
+                append_moves(connection, commit.stage_moves)
             for table, rows in (
                 (t.handoffs, commit.handoffs),
                 (t.handoff_deliveries, commit.handoff_deliveries),
