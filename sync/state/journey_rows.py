@@ -40,7 +40,8 @@ FIELD_COLUMNS: tuple[str, ...] = (
     "created_at",
     "updated_at",
 )
-"""Lead fields with a column of their own: every field a report can group by."""
+"""Lead fields with a column of their own: every field a report can group by. These are
+the columns state migration 8 created; another needs a migration of its own."""
 
 
 def shown(value: Any) -> str | None:
@@ -52,8 +53,8 @@ def shown(value: Any) -> str | None:
 
 
 def journey_row(person_id: int, email: str, lead: Mapping[str, Any]) -> dict[str, Any]:
-    """The row of one person, from their lead as JSON values (no ``moves``: see
-    :func:`moves_text`)."""
+    """The row of one person, from their lead as JSON values (``moves`` are written
+    separately, from the stage history)."""
     given = lead.get("attributes") or {}
     attributes = {name: text for name, value in given.items() if (text := shown(value))}
     return {
