@@ -430,13 +430,6 @@ def _compact_activities_v9(connection: Connection) -> None:
     for name in ("activities_type", "activities_email"):
         connection.execute(sql_text(f"DROP INDEX {name}"))
     connection.execute(sql_text(f"ALTER TABLE activities RENAME TO {TEXT_ACTIVITIES}"))
-    if connection.dialect.name == "postgresql":  # the key's index keeps its name there
-        connection.execute(
-            sql_text(
-                f"ALTER TABLE {TEXT_ACTIVITIES} "
-                f"RENAME CONSTRAINT activities_pkey TO {TEXT_ACTIVITIES}_pkey"
-            )
-        )
     metadata.create_all(connection, tables=[activity_types, campaigns, activities])
     old = _text_activities(TEXT_ACTIVITIES)
     type_names = connection.execute(select(old.c.type).distinct()).scalars()
