@@ -77,7 +77,9 @@ def main() -> None:
         timeline.finish("sales", {e.ref: e.ref for e in entries}, {})
         with store.engine.connect() as connection:
             significant = connection.execute(
-                t.activities.select().where(t.activities.c.type.in_(SIGNIFICANT))
+                t.activities.select().where(
+                    t.activities.c.type_id.in_(store.type_names.ids(SIGNIFICANT))
+                )
             ).fetchall()
         print(
             f"{options.leads} leads, {options.activities} activities, "

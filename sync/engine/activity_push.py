@@ -170,7 +170,7 @@ def _unwritten(
             store.engine,
             target,
             timeline.significant,
-            (since - timedelta(days=1)).isoformat(),
+            since,
             stages,
             linked=view is None,
         )

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from funnelsync.mapping import ConstantValue, FieldMap, parse_timestamp
 from funnelsync.mapping import Mapping as FieldMapping
 from funnelsync.models import key_token, normalise_email
-from funnelsync.sync.state.store import StateStore, StoredActivity
+from funnelsync.sync.state.moments import stored_moment
+from funnelsync.sync.state.store import ActivityRow, StateStore, StoredActivity
 
 CHUNK = 5_000
 """Activities per stored chunk (one transaction each)."""
@@ -161,7 +162,7 @@ class NewActivities:
 
     def __init__(self, store: StateStore | None, hold: bool) -> None:
         self.store = None if hold else store
-        self.pending: list[tuple[str, str, str, str, str, str | None, str | None]] = []
+        self.pending: list[ActivityRow] = []
         self.held: dict[str, dict[ActivityKey, Engaged]] = {}
         """Identity token → activity key → activity (only when holding)."""
         self.held_keys: set[ActivityKey] = set()
@@ -184,7 +185,7 @@ class NewActivities:
                 activity_id,
                 activity.token,
                 engaged.type,
-                engaged.occurred_at.isoformat(),
+                engaged.occurred_at,
                 engaged.campaign,
                 engaged.asset,
             )
@@ -220,12 +221,17 @@ class NewActivities:
         wanted = list(tokens)
         replaced = self.held_keys
         keyed: dict[str, dict[ActivityKey, Engaged]] = {}
-        for connection, activity_id, token, kind, at, campaign, asset in store.activity_rows(
-            wanted
-        ):
+        type_name, campaign_name = store.type_names, store.campaign_names
+        for row in store.activity_rows(wanted):
+            connection, activity_id, token, kind, seconds, micros, offset, campaign, asset = row
             if replaced and (connection, activity_id) in replaced:
                 continue
-            engaged = Engaged(kind, datetime.fromisoformat(at), campaign, asset)
+            engaged = Engaged(
+                type_name(kind),
+                stored_moment(seconds, micros, offset),
+                None if campaign is None else campaign_name(campaign),
+                asset,
+            )
             keyed.setdefault(token, {})[(connection, activity_id)] = engaged
         for token in wanted:
             if token in self.held:

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from funnelsync.contract import FunnelContract
 from funnelsync.models import Lead
 from funnelsync.sync.report.journeys import Journey, build_journey, stage_layout
 from funnelsync.sync.state import schema as t
 from funnelsync.sync.state.journey_rows import FIELD_COLUMNS, read_entries
+from funnelsync.sync.state.moments import stored_moment
 from funnelsync.sync.state.store import StateStore
 
 BASE_FIELDS = ("owner", "first_name", "last_name", "company")
@@ -117,20 +118,6 @@ def load_funnel_data(
     return data
 
 
-EPOCH_JULIAN_DAY = 2440587.5
-"""The Julian day number of 1970-01-01 00:00 UTC."""
-
-
-def _epoch_seconds(column: Any) -> Any:
-    """SQL for a stored ISO 8601 timestamp as seconds since the epoch (UTC).
-
-    SQLite's ``julianday`` understands the ``+HH:MM``/``Z`` offsets the store writes, so
-    timestamps in different zones compare correctly, and a million of them are not
-    parsed one by one in Python.
-    """
-    return (func.julianday(column) - EPOCH_JULIAN_DAY) * 86400.0
-
-
 def _load_activities(
     store: StateStore,
     data: FunnelData,
@@ -140,35 +127,42 @@ def _load_activities(
 ) -> None:
     columns = t.activities.c
     touches: dict[int, list[datetime]] = defaultdict(list)
-    query = select(columns.email, columns.occurred_at).where(columns.type.in_(list(touch_types)))
-    for email, occurred_at in _rows(store, query):
+    query = select(columns.email, columns.occurred_at, columns.micros, columns.utc_offset).where(
+        columns.type_id.in_(store.type_names.ids(touch_types))
+    )
+    for email, seconds, micros, offset in _rows(store, query):
         person_id = person_of_email.get(email)
-        if person_id is not None:
-            touches[person_id].append(_utc(occurred_at))
+        if person_id is not None:  # a time read without a zone is UTC
+            touches[person_id].append(stored_moment(seconds, micros, offset or 0))
     for when in touches.values():
         when.sort()
     data.sales_touches = dict(touches)
     if not with_campaigns:
         return
-    campaigns: dict[int, dict[str, list[float]]] = defaultdict(dict)
-    query = select(columns.email, columns.campaign, _epoch_seconds(columns.occurred_at)).where(
-        columns.campaign.is_not(None)
+    campaigns: dict[int, dict[int, list[float]]] = defaultdict(dict)
+    query = select(columns.email, columns.campaign_id, columns.occurred_at, columns.micros).where(
+        columns.campaign_id.is_not(None)
     )
-    for email, campaign, seconds in _rows(store, query):
+    for email, campaign, seconds, micros in _rows(store, query):
         person_id = person_of_email.get(email)
-        if person_id is None or seconds is None:
+        if person_id is None:
             continue
+        moment = seconds + micros / 1e6 if micros else float(seconds)
         by_campaign = campaigns[person_id]
         found = by_campaign.get(campaign)
         if found is None:
-            by_campaign[campaign] = [seconds]
+            by_campaign[campaign] = [moment]
         else:
-            found.append(seconds)
+            found.append(moment)
+    names = store.campaign_names.refresh()  # each campaign named once, not once a row
     for by_campaign in campaigns.values():
         for times in by_campaign.values():
             times.sort()
     # The same campaign written with stray spaces is one campaign.
-    data.campaign_touches = {pid: _merge_names(found) for pid, found in campaigns.items()}
+    data.campaign_touches = {
+        pid: _merge_names({names[key]: times for key, times in found.items()})
+        for pid, found in campaigns.items()
+    }
 
 
 def _merge_names(by_campaign: dict[str, list[float]]) -> dict[str, list[float]]:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Connection,
     Index,
@@ -21,6 +24,10 @@ from sqlalchemy import (
     Text,
     delete,
     select,
+    tuple_,
+)
+from sqlalchemy import (
+    text as sql_text,
 )
 
 from funnelsync.sync.state.journey_rows import (
@@ -29,6 +36,8 @@ from funnelsync.sync.state.journey_rows import (
     journey_row,
     moment_text,
 )
+from funnelsync.sync.state.moments import moment_columns
+from funnelsync.sync.state.names import ids_of
 
 metadata = MetaData()
 
@@ -115,18 +124,39 @@ quarantine = Table(
     Column("requeued", Integer, nullable=False, default=0),
 )
 
+activity_types = Table(
+    "activity_types",
+    metadata,
+    Column("type_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String, nullable=False, unique=True),
+)
+"""Activity type names, each stored once; activities refer to them by id."""
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("campaign_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String, nullable=False, unique=True, doc="As read, stray spaces and all."),
+)
+"""Campaign names, each stored once; activities refer to them by id."""
+
 activities = Table(
     "activities",
     metadata,
     Column("connection", String, primary_key=True),
     Column("activity_id", String, primary_key=True),
-    Column("email", String, nullable=False),
-    Column("type", String, nullable=False),
-    Column("occurred_at", String, nullable=False),
-    Column("campaign", String, nullable=True),
+    Column("email", String, nullable=False, doc="The person's identity token."),
+    Column("type_id", Integer, nullable=False),
+    Column("occurred_at", BigInteger, nullable=False, doc="Epoch seconds (UTC), whole."),
+    Column("micros", Integer, nullable=False, doc="The microseconds past that second."),
+    Column("utc_offset", Integer, nullable=True, doc="Seconds east of UTC it was read in."),
+    Column("campaign_id", Integer, nullable=True),
     Column("asset", String, nullable=True),
     Index("activities_email", "email"),
+    Index("activities_type", "type_id", "occurred_at"),
 )
+"""Activities, compact: names by id, the time as integers (``utc_offset`` null: the time
+was read without a zone, and is taken as UTC)."""
 
 stage_history = Table(
     "stage_history",
@@ -250,6 +280,25 @@ settings = Table(
 )
 
 
+def _text_activities(name: str) -> Table:
+    """Activities as versions 1 to 8 kept them: names as text, the time as ISO 8601."""
+    return Table(
+        name,
+        MetaData(),
+        Column("connection", String, primary_key=True),
+        Column("activity_id", String, primary_key=True),
+        Column("email", String, nullable=False),
+        Column("type", String, nullable=False),
+        Column("occurred_at", String, nullable=False),
+        Column("campaign", String, nullable=True),
+        Column("asset", String, nullable=True),
+    )
+
+
+text_activities = _text_activities("activities")
+Index("activities_email", text_activities.c.email)
+
+
 def _create_v1(connection: Connection) -> None:
     metadata.create_all(
         connection,
@@ -261,11 +310,11 @@ def _create_v1(connection: Connection) -> None:
             runs,
             audit,
             quarantine,
-            activities,
             stage_history,
             settings,
         ],
     )
+    text_activities.create(connection)
 
 
 def _identity_keys_v2(connection: Connection) -> None:
@@ -285,7 +334,7 @@ def _handoffs_v3(connection: Connection) -> None:
     metadata.create_all(connection, tables=[handoffs, handoff_deliveries])
 
 
-ACTIVITIES_BY_TYPE = Index("activities_type", activities.c.type, activities.c.occurred_at)
+ACTIVITIES_BY_TYPE = Index("activities_type", text_activities.c.type, text_activities.c.occurred_at)
 
 
 def _timeline_v3(connection: Connection) -> None:
@@ -412,6 +461,54 @@ def _journeys_v8(connection: Connection) -> None:
         )
 
 
+TEXT_ACTIVITIES = "activities_text"
+"""Where version 9 sets the text activities aside while it copies them."""
+
+
+def _compact_row(row: Any, types: dict[str, int], campaign_ids: dict[str, int]) -> dict[str, Any]:
+    seconds, micros, offset = moment_columns(datetime.fromisoformat(row.occurred_at))
+    return {
+        "connection": row.connection,
+        "activity_id": row.activity_id,
+        "email": row.email,
+        "type_id": types[row.type],
+        "occurred_at": seconds,
+        "micros": micros,
+        "utc_offset": offset,
+        "campaign_id": None if row.campaign is None else campaign_ids[row.campaign],
+        "asset": row.asset,
+    }
+
+
+def _compact_activities_v9(connection: Connection) -> None:
+    """Activities get compact rows: type and campaign as ids into ``activity_types`` and
+    ``campaigns``, the time as integers (the instant, its microseconds and its offset,
+    so every reader gets back the timestamp it stored)."""
+    for name in ("activities_type", "activities_email"):
+        connection.execute(sql_text(f"DROP INDEX {name}"))
+    connection.execute(sql_text(f"ALTER TABLE activities RENAME TO {TEXT_ACTIVITIES}"))
+    metadata.create_all(connection, tables=[activity_types, campaigns, activities])
+    old = _text_activities(TEXT_ACTIVITIES)
+    type_names = connection.execute(select(old.c.type).distinct()).scalars()
+    types = ids_of(connection, activity_types, list(type_names))
+    campaign_names = connection.execute(
+        select(old.c.campaign).where(old.c.campaign.is_not(None)).distinct()
+    ).scalars()
+    campaign_ids = ids_of(connection, campaigns, list(campaign_names))
+    key = tuple_(old.c.connection, old.c.activity_id)
+    query = select(old).order_by(old.c.connection, old.c.activity_id).limit(5_000)
+    chunk = connection.execute(query).all()
+    while chunk:  # a chunk at a time, in key order, so a million rows are never all held
+        connection.execute(
+            activities.insert(), [_compact_row(row, types, campaign_ids) for row in chunk]
+        )
+        last = chunk[-1]
+        chunk = connection.execute(
+            query.where(key > tuple_(last.connection, last.activity_id))
+        ).all()
+    old.drop(connection)
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _create_v1),
     (2, _identity_keys_v2),
@@ -421,6 +518,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (6, _timeline_activity_v6),
     (7, _kept_values_v7),
     (8, _journeys_v8),
+    (9, _compact_activities_v9),
 )
 """Every migration in order; append new ones, never edit a released one."""
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Engine,
     ExceptionContext,
     bindparam,
@@ -40,6 +41,8 @@ from funnelsync.sync.state.backends import (
 )
 from funnelsync.sync.state.errors import StateError, state_error
 from funnelsync.sync.state.journeys import append_moves, upsert_journeys
+from funnelsync.sync.state.moments import moment_columns, stored_moment
+from funnelsync.sync.state.names import NameCache, ids_of
 from funnelsync.sync.state.stalls import StallRecord, upsert_stalls
 
 DATABASE_NAME = "funnelsync.db"
@@ -50,15 +53,21 @@ _CHUNK = 500
 RecordKey = tuple[str, str]
 """(connection, record id)."""
 
-ActivityRow = tuple[str, str, str, str, str, str | None, str | None]
-"""An activity as stored: the values of :data:`ACTIVITY_COLUMNS`, time as ISO 8601."""
+ActivityRow = tuple[str, str, str, str, datetime, str | None, str | None]
+"""An activity to store: connection, activity id, identity token, type, time, campaign,
+asset."""
+CompactActivity = tuple[str, str, str, int, int, int, int | None, int | None, str | None]
+"""An activity as stored: the values of :data:`ACTIVITY_COLUMNS` (type and campaign as
+ids, the time as :mod:`~funnelsync.sync.state.moments` integers)."""
 ACTIVITY_COLUMNS = (
     "connection",
     "activity_id",
     "email",
-    "type",
+    "type_id",
     "occurred_at",
-    "campaign",
+    "micros",
+    "utc_offset",
+    "campaign_id",
     "asset",
 )
 
@@ -188,6 +197,10 @@ class StateStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.type_names = NameCache(engine, t.activity_types)
+        """Activity type id → name."""
+        self.campaign_names = NameCache(engine, t.campaigns)
+        """Campaign id → name."""
         with engine.begin() as connection:
             serialise_migrations(connection)
             self.schema_version = t.migrate(connection)
@@ -360,49 +373,38 @@ class StateStore:
 
     def activities(self, emails: Iterable[str] | None) -> Iterator[StoredActivity]:
         """Stored activities of ``emails`` (every activity when ``None``)."""
-        columns = (
-            t.activities.c.connection,
-            t.activities.c.activity_id,
-            t.activities.c.email,
-            t.activities.c.type,
-            t.activities.c.occurred_at,
-            t.activities.c.campaign,
-            t.activities.c.asset,
-        )
-        with self.engine.connect() as connection:
-            if emails is None:
-                for row in connection.execute(select(*columns)):
-                    yield _stored_activity(row)
-                return
-            for chunk in _chunks(list(emails)):
-                for row in connection.execute(
-                    select(*columns).where(t.activities.c.email.in_(chunk))
-                ):
-                    yield _stored_activity(row)
+        if emails is None:
+            rows: Iterable[CompactActivity] = self.activity_rows(None)
+        else:
+            rows = self.activity_rows(emails)
+        type_name, campaign_name = self.type_names, self.campaign_names
+        for name, activity_id, email, kind, seconds, micros, offset, campaign, asset in rows:
+            yield StoredActivity(
+                name,
+                activity_id,
+                email,
+                type_name(kind),
+                stored_moment(seconds, micros, offset),
+                None if campaign is None else campaign_name(campaign),
+                asset,
+            )
 
     def store_activity_rows(self, rows: Sequence[ActivityRow]) -> None:
         """Store activities (new ones added, known ones replaced) in one transaction."""
-        if not rows:
-            return
-        statement = upsert_statement(self.engine, t.activities)
-        upsert = statement.on_conflict_do_update(
-            index_elements=["connection", "activity_id"],
-            set_={name: statement.excluded[name] for name in ACTIVITY_COLUMNS[2:]},
-        )
-        with self.engine.begin() as connection:
-            compiled = upsert.compile(dialect=connection.dialect, column_keys=ACTIVITY_COLUMNS)
-            if compiled.positiontup is None:
-                named = [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in rows]
-                connection.exec_driver_sql(str(compiled), named)
-            elif tuple(compiled.positiontup) == ACTIVITY_COLUMNS:
-                connection.exec_driver_sql(str(compiled), list(rows))
-            else:
-                raise RuntimeError(f"unexpected parameter order {compiled.positiontup}")
+        if rows:
+            with self.engine.begin() as connection:
+                _upsert_activities(connection, rows)
 
-    def activity_rows(self, tokens: Iterable[str]) -> Iterator[ActivityRow]:
-        """Stored activities of the identity tokens ``tokens``, as rows (in no set order)."""
+    def activity_rows(self, tokens: Iterable[str] | None) -> Iterator[CompactActivity]:
+        """Stored activities of the identity tokens ``tokens`` (all when ``None``), as
+        compact rows (in no set order); :attr:`type_names` and :attr:`campaign_names`
+        name their ids."""
         columns = [t.activities.c[name] for name in ACTIVITY_COLUMNS]
         with self.engine.connect() as connection:
+            if tokens is None:
+                for batch in connection.execute(select(*columns)).partitions(10_000):
+                    yield from (tuple(row) for row in batch)
+                return
             for chunk in _chunks(list(tokens)):
                 query = select(*columns).where(t.activities.c.email.in_(chunk))
                 for row in connection.execute(query).all():  # one fetch, not one per row
@@ -585,17 +587,8 @@ class StateStore:
                     ],
                 )
             self._upsert_ledger(connection, commit.run_id, commit.ledger_rows)
-            if commit.activities:
-                statement = upsert_statement(self.engine, t.activities)
-                upsert = statement.on_conflict_do_update(
-                    index_elements=["connection", "activity_id"],
-                    set_={
-                        name: statement.excluded[name]
-                        for name in ("email", "type", "occurred_at", "campaign", "asset")
-                    },
-                )
-                for chunk in _chunks(commit.activities, 5000):
-                    _executemany(connection, upsert, [_activity_row(item) for item in chunk])
+            for chunk in _chunks(commit.activities, 5000):
+                _upsert_activities(connection, [_activity_row(item) for item in chunk])
             if commit.stage_moves:
                 connection.execute(insert(t.stage_history), list(commit.stage_moves))
                 append_moves(connection, commit.stage_moves)
@@ -773,28 +766,47 @@ def _upsert_settings(connection: Any, values: Mapping[str, str]) -> None:
     )
 
 
-def _stored_activity(row: Any) -> StoredActivity:
-    return StoredActivity(
-        row.connection,
-        row.activity_id,
-        row.email,
-        row.type,
-        datetime.fromisoformat(row.occurred_at),
-        row.campaign,
-        row.asset,
+def _activity_row(activity: StoredActivity) -> ActivityRow:
+    return (
+        activity.connection,
+        activity.activity_id,
+        activity.email,
+        activity.type,
+        activity.occurred_at,
+        activity.campaign,
+        activity.asset,
     )
 
 
-def _activity_row(activity: StoredActivity) -> dict[str, Any]:
-    return {
-        "connection": activity.connection,
-        "activity_id": activity.activity_id,
-        "email": activity.email,
-        "type": activity.type,
-        "occurred_at": activity.occurred_at.isoformat(),
-        "campaign": activity.campaign,
-        "asset": activity.asset,
-    }
+def _upsert_activities(connection: Connection, rows: Sequence[ActivityRow]) -> None:
+    """Store ``rows`` compact (new names get their ids), replacing those already stored."""
+    types = ids_of(connection, t.activity_types, {row[3] for row in rows})
+    campaigns = ids_of(connection, t.campaigns, {row[5] for row in rows if row[5] is not None})
+    compact = [
+        (
+            name,
+            activity_id,
+            token,
+            types[kind],
+            *moment_columns(moment),
+            None if campaign is None else campaigns[campaign],
+            asset,
+        )
+        for name, activity_id, token, kind, moment, campaign, asset in rows
+    ]
+    statement = upsert_statement(connection, t.activities)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["connection", "activity_id"],
+        set_={name: statement.excluded[name] for name in ACTIVITY_COLUMNS[2:]},
+    )
+    compiled = upsert.compile(dialect=connection.dialect, column_keys=list(ACTIVITY_COLUMNS))
+    if compiled.positiontup is None:
+        named = [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in compact]
+        connection.exec_driver_sql(str(compiled), named)
+    elif tuple(compiled.positiontup) == ACTIVITY_COLUMNS:
+        connection.exec_driver_sql(str(compiled), compact)
+    else:
+        raise RuntimeError(f"unexpected parameter order {compiled.positiontup}")
 
 
 @dataclass(frozen=True, slots=True)

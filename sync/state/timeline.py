@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Engine, and_, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, and_, delete, insert, select, update
 
 from funnelsync.sync.state import schema as t
+from funnelsync.sync.state.moments import epoch_seconds, stored_moment
 
 PENDING = "pending"
 WRITTEN = "written"
@@ -192,12 +194,12 @@ def unwritten_activities(
     engine: Engine,
     target: str,
     types: Sequence[str],
-    since: str,
+    since: datetime,
     stages: Sequence[str],
     *,
     linked: bool = True,
 ) -> list[Unwritten]:
-    """Stored activities of ``types`` at or after ``since`` (ISO 8601), read from another
+    """Stored activities of ``types`` at or after ``since``'s second, read from another
     connection than ``target``, of a person in one of ``stages`` with a record in
     ``target`` (unless ``linked`` is false), that have no row in ``timeline`` for
     ``target`` (pending, written or rejected): what can still be written there."""
@@ -217,30 +219,63 @@ def unwritten_activities(
         entries.c.source == a.c.connection,
         entries.c.activity_id == a.c.activity_id,
     )
-    query = (
-        select(
-            a.c.connection,
-            a.c.activity_id,
-            keys.c.person_id,
-            a.c.type,
-            a.c.occurred_at,
-            a.c.campaign,
-            a.c.asset,
-        )
-        .join(keys, keys.c.token == a.c.email)
-        .where(
-            a.c.email.in_(visible),
-            # An expression, not the bare column: SQLite would otherwise walk the
-            # activities_type index through every significant activity in the window
-            # instead of the visible persons' activities (10x slower at 50k leads).
-            a.c.type.concat("").in_(list(types)),
-            a.c.occurred_at >= since,
-            a.c.connection != target,
-            ~recorded.exists(),
-        )
-    )
     with engine.connect() as db:
-        return [Unwritten(*row) for row in db.execute(query)]
+        type_names = _names(db, t.activity_types, types)
+        campaign_names = _names(db, t.campaigns)
+        query = (
+            select(
+                a.c.connection,
+                a.c.activity_id,
+                keys.c.person_id,
+                a.c.type_id,
+                a.c.occurred_at,
+                a.c.micros,
+                a.c.utc_offset,
+                a.c.campaign_id,
+                a.c.asset,
+            )
+            .join(keys, keys.c.token == a.c.email)
+            .where(
+                a.c.email.in_(visible),
+                # An expression, not the bare column: SQLite would otherwise walk the
+                # activities_type index through every significant activity in the window
+                # instead of the visible persons' activities (10x slower at 50k leads).
+                (a.c.type_id + 0).in_(list(type_names)),
+                a.c.occurred_at >= epoch_seconds(since),
+                a.c.connection != target,
+                ~recorded.exists(),
+            )
+        )
+        return [
+            Unwritten(
+                source,
+                activity_id,
+                person_id,
+                type_names[kind],
+                stored_moment(seconds, micros, offset).isoformat(),
+                None if campaign is None else campaign_names[campaign],
+                asset,
+            )
+            for (
+                source,
+                activity_id,
+                person_id,
+                kind,
+                seconds,
+                micros,
+                offset,
+                campaign,
+                asset,
+            ) in db.execute(query)
+        ]
+
+
+def _names(db: Connection, table: Table, only: Sequence[str] | None = None) -> dict[int, str]:
+    """Id → name of a lookup table (of the names ``only``, when given)."""
+    query = select(table.c[0], table.c.name)
+    if only is not None:
+        query = query.where(table.c.name.in_(list(only)))
+    return {key: name for key, name in db.execute(query)}
 
 
 def has_entries(engine: Engine, connection: str) -> bool:

@@ -52,10 +52,11 @@ def test_report_agrees_with_the_state_store(demo: Path) -> None:
         leads = [json.loads(row[0]) for row in db.execute("select lead from persons")]
         touched = dict(
             db.execute(
-                "select a.campaign, count(distinct p.person_id) from activities a "
-                "join persons p on p.email = a.email where a.campaign is not null "
-                "and a.occurred_at >= ? group by a.campaign",
-                (start,),
+                "select c.name, count(distinct p.person_id) from activities a "
+                "join campaigns c on c.campaign_id = a.campaign_id "
+                "join persons p on p.email = a.email "
+                "where a.occurred_at >= ? group by c.name",
+                (datetime.fromisoformat(start).timestamp(),),
             )
         )
     # The demo starts from months of history, kept as each lead's stage dates: an MQL of

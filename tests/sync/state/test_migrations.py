@@ -56,7 +56,7 @@ def test_version_1_store_gains_identity_keys_from_its_emails(tmp_path: Path) -> 
 
     store = StateStore.open(tmp_path / "state")
     try:
-        assert store.schema_version == schema.LATEST_VERSION == 8
+        assert store.schema_version == schema.LATEST_VERSION == 9
         identity = store.load_identity()
         assert identity.person_by_key == {"ann@example.com": 1}
         assert identity.person_of == {("crm", "7"): 1}
@@ -334,3 +334,67 @@ def test_version_7_journeys_are_filled_from_leads_and_stage_history(
         "region": "EMEA",
     }
     assert [stay.stage for stay in ann.stays] == ["lead", "mql", "recycled", "mql"]
+
+
+OLD_ACTIVITIES: list[tuple[str | None, ...]] = [
+    ("crm", "1", "ann@example.com", "call", "2026-06-14T14:48:37+02:00", "Spring Launch", None),
+    (
+        "crm",
+        "2",
+        "ann@example.com",
+        "email_open",
+        "2026-06-14T14:48:37.123456+00:00",
+        " Spring Launch ",  # stray spaces: the report merges them, the store keeps them
+        "ebook",
+    ),
+    ("web", "3", "crm_id:9", "call", "2026-06-14T14:48:37", None, None),  # no zone, no lead
+    *(  # more than one chunk of the copy
+        ("bulk", f"{n:05}", f"p{n % 7}@x.com", "page_view", f"2026-01-01T00:00:{n % 60:02}-05:00")
+        for n in range(11_000)
+    ),
+]
+"""Activities as version 7 stored them: names as text, the time as ISO 8601 text."""
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_version_7_activities_become_compact_rows_that_read_back_the_same(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = _state_url(backend, tmp_path, request)
+    engine = create_engine(url or f"sqlite:///{tmp_path / 'state' / DATABASE_NAME}")
+    columns = ("connection", "activity_id", "email", "type", "occurred_at", "campaign", "asset")
+    with engine.begin() as connection:
+        schema.metadata.create_all(connection, tables=[schema.schema_version])
+        connection.execute(schema.schema_version.insert().values(version=0))
+        for version, step in schema.MIGRATIONS:
+            if version <= 7:
+                step(connection)
+        connection.execute(schema.schema_version.update().values(version=7))
+        connection.execute(
+            schema.text_activities.insert(),
+            [dict(zip(columns, (*row, None, None)[:7], strict=True)) for row in OLD_ACTIVITIES],
+        )
+    engine.dispose()
+
+    store = StateStore.open(tmp_path / "state", url)
+    try:
+        assert store.schema_version == schema.LATEST_VERSION
+        found = {
+            (a.connection, a.activity_id, a.email, a.type, a.occurred_at.isoformat(), *rest)
+            for a in store.activities(None)
+            for rest in [(a.campaign, a.asset)]
+        }
+        assert found == {(*row, None, None)[:7] for row in OLD_ACTIVITIES}
+        with store.engine.connect() as connection:
+            types = connection.execute(select(schema.activity_types.c.name)).scalars()
+            assert sorted(types) == ["call", "email_open", "page_view"]
+            names = connection.execute(select(schema.campaigns.c.name)).scalars()
+            assert sorted(names) == [" Spring Launch ", "Spring Launch"]
+        # Still keyed by (connection, activity id): an activity read again replaces its row.
+        again = datetime(2026, 6, 15, tzinfo=UTC)
+        store.store_activity_rows([("crm", "1", "ann@example.com", "meeting", again, None, None)])
+        assert store.count("activities") == len(OLD_ACTIVITIES)
+        (moved,) = [a for a in store.activities(["ann@example.com"]) if a.activity_id == "1"]
+        assert (moved.type, moved.occurred_at, moved.campaign) == ("meeting", again, None)
+    finally:
+        store.close()

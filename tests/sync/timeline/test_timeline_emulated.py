@@ -73,8 +73,9 @@ def test_significant_activities_land_once_as_tasks_and_notes_over_three_syncs(
         # Each entry stands for one significant activity read from the *other* system, of a
         # person at MQL or later, on that person's record; a Task reads like one.
         rows = emulated.query(
-            "SELECT t.connection, t.source, a.type, p.stage FROM timeline t "
+            "SELECT t.connection, t.source, y.name, p.stage FROM timeline t "
             "JOIN activities a ON a.connection = t.source AND a.activity_id = t.activity_id "
+            "JOIN activity_types y ON y.type_id = a.type_id "
             "JOIN persons p ON p.person_id = t.person_id"
         )
         assert {(c, s) for c, s, _, _ in rows} == {
@@ -209,8 +210,9 @@ def test_a_sync_killed_while_writing_them_leaves_each_entry_once(tmp_path: Path)
         assert _pending(emulated, "hubspot") == _pending(emulated, "salesforce") == 0
         # The new entries are the three new activities of each side.
         meetings = emulated.query(
-            "SELECT connection, activity_id FROM activities WHERE type = 'meeting' "
-            "AND connection = 'salesforce'"
+            "SELECT connection, activity_id FROM activities a "
+            "JOIN activity_types y ON y.type_id = a.type_id "
+            "WHERE y.name = 'meeting' AND a.connection = 'salesforce'"
         )
         assert landed <= {entry_ref(c, a) for c, a in meetings}
 

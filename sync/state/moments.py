@@ -1,0 +1,52 @@
+"""An activity's time as the integers the state stores: whole epoch seconds (UTC), the
+microseconds past them, and the UTC offset it was read in (seconds east; ``None`` for a
+time read without a zone, taken as UTC).
+
+The three give back the very timestamp that was stored: the same instant, the same
+sub-second part and the same offset (an explanation or a timeline entry shows the time
+in the zone it was read in).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+MomentColumns = tuple[int, int, int | None]
+"""(epoch seconds, microseconds, UTC offset in seconds or ``None``)."""
+
+_ZONES: dict[int, tzinfo] = {}
+
+
+def _zone(offset: int) -> tzinfo:
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = _ZONES[offset] = UTC if offset == 0 else timezone(timedelta(seconds=offset))
+    return zone
+
+
+def moment_columns(moment: datetime) -> MomentColumns:
+    """``moment`` as stored (an offset's sub-second part, which no zone has, is dropped)."""
+    offset = moment.utcoffset()
+    if offset is None:
+        delta = moment.replace(tzinfo=UTC) - EPOCH
+        zone = None
+    else:
+        delta = moment - EPOCH
+        zone = offset.days * 86_400 + offset.seconds
+    return delta.days * 86_400 + delta.seconds, delta.microseconds, zone
+
+
+def stored_moment(seconds: int, micros: int, offset: int | None) -> datetime:
+    """The timestamp that :func:`moment_columns` stored."""
+    if offset is None:
+        moment = datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+    else:
+        moment = datetime.fromtimestamp(seconds, _zone(offset))
+    return moment.replace(microsecond=micros) if micros else moment
+
+
+def epoch_seconds(moment: datetime) -> int:
+    """The whole epoch seconds of ``moment`` (a naive one taken as UTC), as stored."""
+    return moment_columns(moment)[0]
