@@ -181,15 +181,22 @@ def _load(path: Path, key_column: str, fmt: CsvFormat) -> _Sheet:
     with open_table(path, fmt) as table:
         table.require(key_column, KEY_SETTING)
         header = table.header or [key_column]
-        read = list(table.rows())
-        rows = [row.cells for row in read]
+        rows: list[list[str]] = []
+        malformed: set[int] = set()
+        verbatim: dict[int, str] = {}
+        for index, row in enumerate(table.rows()):
+            rows.append(row.cells)
+            if len(row.cells) != len(header):
+                malformed.add(index)
+            if row.problem is not None:
+                verbatim[index] = row.text
         return _Sheet(
             key_column,
             fmt,
             header,
             rows,
-            malformed={i for i, cells in enumerate(rows) if len(cells) != len(header)},
-            verbatim={i: row.text for i, row in enumerate(read) if row.problem is not None},
+            malformed=malformed,
+            verbatim=verbatim,
             has_bom=table.has_bom,
             newline=table.newline,
         )

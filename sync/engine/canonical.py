@@ -38,7 +38,10 @@ class CurrentRecord:
     location: str
     fields: Mapping[str, Any]
     lead: Lead | None = None
-    """The record mapped to a canonical lead, when it was read (and mapped) in this run."""
+    """The record as a canonical lead, when already known (a record about to be created)."""
+    read: Mapping[str, Any] | None = None
+    """The fields read in this run, when it was: the record is mapped from these (``fields``
+    also holds what the ledger knew)."""
     kept: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
     """System field → (value funnelsync wrote, value the system kept instead)."""
 
@@ -67,7 +70,9 @@ def person_sources(
         lead = record.lead
         if lead is None:
             try:
-                lead = read_lead(mappings[key[0]], record.fields)
+                lead = read_lead(
+                    mappings[key[0]], record.fields if record.read is None else record.read
+                )
             except MappingError:
                 continue
         sources.append(SourceLead(key[0], key[1], record.location, lead))

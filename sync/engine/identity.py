@@ -26,7 +26,7 @@ def assign_persons(
     new_links: list[tuple[RecordKey, int]] = []
     notes: list[str] = []
     for record in records:
-        tokens = record.tokens or ((record.lead.email,) if record.lead.email else ())
+        tokens = record.tokens
         if not tokens:
             raise ValueError(f"{record.key} has no identity key (reading quarantines such)")
         person_id = identity.person_of.get(record.key)

@@ -8,7 +8,7 @@ recycled and disqualified, say) is not misread as a change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -33,7 +33,8 @@ class PlannedWrite:
     person_id: int
     write: LeadWrite
     old: dict[str, Any]
-    """System field → the value the system held (as far as funnelsync knows)."""
+    """System field → the value the system held (as far as funnelsync knows); a field it
+    held no value in is left out."""
     reason: str
 
     @property
@@ -146,11 +147,34 @@ def _writable(field_maps: Mapping[str, FieldMap]) -> list[_Writable]:
     ]
 
 
+class SystemValues:
+    """What planning needs of each record's own canonical form, kept compact: its stage and
+    the values of the fields an update may change, one tuple per record (not the lead)."""
+
+    def __init__(self, connections: Sequence[Connection]) -> None:
+        self._writable = {c.name: _writable(c.mapping.active_lead_fields()) for c in connections}
+        self._values: dict[RecordKey, tuple[Any, ...]] = {}
+
+    def add(self, key: RecordKey, lead: Lead) -> None:
+        """Keep what planning needs of record ``key``, mapped to ``lead``."""
+        writable = self._writable.get(key[0])
+        if writable is not None:
+            self._values[key] = (lead.stage, *(item.value_of(lead) for item in writable))
+
+    def writable(self, connection: str) -> list[_Writable]:
+        """The fields an update in ``connection`` may change, in the order values are kept."""
+        return self._writable[connection]
+
+    def get(self, key: RecordKey) -> tuple[Any, ...] | None:
+        """Record ``key``'s stage, then its value of each writable field (``None`` if not kept)."""
+        return self._values.get(key)
+
+
 def _changed_fields(
     contract: FunnelContract,
     writable: list[_Writable],
     lead: Lead,
-    system_lead: Lead,
+    system_values: Sequence[Any],
     raw: Mapping[str, Any],
     kept: Mapping[str, tuple[Any, Any]],
     zone: tzinfo,
@@ -158,9 +182,8 @@ def _changed_fields(
 ) -> dict[str, tuple[str, Any]]:
     """System field → (canonical field, new value) for every field that differs."""
     changes: dict[str, tuple[str, Any]] = {}
-    for item in writable:
+    for item, current in zip(writable, system_values, strict=True):
         canonical, field_map = item.canonical, item.field_map
-        current = item.value_of(system_lead)
         if item.descriptive and not writes_field(contract, canonical, current):
             continue
         desired = item.value_of(lead)
@@ -220,7 +243,7 @@ def plan_connection(
     leads: Mapping[int, Lead],
     identity: Identity,
     current: Mapping[RecordKey, CurrentRecord],
-    system_leads: Mapping[RecordKey, Lead],
+    system_values: SystemValues,
     unreadable: set[str],
     encoding: str = "utf-8",
 ) -> ConnectionPlan:
@@ -235,7 +258,8 @@ def plan_connection(
     name = connection.name
     field_maps = connection.mapping.active_lead_fields()
     zone = ZoneInfo(connection.mapping.timezone)
-    writable = _writable(field_maps)
+    writable = system_values.writable(name)
+    reasons: dict[tuple[str, ...], str] = {}  # writes changing the same fields share one text
     plan = ConnectionPlan()
     for person_id, lead in leads.items():
         keys = [key for key in records_of.get(person_id, ()) if key[0] == name]
@@ -276,12 +300,13 @@ def plan_connection(
         for key in keys:
             raw = current[key].fields if key in current else {}
             kept = current[key].kept if key in current else {}
-            system_lead = system_leads.get(key)
-            if system_lead is None:
+            values = system_values.get(key)
+            if values is None:
                 continue
+            system_stage, *currently = values
             try:
                 changes = _changed_fields(
-                    contract, writable, lead, system_lead, raw, kept, zone, encoding
+                    contract, writable, lead, currently, raw, kept, zone, encoding
                 )
             except UnencodableValueError as exc:
                 write = LeadWrite(person_key, key[1], {})
@@ -293,11 +318,14 @@ def plan_connection(
                     person_key,
                     key[1],
                     {f: new for f, (_, new) in changes.items()},
-                    detour=lead.stage in detours or system_lead.stage in detours,
+                    detour=lead.stage in detours or system_stage in detours,
                 )
-                old = {field: raw.get(field) for field in changes}
-                reason = _reason(contract, [canonical for canonical, _ in changes.values()])
-                plan.writes.append(PlannedWrite(person_id, write, old, reason))
+                old = {field: raw[field] for field in changes if raw.get(field) is not None}
+                canonicals = tuple(canonical for canonical, _ in changes.values())
+                why = reasons.get(canonicals)
+                if why is None:
+                    why = reasons[canonicals] = _reason(contract, list(canonicals))
+                plan.writes.append(PlannedWrite(person_id, write, old, why))
             else:
                 plan.unchanged += 1
     return plan

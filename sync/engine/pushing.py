@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from typing import Any
 
 from funnelsync.connector import BudgetExhaustedError, Connector, WriteResult, WriteStatus
 from funnelsync.retry import RetryableError, retrying
@@ -167,11 +168,13 @@ def _record(
     held: str | None = None,
 ) -> None:
     """Commit what landed; quarantine what was refused or left for later. ``held`` is why
-    the writes without a result were not sent (the API budget ran out), if they were not."""
-    ledger_rows = []
+    the writes without a result were not sent (the API budget ran out), if they were not.
+
+    The ledger and audit rows of what landed are made as the commit stores them, a chunk at
+    a time, so a batch of every write to a file is not held twice over."""
+    landed: list[tuple[PlannedWrite, RecordKey, WriteResult]] = []
     marks: dict[RecordKey, dict[str, Mark]] = {}
     links = []
-    audit_rows = []
     resolved: list[RecordKey] = []
     for planned in batch:
         write = planned.write
@@ -208,9 +211,7 @@ def _record(
         record_id = result.record_id or write.record_id or write.key
         key = (name, record_id)
         before = current.get((name, write.record_id or record_id))
-        ledger_rows.append(
-            (key, {**(before.fields if before else {}), **write.fields, **result.kept})
-        )
+        landed.append((planned, key, result))
         if result.kept or (before is not None and before.kept):
             marks[key] = marks_after_write(before.kept if before else {}, write.fields, result.kept)
         if planned.creates:
@@ -223,12 +224,21 @@ def _record(
         outcome.written.add(key)
         if quarantine_key in refused_before:
             resolved.append((name, quarantine_key))
-        audit_rows.append(
-            {
+
+    def ledger_rows() -> Iterator[tuple[RecordKey, dict[str, Any]]]:
+        for planned, key, result in landed:
+            write = planned.write
+            before = current.get((name, write.record_id or key[1]))
+            yield key, {**(before.fields if before else {}), **write.fields, **result.kept}
+
+    def audit_rows() -> Iterator[dict[str, Any]]:
+        for planned, key, _ in landed:
+            write = planned.write
+            yield {
                 "run_id": run_id,
                 "at": at,
                 "connection": name,
-                "record_id": record_id,
+                "record_id": key[1],
                 "person_id": planned.person_id,
                 "action": "create" if planned.creates else "update",
                 "changes": json.dumps(
@@ -236,7 +246,7 @@ def _record(
                 ),
                 "reason": planned.reason,
             }
-        )
-    store.commit_writes(run_id, ledger_rows, links, audit_rows, resolved)
+
+    store.commit_writes(run_id, ledger_rows(), links, audit_rows(), resolved)
     # After the ledger: a crash in between only lets the kept value's note show once more.
     save_kept_values(store.engine, marks)

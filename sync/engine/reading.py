@@ -13,7 +13,7 @@ from typing import Any
 
 from funnelsync.connector import BudgetExhaustedError, Connector, ReadBatch, SystemRecord
 from funnelsync.mapping import MappingError, read_activity, read_lead
-from funnelsync.models import Lead, key_token, lead_tokens, normalise_email
+from funnelsync.models import key_token, lead_tokens, normalise_email
 from funnelsync.sync.engine.activity_rows import (
     ActivityMapper,
     Engaged,
@@ -37,14 +37,17 @@ DELETIONS = "deletions"
 
 @dataclass(frozen=True, slots=True)
 class ReadRecord:
-    """A lead record read in this run: its raw fields, its canonical form and its
-    identity tokens (one per identity key it has, in key order)."""
+    """A lead record read in this run: its raw fields and its identity tokens (one per
+    identity key it has, in key order).
+
+    Reading maps each record once, to check it and find its tokens, and keeps only the
+    fields: the canonical form is mapped again only if the record's person is rebuilt.
+    """
 
     key: RecordKey
     location: str
     fields: dict[str, Any]
-    lead: Lead
-    tokens: tuple[str, ...] = ()
+    tokens: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -183,9 +186,7 @@ class _Reader:
         self.read_locations.add(location)
         if record_id in self.quarantined:
             self.result.resolved.append((name, record_id))
-        self.result.records.append(
-            ReadRecord((name, record_id), location, dict(fields), lead, tokens)
-        )
+        self.result.records.append(ReadRecord((name, record_id), location, dict(fields), tokens))
 
     def activity(self, record: SystemRecord) -> None:
         name = self.connection.name

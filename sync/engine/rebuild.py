@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from funnelsync.mapping import read_lead
 from funnelsync.merge import SourceLead, merge_leads
 from funnelsync.models import Lead
 from funnelsync.sync.engine.identity import assign_persons
@@ -64,9 +65,11 @@ def _persons(
 ) -> dict[int, Lead]:
     """A provisional lead per person (descriptive fields merged; the next sync scores it)."""
     order = {connection.name: index for index, connection in enumerate(workspace.connections)}
+    mappings = {connection.name: connection.mapping for connection in workspace.connections}
     sources: dict[int, list[SourceLead]] = {}
     for record in sorted(records, key=lambda r: (order[r.key[0]], r.key[1])):
-        source = SourceLead(record.key[0], record.key[1], record.location, record.lead)
+        lead = read_lead(mappings[record.key[0]], record.fields)  # read it: it maps
+        source = SourceLead(record.key[0], record.key[1], record.location, lead)
         sources.setdefault(person_of[record.key], []).append(source)
     return {pid: merge_leads(workspace.contract, found) for pid, found in sources.items()}
 

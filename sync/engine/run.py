@@ -50,7 +50,12 @@ from funnelsync.sync.engine.handoff import deliver_handoffs, handoff_rows
 from funnelsync.sync.engine.identity import assign_persons, person_activities
 from funnelsync.sync.engine.lock import run_lock
 from funnelsync.sync.engine.outcome import decide
-from funnelsync.sync.engine.planning import ConnectionPlan, plan_connection, same_text
+from funnelsync.sync.engine.planning import (
+    ConnectionPlan,
+    SystemValues,
+    plan_connection,
+    same_text,
+)
 from funnelsync.sync.engine.predicting import count_plan
 from funnelsync.sync.engine.progress import NoProgress, ProgressSink
 from funnelsync.sync.engine.pushing import PushOutcome, push_connection
@@ -280,32 +285,31 @@ class _Run:
         }
         for read in reads:
             for record in read.records:
-                merged = {**ledger.get(record.key, {}), **record.fields}
-                current[record.key] = CurrentRecord(record.location, merged, record.lead)
+                known = ledger.get(record.key)
+                merged = record.fields if known is None else {**known, **record.fields}
+                current[record.key] = CurrentRecord(record.location, merged, read=record.fields)
         for key, marks in kept_values(self.store.engine, current).items():
             current[key] = replace(current[key], kept=marks)
         return current, ledger
 
-    def build(
-        self, persons: set[int], current: dict[RecordKey, CurrentRecord]
-    ) -> dict[RecordKey, Lead]:
+    def build(self, persons: set[int], current: dict[RecordKey, CurrentRecord]) -> SystemValues:
         """Canonical leads of ``persons``; returns each record's own canonical view.
 
         Persons are built a chunk at a time, each chunk with its activities loaded from
         the store (and this run's, in a plan) as compact rows.
         """
-        system_leads: dict[RecordKey, Lead] = {}
+        system_values = SystemValues(self.workspace.connections)
         ordered = sorted(persons)
         for start in range(0, len(ordered), PERSONS_PER_CHUNK):
-            self._build_chunk(ordered[start : start + PERSONS_PER_CHUNK], current, system_leads)
+            self._build_chunk(ordered[start : start + PERSONS_PER_CHUNK], current, system_values)
         self.stalls.flag(self.state.leads)
-        return system_leads
+        return system_values
 
     def _build_chunk(
         self,
         persons: Sequence[int],
         current: dict[RecordKey, CurrentRecord],
-        system_leads: dict[RecordKey, Lead],
+        system_values: SystemValues,
     ) -> None:
         mappings = {c.name: c.mapping for c in self.workspace.connections}
         previous = self.store.leads(persons)
@@ -321,7 +325,7 @@ class _Run:
             if not sources:
                 continue
             for source in sources:
-                system_leads[(source.connection, source.record_id)] = source.lead
+                system_values.add((source.connection, source.record_id), source.lead)
             mine = person_activities(self.identity, person_id, activities)
             lead, change = build_lead(
                 self.contract,
@@ -340,7 +344,7 @@ class _Run:
     def plan(
         self,
         current: dict[RecordKey, CurrentRecord],
-        system_leads: dict[RecordKey, Lead],
+        system_values: SystemValues,
         reads: Sequence[ConnectionRead],
         connectors: Sequence[Connector],
     ) -> None:
@@ -350,11 +354,11 @@ class _Run:
             if connector.capabilities.write_leads
             and read.connection.name not in self.state.held_connections
         ]
-        self._plan_each(current, system_leads, writing)
+        self._plan_each(current, system_values, writing)
         changed = self._create_defaults(current, writing)
         if changed:  # what systems give their new records goes to the others now
             self.state.leads.update(changed)
-            self._plan_each(current, system_leads, writing)
+            self._plan_each(current, system_values, writing)
         for read, _ in writing:
             name = read.connection.name
             plan = self.state.plans[name]
@@ -365,7 +369,7 @@ class _Run:
     def _plan_each(
         self,
         current: dict[RecordKey, CurrentRecord],
-        system_leads: dict[RecordKey, Lead],
+        system_values: SystemValues,
         writing: Sequence[tuple[ConnectionRead, Connector]],
     ) -> None:
         for read, connector in writing:
@@ -375,7 +379,7 @@ class _Run:
                 self.state.leads,
                 self.identity,
                 current,
-                system_leads,
+                system_values,
                 read.unreadable_keys,
                 connector.text_encoding,
             )
@@ -533,8 +537,8 @@ def _sync(
             run.identity.person_by_key.__contains__
         )
         current, ledger = run.current_records(persons, reads)
-        system_leads = run.build(persons, current)
-        run.plan(current, system_leads, reads, connectors)
+        system_values = run.build(persons, current)
+        run.plan(current, system_values, reads, connectors)
         if dry_run:
             for connection, connector in zip(workspace.connections, connectors, strict=True):
                 plan = state.plans.get(connection.name)
@@ -579,11 +583,11 @@ def _sync(
                 at=run.at,
                 persons=state.leads,
                 links=new_links,
-                ledger_rows=[
+                ledger_rows=(
                     (record.key, {**ledger.get(record.key, {}), **record.fields})
                     for record in records
                     if record.key not in written
-                ],
+                ),
                 activities=[],  # stored as they were read
                 stage_moves=[
                     {

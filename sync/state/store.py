@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -180,9 +181,11 @@ class Identity:
         return True
 
 
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(items: Iterable[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
+    """``items`` in lists of ``size`` (a generator is consumed a chunk at a time)."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def _translator(where: Path | str) -> Any:
@@ -541,17 +544,19 @@ class StateStore:
     def commit_writes(
         self,
         run_id: str,
-        ledger_rows: Sequence[tuple[RecordKey, dict[str, Any]]],
+        ledger_rows: Iterable[tuple[RecordKey, dict[str, Any]]],
         links: Sequence[tuple[RecordKey, int]],
-        audit_rows: Sequence[dict[str, Any]],
+        audit_rows: Iterable[dict[str, Any]],
         resolved: Sequence[RecordKey],
     ) -> None:
-        """Record one batch of successful writes: ledger, new links, audit, resolved quarantine."""
+        """Record one batch of successful writes: ledger, new links, audit, resolved quarantine.
+
+        The ledger and audit rows may be generators: they are stored a chunk at a time."""
         with self.engine.begin() as connection:
             self._upsert_ledger(connection, run_id, ledger_rows)
             self._insert_links(connection, run_id, links)
-            if audit_rows:
-                _executemany(connection, insert(t.audit), audit_rows)
+            for chunk in _chunks(audit_rows, 5000):
+                _executemany(connection, insert(t.audit), chunk)
             self._resolve(connection, resolved)
 
     def commit_run(self, commit: RunCommit) -> None:
@@ -632,10 +637,8 @@ class StateStore:
 
     @staticmethod
     def _upsert_ledger(
-        connection: Any, run_id: str, rows: Sequence[tuple[RecordKey, dict[str, Any]]]
+        connection: Any, run_id: str, rows: Iterable[tuple[RecordKey, dict[str, Any]]]
     ) -> None:
-        if not rows:
-            return
         statement = upsert_statement(connection, t.ledger)
         upsert = statement.on_conflict_do_update(
             index_elements=["connection", "record_id"],
@@ -698,18 +701,18 @@ class StateStore:
             pid: lead.email or commit.labels.get(pid) or f"person:{pid}"
             for pid, lead in commit.persons.items()
         }
-        rows = [
-            {
-                "person_id": pid,
-                "email": emails[pid],
-                "stage": lead.stage,
-                "lead": lead.model_dump_json(),
-                "run_id": commit.run_id,
-            }
-            for pid, lead in commit.persons.items()
-        ]
-        for chunk in _chunks(rows, 5000):
-            _executemany(connection, upsert, chunk)
+        for chunk in _chunks(commit.persons.items(), 1000):
+            rows = [
+                {
+                    "person_id": pid,
+                    "email": emails[pid],
+                    "stage": lead.stage,
+                    "lead": lead.model_dump_json(),
+                    "run_id": commit.run_id,
+                }
+                for pid, lead in chunk
+            ]
+            _executemany(connection, upsert, rows)
         upsert_journeys(connection, commit.persons, emails)
 
     @staticmethod
@@ -839,7 +842,8 @@ class RunCommit:
     at: str
     persons: dict[int, Lead]
     links: list[tuple[RecordKey, int]]
-    ledger_rows: list[tuple[RecordKey, dict[str, Any]]]
+    ledger_rows: Iterable[tuple[RecordKey, dict[str, Any]]]
+    """Ledger rows of the records read: may be a generator, consumed once by the commit."""
     activities: list[StoredActivity]
     stage_moves: list[dict[str, Any]]
     quarantined: list[NewQuarantine]

@@ -26,7 +26,6 @@ from sync_support import (
 
 from funnelsync import LeadWrite, ReadBatch, SystemRecord, WriteResult, WriteStatus, hookimpl
 from funnelsync.connector import Connector
-from funnelsync.models import Lead
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.plugins.csv.connector import CsvConnector
 from funnelsync.sync.cli.main import main
@@ -136,7 +135,7 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(workspace: Path) -> None:
 
 
 def _record(connection: str, record_id: str, email: str) -> ReadRecord:
-    return ReadRecord((connection, record_id), f"{connection}/{record_id}", {}, Lead(email=email))
+    return ReadRecord((connection, record_id), f"{connection}/{record_id}", {}, (email,))
 
 
 def test_an_email_changed_in_one_system_keeps_the_person() -> None:
