@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,27 @@ class StageChange:
     old_stage: str | None
     new_stage: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StageMoveRows:
+    """The ``stage_history`` rows of a run's stage changes, made as they are iterated (each
+    time: a first sync moves every person, and these rows are not all held at once)."""
+
+    changes: Sequence[StageChange]
+    at: str
+    run_id: str
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for change in self.changes:
+            yield {
+                "person_id": change.person_id,
+                "from_stage": change.old_stage,
+                "to_stage": change.new_stage,
+                "at": self.at,
+                "reason": change.reason,
+                "run_id": self.run_id,
+            }
 
 
 @dataclass(frozen=True, slots=True)

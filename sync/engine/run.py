@@ -44,7 +44,13 @@ from funnelsync.sync.cli.logs import run_id_var
 from funnelsync.sync.collection import rare_collections
 from funnelsync.sync.engine import activity_push
 from funnelsync.sync.engine.activity_rows import NewActivities
-from funnelsync.sync.engine.canonical import CurrentRecord, StageChange, build_lead, person_sources
+from funnelsync.sync.engine.canonical import (
+    CurrentRecord,
+    StageChange,
+    StageMoveRows,
+    build_lead,
+    person_sources,
+)
 from funnelsync.sync.engine.create_defaults import with_create_defaults
 from funnelsync.sync.engine.handoff import deliver_handoffs, handoff_rows
 from funnelsync.sync.engine.identity import assign_persons, person_activities
@@ -273,11 +279,9 @@ class _Run:
 
     def current_records(
         self, persons: set[int], reads: Sequence[ConnectionRead]
-    ) -> tuple[dict[RecordKey, CurrentRecord], dict[RecordKey, dict[str, object]]]:
-        """Each record of the touched persons: read now, else as the ledger has it.
-
-        Also returns the ledger rows of those records and of every record read.
-        """
+    ) -> dict[RecordKey, CurrentRecord]:
+        """Each record read, and each record of the touched persons: read now (over what
+        the ledger had), else as the ledger has it."""
         keys = [key for person in persons for key in self.identity.records_of.get(person, ())]
         ledger = {**self.known, **self.store.ledger(k for k in keys if k not in self.known)}
         current = {
@@ -290,7 +294,7 @@ class _Run:
                 current[record.key] = CurrentRecord(record.location, merged, read=record.fields)
         for key, marks in kept_values(self.store.engine, current).items():
             current[key] = replace(current[key], kept=marks)
-        return current, ledger
+        return current
 
     def build(self, persons: set[int], current: dict[RecordKey, CurrentRecord]) -> SystemValues:
         """Canonical leads of ``persons``; returns each record's own canonical view.
@@ -536,9 +540,12 @@ def _sync(
         state.activities_without_lead = run.new_activities.without_person(
             run.identity.person_by_key.__contains__
         )
-        current, ledger = run.current_records(persons, reads)
-        system_values = run.build(persons, current)
-        run.plan(current, system_values, reads, connectors)
+        current = run.current_records(persons, reads)
+        read_keys = [record.key for record in records]
+        del records
+        for read in reads:
+            read.records.clear()  # what the commit needs of them is in `current`
+        run.plan(current, run.build(persons, current), reads, connectors)
         if dry_run:
             for connection, connector in zip(workspace.connections, connectors, strict=True):
                 plan = state.plans.get(connection.name)
@@ -583,23 +590,9 @@ def _sync(
                 at=run.at,
                 persons=state.leads,
                 links=new_links,
-                ledger_rows=(
-                    (record.key, {**ledger.get(record.key, {}), **record.fields})
-                    for record in records
-                    if record.key not in written
-                ),
+                ledger_rows=((key, current[key].fields) for key in read_keys if key not in written),
                 activities=[],  # stored as they were read
-                stage_moves=[
-                    {
-                        "person_id": change.person_id,
-                        "from_stage": change.old_stage,
-                        "to_stage": change.new_stage,
-                        "at": run.at,
-                        "reason": change.reason,
-                        "run_id": state.run_id,
-                    }
-                    for change in state.stage_changes
-                ],
+                stage_moves=StageMoveRows(state.stage_changes, run.at, state.run_id),
                 quarantined=[*state.quarantined, *state.held],
                 resolved=[key for read in reads for key in read.resolved],
                 deleted=deleted,

@@ -544,7 +544,7 @@ class StateStore:
     def commit_writes(
         self,
         run_id: str,
-        ledger_rows: Iterable[tuple[RecordKey, dict[str, Any]]],
+        ledger_rows: Iterable[tuple[RecordKey, Mapping[str, Any]]],
         links: Sequence[tuple[RecordKey, int]],
         audit_rows: Iterable[dict[str, Any]],
         resolved: Sequence[RecordKey],
@@ -594,9 +594,9 @@ class StateStore:
             self._upsert_ledger(connection, commit.run_id, commit.ledger_rows)
             for chunk in _chunks(commit.activities, 5000):
                 _upsert_activities(connection, [_activity_row(item) for item in chunk])
-            if commit.stage_moves:
-                connection.execute(insert(t.stage_history), list(commit.stage_moves))
-                append_moves(connection, commit.stage_moves)
+            for chunk in _chunks(commit.stage_moves, 5000):
+                connection.execute(insert(t.stage_history), chunk)
+            append_moves(connection, commit.stage_moves)
             for table, rows in (
                 (t.handoffs, commit.handoffs),
                 (t.handoff_deliveries, commit.handoff_deliveries),
@@ -637,7 +637,7 @@ class StateStore:
 
     @staticmethod
     def _upsert_ledger(
-        connection: Any, run_id: str, rows: Iterable[tuple[RecordKey, dict[str, Any]]]
+        connection: Any, run_id: str, rows: Iterable[tuple[RecordKey, Mapping[str, Any]]]
     ) -> None:
         statement = upsert_statement(connection, t.ledger)
         upsert = statement.on_conflict_do_update(
@@ -842,10 +842,11 @@ class RunCommit:
     at: str
     persons: dict[int, Lead]
     links: list[tuple[RecordKey, int]]
-    ledger_rows: Iterable[tuple[RecordKey, dict[str, Any]]]
+    ledger_rows: Iterable[tuple[RecordKey, Mapping[str, Any]]]
     """Ledger rows of the records read: may be a generator, consumed once by the commit."""
     activities: list[StoredActivity]
-    stage_moves: list[dict[str, Any]]
+    stage_moves: Iterable[dict[str, Any]]
+    """Rows of ``stage_history``: may be made as they are iterated."""
     quarantined: list[NewQuarantine]
     resolved: list[RecordKey]
     settings: dict[str, str]
