@@ -57,6 +57,24 @@ def test_records_read_back_unchanged_rescore_nobody(workspace: Path) -> None:
     assert again["connections"]["marketing"]["updated"] == 0
 
 
+def test_an_outside_change_that_needs_no_write_is_remembered(workspace: Path) -> None:
+    sync_json(workspace)
+    leads_file = workspace.parent / "data/marketing/leads.csv"
+    rows = read_csv(leads_file)
+    for row in rows:
+        if row["email"] == "student@uni.example.edu":
+            row["first_name"], row["updated_at"] = "Bea", iso(0)
+    write_csv(leads_file, rows)
+    changed = sync_json(workspace)
+    assert (changed["touched"], changed["connections"]["marketing"]["updated"]) == (1, 0)
+    config = workspace.read_text()
+    workspace.write_text(config.replace(", modified_column: updated_at", "", 1))
+
+    again = sync_json(workspace)  # reads every marketing row again
+
+    assert again["touched"] == 0  # the ledger holds the changed row as it was read
+
+
 def test_a_set_if_empty_field_is_written_only_where_the_system_has_none(workspace: Path) -> None:
     contract = workspace.parent / "contract.yaml"
     text = contract.read_text()
