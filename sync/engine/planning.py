@@ -260,6 +260,7 @@ def plan_connection(
     zone = ZoneInfo(connection.mapping.timezone)
     writable = system_values.writable(name)
     reasons: dict[tuple[str, ...], str] = {}  # writes changing the same fields share one text
+    detours = {detour.name for detour in contract.detours}
     plan = ConnectionPlan()
     for person_id, lead in leads.items():
         keys = [key for key in records_of.get(person_id, ()) if key[0] == name]
@@ -313,7 +314,6 @@ def plan_connection(
                 plan.rejected.append(RejectedWrite(person_id, write, str(exc)))
                 continue
             if changes:
-                detours = {detour.name for detour in contract.detours}
                 write = LeadWrite(
                     person_key,
                     key[1],

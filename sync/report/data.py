@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -38,12 +38,6 @@ class FunnelData:
     """Person → campaign → when they engaged with it, in epoch seconds (sorted)."""
     sales_touches: dict[int, list[datetime]] = field(default_factory=dict)
     """Person → when sales touched them (sorted)."""
-
-
-def _utc(text: str) -> datetime:
-    """An aware timestamp (naive text is UTC); aware values compare across offsets."""
-    moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _rows(store: StateStore, query: Select[Any]) -> Iterator[Any]:

@@ -246,11 +246,6 @@ def _history(
     return rates, ways
 
 
-def stage_rates(history: ForecastHistory, as_of: datetime, lookback: int) -> list[StageRate]:
-    """Per success-path stage but the last: conversion to the next, its range, median days."""
-    return _history(history, as_of, lookback)[0]
-
-
 def _nothing(horizon: int) -> tuple[list[float], list[float], list[float]]:
     return [0.0] * horizon, [0.0] * horizon, [0.0] * horizon
 

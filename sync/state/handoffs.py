@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, select, update
 
 from funnelsync.models import Lead
 from funnelsync.sync.state import schema as t
@@ -93,16 +93,6 @@ def mark_deliveries(engine: Engine, marks: Sequence[DeliveryMark], at: datetime)
                 )
                 .values(**values)
             )
-
-
-def handoff_count(engine: Engine, status: str | None = None) -> int:
-    """Deliveries in ``status`` (every delivery when ``None``)."""
-    d = t.handoff_deliveries
-    query = select(func.count()).select_from(d)
-    if status is not None:
-        query = query.where(d.c.status == status)
-    with engine.connect() as connection:
-        return int(connection.execute(query).scalar() or 0)
 
 
 def undelivered_handoffs(engine: Engine) -> list[dict[str, object]]:

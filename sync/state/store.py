@@ -594,9 +594,9 @@ class StateStore:
             self._upsert_ledger(connection, commit.run_id, commit.ledger_rows)
             for chunk in _chunks(commit.activities, 5000):
                 _upsert_activities(connection, [_activity_row(item) for item in chunk])
-            for chunk in _chunks(commit.stage_moves, 5000):
+            for chunk in _chunks(commit.stage_moves, 5000):  # read once: may be a generator
                 connection.execute(insert(t.stage_history), chunk)
-            append_moves(connection, commit.stage_moves)
+                append_moves(connection, chunk)
             for table, rows in (
                 (t.handoffs, commit.handoffs),
                 (t.handoff_deliveries, commit.handoff_deliveries),
@@ -846,7 +846,7 @@ class RunCommit:
     """Ledger rows of the records read: may be a generator, consumed once by the commit."""
     activities: list[StoredActivity]
     stage_moves: Iterable[dict[str, Any]]
-    """Rows of ``stage_history``: may be made as they are iterated."""
+    """Rows of ``stage_history``: may be a generator, consumed once by the commit."""
     quarantined: list[NewQuarantine]
     resolved: list[RecordKey]
     settings: dict[str, str]

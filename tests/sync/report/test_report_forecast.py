@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from test_report_targets import _contract  # the template contract
 
-from funnelsync.sync.report.forecast import backtest, forecast, forecast_history, stage_rates
+from funnelsync.sync.report.forecast import backtest, forecast, forecast_history
 from funnelsync.sync.report.journeys import Journey, Stay
 
 PATH = ["subscriber", "lead", "mql", "sal", "sql", "customer"]
@@ -73,7 +73,7 @@ def near(value: float) -> object:
 def test_stage_rates_by_hand() -> None:
     rates = {
         rate.stage: rate
-        for rate in stage_rates(forecast_history(_contract([]), JOURNEYS), AS_OF, 6)
+        for rate in forecast(forecast_history(_contract([]), JOURNEYS), AS_OF, lookback=6).rates
     }
     lead = rates["lead"]
     assert (lead.conversion, lead.low, lead.high) == (0.7143, 0.5, 1.0)
@@ -90,7 +90,7 @@ def test_a_move_at_the_forecast_moment_is_not_known_yet() -> None:
     # Made on January 15 00:00, the moment A reaches mql: A has not gone on from lead yet
     # and is not in mql's cohort.
     history = forecast_history(_contract([]), JOURNEYS)
-    rates = {rate.stage: rate for rate in stage_rates(history, day(1, 15), 6)}
+    rates = {rate.stage: rate for rate in forecast(history, day(1, 15), lookback=6).rates}
     # lead: Dec {B, C went on; D not} 2/3, Jan {A, F not yet} 0/2 → 2/5; days 20, 40.
     lead = rates["lead"]
     assert (lead.conversion, lead.low, lead.high) == (0.4, 0.0, 0.6667)
