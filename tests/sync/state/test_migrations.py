@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from journey_support import derived_journeys, stored_journeys
-from sqlalchemy import create_engine, select
+from sqlalchemy import Connection, create_engine, select
 from sync_support import postgres_database
 
 from funnelsync.models import Lead
@@ -90,11 +90,7 @@ def _version_4_state(url: str) -> None:
     """A state as funnelsync left it at schema version 4: stalls kept in ``settings``."""
     engine = create_engine(url)
     with engine.begin() as connection:
-        schema.metadata.create_all(connection, tables=[schema.schema_version])
-        connection.execute(schema.schema_version.insert().values(version=0))
-        for _version, step in schema.MIGRATIONS[:4]:
-            step(connection)
-        connection.execute(schema.schema_version.update().values(version=4))
+        _schema_at(connection, 4)
         people = {1: "ann@example.com", 2: "bob@example.com", 3: "cy@example.com"}
         connection.execute(
             schema.persons.insert(),
@@ -180,6 +176,16 @@ def test_version_4_stalls_move_from_settings_into_their_own_table(
         store.close()
 
 
+def _schema_at(connection: Connection, version: int) -> None:
+    """Bring an empty database to schema ``version``, as the release at it left it."""
+    schema.metadata.create_all(connection, tables=[schema.schema_version])
+    connection.execute(schema.schema_version.insert().values(version=0))
+    for number, step in schema.MIGRATIONS:
+        if number <= version:
+            step(connection)
+    connection.execute(schema.schema_version.update().values(version=version))
+
+
 def _state_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str | None:
     (tmp_path / "state").mkdir()
     return postgres_database(request) if backend == "postgresql" else None
@@ -192,11 +198,7 @@ def test_version_6_kept_marks_move_out_of_the_ledger_rows(
     url = _state_url(backend, tmp_path, request)
     engine = create_engine(url or f"sqlite:///{tmp_path / 'state' / DATABASE_NAME}")
     with engine.begin() as connection:
-        schema.metadata.create_all(connection, tables=[schema.schema_version])
-        connection.execute(schema.schema_version.insert().values(version=0))
-        for _version, step in schema.MIGRATIONS[:6]:
-            step(connection)
-        connection.execute(schema.schema_version.update().values(version=6))
+        _schema_at(connection, 6)
         kept = {
             "lifecyclestage": "customer",
             "funnelsync:kept": {"lifecyclestage": ["lead", "customer"]},
@@ -303,11 +305,7 @@ def test_version_7_journeys_are_filled_from_leads_and_stage_history(
     url = _state_url(backend, tmp_path, request)
     engine = create_engine(url or f"sqlite:///{tmp_path / 'state' / DATABASE_NAME}")
     with engine.begin() as connection:
-        schema.metadata.create_all(connection, tables=[schema.schema_version])
-        connection.execute(schema.schema_version.insert().values(version=0))
-        for _version, step in schema.MIGRATIONS[:7]:
-            step(connection)
-        connection.execute(schema.schema_version.update().values(version=7))
+        _schema_at(connection, 7)
         persons, moves = _version_7_people()
         connection.execute(schema.persons.insert(), persons)
         connection.execute(schema.stage_history.insert(), moves)
@@ -364,12 +362,7 @@ def test_version_7_activities_become_compact_rows_that_read_back_the_same(
     engine = create_engine(url or f"sqlite:///{tmp_path / 'state' / DATABASE_NAME}")
     columns = ("connection", "activity_id", "email", "type", "occurred_at", "campaign", "asset")
     with engine.begin() as connection:
-        schema.metadata.create_all(connection, tables=[schema.schema_version])
-        connection.execute(schema.schema_version.insert().values(version=0))
-        for version, step in schema.MIGRATIONS:
-            if version <= 7:
-                step(connection)
-        connection.execute(schema.schema_version.update().values(version=7))
+        _schema_at(connection, 7)
         connection.execute(
             schema.text_activities.insert(),
             [dict(zip(columns, (*row, None, None)[:7], strict=True)) for row in OLD_ACTIVITIES],
