@@ -57,18 +57,22 @@ def test_plan_lists_the_entries_the_sync_then_writes(workspace: Path) -> None:
     assert _plan(workspace)["connections"]["sales"]["timeline"] == []
 
 
-def _refuse_the_demo(workspace: Path) -> tuple[Path, list[dict[str, str]]]:
-    """Sync, then leave the demo request as a system that refused it would have: not in
-    the system, rejected in the state. The timeline file and every row the sync wrote."""
+def _refuse_the_demo(
+    workspace: Path, *, all_of_them: bool = False
+) -> tuple[Path, list[dict[str, str]]]:
+    """Sync, then leave the demo request (or every entry) as a system that refused it
+    would have: not in the system, rejected in the state. The timeline file and every row
+    the sync wrote."""
     out = with_timeline(workspace, ["demo_request", "email_click"])
     sync_json(workspace)
     rows = read_csv(out)
-    _write(out, [row for row in rows if row["ref"] != DEMO])
+    refused = {row["ref"] for row in rows} if all_of_them else {DEMO}
+    _write(out, [row for row in rows if row["ref"] not in refused], list(rows[0]))
     _, store = open_store(workspace)
-    TimelineStore(store.engine).finish("sales", {}, {DEMO: "Type: bad value"})
+    TimelineStore(store.engine).finish("sales", {}, dict.fromkeys(refused, "Type: bad value"))
     store.close()
     sync_json(workspace)
-    assert DEMO not in {row["ref"] for row in read_csv(out)}, "a refused entry waits for retry"
+    assert not refused & {row["ref"] for row in read_csv(out)}, "a refused entry waits for retry"
     assert _plan(workspace)["connections"]["sales"]["timeline"] == []
     return out, rows
 
@@ -130,8 +134,32 @@ def test_errors_and_the_admin_screen_list_a_refused_entry_and_retry_it(workspace
     assert sorted(row["ref"] for row in read_csv(out)) == sorted(row["ref"] for row in rows)
 
 
-def _write(path: Path, rows: list[dict[str, str]]) -> None:
+def test_the_screens_retry_all_sends_every_refused_entry_of_a_system_again(
+    workspace: Path,
+) -> None:
+    out, rows = _refuse_the_demo(workspace, all_of_them=True)
+    assert len(_refused(workspace)) == len(rows) == 2
+
+    client = TestClient(create_app(ServeSettings((workspace,), allow_actions=True)))
+    page = client.get("/").text
+    assert "Retry all refused in sales" in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf
+    slug = workspace.parent.name
+    answer = client.post(
+        f"/w/{slug}/retry",
+        data={"csrf": csrf.group(1), "timeline": "sales|"},
+        follow_redirects=False,
+    )
+
+    assert answer.status_code == 303 and "retried=2" in answer.headers["location"]
+    assert _refused(workspace) == []
+    sync_json(workspace)
+    assert sorted(row["ref"] for row in read_csv(out)) == sorted(row["ref"] for row in rows)
+
+
+def _write(path: Path, rows: list[dict[str, str]], columns: list[str]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
