@@ -144,6 +144,7 @@ def create_app(settings: ServeSettings) -> Starlette:
         workspace = screen.workspace(request.path_params["slug"])
         with screen.store(workspace) as store:
             entries = store.quarantine()
+            refused = TimelineStore(store.engine).refused()
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["connection", "kind", "record", "location", "reason", "attempts",
@@ -151,6 +152,10 @@ def create_app(settings: ServeSettings) -> Starlette:
         for e in entries:
             writer.writerow([e.connection, e.kind, e.record_key, e.location, e.reason,
                              e.attempts, e.first_seen, e.last_seen])  # fmt: skip
+        for r in refused:  # attempts are not counted for timeline entries
+            where = f"{r.source} activity {r.activity_id} of {r.email or 'a person gone'}"
+            writer.writerow([r.connection, "timeline", r.ref, where, r.message or "",
+                             "", r.at, r.at])  # fmt: skip
         name = f"{request.path_params['slug']}-errors.csv"
         return Response(
             redact(out.getvalue()),

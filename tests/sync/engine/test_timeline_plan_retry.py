@@ -123,6 +123,13 @@ def test_errors_and_the_admin_screen_list_a_refused_entry_and_retry_it(workspace
     slug = workspace.parent.name
     nothing = {"csrf": csrf.group(1), "timeline": "marketing|"}
     assert client.post(f"/w/{slug}/retry", data=nothing).status_code == 404
+    exported = list(csv.DictReader(client.get(f"/w/{slug}/errors.csv").text.splitlines()))
+    assert [(r["kind"], r["record"]) for r in exported] == [
+        ("read", "not-an-email"),  # the small workspace's bad row, then the refused entry
+        ("timeline", DEMO),
+    ]
+    assert exported[1]["reason"] == "Type: bad value"
+    assert exported[1]["location"] == "marketing activity a1 of vp@hospital.example.com"
     form = {"csrf": csrf.group(1), "timeline": f"sales|{DEMO}"}
     answer = client.post(f"/w/{slug}/retry", data=form, follow_redirects=False)
 
