@@ -106,9 +106,9 @@ def report_command(
             built = build_report(
                 workspace.contract, data, period, segments, now, stalled_leads(store)
             )
+            text = _render(output_format, built)  # with the collector still off
     finally:
         store.close()
-    text = _render(output_format, built)
     if out_path is None and output_format != "html":
         click.echo(text, nl=False)
         return

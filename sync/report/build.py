@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from funnelsync.contract import FunnelContract
-from funnelsync.sync.report.campaigns import CampaignFigures, campaign_figures
+from funnelsync.sync.report.campaigns import CampaignFigures, campaign_influence
 from funnelsync.sync.report.communicated import CommunicatedCampaign, communicated_campaigns
 from funnelsync.sync.report.data import FunnelData
 from funnelsync.sync.report.figures import (
@@ -105,12 +105,17 @@ def period_figures(
     period: Period,
     by: Sequence[str],
     now: datetime,
+    campaigns: list[CampaignFigures] | None = None,
 ) -> PeriodFigures:
-    """Every figure of ``period``; open SLA clocks are judged at ``min(end, now)``."""
+    """Every figure of ``period``; open SLA clocks are judged at ``min(end, now)``.
+
+    ``campaigns`` are the period's campaign figures, when already worked out."""
     journeys = data.journeys
     as_of = min(period.end, now)
     facts = lead_facts(contract, journeys, period)
     touches = data.campaign_touches
+    if campaigns is None:
+        campaigns = campaign_influence(contract, journeys, touches, period).named
     return PeriodFigures(
         period=period,
         as_of=as_of,
@@ -120,7 +125,7 @@ def period_figures(
             field: segment_figures(contract, journeys, facts, field, touches, period)
             for field in by
         },
-        campaigns=campaign_figures(contract, journeys, data.campaign_touches, period),
+        campaigns=campaigns,
         sla=sla_figures(clocks, period, as_of),
     )
 
@@ -178,7 +183,10 @@ def build_report(
     clocks = sla_clocks(contract, data.journeys, data.sales_touches)
     previous = period.previous()
     unit, points = trend(contract, data.journeys, (previous, period))
-    current = period_figures(contract, data, clocks, period, by, now)
+    influence = campaign_influence(
+        contract, data.journeys, data.campaign_touches, period, bool(contract.campaigns)
+    )
+    current = period_figures(contract, data, clocks, period, by, now, influence.named)
     history = forecast_history(contract, data.journeys)
     return FunnelReport(
         contract=contract,
@@ -192,6 +200,6 @@ def build_report(
         targets=target_figures(contract, data.journeys, current.as_of),
         forecast=forecast(history, current.as_of),
         backtest=backtest(history, current.as_of),
-        communicated=communicated_campaigns(contract, data.journeys, data.campaign_touches, period),
+        communicated=communicated_campaigns(contract, period, influence.by_contract),
         stalled=list(stalled),
     )

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from funnelsync.campaigns import campaign_index
 from funnelsync.contract import FunnelContract
 from funnelsync.sync.report.journeys import Journey
 from funnelsync.sync.report.period import Period
@@ -33,6 +34,17 @@ class CampaignFigures:
     """The same for the final success-path stage."""
 
 
+@dataclass(frozen=True, slots=True)
+class CampaignInfluence:
+    """One period's campaign figures, from one pass over the leads' touches."""
+
+    named: list[CampaignFigures]
+    """Per campaign name (see :func:`campaign_figures`)."""
+    by_contract: dict[str, CampaignFigures]
+    """Per contract campaign id, every name it goes by counted once per lead (only when
+    asked for; campaigns without a touch or an influenced stage are left out)."""
+
+
 def campaign_figures(
     contract: FunnelContract,
     journeys: Sequence[Journey],
@@ -40,47 +52,97 @@ def campaign_figures(
     period: Period,
 ) -> list[CampaignFigures]:
     """Campaigns with a touch or an influenced stage in the period, most MQLs first."""
+    return campaign_influence(contract, journeys, touches, period).named
+
+
+def campaign_influence(
+    contract: FunnelContract,
+    journeys: Sequence[Journey],
+    touches: Mapping[int, Mapping[str, Sequence[float]]],
+    period: Period,
+    contract_campaigns: bool = False,
+) -> CampaignInfluence:
+    """:func:`campaign_figures`, and with ``contract_campaigns`` the same per contract
+    campaign (activities name one by its ``id`` or ``name``, in any case), in one pass.
+
+    A lead touched a contract campaign in the period if it touched any of its names then,
+    and engaged with it before reaching a stage if its first touch of any name was before.
+    """
     start, end = period.start, period.end
     start_seconds, end_seconds = start.timestamp(), end.timestamp()
     stages = [contract.path_index(contract.mql_stage) or 0, len(contract.stages) - 1]
     sql = contract.path_index(contract.sql_stage) if contract.sql_stage else None
     if sql is not None:
         stages.append(sql)
+    index = campaign_index(contract.campaigns) if contract_campaigns else {}
+    ids: dict[str, str | None] = {}
+    """Each name seen → its contract campaign id (few names, read by many leads)."""
     touched: dict[str, int] = defaultdict(int)
     influenced: dict[tuple[str, int], int] = defaultdict(int)
+    touched_ids: dict[str, int] = defaultdict(int)
+    influenced_ids: dict[tuple[str, int], int] = defaultdict(int)
     for journey in journeys:
         mine = touches.get(journey.person_id)
         if not mine:
             continue
         reached = [
-            (index, moment.timestamp())
-            for index in stages
-            if (moment := journey.reach[index]) is not None and start <= moment < end
+            (stage, moment.timestamp())
+            for stage in stages
+            if (moment := journey.reach[stage]) is not None and start <= moment < end
         ]
+        mine_by_id: dict[str, tuple[float, bool]] = {}
         for campaign, moments in mine.items():
             first = moments[0]
             if first >= end_seconds:
                 continue
             # Touched in the period: its last touch is not before the start, and the
             # first touch from the start on is before the end.
+            hit = False
             if moments[-1] >= start_seconds:
-                index = bisect_left(moments, start_seconds)
-                if moments[index] < end_seconds:
+                hit = moments[bisect_left(moments, start_seconds)] < end_seconds
+                if hit:
                     touched[campaign] += 1
-            for index, seconds in reached:
+            for stage, seconds in reached:
                 if first <= seconds:
-                    influenced[(campaign, index)] += 1
+                    influenced[(campaign, stage)] += 1
+            if contract_campaigns:
+                if campaign in ids:
+                    key = ids[campaign]
+                else:
+                    found = index.get(campaign.strip().casefold())
+                    key = ids[campaign] = None if found is None else found.id
+                if key is not None:
+                    earlier = mine_by_id.get(key)
+                    if earlier is not None:
+                        first, hit = min(first, earlier[0]), hit or earlier[1]
+                    mine_by_id[key] = (first, hit)
+        for key, (first, hit) in mine_by_id.items():
+            if hit:
+                touched_ids[key] += 1
+            for stage, seconds in reached:
+                if first <= seconds:
+                    influenced_ids[(key, stage)] += 1
+    named = _rows(touched, influenced, stages, sql)
+    named.sort(key=lambda row: (-row.mqls, -(row.sqls or 0), -row.touched, row.campaign))
+    by_contract = {row.campaign: row for row in _rows(touched_ids, influenced_ids, stages, sql)}
+    return CampaignInfluence(named, by_contract)
+
+
+def _rows(
+    touched: Mapping[str, int],
+    influenced: Mapping[tuple[str, int], int],
+    stages: Sequence[int],
+    sql: int | None,
+) -> list[CampaignFigures]:
     # A campaign with neither a touch nor an influenced stage in the period has no row.
     named = {*touched, *(campaign for campaign, _ in influenced)}
-    rows = [
+    return [
         CampaignFigures(
             campaign=campaign,
-            touched=touched[campaign],
-            mqls=influenced[(campaign, stages[0])],
-            sqls=None if sql is None else influenced[(campaign, sql)],
-            won=influenced[(campaign, stages[1])],
+            touched=touched.get(campaign, 0),
+            mqls=influenced.get((campaign, stages[0]), 0),
+            sqls=None if sql is None else influenced.get((campaign, sql), 0),
+            won=influenced.get((campaign, stages[1]), 0),
         )
         for campaign in named
     ]
-    rows.sort(key=lambda row: (-row.mqls, -(row.sqls or 0), -row.touched, row.campaign))
-    return rows

@@ -21,6 +21,7 @@ from funnelsync.contract import FunnelContract
 from funnelsync.models import Lead
 from funnelsync.sync.report.journeys import Journey, build_journey, stage_layout
 from funnelsync.sync.state import schema as t
+from funnelsync.sync.state.campaign_touches import campaign_rows_query, grouped
 from funnelsync.sync.state.journey_rows import FIELD_COLUMNS, read_entries
 from funnelsync.sync.state.moments import stored_moment
 from funnelsync.sync.state.store import StateStore
@@ -131,32 +132,37 @@ def _load_activities(
     for when in touches.values():
         when.sort()
     data.sales_touches = dict(touches)
-    if not with_campaigns:
-        return
-    campaigns: dict[int, dict[int, list[float]]] = defaultdict(dict)
-    query = select(columns.email, columns.campaign_id, columns.occurred_at, columns.micros).where(
-        columns.campaign_id.is_not(None)
-    )
-    for email, campaign, seconds, micros in _rows(store, query):
-        person_id = person_of_email.get(email)
-        if person_id is None:
-            continue
-        moment = seconds + micros / 1e6 if micros else float(seconds)
-        by_campaign = campaigns[person_id]
-        found = by_campaign.get(campaign)
-        if found is None:
-            by_campaign[campaign] = [moment]
-        else:
-            found.append(moment)
+    if with_campaigns:
+        data.campaign_touches = _campaign_touches(store, person_of_email)
+
+
+def _campaign_touches(
+    store: StateStore, person_of_email: dict[str, int]
+) -> dict[int, dict[str, list[float]]]:
+    """Person → campaign name → moments, from the engine-kept ``campaign_touches`` rows
+    (a token whose activities were written after its row was: from its activities)."""
+    stale = {token for (token,) in _rows(store, select(t.campaign_touches_stale.c.email))}
+    found = grouped(_rows(store, campaign_rows_query(stale))) if stale else {}
     names = store.campaign_names.refresh()  # each campaign named once, not once a row
-    for by_campaign in campaigns.values():
-        for times in by_campaign.values():
-            times.sort()
     # The same campaign written with stray spaces is one campaign.
-    data.campaign_touches = {
-        pid: _merge_names({names[key]: times for key, times in found.items()})
-        for pid, found in campaigns.items()
-    }
+    clean = all(name == name.strip() and name for name in names.values())
+    label = {str(key): name for key, name in names.items()}
+    touches: dict[int, dict[str, list[float]]] = {}
+    c = t.campaign_touches.c
+    for token, text in _rows(store, select(c.email, c.touches)):
+        person_id = person_of_email.get(token)
+        if person_id is None or token in stale:
+            continue
+        by_key: dict[str, list[float]] = json.loads(text)
+        if clean:
+            touches[person_id] = {label[key]: moments for key, moments in by_key.items()}
+        else:
+            touches[person_id] = _merge_names({label[k]: m for k, m in by_key.items()})
+    for token, by_id in found.items():
+        person_id = person_of_email.get(token)
+        if person_id is not None:
+            touches[person_id] = _merge_names({names[key]: m for key, m in by_id.items()})
+    return touches
 
 
 def _merge_names(by_campaign: dict[str, list[float]]) -> dict[str, list[float]]:

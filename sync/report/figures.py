@@ -158,6 +158,10 @@ class LeadFacts(NamedTuple):
     """For an SQL of the period that entered MQL: days from entering MQL to reaching SQL."""
 
 
+IDLE = LeadFacts(False, False, False, False, False, False, False, None)
+"""The facts of a lead that did nothing in the period."""
+
+
 def lead_facts(
     contract: FunnelContract, journeys: Sequence[Journey], period: Period
 ) -> list[LeadFacts]:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from funnelsync.contract import FunnelContract
 from funnelsync.models import COMPUTED_FIELDS, Lead
-from funnelsync.sync.report.figures import Headline, LeadFacts, headline_of
+from funnelsync.sync.report.figures import IDLE, Headline, LeadFacts, headline_of
 from funnelsync.sync.report.journeys import Journey
 from funnelsync.sync.report.period import Period
 
@@ -69,14 +69,17 @@ def _groups(
     end: datetime,
 ) -> dict[str, list[LeadFacts]]:
     groups: dict[str, list[LeadFacts]] = defaultdict(list)
+    # A lead with no fact in the period adds nothing to any figure: only the others are
+    # placed (a segment of idle leads alone is left out as it would be anyway).
+    active = [(j, fact) for j, fact in zip(journeys, facts, strict=True) if fact != IDLE]
     if field != CAMPAIGN:
         none = NONE_SEGMENT
-        for journey, fact in zip(journeys, facts, strict=True):
+        for journey, fact in active:
             groups[journey.fields.get(field, none)].append(fact)
         return groups
-    # segments_of by campaign, inlined: a large report places hundreds of thousands.
+    # segments_of by campaign, inlined: a large report places tens of thousands.
     cutoff = end.timestamp()
-    for journey, fact in zip(journeys, facts, strict=True):
+    for journey, fact in active:
         placed = False
         mine = touches.get(journey.person_id)
         if mine:

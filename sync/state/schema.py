@@ -272,6 +272,22 @@ journeys = Table(
 """What the funnel report reads of each person (see :mod:`journey_rows`), written with the
 run that changes the person or moves their stage."""
 
+campaign_touches = Table(
+    "campaign_touches",
+    metadata,
+    Column("email", String, primary_key=True, doc="An identity token, as ``activities.email``."),
+    Column("touches", Text, nullable=False, doc="JSON: campaign id → its sorted moments."),
+)
+"""Each token's campaign activity times, grouped (see :mod:`campaign_touches`): what the
+funnel report reads instead of every campaign activity."""
+
+campaign_touches_stale = Table(
+    "campaign_touches_stale",
+    metadata,
+    Column("email", String, primary_key=True),
+)
+"""Tokens whose activities were written since their ``campaign_touches`` row was."""
+
 settings = Table(
     "settings",
     metadata,
@@ -509,6 +525,16 @@ def _compact_activities_v9(connection: Connection) -> None:
     old.drop(connection)
 
 
+def _campaign_touches_v10(connection: Connection) -> None:
+    """Every token's campaign touches, grouped from the activities a page at a time."""
+    from funnelsync.sync.state.campaign_touches import refresh_stale  # it imports this module
+
+    metadata.create_all(connection, tables=[campaign_touches, campaign_touches_stale])
+    tokens = select(activities.c.email).where(activities.c.campaign_id.is_not(None)).distinct()
+    connection.execute(campaign_touches_stale.insert().from_select(["email"], tokens))
+    refresh_stale(connection)
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _create_v1),
     (2, _identity_keys_v2),
@@ -519,6 +545,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (7, _kept_values_v7),
     (8, _journeys_v8),
     (9, _compact_activities_v9),
+    (10, _campaign_touches_v10),
 )
 """Every migration in order; append new ones, never edit a released one."""
 

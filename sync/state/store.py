@@ -40,6 +40,7 @@ from funnelsync.sync.state.backends import (
     serialise_migrations,
     upsert_statement,
 )
+from funnelsync.sync.state.campaign_touches import mark_stale, refresh_stale
 from funnelsync.sync.state.errors import StateError, state_error
 from funnelsync.sync.state.journeys import append_moves, upsert_journeys
 from funnelsync.sync.state.moments import moment_columns, stored_moment
@@ -605,6 +606,7 @@ class StateStore:
                     connection.execute(insert(table), rows)
             self._quarantine(connection, commit)
             upsert_stalls(connection, commit.stalls)
+            refresh_stale(connection)
             _upsert_settings(connection, commit.settings)
             for (name, stream), value in commit.cursors.items():
                 statement = upsert_statement(self.engine, t.cursors).values(
@@ -797,6 +799,7 @@ def _upsert_activities(connection: Connection, rows: Sequence[ActivityRow]) -> N
         )
         for name, activity_id, token, kind, moment, campaign, asset in rows
     ]
+    mark_stale(connection, [row[2] for row in rows])
     statement = upsert_statement(connection, t.activities)
     upsert = statement.on_conflict_do_update(
         index_elements=["connection", "activity_id"],

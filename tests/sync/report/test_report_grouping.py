@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from funnelsync.contract import FunnelContract
-from funnelsync.sync.report.campaigns import campaign_figures
+from funnelsync.sync.report.campaigns import campaign_figures, campaign_influence
 from funnelsync.sync.report.communicated import communicated_campaigns
 from funnelsync.sync.report.figures import headline_of, lead_facts
 from funnelsync.sync.report.journeys import Journey, build_journey, stage_layout
@@ -115,7 +115,8 @@ def test_campaign_segments_are_placed_by_the_first_touch_before_the_end() -> Non
 
 
 def test_campaigns_communicated_merge_every_name_of_a_campaign_once_per_lead() -> None:
-    rows = {row.id: row for row in communicated_campaigns(CONTRACT, JOURNEYS, TOUCHES, PERIOD)}
+    influence = campaign_influence(CONTRACT, JOURNEYS, TOUCHES, PERIOD, contract_campaigns=True)
+    rows = {row.id: row for row in communicated_campaigns(CONTRACT, PERIOD, influence.by_contract)}
     by_id = {
         1: {"launch": TOUCHES[1]["Spring Launch"], "webinar": TOUCHES[1]["webinar"]},
         2: {"launch": TOUCHES[2]["launch"], "webinar": TOUCHES[2]["Webinar"]},

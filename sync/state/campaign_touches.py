@@ -1,0 +1,84 @@
+"""Keeping ``campaign_touches``: each identity token's campaign activity times, grouped.
+
+The funnel report needs, per person and campaign, the sorted moments of their campaign
+activities. Reading them from ``activities`` costs a row per activity (a million at 100k
+leads); this table holds one row per token: ``{campaign id: [moment, …]}`` as JSON, a moment
+being the epoch seconds plus the microseconds (the float the report compares).
+
+The table is a function of ``activities`` alone. Every write of activities marks its tokens
+stale in the same transaction (:func:`mark_stale`); a run's commit rewrites the stale tokens'
+rows from all their activities (:func:`refresh_stale`), so an activity read again (an upsert)
+replaces its old time and campaign instead of adding a touch. A reader takes a stale token's
+touches from ``activities`` (:func:`grouped`), so a run stopped between the two still reads
+right.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select
+
+from funnelsync.sync.state import schema as t
+from funnelsync.sync.state.backends import execute_many, upsert_statement
+
+PAGE = 5_000
+"""Stale tokens rewritten per query (so a first sync's refresh holds a page, not all)."""
+
+Grouped = dict[str, dict[int, list[float]]]
+"""Token → campaign id → the sorted moments of its activities of that campaign."""
+
+
+def grouped(rows: Iterable[tuple[str, int, int, int]]) -> Grouped:
+    """Touches grouped from ``(token, campaign id, seconds, micros)`` activity rows."""
+    found: Grouped = {}
+    for token, campaign, seconds, micros in rows:
+        moment = seconds + micros / 1e6 if micros else float(seconds)
+        by_campaign = found.get(token)
+        if by_campaign is None:
+            found[token] = {campaign: [moment]}
+            continue
+        moments = by_campaign.get(campaign)
+        if moments is None:
+            by_campaign[campaign] = [moment]
+        else:
+            moments.append(moment)
+    for by_campaign in found.values():
+        for moments in by_campaign.values():
+            moments.sort()
+    return found
+
+
+def touches_text(by_campaign: dict[int, list[float]]) -> str:
+    """One row's ``touches``: JSON keyed by campaign id (floats keep their exact value)."""
+    return json.dumps({str(key): by_campaign[key] for key in sorted(by_campaign)})
+
+
+def campaign_rows_query(tokens: Collection[str]) -> Any:
+    """The ``(token, campaign id, seconds, micros)`` campaign activities of ``tokens``."""
+    a = t.activities.c
+    return select(a.email, a.campaign_id, a.occurred_at, a.micros).where(
+        a.email.in_(tokens), a.campaign_id.is_not(None)
+    )
+
+
+def mark_stale(connection: Connection, tokens: Iterable[str]) -> None:
+    """Mark ``tokens`` (whose activities are being written) for :func:`refresh_stale`."""
+    rows = [{"email": token} for token in dict.fromkeys(tokens)]
+    if rows:
+        statement = upsert_statement(connection, t.campaign_touches_stale)
+        execute_many(connection, statement.on_conflict_do_nothing(index_elements=["email"]), rows)
+
+
+def refresh_stale(connection: Connection) -> None:
+    """Rewrite the rows of every stale token from its activities, a page at a time."""
+    stale, touches = t.campaign_touches_stale, t.campaign_touches
+    page = select(stale.c.email).order_by(stale.c.email).limit(PAGE)
+    while tokens := list(connection.execute(page).scalars()):
+        found = grouped(connection.execute(campaign_rows_query(tokens)).tuples())
+        connection.execute(delete(touches).where(touches.c.email.in_(tokens)))
+        rows = [{"email": token, "touches": touches_text(found[token])} for token in found]
+        execute_many(connection, insert(touches), rows)
+        connection.execute(delete(stale).where(stale.c.email.in_(tokens)))
