@@ -106,7 +106,9 @@ def report_command(
             built = build_report(
                 workspace.contract, data, period, segments, now, stalled_leads(store)
             )
-            text = _render(output_format, built)  # with the collector still off
+            text = _render(output_format, built)
+            # Freed while the collector is off: turned back on, it has little left to walk.
+            del data, built
     finally:
         store.close()
     if out_path is None and output_format != "html":

@@ -16,6 +16,7 @@ from funnelsync.sync.report.campaigns import CampaignFigures, campaign_influence
 from funnelsync.sync.report.communicated import CommunicatedCampaign, communicated_campaigns
 from funnelsync.sync.report.data import FunnelData
 from funnelsync.sync.report.figures import (
+    IDLE,
     Headline,
     StageFigures,
     headline_of,
@@ -116,13 +117,18 @@ def period_figures(
     touches = data.campaign_touches
     if campaigns is None:
         campaigns = campaign_influence(contract, journeys, touches, period).named
+    # Segments need only the leads with a fact in the period (see segment_figures).
+    active = [
+        (journey, fact) for journey, fact in zip(journeys, facts, strict=True) if fact != IDLE
+    ]
+    busy, busy_facts = [item[0] for item in active], [item[1] for item in active]
     return PeriodFigures(
         period=period,
         as_of=as_of,
         headline=headline_of(facts, contract.sql_stage is not None),
         stages=stage_figures(contract, journeys, period),
         segments={
-            field: segment_figures(contract, journeys, facts, field, touches, period)
+            field: segment_figures(contract, busy, busy_facts, field, touches, period)
             for field in by
         },
         campaigns=campaigns,

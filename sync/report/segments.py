@@ -13,7 +13,7 @@ from datetime import datetime
 
 from funnelsync.contract import FunnelContract
 from funnelsync.models import COMPUTED_FIELDS, Lead
-from funnelsync.sync.report.figures import IDLE, Headline, LeadFacts, headline_of
+from funnelsync.sync.report.figures import Headline, LeadFacts, headline_of
 from funnelsync.sync.report.journeys import Journey
 from funnelsync.sync.report.period import Period
 
@@ -69,17 +69,14 @@ def _groups(
     end: datetime,
 ) -> dict[str, list[LeadFacts]]:
     groups: dict[str, list[LeadFacts]] = defaultdict(list)
-    # A lead with no fact in the period adds nothing to any figure: only the others are
-    # placed (a segment of idle leads alone is left out as it would be anyway).
-    active = [(j, fact) for j, fact in zip(journeys, facts, strict=True) if fact != IDLE]
     if field != CAMPAIGN:
         none = NONE_SEGMENT
-        for journey, fact in active:
+        for journey, fact in zip(journeys, facts, strict=True):
             groups[journey.fields.get(field, none)].append(fact)
         return groups
-    # segments_of by campaign, inlined: a large report places tens of thousands.
+    # segments_of by campaign, inlined: a large report places hundreds of thousands.
     cutoff = end.timestamp()
-    for journey, fact in active:
+    for journey, fact in zip(journeys, facts, strict=True):
         placed = False
         mine = touches.get(journey.person_id)
         if mine:
@@ -102,7 +99,8 @@ def segment_figures(
 ) -> list[SegmentFigures]:
     """The headline per segment of ``field``, most MQLs first; segments idle in the period
     (no new lead, MQL, SQL, win or loss) are left out. ``facts`` are the journeys' facts
-    for ``period`` (:func:`~funnelsync.sync.report.figures.lead_facts`)."""
+    for ``period`` (:func:`~funnelsync.sync.report.figures.lead_facts`); leads whose facts
+    are all :data:`~funnelsync.sync.report.figures.IDLE` add nothing and may be left out."""
     rows = []
     has_sql = contract.sql_stage is not None
     for name, members in _groups(journeys, facts, field, touches, period.end).items():
