@@ -31,7 +31,7 @@ Grouped = dict[str, dict[int, list[float]]]
 """Token → campaign id → the sorted moments of its activities of that campaign."""
 
 
-def grouped(rows: Iterable[tuple[str, int, int, int]]) -> Grouped:
+def grouped(rows: Iterable[Any]) -> Grouped:
     """Touches grouped from ``(token, campaign id, seconds, micros)`` activity rows."""
     found: Grouped = {}
     for token, campaign, seconds, micros in rows:
@@ -77,7 +77,7 @@ def refresh_stale(connection: Connection) -> None:
     stale, touches = t.campaign_touches_stale, t.campaign_touches
     page = select(stale.c.email).order_by(stale.c.email).limit(PAGE)
     while tokens := list(connection.execute(page).scalars()):
-        found = grouped(connection.execute(campaign_rows_query(tokens)).tuples())
+        found = grouped(connection.execute(campaign_rows_query(tokens)))
         connection.execute(delete(touches).where(touches.c.email.in_(tokens)))
         rows = [{"email": token, "touches": touches_text(found[token])} for token in found]
         execute_many(connection, insert(touches), rows)

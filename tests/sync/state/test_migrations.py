@@ -56,7 +56,7 @@ def test_version_1_store_gains_identity_keys_from_its_emails(tmp_path: Path) -> 
 
     store = StateStore.open(tmp_path / "state")
     try:
-        assert store.schema_version == schema.LATEST_VERSION == 9
+        assert store.schema_version == schema.LATEST_VERSION == 10
         identity = store.load_identity()
         assert identity.person_by_key == {"ann@example.com": 1}
         assert identity.person_of == {("crm", "7"): 1}
