@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from campaign_touch_support import stale_tokens, touches_afresh, touches_kept
 from journey_support import derived_journeys, stored_journeys
 from sqlalchemy import Connection, create_engine, select
 from sync_support import postgres_database
@@ -389,5 +390,46 @@ def test_version_7_activities_become_compact_rows_that_read_back_the_same(
         assert store.count("activities") == len(OLD_ACTIVITIES)
         (moved,) = [a for a in store.activities(["ann@example.com"]) if a.activity_id == "1"]
         assert (moved.type, moved.occurred_at, moved.campaign) == ("meeting", again, None)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_version_9_campaign_touches_are_grouped_from_the_activities(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = _state_url(backend, tmp_path, request)
+    engine = create_engine(url or f"sqlite:///{tmp_path / 'state' / DATABASE_NAME}")
+    tokens = [f"p{number:05}@example.com" for number in range(5_003)]  # two pages
+    with engine.begin() as connection:
+        _schema_at(connection, 9)
+        connection.execute(schema.activity_types.insert(), [{"type_id": 1, "name": "click"}])
+        names = [{"campaign_id": 1, "name": "Launch"}, {"campaign_id": 2, "name": " Launch "}]
+        connection.execute(schema.campaigns.insert(), names)
+        rows = [
+            {
+                "connection": "mkt",
+                "activity_id": f"{token}-{kind}",
+                "email": token,
+                "type_id": 1,
+                "occurred_at": 1_780_000_000 + 3_600 * (number % 7) - 60 * kind,
+                "micros": 250_000 * kind,
+                "utc_offset": None if kind else 7_200,
+                "campaign_id": (None, 1, 1, 2)[(number + kind) % 4],
+                "asset": None,
+            }
+            for number, token in enumerate(tokens)
+            for kind in range(3)
+        ]
+        connection.execute(schema.activities.insert(), rows)
+    engine.dispose()
+
+    store = StateStore.open(tmp_path / "state", url)
+    try:
+        assert store.schema_version == schema.LATEST_VERSION
+        kept = touches_kept(store)
+        assert kept == touches_afresh(store)
+        assert len(kept) == len(tokens)  # each has a campaign activity; no row is left out
+        assert stale_tokens(store) == []
     finally:
         store.close()
