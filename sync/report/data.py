@@ -21,7 +21,7 @@ from funnelsync.contract import FunnelContract
 from funnelsync.models import Lead
 from funnelsync.sync.report.journeys import Journey, build_journey, stage_layout
 from funnelsync.sync.state import schema as t
-from funnelsync.sync.state.campaign_touches import campaign_rows_query, grouped
+from funnelsync.sync.state.campaign_touches import campaign_rows_query, decode, grouped
 from funnelsync.sync.state.journey_rows import FIELD_COLUMNS, read_entries
 from funnelsync.sync.state.moments import stored_moment
 from funnelsync.sync.state.store import StateStore
@@ -146,18 +146,15 @@ def _campaign_touches(
     names = store.campaign_names.refresh()  # each campaign named once, not once a row
     # The same campaign written with stray spaces is one campaign.
     clean = all(name == name.strip() and name for name in names.values())
-    label = {str(key): name for key, name in names.items()}
     touches: dict[int, dict[str, list[float]]] = {}
     c = t.campaign_touches.c
-    for token, text in _rows(store, select(c.email, c.touches)):
+    for token, blob in _rows(store, select(c.email, c.touches)):
         person_id = person_of_email.get(token)
         if person_id is None or token in stale:
             continue
-        by_key: dict[str, list[float]] = json.loads(text)
-        if clean:
-            touches[person_id] = {label[key]: moments for key, moments in by_key.items()}
-        else:
-            touches[person_id] = _merge_names({label[k]: m for k, m in by_key.items()})
+        keys, moments = decode(blob)
+        by_name = dict(zip(map(names.__getitem__, keys), moments, strict=True))
+        touches[person_id] = by_name if clean else _merge_names(by_name)
     for token, by_id in found.items():
         person_id = person_of_email.get(token)
         if person_id is not None:

@@ -2,8 +2,9 @@
 
 The funnel report needs, per person and campaign, the sorted moments of their campaign
 activities. Reading them from ``activities`` costs a row per activity (a million at 100k
-leads); this table holds one row per token: ``{campaign id: [moment, …]}`` as JSON, a moment
-being the epoch seconds plus the microseconds (the float the report compares).
+leads); this table holds one row per token: ``{campaign id: [moment, …]}`` packed as
+:func:`encode` spells it, a moment being the epoch seconds plus the microseconds (the float
+the report compares, stored as those 8 bytes: encoding and decoding are array copies).
 
 The table is a function of ``activities`` alone. Every write of activities marks its tokens
 stale in the same transaction (:func:`mark_stale`); a run's commit rewrites the stale tokens'
@@ -15,14 +16,19 @@ right.
 
 from __future__ import annotations
 
-import json
+import sys
+from array import array
 from collections.abc import Collection, Iterable
+from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
 from funnelsync.sync.state import schema as t
 from funnelsync.sync.state.backends import execute_many, upsert_statement
+
+_SWAP = sys.byteorder == "big"
+"""Rows are little-endian whatever the machine (a state may move between machines)."""
 
 PAGE = 5_000
 """Stale tokens rewritten per query (so a first sync's refresh holds a page, not all)."""
@@ -51,9 +57,35 @@ def grouped(rows: Iterable[Any]) -> Grouped:
     return found
 
 
-def touches_text(by_campaign: dict[int, list[float]]) -> str:
-    """One row's ``touches``: JSON keyed by campaign id (floats keep their exact value)."""
-    return json.dumps({str(key): by_campaign[key] for key in sorted(by_campaign)})
+def encode(by_campaign: dict[int, list[float]]) -> bytes:
+    """One row's ``touches``: the campaign count, their ids and their moment counts
+    (little-endian 64-bit integers), then every campaign's moments (64-bit floats)."""
+    keys = sorted(by_campaign)
+    head = array("q", [len(keys), *keys, *(len(by_campaign[key]) for key in keys)])
+    moments = array("d")
+    for key in keys:
+        moments.extend(by_campaign[key])
+    if _SWAP:
+        head.byteswap()
+        moments.byteswap()
+    return head.tobytes() + moments.tobytes()
+
+
+def decode(blob: bytes) -> tuple[list[int], list[list[float]]]:
+    r"""The campaign ids of an :func:`encode`\ d row and their moments, in the same order."""
+    count = int.from_bytes(blob[:8], "little")
+    split = 8 + 16 * count
+    head, moments = array("q"), array("d")
+    head.frombytes(blob[8:split])
+    moments.frombytes(blob[split:])
+    if _SWAP:
+        head.byteswap()
+        moments.byteswap()
+    values = moments.tolist()
+    if count == 1:
+        return [head[0]], [values]
+    ends = list(accumulate(head[count:]))
+    return head[:count].tolist(), list(map(values.__getitem__, map(slice, [0, *ends], ends)))
 
 
 def campaign_rows_query(tokens: Collection[str]) -> Any:
@@ -77,8 +109,22 @@ def refresh_stale(connection: Connection) -> None:
     stale, touches = t.campaign_touches_stale, t.campaign_touches
     page = select(stale.c.email).order_by(stale.c.email).limit(PAGE)
     while tokens := list(connection.execute(page).scalars()):
-        found = grouped(connection.execute(campaign_rows_query(tokens)))
+        found = grouped(_driver_rows(connection, campaign_rows_query(tokens)))
         connection.execute(delete(touches).where(touches.c.email.in_(tokens)))
-        rows = [{"email": token, "touches": touches_text(found[token])} for token in found]
+        rows = [{"email": token, "touches": encode(found[token])} for token in found]
         execute_many(connection, insert(touches), rows)
         connection.execute(delete(stale).where(stale.c.email.in_(tokens)))
+
+
+def _driver_rows(connection: Connection, query: Any) -> list[Any]:
+    """The rows of ``query`` as the driver gives them (SQLAlchemy's row layer would cost
+    more than the grouping itself for a first sync's million activities)."""
+    compiled = query.compile(connection, compile_kwargs={"render_postcompile": True})
+    named, positions = compiled.params, compiled.positiontup  # ``params`` is built per read
+    parameters = named if positions is None else tuple(named[name] for name in positions)
+    cursor = connection.connection.cursor()  # the connection's own, in its transaction
+    try:
+        cursor.execute(str(compiled), parameters)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()

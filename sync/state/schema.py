@@ -18,6 +18,7 @@ from sqlalchemy import (
     Connection,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -276,7 +277,7 @@ campaign_touches = Table(
     "campaign_touches",
     metadata,
     Column("email", String, primary_key=True, doc="An identity token, as ``activities.email``."),
-    Column("touches", Text, nullable=False, doc="JSON: campaign id → its sorted moments."),
+    Column("touches", LargeBinary, nullable=False, doc="Campaign id → its sorted moments."),
 )
 """Each token's campaign activity times, grouped (see :mod:`campaign_touches`): what the
 funnel report reads instead of every campaign activity."""

@@ -4,7 +4,6 @@ that table existed). The tests hold the first to the second."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from funnelsync.contract import FunnelContract
 from funnelsync.sync.report.data import load_funnel_data
 from funnelsync.sync.state import schema as t
+from funnelsync.sync.state.campaign_touches import decode
 from funnelsync.sync.state.store import StateStore
 
 Touches = dict[str, dict[str, list[float]]]
@@ -39,10 +39,11 @@ def touches_kept(store: StateStore) -> Touches:
     names = store.campaign_names.refresh()
     with store.engine.connect() as connection:
         rows = connection.execute(select(t.campaign_touches)).all()
-    return {
-        token: {names[int(key)]: moments for key, moments in json.loads(text).items()}
-        for token, text in rows
-    }
+    found: Touches = {}
+    for token, blob in rows:
+        keys, moments = decode(blob)
+        found[token] = {names[key]: times for key, times in zip(keys, moments, strict=True)}
+    return found
 
 
 def stale_tokens(store: StateStore) -> list[str]:
