@@ -19,10 +19,10 @@ from sqlalchemy import Select, select
 
 from funnelsync.contract import FunnelContract
 from funnelsync.models import Lead
-from funnelsync.sync.report.journeys import Journey, build_journey, stage_layout
+from funnelsync.sync.report.journeys import Journey, journey_from_text, stage_layout
 from funnelsync.sync.state import schema as t
 from funnelsync.sync.state.campaign_touches import campaign_rows_query, decode, grouped
-from funnelsync.sync.state.journey_rows import FIELD_COLUMNS, read_entries
+from funnelsync.sync.state.journey_rows import FIELD_COLUMNS
 from funnelsync.sync.state.moments import stored_moment
 from funnelsync.sync.state.store import StateStore
 
@@ -103,8 +103,11 @@ def load_funnel_data(
             kept = {name: value for name in wanted if (value := known.get(name))}
         else:  # ``columns`` is ``wanted``
             kept = {name: value for name, value in zip(columns, values, strict=True) if value}
-        entries = read_entries(dates, moves)
-        journey = build_journey(layout, person_id, email, stage, {}, entries, kept)
+        # A row's stage dates and moves are mostly the same entries: then read them once.
+        entries = (
+            dates if not moves or moves == dates else moves if not dates else f"{dates}\t{moves}"
+        )
+        journey = journey_from_text(layout, person_id, email, stage, entries, kept)
         if journey is not None:
             journeys.append(journey)
             person_of_email[email] = person_id

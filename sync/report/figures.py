@@ -85,8 +85,16 @@ def stage_figures(
     skipped = [0] * len(path)
     converted = [0] * len(path)
     for journey in journeys:
+        stays = journey.stays
+        if stays and (stays[0].entered >= end or stays[-1].entered < start):
+            # Entered after the period, or last moved before it: it only stands in a stage
+            # (stays are in time order, reach dates are stays' times).
+            if stays[0].entered < end:
+                opening[stays[-1].stage] += 1
+                balance[stays[-1].stage] += 1
+            continue
         before_start = at_end = None
-        for stay in journey.stays:
+        for stay in stays:
             if stay.entered >= end:
                 break
             at_end = stay
@@ -178,6 +186,10 @@ def lead_facts(
 
     facts = []
     for journey in journeys:
+        stays = journey.stays
+        if stays and (stays[0].entered >= end or stays[-1].entered < start):
+            facts.append(IDLE)  # no stay entered in the period: nothing to count in it
+            continue
         reach = journey.reach
         reached_mql = before_end(reach[mql])
         reached_sql = before_end(reach[sql]) if sql is not None else None

@@ -96,8 +96,41 @@ def build_journey(
     order = layout.order
     entries = {(stage, at) for stage, at in stage_dates.items() if stage in order}
     entries.update((stage, at) for stage, at in moves if stage in order)
+    return _journey(layout, person_id, email, current_stage, entries, fields)
+
+
+def journey_from_text(
+    layout: StageLayout,
+    person_id: int,
+    email: str,
+    current_stage: str | None,
+    entries: str | None,
+    fields: dict[str, str],
+) -> Journey | None:
+    """:func:`build_journey` of a lead whose stage entries are given as a ``journeys`` row
+    spells them (``stage<TAB>moment`` pairs joined by tabs): each distinct pair of text is
+    parsed once, and pairs of stages the contract does not know are not parsed at all."""
+    parts = entries.split("\t") if entries else ()
+    if len(parts) < 2:
+        return None
+    order = layout.order
+    parse = datetime.fromisoformat
+    texts = set(zip(parts[::2], parts[1::2], strict=True))
+    found = {(stage, parse(at)) for stage, at in texts if stage in order}
+    return _journey(layout, person_id, email, current_stage, found, fields)
+
+
+def _journey(
+    layout: StageLayout,
+    person_id: int,
+    email: str,
+    current_stage: str | None,
+    entries: set[tuple[str, datetime]],
+    fields: dict[str, str],
+) -> Journey | None:
     if not entries:
         return None
+    order = layout.order
     ranked = sorted(entries, key=lambda item: (item[1], item[0] == current_stage, order[item[0]]))
     if current_stage is not None and current_stage in order and ranked[-1][0] != current_stage:
         ranked.append((current_stage, ranked[-1][1]))

@@ -86,12 +86,3 @@ def entries_text(entries: Iterable[tuple[str, str]]) -> str | None:
     them (``None`` for none)."""
     parts = [f"{stage}\t{at}" for stage, at in entries if "\t" not in stage]
     return "\t".join(parts) if parts else None
-
-
-def read_entries(*texts: str | None) -> set[tuple[str, datetime]]:
-    """The distinct ``(stage, moment)`` pairs of rows' :func:`entries_text` values."""
-    parts = "\t".join(text for text in texts if text).split("\t")
-    if len(parts) < 2:
-        return set()
-    parse = datetime.fromisoformat
-    return {(stage, parse(at)) for stage, at in set(zip(parts[::2], parts[1::2], strict=True))}
