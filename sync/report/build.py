@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from funnelsync.contract import FunnelContract
-from funnelsync.sync.report.campaigns import CampaignFigures, campaign_influence
+from funnelsync.sync.report.campaigns import (
+    CampaignFigures,
+    campaign_influence,
+    campaign_influences,
+)
 from funnelsync.sync.report.communicated import CommunicatedCampaign, communicated_campaigns
 from funnelsync.sync.report.data import FunnelData
 from funnelsync.sync.report.figures import (
@@ -189,8 +193,8 @@ def build_report(
     clocks = sla_clocks(contract, data.journeys, data.sales_touches)
     previous = period.previous()
     unit, points = trend(contract, data.journeys, (previous, period))
-    influence = campaign_influence(
-        contract, data.journeys, data.campaign_touches, period, bool(contract.campaigns)
+    influence, earlier = campaign_influences(
+        contract, data.journeys, data.campaign_touches, (period, previous), bool(contract.campaigns)
     )
     current = period_figures(contract, data, clocks, period, by, now, influence.named)
     history = forecast_history(contract, data.journeys)
@@ -198,7 +202,7 @@ def build_report(
         contract=contract,
         generated_at=now,
         current=current,
-        previous=period_figures(contract, data, clocks, previous, by, now),
+        previous=period_figures(contract, data, clocks, previous, by, now, earlier.named),
         trend_unit=unit,
         trend=points,
         leads=len(data.journeys),

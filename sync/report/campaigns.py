@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from funnelsync.campaigns import campaign_index
 from funnelsync.contract import FunnelContract
@@ -68,8 +68,20 @@ def campaign_influence(
     A lead touched a contract campaign in the period if it touched any of its names then,
     and engaged with it before reaching a stage if its first touch of any name was before.
     """
-    start, end = period.start, period.end
-    start_seconds, end_seconds = start.timestamp(), end.timestamp()
+    return campaign_influences(contract, journeys, touches, (period,), contract_campaigns)[0]
+
+
+def campaign_influences(
+    contract: FunnelContract,
+    journeys: Sequence[Journey],
+    touches: Mapping[int, Mapping[str, Sequence[float]]],
+    periods: Sequence[Period],
+    contract_campaigns: bool = False,
+) -> list[CampaignInfluence]:
+    """:func:`campaign_influence` of each of ``periods``, in one pass over the touches."""
+    bounds = [(period.start, period.end) for period in periods]
+    seconds_bounds = [(start.timestamp(), end.timestamp()) for start, end in bounds]
+    last_end = max(end for _, end in seconds_bounds)
     stages = [contract.path_index(contract.mql_stage) or 0, len(contract.stages) - 1]
     sql = contract.path_index(contract.sql_stage) if contract.sql_stage else None
     if sql is not None:
@@ -77,55 +89,78 @@ def campaign_influence(
     index = campaign_index(contract.campaigns) if contract_campaigns else {}
     ids: dict[str, str | None] = {}
     """Each name seen → its contract campaign id (few names, read by many leads)."""
-    touched: dict[str, int] = defaultdict(int)
-    influenced: dict[tuple[str, int], int] = defaultdict(int)
-    touched_ids: dict[str, int] = defaultdict(int)
-    influenced_ids: dict[tuple[str, int], int] = defaultdict(int)
+    counts = [_Counts() for _ in periods]
+    tallies = list(zip(seconds_bounds, counts, strict=True))
     for journey in journeys:
         mine = touches.get(journey.person_id)
         if not mine:
             continue
+        reach = journey.reach
         reached = [
-            (stage, moment.timestamp())
-            for stage in stages
-            if (moment := journey.reach[stage]) is not None and start <= moment < end
+            [
+                (stage, moment.timestamp())
+                for stage in stages
+                if (moment := reach[stage]) is not None and start <= moment < end
+            ]
+            for start, end in bounds
         ]
-        mine_by_id: dict[str, tuple[float, bool]] = {}
+        mine_by_id: list[dict[str, tuple[float, bool]]] = [{} for _ in periods]
         for campaign, moments in mine.items():
-            first = moments[0]
-            if first >= end_seconds:
+            first, latest = moments[0], moments[-1]
+            if first >= last_end:
                 continue
-            # Touched in the period: its last touch is not before the start, and the
-            # first touch from the start on is before the end.
-            hit = False
-            if moments[-1] >= start_seconds:
-                hit = moments[bisect_left(moments, start_seconds)] < end_seconds
-                if hit:
-                    touched[campaign] += 1
-            for stage, seconds in reached:
-                if first <= seconds:
-                    influenced[(campaign, stage)] += 1
+            key = None
             if contract_campaigns:
                 if campaign in ids:
                     key = ids[campaign]
                 else:
                     found = index.get(campaign.strip().casefold())
                     key = ids[campaign] = None if found is None else found.id
+            for number, ((start_seconds, end_seconds), into) in enumerate(tallies):
+                if first >= end_seconds:
+                    continue
+                # Touched in the period: its last touch is not before the start, and the
+                # first touch from the start on is before the end.
+                hit = False
+                if latest >= start_seconds:
+                    hit = moments[bisect_left(moments, start_seconds)] < end_seconds
+                    if hit:
+                        into.touched[campaign] += 1
+                for stage, seconds in reached[number]:
+                    if first <= seconds:
+                        into.influenced[(campaign, stage)] += 1
                 if key is not None:
-                    earlier = mine_by_id.get(key)
+                    earlier = mine_by_id[number].get(key)
+                    earliest, any_hit = first, hit
                     if earlier is not None:
-                        first, hit = min(first, earlier[0]), hit or earlier[1]
-                    mine_by_id[key] = (first, hit)
-        for key, (first, hit) in mine_by_id.items():
-            if hit:
-                touched_ids[key] += 1
-            for stage, seconds in reached:
-                if first <= seconds:
-                    influenced_ids[(key, stage)] += 1
-    named = _rows(touched, influenced, stages, sql)
-    named.sort(key=lambda row: (-row.mqls, -(row.sqls or 0), -row.touched, row.campaign))
-    by_contract = {row.campaign: row for row in _rows(touched_ids, influenced_ids, stages, sql)}
-    return CampaignInfluence(named, by_contract)
+                        earliest, any_hit = min(first, earlier[0]), hit or earlier[1]
+                    mine_by_id[number][key] = (earliest, any_hit)
+        for number, into in enumerate(counts):
+            for key, (first, hit) in mine_by_id[number].items():
+                if hit:
+                    into.touched_ids[key] += 1
+                for stage, seconds in reached[number]:
+                    if first <= seconds:
+                        into.influenced_ids[(key, stage)] += 1
+    found_influences = []
+    for into in counts:
+        named = _rows(into.touched, into.influenced, stages, sql)
+        named.sort(key=lambda row: (-row.mqls, -(row.sqls or 0), -row.touched, row.campaign))
+        by_contract = {
+            row.campaign: row for row in _rows(into.touched_ids, into.influenced_ids, stages, sql)
+        }
+        found_influences.append(CampaignInfluence(named, by_contract))
+    return found_influences
+
+
+@dataclass(slots=True)
+class _Counts:
+    """One period's tallies: per name and per contract campaign id."""
+
+    touched: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    influenced: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
+    touched_ids: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    influenced_ids: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
 
 
 def _rows(

@@ -13,7 +13,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from funnelsync.contract import FunnelContract
-from funnelsync.sync.report.campaigns import campaign_figures, campaign_influence
+from funnelsync.sync.report.campaigns import (
+    campaign_figures,
+    campaign_influence,
+    campaign_influences,
+)
 from funnelsync.sync.report.communicated import communicated_campaigns
 from funnelsync.sync.report.figures import headline_of, lead_facts
 from funnelsync.sync.report.journeys import Journey, build_journey, stage_layout
@@ -154,3 +158,21 @@ def test_campaign_figures_count_touched_leads_and_list_campaigns_with_influence_
     early = rows["Early"]
     assert (early.touched, early.mqls, early.sqls, early.won) == (0, 1, 1, 0)
     assert rows["Other"].touched == 1  # lead 6 on March 11; lead 3's touch at the end is out
+
+
+@pytest.mark.parametrize("contract_campaigns", [False, True])
+def test_one_pass_over_both_periods_gives_each_period_s_own_campaign_figures(
+    contract_campaigns: bool,
+) -> None:
+    periods = (PERIOD, PERIOD.previous())
+    both = campaign_influences(CONTRACT, JOURNEYS, TOUCHES, periods, contract_campaigns)
+    alone = [
+        campaign_influence(CONTRACT, JOURNEYS, TOUCHES, period, contract_campaigns)
+        for period in periods
+    ]
+    assert both == alone
+    # February has figures of its own (lead 4's MQL after its Launch touch, lead 2's touches).
+    february = {row.campaign: row for row in both[1].named}
+    assert february[" Spring Launch "].mqls == 1
+    assert february["launch"].touched == 1
+    assert both[0].named != both[1].named
