@@ -22,8 +22,10 @@ from funnelsync.models import key_token, normalise_email
 from funnelsync.sync.state.moments import stored_moment
 from funnelsync.sync.state.store import ActivityRow, StateStore, StoredActivity
 
-CHUNK = 5_000
-"""Activities per stored chunk (one transaction each)."""
+CHUNK = 50_000
+"""Activities per stored chunk (one transaction each). Storing 1M activities in chunks of
+5,000 cost about twice the CPU of chunks of 50,000 (each commit rewrites the index pages
+the chunk touched); 50,000 waiting rows hold a few MB."""
 
 ActivityKey = tuple[str, str]
 """(connection, activity id)."""
