@@ -103,6 +103,46 @@ class _Field:
         return value
 
 
+_NO_TEXT_OR_TEXT = (type(None), str)
+
+
+class _PlainColumns(NamedTuple):
+    """The system fields of a mapping whose fields all read as they are: text that is not
+    blank is the value, the time is ISO 8601 (``""``: the field is not mapped)."""
+
+    email: str
+    type: str
+    occurred_at: str
+    campaign: str
+    asset: str
+    activity_id: str
+
+
+def _plain_columns(mapper: ActivityMapper) -> _PlainColumns | None:
+    """The mapper's fields as :class:`_PlainColumns`, or ``None`` when any is more than
+    plain (a transform, a value map, a time format, a constant, a lead key)."""
+    if mapper.constants or mapper.lead_key is not None:
+        return None
+    names: dict[str, str] = {}
+    for item in mapper.fields:
+        if item.timestamp:
+            if item.transform is not None or item.reverse or item.formats:
+                return None
+        elif not item.as_is:
+            return None
+        names[item.canonical] = item.name
+    if not {"email", "type", "occurred_at"} <= set(names):
+        return None
+    return _PlainColumns(
+        names["email"],
+        names["type"],
+        names["occurred_at"],
+        names.get("campaign", ""),
+        names.get("asset", ""),
+        names.get("activity_id", ""),
+    )
+
+
 class ActivityMapper:
     """Maps a system activity straight to a :class:`MappedActivity`.
 
@@ -125,9 +165,13 @@ class ActivityMapper:
             name: item.value for name, item in fields.items() if isinstance(item, ConstantValue)
         }
         self.lead_key = mapping.lead_key
+        self.plain = _plain_columns(self) if self.usable else None
+        """The system names of the fields, when every one reads as it is (see :func:`_plain_columns`)."""
 
     def __call__(self, fields: Mapping[str, Any]) -> MappedActivity | None:
         """The activity in ``fields``, or ``None`` to take the full path."""
+        if self.plain is not None:
+            return self._plain(self.plain, fields)
         if not self.usable:
             return None
         data: dict[str, Any] = dict(self.constants)
@@ -147,6 +191,38 @@ class ActivityMapper:
             return None
         if moment.tzinfo is None or moment.tzinfo.utcoffset(moment) is None:
             moment = moment.replace(tzinfo=UTC)
+        return MappedActivity(token, Engaged(kind, moment, campaign, asset))
+
+    def _plain(self, columns: _PlainColumns, fields: Mapping[str, Any]) -> MappedActivity | None:
+        """:meth:`__call__` for a mapping of plain columns: the same activity, with no
+        per-field dispatch. Anything but text that reads cleanly steps aside."""
+        get = fields.get
+        kind, email, moment = get(columns.type), get(columns.email), get(columns.occurred_at)
+        if kind.__class__ is not str or not kind or kind.isspace():
+            return None
+        if email.__class__ is not str or moment.__class__ is not str:
+            return None
+        campaign = get(columns.campaign) if columns.campaign else None
+        asset = get(columns.asset) if columns.asset else None
+        if columns.activity_id and get(columns.activity_id).__class__ not in _NO_TEXT_OR_TEXT:
+            return None
+        if campaign is not None:
+            if campaign.__class__ is not str:
+                return None
+            if not campaign or campaign.isspace():
+                campaign = None
+        if asset is not None:
+            if asset.__class__ is not str:
+                return None
+            if not asset or asset.isspace():
+                asset = None
+        try:
+            token = normalise_email(email)
+            moment = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self.zone)
         return MappedActivity(token, Engaged(kind, moment, campaign, asset))
 
     def _token(self, data: dict[str, Any], fields: Mapping[str, Any]) -> str | None:

@@ -6,6 +6,7 @@ Every system activity is mapped by :class:`ActivityMapper` when it can and by
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,21 @@ BY_KEY = Mapping.model_validate(
     }
 )
 
+AS_IS = Mapping.model_validate(
+    {
+        "timezone": "America/New_York",
+        "activity_fields": {
+            "activity_id": "Id",
+            "email": "Email",
+            "type": "Type",
+            "occurred_at": "Date",
+            "campaign": "Campaign",
+            "asset": "Asset",
+        },
+    }
+)
+"""Every field read as it is (the CSV connector's default mapping, with a zone)."""
+
 EMAILS = [
     "ann@example.com",
     " Ann@Example.COM ",
@@ -71,13 +87,15 @@ DATES = [
     "2026-06-14T14:48:37Z",
     "2026-06-14T14:48:37+02:00",
     "2026-06-14 14:48:37",
+    " 2026-06-14T14:48:37.250+05:30 ",
+    "2026-06-14",
     "14/06/2026 14:48",
     "03/04/2026 10:00",
     "13/13/2026 10:00",
     "yesterday",
     "",
 ]
-TEXTS = ["", "  ", " Spring Launch "]
+TEXTS = ["", "  ", " Spring Launch ", "\u2003"]
 LEADS = ["0031", " 42 ", ""]
 
 
@@ -92,7 +110,9 @@ def _full(mapping: Mapping, fields: dict[str, Any]) -> MappedActivity | str:
     )
 
 
-@pytest.mark.parametrize("mapping", [PLAIN, FORMATTED, BY_KEY], ids=["plain", "formatted", "key"])
+@pytest.mark.parametrize(
+    "mapping", [PLAIN, FORMATTED, BY_KEY, AS_IS], ids=["plain", "formatted", "key", "as-is"]
+)
 def test_the_quick_mapper_agrees_with_the_canonical_model(mapping: Mapping) -> None:
     """Every combination of these values: the quick mapper gives the canonical model's
     activity (same instant and zone), or steps aside; it steps aside for every error."""
@@ -128,6 +148,45 @@ def test_the_quick_mapper_reads_a_plain_activity_itself() -> None:
     assert found.engaged.type == "call"
     assert found.engaged.campaign == "Spring"
     assert found.engaged.asset is None
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"Date": datetime(2026, 6, 14, 14, 48, tzinfo=UTC)},
+        {"Date": 1781448517},
+        {"Type": 7},
+        {"Email": None},
+        {"Campaign": 5},
+        {"Asset": ["x"]},
+        {"Id": 12},
+        {"Campaign": None, "Asset": None, "Id": None},
+    ],
+)
+@pytest.mark.parametrize("mapping", [PLAIN, AS_IS], ids=["plain", "as-is"])
+def test_a_value_that_is_not_text_is_read_as_the_canonical_model_reads_it(
+    mapping: Mapping, odd: dict[str, Any]
+) -> None:
+    """A connector may hand over values that are not text (an API's numbers, times or
+    nulls): the quick mapper gives the canonical model's activity or steps aside."""
+    fields: dict[str, Any] = {"Id": "A1", "Email": "ann@example.com", "Type": "Call"}
+    fields |= {"Date": "2026-06-14T14:48:37Z", "Campaign": "Spring", "Asset": "deck"} | odd
+    quick, full = ActivityMapper(mapping)(fields), _full(mapping, fields)
+    if quick is not None:
+        assert quick == full
+
+
+def test_the_quick_mapper_reads_an_as_is_activity_itself_in_the_mapping_zone() -> None:
+    """Plain text columns (the CSV connector's defaults) are read without the full path,
+    and a time without a zone is in the mapping's zone (not UTC)."""
+    fields = {"Id": "A1", "Email": " Ann@Example.com", "Type": "Call ", "Date": "2026-06-14 09:00"}
+    found = ActivityMapper(AS_IS)(fields | {"Campaign": " Spring ", "Asset": " "})
+    assert found is not None
+    assert found.token == "ann@example.com"
+    assert found.engaged == Engaged(
+        "Call ", datetime(2026, 6, 14, 13, 0, tzinfo=UTC), " Spring ", None
+    )
+    assert found.engaged.occurred_at.utcoffset() == timedelta(hours=-4)
 
 
 def _plan_scores(config: Path) -> dict[str, Any]:
