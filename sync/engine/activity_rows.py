@@ -166,7 +166,7 @@ class ActivityMapper:
         }
         self.lead_key = mapping.lead_key
         self.plain = _plain_columns(self) if self.usable else None
-        """The system names of the fields, when every one reads as it is (see :func:`_plain_columns`)."""
+        """The system fields, when each reads as it is (see :func:`_plain_columns`)."""
 
     def __call__(self, fields: Mapping[str, Any]) -> MappedActivity | None:
         """The activity in ``fields``, or ``None`` to take the full path."""
