@@ -105,43 +105,47 @@ def read_records(
         for column, setting in required.items():
             table.require(column, setting)
         batch = ReadBatch()
+        records, rejections = batch.records, batch.rejected
+        header, width, prefix = table.header, len(table.header), f"{table.path.name}:"
         for row in table.rows():
-            item = _record(table, row, identify, watermark)
-            if isinstance(item, SystemRecord):
-                batch.records.append(item)
-            elif isinstance(item, RejectedRecord):
-                batch.rejected.append(item)
-            if len(batch.records) + len(batch.rejected) >= BATCH_SIZE:
+            cells, line = row.cells, row.line
+            if row.problem is not None or len(cells) != width:
+                rejections.append(_rejected(table, row, _problem(row, width)))
+            else:
+                # One C-level scan for a defused cell (a false alarm is harmless).
+                joined = "\n".join(cells)
+                if joined.startswith("'") or "\n'" in joined:
+                    cells = [undefuse(cell) for cell in cells]
+                fields = dict(zip(header, cells, strict=False))  # widths checked above
+                try:
+                    record_id = identify(fields, line)
+                except RowRejectedError as exc:
+                    rejections.append(_rejected(table, row, str(exc)))
+                else:
+                    if watermark is None or _taken(watermark, fields, record_id):
+                        records.append(SystemRecord(record_id, fields, f"{prefix}{line}"))
+            if len(records) + len(rejections) >= BATCH_SIZE:
                 yield batch
                 batch = ReadBatch()
+                records, rejections = batch.records, batch.rejected
     batch.cursor = fingerprint if watermark is None else watermark.cursor()
     yield batch
 
 
-def _record(
-    table: CsvTable, row: Row, identify: Identify, watermark: cursors.Watermark | None
-) -> SystemRecord | RejectedRecord | None:
-    location = f"{table.path.name}:{row.line}"
-
-    def rejected(reason: str) -> RejectedRecord:
-        text = row.text.rstrip("\r\n") if row.problem else table.format.delimiter.join(row.cells)
-        return RejectedRecord(location, reason, text[:MAX_PAYLOAD_CHARS])
-
+def _problem(row: Row, width: int) -> str:
+    """Why ``row`` (unreadable, or of the wrong width) is rejected."""
     if row.problem is not None:
-        return rejected(row.problem)
-    if len(row.cells) != len(table.header):
-        return rejected(f"expected {len(table.header)} cells, found {len(row.cells)}")
-    cells = row.cells
-    joined = "\n".join(cells)  # one C-level scan for a defused cell (a false alarm is harmless)
-    if joined.startswith("'") or "\n'" in joined:
-        cells = [undefuse(cell) for cell in cells]
-    fields = dict(zip(table.header, cells, strict=True))
-    try:
-        record_id = identify(fields, row.line)
-    except RowRejectedError as exc:
-        return rejected(str(exc))
-    if watermark is not None:
-        modified = cursors.parse_timestamp(fields[watermark.column])
-        if modified is not None and not watermark.take(modified, record_id):
-            return None
-    return SystemRecord(record_id, fields, location)
+        return row.problem
+    return f"expected {width} cells, found {len(row.cells)}"
+
+
+def _rejected(table: CsvTable, row: Row, reason: str) -> RejectedRecord:
+    text = row.text.rstrip("\r\n") if row.problem else table.format.delimiter.join(row.cells)
+    location = f"{table.path.name}:{row.line}"
+    return RejectedRecord(location, reason, text[:MAX_PAYLOAD_CHARS])
+
+
+def _taken(watermark: cursors.Watermark, fields: Mapping[str, str], record_id: str) -> bool:
+    """Whether a row is new past ``watermark`` (a modified time that cannot be read: yes)."""
+    modified = cursors.parse_timestamp(fields[watermark.column])
+    return modified is None or watermark.take(modified, record_id)

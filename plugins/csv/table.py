@@ -51,7 +51,7 @@ class CsvFormat:
     encoding: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Row:
     """One record of a CSV file and the physical line (1-based) it starts on.
 
