@@ -16,6 +16,7 @@ from sync_support import iso, open_state, read_csv, small_workspace, sync_json, 
 
 from funnelsync.mapping import Mapping, MappingError, read_activity
 from funnelsync.plugin_manager import create_plugins
+from funnelsync.sync.engine import activity_rows
 from funnelsync.sync.engine.activity_rows import ActivityMapper, Engaged, MappedActivity
 from funnelsync.sync.engine.run import run_sync
 from funnelsync.sync.workspace.loading import load_workspace
@@ -280,3 +281,66 @@ def test_ties_in_the_explanation_do_not_depend_on_how_activities_were_stored(
     explained = _explanation(workspace, "vp@hospital.example.com")
     assert explained is not None and "email open" in explained and "page view" in explained
     assert explained == _explanation(fresh, "vp@hospital.example.com")
+
+
+def test_activities_stored_in_many_chunks_keep_every_row_and_quarantine_the_bad_one(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of 3 (one transaction each): a row that cannot be read, in the middle of a
+    chunk, is quarantined with its line and reason; every row around it is stored as
+    read (a time without a zone in the mapping's zone, UTC here); an activity read again
+    replaces its stored version."""
+    monkeypatch.setattr(activity_rows, "CHUNK", 3)
+    path = workspace.parent / "data/marketing/activities.csv"
+    rows = read_csv(path)
+    times = {
+        "b1": "2026-06-14T14:48:37Z",
+        "b2": "2026-06-14T14:48:37.250+05:30",
+        "b3": "yesterday",
+        "b4": "2026-06-14 09:00:00",
+        "b5": "2026-06-15T10:00:00-03:00",
+        "b6": "2026-06-16T10:00:00Z",
+    }
+    for activity_id, moment in times.items():
+        rows.append(
+            {
+                "activity_id": activity_id,
+                "email": "Student@uni.example.edu",
+                "type": "page_view",
+                "occurred_at": moment,
+                "campaign": " Spring " if activity_id == "b2" else "",
+                "asset": "pricing",
+            }
+        )
+    write_csv(path, rows)
+    sync_json(workspace)
+    store = open_state(workspace)
+    try:
+        stored = {a.activity_id: a for a in store.activities(None) if a.connection == "marketing"}
+        quarantined = {q.record_key: q for q in store.quarantine("marketing")}
+    finally:
+        store.close()
+    assert set(stored) == {"a1", "a2", "b1", "b2", "b4", "b5", "b6"}
+    assert {k: stored[k].occurred_at.isoformat() for k in ("b1", "b2", "b4", "b5")} == {
+        "b1": "2026-06-14T14:48:37+00:00",
+        "b2": "2026-06-14T14:48:37.250000+05:30",
+        "b4": "2026-06-14T09:00:00+00:00",
+        "b5": "2026-06-15T10:00:00-03:00",
+    }
+    assert (stored["b2"].campaign, stored["b1"].campaign) == (" Spring ", None)
+    assert {a.email for k, a in stored.items() if k.startswith("b")} == {"student@uni.example.edu"}
+    bad = quarantined["activity:b3"]
+    assert bad.location == "activities.csv:6"
+    assert "occurred_at" in bad.reason and "yesterday" in bad.reason
+    rows[-1]["type"] = "demo_request"  # b6, read again with another type
+    write_csv(path, rows)
+    sync_json(workspace)
+    store = open_state(workspace)
+    try:
+        again = {a.activity_id: a for a in store.activities(None) if a.connection == "marketing"}
+    finally:
+        store.close()
+    assert again["b6"].type == "demo_request"
+    assert {k: (a.type, a.occurred_at) for k, a in again.items() if k != "b6"} == {
+        k: (a.type, a.occurred_at) for k, a in stored.items() if k != "b6"
+    }
