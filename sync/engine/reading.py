@@ -134,8 +134,12 @@ class _Reader:
         self.connector = connector
         self.progress = progress
         self.seen: set[str] = set()
-        self.quarantined = {entry.record_key: entry for entry in quarantined}
         """Record ids handled in this run (read, or retried from quarantine)."""
+        self.quarantined = {entry.record_key: entry for entry in quarantined}
+        self.quarantined_activities = {
+            key.removeprefix("activity:") for key in self.quarantined if key.startswith("activity:")
+        }
+        """Ids of the activities in ``quarantined``."""
         self.read_locations: set[str] = set()
 
     def batches(self, stream: str, batches: Iterator[ReadBatch]) -> Iterator[ReadBatch]:
@@ -188,21 +192,27 @@ class _Reader:
             self.result.resolved.append((name, record_id))
         self.result.records.append(ReadRecord((name, record_id), location, dict(fields), tokens))
 
-    def activity(self, record: SystemRecord) -> None:
-        name = self.connection.name
-        self.result.rows_read += 1
-        mapped = self.map_activity(record.fields)
-        if mapped is None:
-            mapped = self._activity_in_full(record)
-        if mapped is None:
-            return
-        if f"activity:{record.record_id}" in self.quarantined:
-            self.result.resolved.append((name, f"activity:{record.record_id}"))
-        if record.record_id in self.echoes:
-            self.result.echoes += 1
-            return
-        self.result.activities_read += 1
-        self.activities.add(name, record.record_id, mapped)
+    def activities_of(self, records: Sequence[SystemRecord]) -> None:
+        """Map the activities of one batch and hand them to :class:`NewActivities`; those
+        that cannot be mapped are quarantined, echoes of funnelsync's own timeline entries
+        only counted."""
+        name, result, echoes = self.connection.name, self.result, self.echoes
+        map_activity, add = self.map_activity, self.activities.add
+        result.rows_read += len(records)
+        for record in records:
+            record_id = record.record_id
+            mapped = map_activity(record.fields)
+            if mapped is None:
+                mapped = self._activity_in_full(record)
+                if mapped is None:
+                    continue
+            if record_id in self.quarantined_activities:
+                result.resolved.append((name, f"activity:{record_id}"))
+            if record_id in echoes:
+                result.echoes += 1
+                continue
+            result.activities_read += 1
+            add(name, record_id, mapped)
 
     def _activity_in_full(self, record: SystemRecord) -> MappedActivity | None:
         """The activity through the canonical model, or ``None`` once quarantined."""
@@ -280,8 +290,7 @@ def _read_streams(reader: _Reader, store: StateStore) -> None:
     if connector.capabilities.read_activities:
         batches = connector.read_activities(store.cursor(name, ACTIVITIES))
         for batch in reader.batches(ACTIVITIES, batches):
-            for record in batch.records:
-                reader.activity(record)
+            reader.activities_of(batch.records)
     if connector.capabilities.deletes:
         batches = connector.read_deletions(store.cursor(name, DELETIONS))
         for batch in reader.batches(DELETIONS, batches):

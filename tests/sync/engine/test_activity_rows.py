@@ -289,7 +289,7 @@ def test_activities_stored_in_many_chunks_keep_every_row_and_quarantine_the_bad_
     """Chunks of 3 (one transaction each): a row that cannot be read, in the middle of a
     chunk, is quarantined with its line and reason; every row around it is stored as
     read (a time without a zone in the mapping's zone, UTC here); an activity read again
-    replaces its stored version."""
+    replaces its stored version, and one fixed leaves the quarantine."""
     monkeypatch.setattr(activity_rows, "CHUNK", 3)
     path = workspace.parent / "data/marketing/activities.csv"
     rows = read_csv(path)
@@ -333,14 +333,18 @@ def test_activities_stored_in_many_chunks_keep_every_row_and_quarantine_the_bad_
     assert bad.location == "activities.csv:6"
     assert "occurred_at" in bad.reason and "yesterday" in bad.reason
     rows[-1]["type"] = "demo_request"  # b6, read again with another type
+    rows[-4]["occurred_at"] = "2026-06-14T12:00:00Z"  # b3, fixed in the system
     write_csv(path, rows)
     sync_json(workspace)
     store = open_state(workspace)
     try:
         again = {a.activity_id: a for a in store.activities(None) if a.connection == "marketing"}
+        still = {q.record_key for q in store.quarantine("marketing")}
     finally:
         store.close()
     assert again["b6"].type == "demo_request"
-    assert {k: (a.type, a.occurred_at) for k, a in again.items() if k != "b6"} == {
+    assert again["b3"].occurred_at.isoformat() == "2026-06-14T12:00:00+00:00"
+    assert "activity:b3" not in still
+    assert {k: (a.type, a.occurred_at) for k, a in again.items() if k not in {"b3", "b6"}} == {
         k: (a.type, a.occurred_at) for k, a in stored.items() if k != "b6"
     }
