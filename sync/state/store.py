@@ -34,12 +34,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from funnelsync.models import Lead
 from funnelsync.run_report import RunReport
 from funnelsync.sync.state import schema as t
-from funnelsync.sync.state.backends import execute_many as _executemany
 from funnelsync.sync.state.backends import (
+    bulk_cache,
     open_engine,
     serialise_migrations,
     upsert_statement,
 )
+from funnelsync.sync.state.backends import execute_many as _executemany
 from funnelsync.sync.state.campaign_touches import mark_stale, refresh_stale
 from funnelsync.sync.state.errors import StateError, state_error
 from funnelsync.sync.state.journeys import append_moves, upsert_journeys
@@ -396,7 +397,11 @@ class StateStore:
     def store_activity_rows(self, rows: Sequence[ActivityRow]) -> None:
         """Store activities (new ones added, known ones replaced) in one transaction."""
         if rows:
-            with self.engine.begin() as connection:
+            with (
+                self.engine.connect() as connection,
+                bulk_cache(connection),
+                connection.begin(),
+            ):
                 _upsert_activities(connection, rows)
 
     def activity_rows(self, tokens: Iterable[str] | None) -> Iterator[CompactActivity]:
