@@ -9,6 +9,7 @@ writing maps canonical values back to system fields, through the same value maps
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Sequence
 from collections.abc import Mapping as AbcMapping
 from datetime import UTC, date, datetime, tzinfo
@@ -30,6 +31,7 @@ from pydantic import (
 
 from funnelsync.contract import Attribute, AttributeType
 from funnelsync.models import LEAD_FIELDS, Activity, Lead, as_moment, key_token
+from funnelsync.trusted_lead import checked_lead
 
 STAGE_DATES_PREFIX = "stage_dates."
 
@@ -399,6 +401,115 @@ def read_lead(
     to ``warnings``; so is an ambiguous one (read by the first format that fits). Which
     identity keys a lead needs is the engine's concern: a lead may lack an email here.
     """
+    return _lead_reader(mapping).read(mapping, fields, warnings)
+
+
+class _LeadReader:
+    """A mapping's lead fields decided once (see :func:`_lead_reader`): reads a record the
+    way :func:`_read_lead_in_full` does, for records whose values read cleanly and are in
+    a simple form; any other record (a value that does not read, a warning to give, a
+    value pydantic must convert or refuse) is read in full, which gives the same lead or
+    the error."""
+
+    __slots__ = ("fields", "zone")
+
+    def __init__(self, mapping: Mapping) -> None:
+        self.zone = ZoneInfo(mapping.timezone)
+        types = mapping.attributes
+        self.fields: list[tuple[str, str, FieldMap, Attribute | None, bool, int]] = []
+        """(system field, canonical field or stage, its map, attribute, timestamp, where to)."""
+        for canonical, field_map in mapping.lead_fields.items():
+            if field_map is None or not field_map.reads:
+                continue
+            attribute = types.get(canonical)
+            stage = canonical.startswith(STAGE_DATES_PREFIX)
+            timestamp = stage or canonical in _TIMESTAMP_LEAD_FIELDS
+            plain = (
+                attribute is None
+                and not timestamp
+                and field_map.transform is None
+                and not field_map.values
+            )
+            to = _TO_STAGE_DATES if stage else _TO_ATTRIBUTES
+            if not stage and attribute is None and canonical in LEAD_FIELDS:
+                to = _TO_PLAIN_FIELD if plain else _TO_FIELD
+            self.fields.append(
+                (
+                    field_map.field,
+                    canonical[len(STAGE_DATES_PREFIX) :] if stage else canonical,
+                    field_map,
+                    attribute,
+                    timestamp,
+                    to,
+                )
+            )
+
+    def read(
+        self, mapping: Mapping, fields: AbcMapping[str, Any], warnings: list[str] | None
+    ) -> Lead:
+        zone = self.zone
+        data: dict[str, Any] = {}
+        attributes: dict[str, Any] = {}
+        stage_dates: dict[str, Any] = {}
+        try:
+            for name, canonical, field_map, attribute, timestamp, to in self.fields:
+                if name not in fields:
+                    continue
+                raw = fields[name]
+                if to is _TO_PLAIN_FIELD and type(raw) is str:
+                    data[canonical] = None if not raw or raw.isspace() else raw
+                    continue
+                if attribute is not None:
+                    value = _attribute_value(attribute, field_map, raw, zone)
+                else:
+                    value = _read_value(field_map, raw, zone, timestamp)
+                if to is _TO_STAGE_DATES:
+                    if value is not None:
+                        stage_dates[canonical] = value
+                elif to is _TO_ATTRIBUTES:
+                    if value is not None:
+                        attributes[canonical] = value
+                else:
+                    data[canonical] = value
+        except ValueError:  # MappingError or AmbiguousDateError: the full read words it
+            return _read_lead_in_full(mapping, fields, warnings)
+        data["stage_dates"] = stage_dates
+        data["attributes"] = attributes
+        lead = checked_lead(data)
+        return _read_lead_in_full(mapping, fields, warnings) if lead is None else lead
+
+
+_TO_STAGE_DATES, _TO_ATTRIBUTES, _TO_FIELD, _TO_PLAIN_FIELD = 0, 1, 2, 3
+
+_READERS: dict[int, tuple[weakref.ref[Mapping], tuple[Any, ...], _LeadReader]] = {}
+"""Each mapping's reader, by the mapping's id, with what it was made from."""
+
+
+def _lead_reader(mapping: Mapping) -> _LeadReader:
+    """``mapping``'s reader, made again whenever its lead fields, zone or attributes are
+    no longer the ones it was made from (a mapping is a mutable model)."""
+    made_from = (
+        tuple(mapping.lead_fields.items()),
+        mapping.timezone,
+        tuple(mapping.attributes.items()),
+    )
+    key = id(mapping)
+    known = _READERS.get(key)
+    if known is not None and known[0]() is mapping and known[1] == made_from:
+        return known[2]
+    reader = _LeadReader(mapping)
+
+    def forget(_: weakref.ref[Mapping]) -> None:
+        _READERS.pop(key, None)
+
+    _READERS[key] = (weakref.ref(mapping, forget), made_from, reader)
+    return reader
+
+
+def _read_lead_in_full(
+    mapping: Mapping, fields: AbcMapping[str, Any], warnings: list[str] | None = None
+) -> Lead:
+    """:func:`read_lead`, every field through pydantic's validation."""
     zone = ZoneInfo(mapping.timezone)
     data: dict[str, Any] = {}
     attributes: dict[str, Any] = {}

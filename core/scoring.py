@@ -107,29 +107,37 @@ def engagement_score(
     (counted from day 1 of the proleptic calendar, in the as-of zone), then the per-type
     cap, then the overall cap.
     """
-    by_window: dict[tuple[str, int], float] = defaultdict(float)
-    counts: dict[str, int] = defaultdict(int)
+    by_window: dict[tuple[str, int], float] = {}
+    counts: dict[str, int] = {}
     newest: dict[str, int] = {}
-    as_of_day = as_of.date()
+    zone = as_of.tzinfo
+    as_of_day = as_of.toordinal()
     half_life = scoring.half_life_days
+    points_of = scoring.points
+    window_caps = scoring.window_caps
+    weights: dict[int, float] = {}  # by age in days: the same few ages recur
     for activity in activities:
-        points = (
-            _points(scoring, activity) if scoring.overrides else scoring.points.get(activity.type)
-        )
-        if points is None or activity.occurred_at > as_of:
+        kind = activity.type
+        points = _points(scoring, activity) if scoring.overrides else points_of.get(kind)
+        occurred = activity.occurred_at
+        if points is None or occurred > as_of:
             continue
         # Whole days in the as-of zone, so the same instant written with another offset
         # has the same age.
-        occurred_day = activity.occurred_at.astimezone(as_of.tzinfo).date()
-        age_days = max(0, (as_of_day - occurred_day).days)
-        weight = 1.0 if half_life is None else 0.5 ** (age_days / half_life)
-        window = scoring.window_caps.get(activity.type)
+        occurred_day = occurred.astimezone(zone).toordinal()
+        age_days = max(0, as_of_day - occurred_day)
+        weight = weights.get(age_days)
+        if weight is None:
+            weight = weights[age_days] = 1.0 if half_life is None else 0.5 ** (age_days / half_life)
+        window = window_caps.get(kind)
         # Windows are fixed stretches of the calendar, so time passing never regroups
         # activities (which could raise a capped score).
-        slot = occurred_day.toordinal() // window.days if window else 0
-        by_window[(activity.type, slot)] += points * weight
-        counts[activity.type] += 1
-        newest[activity.type] = min(age_days, newest.get(activity.type, age_days))
+        slot = (kind, occurred_day // window.days if window else 0)
+        by_window[slot] = by_window.get(slot, 0.0) + points * weight
+        counts[kind] = counts.get(kind, 0) + 1
+        known = newest.get(kind)
+        if known is None or age_days < known:
+            newest[kind] = age_days
     by_type: dict[str, float] = defaultdict(float)
     for (activity_type, _), value in by_window.items():
         window = scoring.window_caps.get(activity_type)

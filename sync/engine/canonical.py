@@ -12,12 +12,13 @@ from funnelsync.contract import FunnelContract
 from funnelsync.explanation import explain
 from funnelsync.mapping import Mapping as FieldMapping
 from funnelsync.mapping import MappingError, read_lead
-from funnelsync.merge import SourceLead, merge_field, merge_leads, previous_stage
+from funnelsync.merge import SourceLead, merge_field, merged_values, previous_stage
 from funnelsync.models import Lead
 from funnelsync.rule_kinds import NO_RULE_KINDS, RuleKinds
 from funnelsync.scoring import Engagement, score_lead
 from funnelsync.stages import place_lead
 from funnelsync.sync.state.store import RecordKey
+from funnelsync.trusted_lead import built_lead
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,20 +134,22 @@ def build_lead(
     kinds: RuleKinds = NO_RULE_KINDS,
 ) -> tuple[Lead, StageChange | None]:
     """The person's canonical lead, and their stage change if the stage moved."""
-    lead = merge_leads(contract, sources)
-    email = merge_field(contract, "email", sources) or lead.email
-    stage_dates = dict(lead.stage_dates)
+    data = merged_values(contract, sources)
+    data["email"] = merge_field(contract, "email", sources) or data["email"]
+    stage_dates = data["stage_dates"]
     before = _stage_before(contract, previous, sources)
     if previous is not None:
         for stage, when in previous.stage_dates.items():
             stage_dates[stage] = min(when, stage_dates.get(stage, when))
-    lead = lead.model_copy(update={"email": email, "stage_dates": stage_dates})
+    # The values come from validated leads (the merge's are the systems' own).
+    lead = built_lead(data)
     score = score_lead(contract.scoring, lead, activities, now, kinds)
     placement = place_lead(contract, lead, score, before, now, kinds)
     placed = contract.stage(placement.stage)
     campaigns = recent_campaigns(campaign_index(contract.campaigns), activities)
-    lead = lead.model_copy(
-        update={
+    lead = built_lead(
+        {
+            **data,
             "fit_score": score.fit,
             "engagement_score": score.engagement,
             "score": score.total,

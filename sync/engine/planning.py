@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from funnelsync.connector import LeadWrite
-from funnelsync.contract import FunnelContract
+from funnelsync.contract import FunnelContract, OwnershipKind
 from funnelsync.mapping import FieldMap, canonical_value, format_value, value_getter
 from funnelsync.merge import writes_field
 from funnelsync.models import Lead, is_descriptive
@@ -23,7 +23,12 @@ from funnelsync.sync.engine.canonical import CurrentRecord
 from funnelsync.sync.engine.kept import kept_before
 from funnelsync.sync.state.store import Identity, RecordKey
 from funnelsync.sync.workspace.loading import Connection
-from funnelsync.text_fit import describe_character, fit_own_text, unencodable
+from funnelsync.text_fit import (
+    describe_character,
+    encoding_holds_ascii,
+    fit_own_text,
+    unencodable,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +122,8 @@ def _formatted(canonical: str, field_map: FieldMap, value: Any, zone: tzinfo, en
     formatted = format_value(field_map, value, zone)
     if not isinstance(formatted, str):
         return formatted
+    if formatted.isascii() and encoding_holds_ascii(encoding):
+        return formatted  # what both checks below give it
     if not is_descriptive(canonical) and canonical != "email":
         return fit_own_text(formatted, encoding, field_map.max_length)
     character = unencodable(formatted, encoding)
@@ -136,12 +143,22 @@ class _Writable:
     field_map: FieldMap
     descriptive: bool
     value_of: Callable[[Lead], Any]
+    reads: bool
+    name: str
+    """The system field."""
 
 
 def _writable(field_maps: Mapping[str, FieldMap]) -> list[_Writable]:
     """The fields an update may change (all written fields but the email, the record's key)."""
     return [
-        _Writable(canonical, field_map, is_descriptive(canonical), value_getter(canonical))
+        _Writable(
+            canonical,
+            field_map,
+            is_descriptive(canonical),
+            value_getter(canonical),
+            field_map.reads,
+            field_map.field,
+        )
         for canonical, field_map in field_maps.items()
         if field_map.writes and canonical != "email"
     ]
@@ -170,9 +187,18 @@ class SystemValues:
         return self._values.get(key)
 
 
+def _ownership(contract: FunnelContract, writable: list[_Writable]) -> list[OwnershipKind | None]:
+    """Each writable field's ownership rule (``None`` for a computed field), in order."""
+    return [
+        contract.ownership_for(item.canonical).rule if item.descriptive else None
+        for item in writable
+    ]
+
+
 def _changed_fields(
     contract: FunnelContract,
     writable: list[_Writable],
+    rules: list[OwnershipKind | None],
     lead: Lead,
     system_values: Sequence[Any],
     raw: Mapping[str, Any],
@@ -180,21 +206,43 @@ def _changed_fields(
     zone: tzinfo,
     encoding: str,
 ) -> dict[str, tuple[str, Any]]:
-    """System field → (canonical field, new value) for every field that differs."""
+    """System field → (canonical field, new value) for every field that differs.
+
+    ``rules`` are :func:`_ownership`'s: a descriptive field is written as
+    :func:`~funnelsync.merge.writes_field` allows."""
     changes: dict[str, tuple[str, Any]] = {}
-    for item, current in zip(writable, system_values, strict=True):
-        canonical, field_map = item.canonical, item.field_map
-        if item.descriptive and not writes_field(contract, canonical, current):
+    for item, rule, current in zip(writable, rules, system_values, strict=True):
+        if rule is OwnershipKind.dont_sync or (
+            rule is OwnershipKind.set_if_empty
+            and not writes_field(contract, item.canonical, current)
+        ):
             continue
         desired = item.value_of(lead)
-        if field_map.reads and _same(current, desired):
+        if item.reads:  # what _same gives, without a call for the common pairs
+            if current is None:
+                if _blank(desired):
+                    continue
+            elif type(current) is str and type(desired) is str:
+                if current == desired:
+                    continue
+            elif _same(current, desired):
+                continue
+        formatted = (
+            None
+            if desired is None
+            else _formatted(item.canonical, item.field_map, desired, zone, encoding)
+        )
+        old = raw.get(item.name)
+        if formatted is None and _blank(old):
             continue
-        formatted = _formatted(canonical, field_map, desired, zone, encoding)
-        if same_text(raw.get(field_map.field), formatted):
+        if type(old) is str and type(formatted) is str:  # what same_text does with text
+            if old == formatted:
+                continue
+        elif same_text(old, formatted):
             continue
-        if kept_before(kept, raw, field_map.field, formatted):
+        if kept and kept_before(kept, raw, item.name, formatted):
             continue
-        changes[field_map.field] = (canonical, formatted)
+        changes[item.name] = (item.canonical, formatted)
     return changes
 
 
@@ -259,6 +307,7 @@ def plan_connection(
     field_maps = connection.mapping.active_lead_fields()
     zone = ZoneInfo(connection.mapping.timezone)
     writable = system_values.writable(name)
+    rules = _ownership(contract, writable)
     reasons: dict[tuple[str, ...], str] = {}  # writes changing the same fields share one text
     detours = {detour.name for detour in contract.detours}
     plan = ConnectionPlan()
@@ -307,7 +356,7 @@ def plan_connection(
             system_stage, *currently = values
             try:
                 changes = _changed_fields(
-                    contract, writable, lead, currently, raw, kept, zone, encoding
+                    contract, writable, rules, lead, currently, raw, kept, zone, encoding
                 )
             except UnencodableValueError as exc:
                 write = LeadWrite(person_key, key[1], {})
