@@ -41,6 +41,17 @@ def defuse(text: str) -> str:
     return text
 
 
+_MAY_DEFUSE = frozenset(["'", *_FORMULA_STARTS])
+"""First characters :func:`defuse` acts on or looks past."""
+
+
+def cell_text(value: Any) -> str:
+    """``defuse(to_cell(value))``: what funnelsync writes in a cell for ``value``."""
+    if type(value) is str and (not value or value[0] not in _MAY_DEFUSE):
+        return value  # what both give it, without the calls
+    return defuse(to_cell(value))
+
+
 def undefuse(cell: str) -> str:
     """The text :func:`defuse` turned into ``cell`` (``cell`` itself if it was not defused)."""
     if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_STARTS):

@@ -28,9 +28,9 @@ from typing import TextIO
 
 from funnelsync.connector import LeadWrite, WriteResult, WriteStatus
 from funnelsync.plugins.csv.atomic import replace_file
-from funnelsync.plugins.csv.cells import UnsupportedValueError, defuse, to_cell, undefuse
+from funnelsync.plugins.csv.cells import UnsupportedValueError, cell_text, defuse, undefuse
 from funnelsync.plugins.csv.table import BOM, DEFAULT_NEWLINE, CsvFormat, open_table
-from funnelsync.text_fit import unencodable
+from funnelsync.text_fit import encoding_holds_ascii, unencodable
 
 KEY_SETTING = "leads.key_column"
 
@@ -94,7 +94,7 @@ class _Sheet:
     def apply(self, write: LeadWrite) -> WriteResult:
         """Apply one write, or reject it (leaving the sheet as it was) with the reason."""
         try:
-            cells = {name: defuse(to_cell(value)) for name, value in write.fields.items()}
+            cells = {name: cell_text(value) for name, value in write.fields.items()}
         except UnsupportedValueError as exc:
             return WriteResult(write.key, WriteStatus.rejected, message=str(exc))
         index = self._find(write)
@@ -112,7 +112,10 @@ class _Sheet:
         if self.key_column in cells and not undefuse(cells[self.key_column]).strip():
             message = f"the write would leave {self.key_column} empty"
             return WriteResult(write.key, WriteStatus.rejected, message=message)
+        ascii_fits = encoding_holds_ascii(self.fmt.encoding)
         for column, text in cells.items():
+            if ascii_fits and column.isascii() and text.isascii():
+                continue  # what unencodable gives both
             for part, what in ((column, "column name"), (text, "value")):
                 character = unencodable(part, self.fmt.encoding)
                 if character is not None:

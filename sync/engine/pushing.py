@@ -24,6 +24,9 @@ from funnelsync.sync.engine.progress import ProgressSink
 from funnelsync.sync.state.kept import Mark, save_kept_values
 from funnelsync.sync.state.store import NewQuarantine, RecordKey, StateStore
 
+_JSON = json.JSONEncoder(default=str)
+"""``json.dumps(…, default=str)``, made once."""
+
 
 @dataclass(slots=True)
 class PushOutcome:
@@ -241,8 +244,8 @@ def _record(
                 "record_id": key[1],
                 "person_id": planned.person_id,
                 "action": "create" if planned.creates else "update",
-                "changes": json.dumps(
-                    {f: [planned.old.get(f), v] for f, v in write.fields.items()}, default=str
+                "changes": _JSON.encode(
+                    {f: [planned.old.get(f), v] for f, v in write.fields.items()}
                 ),
                 "reason": planned.reason,
             }

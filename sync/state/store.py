@@ -75,6 +75,10 @@ ACTIVITY_COLUMNS = (
 )
 
 
+_LEDGER_JSON = json.JSONEncoder(default=str, sort_keys=True)
+"""``json.dumps(…, default=str, sort_keys=True)`` for ledger rows, made once."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoredActivity:
     """An activity as stored: enough to score and to report on it."""
@@ -659,7 +663,7 @@ class StateStore:
                     {
                         "connection": key[0],
                         "record_id": key[1],
-                        "fields": json.dumps(fields, default=str, sort_keys=True),
+                        "fields": _LEDGER_JSON.encode(fields),
                         "run_id": run_id,
                     }
                     for key, fields in chunk
