@@ -84,9 +84,7 @@ COLUMNS = sorted({field_map.field for field_map in MAPPING.active_lead_fields().
 
 
 def _record() -> st.SearchStrategy[dict[str, Any]]:
-    cells = {
-        column: st.sampled_from(VALUES.get(column, [*TEXTS, None])) for column in COLUMNS
-    }
+    cells = {column: st.sampled_from(VALUES.get(column, [*TEXTS, None])) for column in COLUMNS}
     return st.fixed_dictionaries({}, optional=cells)  # type: ignore[arg-type]
 
 

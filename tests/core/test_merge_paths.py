@@ -9,7 +9,7 @@ of systems, rules, blanks and change times.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import given, settings
@@ -19,7 +19,7 @@ from funnelsync.contract import FunnelContract
 from funnelsync.merge import SourceLead, merge_field, merge_leads
 from funnelsync.models import DESCRIPTIVE_FIELDS, Lead, lead_value
 
-MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 STAMPS = [None, MONDAY, MONDAY + timedelta(days=1), MONDAY.astimezone(timezone(timedelta(hours=2)))]
 RULES = [
     "prefer a unless blank",

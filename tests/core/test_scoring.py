@@ -169,6 +169,13 @@ def test_half_life_halves_the_points_every_30_days(days: int, expected: int) -> 
     assert engagement_score(DECAYING.engagement, [activity], AS_OF)[0] == expected
 
 
+def test_activities_of_different_ages_each_decay_by_their_own_age() -> None:
+    activities = [
+        _activity("demo_request", _days_ago(d)) for d in (0, 30, 60, 30, 0, 90)
+    ]  # 40 + 20 + 10 + 20 + 40 + 5
+    assert engagement_score(DECAYING.engagement, activities, AS_OF)[0] == 135
+
+
 def test_decay_counts_whole_calendar_days() -> None:
     # 29 days and 1 minute of clock time, but 30 calendar days: counts as 30 days
     activity = _activity("demo_request", datetime(2026, 10, 3, 23, 59, tzinfo=UTC))
