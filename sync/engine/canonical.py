@@ -83,7 +83,6 @@ def person_sources(
     mappings: Mapping[str, FieldMapping],
 ) -> list[SourceLead]:
     """Each of a person's records as a canonical lead, in connection order."""
-    order = {name: index for index, name in enumerate(mappings)}
     sources = []
     for key in keys:
         record = current.get(key)
@@ -98,6 +97,9 @@ def person_sources(
             except MappingError:
                 continue
         sources.append(SourceLead(key[0], key[1], record.location, lead))
+    if len(sources) < 2:
+        return sources
+    order = {name: index for index, name in enumerate(mappings)}
     return sorted(sources, key=lambda source: _sort_key(order, source))
 
 
