@@ -70,6 +70,13 @@ class ConnectionPlan:
     """Planned writes the system's field descriptions say it will refuse (set by `plan`
     only, see :mod:`funnelsync.sync.engine.predicting`); a sync still sends them."""
 
+    def add(self, other: ConnectionPlan) -> None:
+        """Append ``other``'s writes and counts (the plan of the next persons)."""
+        self.writes += other.writes
+        self.unchanged += other.unchanged
+        self.rejected += other.rejected
+        self.predicted += other.predicted
+
     @property
     def created(self) -> int:
         """Records to create."""

@@ -52,7 +52,7 @@ from funnelsync.sync.engine.canonical import (
     person_sources,
 )
 from funnelsync.sync.engine.create_defaults import with_create_defaults
-from funnelsync.sync.engine.handoff import deliver_handoffs, handoff_rows
+from funnelsync.sync.engine.handoff import HandoffRows, deliver_handoffs, handoff_rows
 from funnelsync.sync.engine.identity import assign_persons, person_activities
 from funnelsync.sync.engine.lock import run_lock
 from funnelsync.sync.engine.outcome import decide
@@ -70,6 +70,7 @@ from funnelsync.sync.engine.stalls import StallWatch, announce_stalls
 from funnelsync.sync.limits.opening import workspace_limits
 from funnelsync.sync.state.errors import StateError
 from funnelsync.sync.state.kept import kept_values
+from funnelsync.sync.state.person_rows import PersonRows, person_row
 from funnelsync.sync.state.store import (
     Identity,
     NewQuarantine,
@@ -86,7 +87,7 @@ PENDING_KEY = "pending_persons"
 """Persons with writes planned by a run that has not finished (a killed run's leftovers)."""
 SCORED_DAY_KEY = "scored_day"
 PERSONS_PER_CHUNK = 2_000
-"""Persons built together: their activities are loaded from the store in one go."""
+"""Persons built and planned together: their activities are loaded from the store in one go."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +122,16 @@ class _RunState:
     held: list[NewQuarantine] = field(default_factory=list)
     """Writes held back by an API budget: kept with the quarantine, not counted in it."""
     leads: dict[int, Lead] = field(default_factory=dict)
+    """The leads a plan computed (a sync keeps ``person_rows`` instead)."""
+    touched: int = 0
+    """Persons computed."""
+    person_rows: PersonRows = field(default_factory=PersonRows)
+    handoff_rows: HandoffRows = field(default_factory=HandoffRows)
     stage_changes: list[StageChange] = field(default_factory=list)
     plans: dict[str, ConnectionPlan] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     previous_stages: dict[int, str | None] = field(default_factory=dict)
+    """A plan's persons' stored stages (of those stored)."""
     activities: int = 0
     activities_without_lead: int = 0
     stops: list[str] = field(default_factory=list)
@@ -169,6 +176,7 @@ class _Run:
         progress: ProgressSink,
         dry_run: bool,
         stop: threading.Event | None,
+        persons_per_chunk: int = PERSONS_PER_CHUNK,
     ) -> None:
         self.stop = stop
         self.workspace = workspace
@@ -193,6 +201,10 @@ class _Run:
         self.stalls = StallWatch(self.contract, store, as_of)
         self.new_activities = NewActivities(store, hold=dry_run)
         """Activities read in this run: stored as read (a plan holds them instead)."""
+        self.persons_per_chunk = persons_per_chunk
+        self.notifiers = plugins.handoff_notifiers()
+        self.defaults: dict[str, dict[str, Any]] = {}
+        """Values each system gives the records funnelsync creates there (asked once)."""
 
     def read(self, connectors: Sequence[Connector]) -> list[ConnectionRead]:
         reads = []
@@ -296,32 +308,65 @@ class _Run:
             current[key] = replace(current[key], kept=marks)
         return current
 
-    def build(self, persons: set[int], current: dict[RecordKey, CurrentRecord]) -> SystemValues:
-        """Canonical leads of ``persons``; returns each record's own canonical view.
+    def build_and_plan(
+        self,
+        persons: set[int],
+        current: dict[RecordKey, CurrentRecord],
+        reads: Sequence[ConnectionRead],
+        connectors: Sequence[Connector],
+    ) -> None:
+        """Canonical leads of ``persons`` and the writes that bring each system in line.
 
-        Persons are built a chunk at a time, each chunk with its activities loaded from
-        the store (and this run's, in a plan) as compact rows.
+        Persons are built and planned a chunk at a time (in person order, so the plans are
+        those of one pass), each chunk with its activities loaded from the store (and this
+        run's, in a plan) as compact rows. A sync then keeps only what its commit stores of
+        each lead (see :class:`PersonRows`), its hand-offs and stage changes; a plan keeps
+        the leads, for what it shows.
         """
-        system_values = SystemValues(self.workspace.connections)
+        writing = [
+            (read, connector)
+            for read, connector in zip(reads, connectors, strict=True)
+            if connector.capabilities.write_leads
+            and read.connection.name not in self.state.held_connections
+        ]
+        for read, _ in writing:
+            self.state.plans[read.connection.name] = ConnectionPlan()
         ordered = sorted(persons)
-        for start in range(0, len(ordered), PERSONS_PER_CHUNK):
-            self._build_chunk(ordered[start : start + PERSONS_PER_CHUNK], current, system_values)
-        self.stalls.flag(self.state.leads)
-        return system_values
+        for start in range(0, len(ordered), self.persons_per_chunk):
+            chunk = ordered[start : start + self.persons_per_chunk]
+            system_values = SystemValues(self.workspace.connections)
+            leads, previous, changes = self._build_chunk(chunk, current, system_values)
+            self.stalls.flag(leads)
+            plans = self._plan_each(leads, current, system_values, writing)
+            changed = self._create_defaults(leads, plans, current, writing)
+            if changed:  # what systems give their new records goes to the others now
+                leads.update(changed)
+                plans = self._plan_each(leads, current, system_values, writing)
+            for name, plan in plans.items():
+                self.state.plans[name].add(plan)
+            self._keep(leads, previous, changes)
+        for read, _ in writing:
+            name = read.connection.name
+            plan = self.state.plans[name]
+            self.state.counts[name].unchanged = plan.unchanged
+            planned = len(plan.writes) + plan.unchanged
+            self.progress.advance(f"{name}: planned", planned, planned)
 
     def _build_chunk(
         self,
         persons: Sequence[int],
         current: dict[RecordKey, CurrentRecord],
         system_values: SystemValues,
-    ) -> None:
+    ) -> tuple[dict[int, Lead], dict[int, str | None], list[StageChange]]:
+        """The chunk's leads, their stored stages (of those stored) and their stage changes."""
         mappings = {c.name: c.mapping for c in self.workspace.connections}
         previous = self.store.leads(persons)
-        self.state.previous_stages.update((pid, lead.stage) for pid, lead in previous.items())
         keys_of = self.identity.keys_of
         activities = self.new_activities.of_tokens(
             self.store, {token for person_id in persons for token in keys_of.get(person_id, ())}
         )
+        leads: dict[int, Lead] = {}
+        changes: list[StageChange] = []
         for person_id in persons:
             sources: list[SourceLead] = person_sources(
                 self.identity.records_of.get(person_id, []), current, mappings
@@ -340,56 +385,65 @@ class _Run:
                 self.as_of,
                 self.kinds,
             )
-            self.state.leads[person_id] = lead
+            leads[person_id] = lead
             self.stalls.note(person_id, lead, change is not None, mine)
             if change is not None:
-                self.state.stage_changes.append(change)
+                changes.append(change)
+        return leads, {pid: lead.stage for pid, lead in previous.items()}, changes
 
-    def plan(
+    def _keep(
         self,
-        current: dict[RecordKey, CurrentRecord],
-        system_values: SystemValues,
-        reads: Sequence[ConnectionRead],
-        connectors: Sequence[Connector],
+        leads: dict[int, Lead],
+        previous: dict[int, str | None],
+        changes: list[StageChange],
     ) -> None:
-        writing = [
-            (read, connector)
-            for read, connector in zip(reads, connectors, strict=True)
-            if connector.capabilities.write_leads
-            and read.connection.name not in self.state.held_connections
-        ]
-        self._plan_each(current, system_values, writing)
-        changed = self._create_defaults(current, writing)
-        if changed:  # what systems give their new records goes to the others now
-            self.state.leads.update(changed)
-            self._plan_each(current, system_values, writing)
-        for read, _ in writing:
-            name = read.connection.name
-            plan = self.state.plans[name]
-            self.state.counts[name].unchanged = plan.unchanged
-            planned = len(plan.writes) + plan.unchanged
-            self.progress.advance(f"{name}: planned", planned, planned)
+        """Keep what the rest of the run needs of a chunk's leads.
+
+        A sync tells plugins of the chunk's stage changes and makes its hand-offs now,
+        then keeps each lead as the rows its commit stores.
+        """
+        state = self.state
+        state.touched += len(leads)
+        state.stage_changes += changes
+        if self.dry_run:
+            state.leads.update(leads)
+            state.previous_stages.update(previous)
+            return
+        for change in changes:
+            self.plugins.stage_changed(leads[change.person_id], change.old_stage, change.new_stage)
+        rows = handoff_rows(
+            self.contract, leads, previous, self.notifiers, state.run_id, self.as_of
+        )
+        state.handoff_rows.handoffs += rows.handoffs
+        state.handoff_rows.deliveries += rows.deliveries
+        label_of = self.identity.label_of
+        state.person_rows.add([person_row(pid, lead, label_of[pid]) for pid, lead in leads.items()])
 
     def _plan_each(
         self,
+        leads: Mapping[int, Lead],
         current: dict[RecordKey, CurrentRecord],
         system_values: SystemValues,
         writing: Sequence[tuple[ConnectionRead, Connector]],
-    ) -> None:
-        for read, connector in writing:
-            self.state.plans[read.connection.name] = plan_connection(
+    ) -> dict[str, ConnectionPlan]:
+        return {
+            read.connection.name: plan_connection(
                 self.contract,
                 read.connection,
-                self.state.leads,
+                leads,
                 self.identity,
                 current,
                 system_values,
                 read.unreadable_keys,
                 connector.text_encoding,
             )
+            for read, connector in writing
+        }
 
     def _create_defaults(
         self,
+        leads: Mapping[int, Lead],
+        plans: Mapping[str, ConnectionPlan],
         current: dict[RecordKey, CurrentRecord],
         writing: Sequence[tuple[ConnectionRead, Connector]],
     ) -> dict[int, Lead]:
@@ -397,17 +451,20 @@ class _Run:
         mappings = {c.name: c.mapping for c in self.workspace.connections}
         changed: dict[int, Lead] = {}
         for read, connector in writing:
-            plan = self.state.plans[read.connection.name]
+            plan = plans[read.connection.name]
             if not plan.created:
                 continue
-            defaults = connector.create_defaults()
+            name = read.connection.name
+            if name not in self.defaults:  # asked once a run, when a create is first planned
+                self.defaults[name] = connector.create_defaults()
+            defaults = self.defaults[name]
             if defaults:
                 changed |= with_create_defaults(
                     self.contract,
                     read.connection,
                     defaults,
                     plan,
-                    {**self.state.leads, **changed},
+                    {**leads, **changed},
                     self.identity.records_of,
                     current,
                     mappings,
@@ -505,8 +562,9 @@ def _sync(
     progress: ProgressSink,
     dry_run: bool,
     stop: threading.Event | None,
+    persons_per_chunk: int = PERSONS_PER_CHUNK,
 ) -> None:
-    run = _Run(workspace, plugins, store, state, as_of, progress, dry_run, stop)
+    run = _Run(workspace, plugins, store, state, as_of, progress, dry_run, stop, persons_per_chunk)
     fingerprint = _fingerprint(workspace)
     with ExitStack() as stack:
         connectors: list[Connector] = []
@@ -545,7 +603,7 @@ def _sync(
         del records
         for read in reads:
             read.records.clear()  # what the commit needs of them is in `current`
-        run.plan(current, run.build(persons, current), reads, connectors)
+        run.build_and_plan(persons, current, reads, connectors)
         if dry_run:
             for connection, connector in zip(workspace.connections, connectors, strict=True):
                 plan = state.plans.get(connection.name)
@@ -559,8 +617,6 @@ def _sync(
                 store, run.contract, workspace.connections, connectors, as_of, view
             )
             return
-        for change in state.stage_changes:
-            plugins.stage_changed(state.leads[change.person_id], change.old_stage, change.new_stage)
         pending = sorted({w.person_id for plan in state.plans.values() for w in plan.writes})
         store.save_settings({PENDING_KEY: json.dumps(pending)})
         written = run.push(connectors, current)
@@ -575,20 +631,14 @@ def _sync(
             if (item.connection, item.record_key) not in before:
                 state.counts[item.connection].newly_quarantined += 1
             plugins.record_quarantined(item.connection, item.location, item.reason)
-        handoffs = handoff_rows(
-            workspace.contract,
-            state.leads,
-            state.previous_stages,
-            plugins.handoff_notifiers(),
-            state.run_id,
-            as_of,
-        )
+        handoffs = state.handoff_rows
         state.handoffs.recorded = len(handoffs.handoffs)
         store.commit_run(
             RunCommit(
                 run_id=state.run_id,
                 at=run.at,
-                persons=state.leads,
+                persons={},
+                person_rows=state.person_rows,
                 links=new_links,
                 ledger_rows=((key, current[key].fields) for key in read_keys if key not in written),
                 activities=[],  # stored as they were read
@@ -597,7 +647,6 @@ def _sync(
                 resolved=[key for read in reads for key in read.resolved],
                 deleted=deleted,
                 person_keys=run.identity.new_keys,
-                labels={pid: run.identity.label_of[pid] for pid in state.leads},
                 field_warnings=[warning for read in reads for warning in read.warnings],
                 handoffs=handoffs.handoffs,
                 handoff_deliveries=handoffs.deliveries,
@@ -646,6 +695,7 @@ def run_sync(
     dry_run: bool = False,
     wait: bool = False,
     stop: threading.Event | None = None,
+    persons_per_chunk: int = PERSONS_PER_CHUNK,
 ) -> RunResult:
     """Run one sync (or, with ``dry_run``, plan one) of ``workspace``.
 
@@ -653,7 +703,8 @@ def run_sync(
     finish, and :class:`~funnelsync.sync.engine.lock.WorkspaceBusyError` if another run holds the
     workspace and ``wait`` is false. Setting ``stop`` (e.g. from a signal handler) ends the
     run after the batch in flight: what was written is recorded, cursors stay where they
-    were, and the run is ``partial``.
+    were, and the run is ``partial``. ``persons_per_chunk`` persons are built and planned
+    together (what the run holds of them at a time).
     """
     started = datetime.now(UTC)
     clock = perf_counter()
@@ -677,6 +728,7 @@ def run_sync(
                     progress or NoProgress(),
                     dry_run,
                     stop,
+                    persons_per_chunk,
                 )
         except Exception as exc:  # noqa: BLE001 - a failed run is still reported, then re-raised
             failure = exc
@@ -762,7 +814,7 @@ def _report(
         duration_s=round(perf_counter() - clock, 3),
         connections=state.counts,
         leads=sum(counted.values()),
-        touched=len(state.leads),
+        touched=state.touched,
         stages=stages,
         mqls=sum(stages[stage.name] for stage in contract.stages[mql_index:]),
         activities=state.activities,

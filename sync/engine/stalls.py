@@ -76,7 +76,8 @@ class StallWatch:
             self._candidates[person_id] = (moved, engaged)
 
     def flag(self, leads: Mapping[int, Lead]) -> None:
-        """Set ``stalled`` on every noted lead (``None`` when the contract has no rule)."""
+        """Set ``stalled`` on every lead noted since the last call (``None`` when the contract
+        has no rule)."""
         if not self.rules:
             return
         maybe: list[int] = []
@@ -100,6 +101,7 @@ class StallWatch:
             )
             entered = journey.stays[-1].entered if journey is not None else None
             self._found(person_id, lead, entered, self._candidates[person_id][1])
+        self._candidates.clear()
 
     def _found(
         self, person_id: int, lead: Lead, entered: datetime | None, engaged: datetime | None

@@ -10,7 +10,7 @@ from it), without reading it back.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -50,18 +50,15 @@ def lead_row(person_id: int, email: str, lead: Lead) -> dict[str, Any]:
     return row
 
 
-def upsert_journeys(
-    connection: Connection, leads: Mapping[int, Lead], emails: Mapping[int, str]
-) -> None:
-    """Write the rows of ``leads`` under ``emails`` (their ``moves`` are left as they are)."""
-    if not leads:
+def upsert_journey_rows(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write persons' rows (from :func:`lead_row`; their ``moves`` are left as they are)."""
+    if not rows:
         return
     statement = upsert_statement(connection, t.journeys)
     upsert = statement.on_conflict_do_update(
         index_elements=["person_id"],
         set_={name: statement.excluded[name] for name in _LEAD_COLUMNS},
     )
-    rows = [lead_row(pid, emails[pid], lead) for pid, lead in leads.items()]
     for start in range(0, len(rows), 5000):
         execute_many(connection, upsert, rows[start : start + 5000])
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +43,10 @@ from funnelsync.sync.state.backends import (
 from funnelsync.sync.state.backends import execute_many as _executemany
 from funnelsync.sync.state.campaign_touches import mark_stale, refresh_stale
 from funnelsync.sync.state.errors import StateError, state_error
-from funnelsync.sync.state.journeys import append_moves, upsert_journeys
+from funnelsync.sync.state.journeys import append_moves, upsert_journey_rows
 from funnelsync.sync.state.moments import moment_columns, stored_moment
 from funnelsync.sync.state.names import NameCache, ids_of
+from funnelsync.sync.state.person_rows import PersonRow, person_rows
 from funnelsync.sync.state.stalls import StallRecord, upsert_stalls
 
 DATABASE_NAME = "funnelsync.db"
@@ -696,8 +697,6 @@ class StateStore:
 
     @staticmethod
     def _upsert_persons(connection: Any, commit: RunCommit) -> None:
-        if not commit.persons:
-            return
         statement = upsert_statement(connection, t.persons)
         upsert = statement.on_conflict_do_update(
             index_elements=["person_id"],
@@ -708,23 +707,26 @@ class StateStore:
                 "run_id": statement.excluded.run_id,
             },
         )
-        emails = {
-            pid: lead.email or commit.labels.get(pid) or f"person:{pid}"
-            for pid, lead in commit.persons.items()
-        }
-        for chunk in _chunks(commit.persons.items(), 1000):
-            rows = [
-                {
-                    "person_id": pid,
-                    "email": emails[pid],
-                    "stage": lead.stage,
-                    "lead": lead.model_dump_json(),
-                    "run_id": commit.run_id,
-                }
-                for pid, lead in chunk
-            ]
-            _executemany(connection, upsert, rows)
-        upsert_journeys(connection, commit.persons, emails)
+        made = (
+            person_rows(dict(chunk), commit.labels)
+            for chunk in _chunks(commit.persons.items(), 1000)
+        )
+        for rows in chain(made, commit.person_rows):
+            _executemany(
+                connection,
+                upsert,
+                [
+                    {
+                        "person_id": row.person_id,
+                        "email": row.email,
+                        "stage": row.stage,
+                        "lead": row.lead,
+                        "run_id": commit.run_id,
+                    }
+                    for row in rows
+                ],
+            )
+            upsert_journey_rows(connection, [row.journey for row in rows])
 
     @staticmethod
     def _resolve(connection: Any, keys: Sequence[RecordKey]) -> None:
@@ -852,7 +854,7 @@ class RunCommit:
 
     run_id: str
     at: str
-    persons: dict[int, Lead]
+    persons: Mapping[int, Lead]
     links: list[tuple[RecordKey, int]]
     ledger_rows: Iterable[tuple[RecordKey, Mapping[str, Any]]]
     """Ledger rows of the records read: may be a generator, consumed once by the commit."""
@@ -875,3 +877,5 @@ class RunCommit:
     """Their pending deliveries, one per notifier plugin."""
     stalls: list[StallRecord] = field(default_factory=list)
     """Stalls found in this run that were not stored yet."""
+    person_rows: Iterable[Sequence[PersonRow]] = ()
+    """More persons to store, as chunks of rows already made (a sync's, kept compactly)."""
