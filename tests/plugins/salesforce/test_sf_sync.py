@@ -163,6 +163,23 @@ def test_a_lead_created_in_salesforce_brings_back_its_default_status_at_once_and
     assert writes(setup.run()) == {"marketing": 0, "sales": 0}
 
 
+def test_leads_created_in_salesforce_get_its_default_status_in_every_chunk_of_persons(
+    emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hot_emails = [f"ada{n}@mercy.example.com" for n in range(5)]
+    cold = [hot(f"bob{n}@mercy.example.com", title="Student") for n in range(5)]
+    rows = [row for pair in zip([hot(e) for e in hot_emails], cold, strict=True) for row in pair]
+    setup = make_setup(tmp_path, emulator, monkeypatch, rows, hot_emails)
+
+    # Two persons a chunk: the creates (and the persons they change) are in five chunks.
+    report = run_sync(setup.workspace, setup.plugins, persons_per_chunk=2).report
+
+    assert report.connections["sales"].created == 5
+    for email in hot_emails:  # each learnt in this run, whichever chunk planned its create
+        assert setup.marketing_row(email)["lead_status"] == "Open - Not Contacted"
+    assert setup.marketing_row("bob0@mercy.example.com")["lead_status"] == ""
+
+
 def test_a_converted_lead_and_its_contact_stay_one_person(
     emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
