@@ -17,6 +17,7 @@ from funnelsync.models import Lead
 from funnelsync.rule_kinds import NO_RULE_KINDS, RuleKinds
 from funnelsync.scoring import Engagement, score_lead
 from funnelsync.stages import place_lead
+from funnelsync.sync.engine.packed import Packed, unpack
 from funnelsync.sync.state.store import RecordKey
 from funnelsync.trusted_lead import built_lead
 
@@ -58,14 +59,25 @@ class CurrentRecord:
     """A record as funnelsync knows it now: read this run, or from the ledger."""
 
     location: str
-    fields: Mapping[str, Any]
+    packed: Packed
+    """Its fields, packed (see :attr:`fields`)."""
     lead: Lead | None = None
     """The record as a canonical lead, when already known (a record about to be created)."""
-    read: Mapping[str, Any] | None = None
-    """The fields read in this run, when it was: the record is mapped from these (``fields``
-    also holds what the ledger knew)."""
+    packed_read: Packed | None = None
+    """The fields read in this run, packed, when it was (see :attr:`read`)."""
     kept: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
     """System field → (value funnelsync wrote, value the system kept instead)."""
+
+    @property
+    def fields(self) -> Mapping[str, Any]:
+        """Its fields: as read now, over what the ledger knew."""
+        return unpack(self.packed)
+
+    @property
+    def read(self) -> Mapping[str, Any] | None:
+        """The fields read in this run, when it was: the record is mapped from these
+        (``fields`` also holds what the ledger knew)."""
+        return None if self.packed_read is None else unpack(self.packed_read)
 
 
 def _sort_key(order: Mapping[str, int], source: SourceLead) -> tuple[int, float, str]:
@@ -91,9 +103,8 @@ def person_sources(
         lead = record.lead
         if lead is None:
             try:
-                lead = read_lead(
-                    mappings[key[0]], record.fields if record.read is None else record.read
-                )
+                packed = record.packed if record.packed_read is None else record.packed_read
+                lead = read_lead(mappings[key[0]], unpack(packed))
             except MappingError:
                 continue
         sources.append(SourceLead(key[0], key[1], record.location, lead))

@@ -20,6 +20,7 @@ from funnelsync.sync.engine.activity_rows import (
     MappedActivity,
     NewActivities,
 )
+from funnelsync.sync.engine.packed import Packed, pack, unpack
 from funnelsync.sync.engine.progress import ProgressSink
 from funnelsync.sync.state.store import (
     FieldWarning,
@@ -41,13 +42,19 @@ class ReadRecord:
     identity key it has, in key order).
 
     Reading maps each record once, to check it and find its tokens, and keeps only the
-    fields: the canonical form is mapped again only if the record's person is rebuilt.
+    fields (packed): the canonical form is mapped again only if the record's person is
+    rebuilt.
     """
 
     key: RecordKey
     location: str
-    fields: dict[str, Any]
+    packed: Packed
     tokens: tuple[str, ...]
+
+    @property
+    def fields(self) -> Mapping[str, Any]:
+        """The fields read."""
+        return unpack(self.packed)
 
 
 @dataclass(slots=True)
@@ -190,7 +197,7 @@ class _Reader:
         self.read_locations.add(location)
         if record_id in self.quarantined:
             self.result.resolved.append((name, record_id))
-        self.result.records.append(ReadRecord((name, record_id), location, dict(fields), tokens))
+        self.result.records.append(ReadRecord((name, record_id), location, pack(fields), tokens))
 
     def activities_of(self, records: Sequence[SystemRecord]) -> None:
         """Map the activities of one batch and hand them to :class:`NewActivities`; those

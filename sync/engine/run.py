@@ -56,6 +56,7 @@ from funnelsync.sync.engine.handoff import HandoffRows, deliver_handoffs, handof
 from funnelsync.sync.engine.identity import assign_persons, person_activities
 from funnelsync.sync.engine.lock import run_lock
 from funnelsync.sync.engine.outcome import decide
+from funnelsync.sync.engine.packed import pack
 from funnelsync.sync.engine.planning import (
     ConnectionPlan,
     SystemValues,
@@ -296,14 +297,19 @@ class _Run:
         the ledger had), else as the ledger has it."""
         keys = [key for person in persons for key in self.identity.records_of.get(person, ())]
         ledger = {**self.known, **self.store.ledger(k for k in keys if k not in self.known)}
+        self.known = {}  # what touched() needed of the ledger: now in `ledger`
         current = {
-            key: CurrentRecord(f"{key[0]} {key[1]}", ledger[key]) for key in keys if key in ledger
+            key: CurrentRecord(f"{key[0]} {key[1]}", pack(ledger[key]))
+            for key in keys
+            if key in ledger
         }
         for read in reads:
             for record in read.records:
                 known = ledger.get(record.key)
-                merged = record.fields if known is None else {**known, **record.fields}
-                current[record.key] = CurrentRecord(record.location, merged, read=record.fields)
+                merged = record.packed if known is None else pack({**known, **record.fields})
+                current[record.key] = CurrentRecord(
+                    record.location, merged, packed_read=record.packed
+                )
         for key, marks in kept_values(self.store.engine, current).items():
             current[key] = replace(current[key], kept=marks)
         return current
