@@ -8,7 +8,7 @@ lead exactly as the commit would make them, so what is stored does not change.
 
 from __future__ import annotations
 
-import pickle
+import marshal
 import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
@@ -44,19 +44,18 @@ def person_rows(leads: Mapping[int, Lead], labels: Mapping[int, str]) -> list[Pe
 
 
 class PersonRows:
-    """Chunks of :class:`PersonRow`, each held pickled and compressed until iterated."""
+    """Chunks of :class:`PersonRow`, each held serialized (:mod:`marshal`: its values are
+    text, numbers and ``None``) and compressed until iterated."""
 
     def __init__(self) -> None:
         self._chunks: list[bytes] = []
-        self.count = 0
-        """Rows held."""
 
     def add(self, rows: list[PersonRow]) -> None:
         """Keep one chunk of rows."""
         if rows:
-            self._chunks.append(zlib.compress(pickle.dumps(rows, pickle.HIGHEST_PROTOCOL), 1))
-            self.count += len(rows)
+            self._chunks.append(zlib.compress(marshal.dumps([tuple(row) for row in rows]), 1))
 
     def __iter__(self) -> Iterator[list[PersonRow]]:
         for blob in self._chunks:
-            yield pickle.loads(zlib.decompress(blob))  # noqa: S301 - our own rows, in memory only
+            rows = marshal.loads(zlib.decompress(blob))  # noqa: S302 - our own rows, in memory
+            yield [PersonRow._make(row) for row in rows]
