@@ -17,11 +17,12 @@ def _read(bind: Connection, table: Table) -> dict[str, int]:
 def ids_of(connection: Connection, table: Table, names: Collection[str]) -> dict[str, int]:
     """Every name of ``table`` → its id, with ``names`` added first where missing.
 
-    Runs inside the caller's transaction, so names are only ever kept with the rows that
-    refer to them.
+    New names are numbered in name order, whatever order they come in, so the same data
+    gives the same ids in every run. Runs inside the caller's transaction, so names are only
+    ever kept with the rows that refer to them.
     """
     ids = _read(connection, table)
-    missing = [{"name": name} for name in dict.fromkeys(names) if name not in ids]
+    missing = [{"name": name} for name in sorted(set(names)) if name not in ids]
     if missing:
         statement = upsert_statement(connection, table).on_conflict_do_nothing(
             index_elements=["name"]

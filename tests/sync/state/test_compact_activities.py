@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 from sync_support import (
     iso,
     open_state,
@@ -66,6 +67,29 @@ def test_a_stored_time_comes_back_to_the_microsecond_in_its_own_offset(
         assert [e.occurred_at.isoformat() for e in scored["ann@example.com"]] == [
             wanted[f"a{n}"] for n in sorted(range(len(TIMES)), key=lambda n: f"a{n}")
         ]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_names_first_seen_together_are_numbered_in_name_order(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """So the same export gives the same ids in every run (they once followed the order of
+    a set, which changes from process to process: 8 names in another order by chance 1 in
+    40,320)."""
+    names = ["webinar", "call", "trial", "demo_request", "email_click", "ad", "form", "visit"]
+    rows: list[ActivityRow] = [
+        ("crm", f"a{n}", "ann@example.com", kind, TIMES[0], f"{kind} campaign", None)
+        for n, kind in enumerate(names)
+    ]
+    store = _store(backend, tmp_path, request)
+    try:
+        store.store_activity_rows(rows)
+        with store.engine.connect() as db:
+            for table, column in (("activity_types", "type_id"), ("campaigns", "campaign_id")):
+                found = list(db.execute(text(f"SELECT name FROM {table} ORDER BY {column}")))
+                assert [row[0] for row in found] == sorted(row[0] for row in found), table
     finally:
         store.close()
 
