@@ -26,6 +26,7 @@ from funnelsync.sync.engine.lock import workspace_lock
 from funnelsync.sync.engine.progress import NoProgress
 from funnelsync.sync.engine.reading import ReadRecord, read_connection
 from funnelsync.sync.state.errors import StateError, state_error
+from funnelsync.sync.state.person_rows import person_row_chunks
 from funnelsync.sync.state.store import DATABASE_NAME, RecordKey, RunCommit, StateStore
 from funnelsync.sync.workspace.loading import Workspace
 
@@ -109,13 +110,14 @@ def rebuild_state(workspace: Workspace) -> RebuildResult:
                 RunCommit(
                     run_id=f"rebuild-{stamp}",
                     at=now.isoformat(),
-                    persons=persons,
+                    persons=person_row_chunks(
+                        persons, {pid: identity.label_of[pid] for pid in persons}
+                    ),
                     links=links,
                     ledger_rows=[],
                     activities=[],
                     stage_moves=[],
                     person_keys=identity.new_keys,
-                    labels={pid: identity.label_of[pid] for pid in persons},
                     quarantined=[],
                     resolved=[],
                     settings={},

@@ -643,8 +643,7 @@ def _sync(
             RunCommit(
                 run_id=state.run_id,
                 at=run.at,
-                persons={},
-                person_rows=state.person_rows,
+                persons=state.person_rows,
                 links=new_links,
                 ledger_rows=((key, current[key].fields) for key in read_keys if key not in written),
                 activities=[],  # stored as they were read

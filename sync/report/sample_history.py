@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from funnelsync.contract import FunnelContract
 from funnelsync.models import Lead
+from funnelsync.sync.state.person_rows import person_row_chunks
 from funnelsync.sync.state.store import RunCommit, StateStore, StoredActivity
 
 OWNERS = ("Alex Morgan", "Priya Raman", "Jordan Lee", "Sam Okoro", "Elena Fischer", "Marcus Bell")
@@ -174,7 +175,7 @@ def write_sample_state(
         RunCommit(
             run_id="sample",
             at=as_of.isoformat(),
-            persons=persons,
+            persons=person_row_chunks(persons),
             links=[],
             ledger_rows=[],
             activities=rows,

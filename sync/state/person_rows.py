@@ -11,6 +11,7 @@ from __future__ import annotations
 import marshal
 import zlib
 from collections.abc import Iterator, Mapping
+from itertools import islice
 from typing import Any, NamedTuple
 
 from funnelsync.models import Lead
@@ -38,9 +39,14 @@ def person_row(person_id: int, lead: Lead, label: str | None = None) -> PersonRo
     )
 
 
-def person_rows(leads: Mapping[int, Lead], labels: Mapping[int, str]) -> list[PersonRow]:
-    """The rows of ``leads``, each under its email or its label."""
-    return [person_row(pid, lead, labels.get(pid)) for pid, lead in leads.items()]
+def person_row_chunks(
+    leads: Mapping[int, Lead], labels: Mapping[int, str] | None = None, size: int = 1000
+) -> Iterator[list[PersonRow]]:
+    """The rows of ``leads``, ``size`` at a time, each under its email or its label
+    (``labels``: person id → first identity token)."""
+    items = iter(leads.items())
+    while chunk := list(islice(items, size)):
+        yield [person_row(pid, lead, (labels or {}).get(pid)) for pid, lead in chunk]
 
 
 class PersonRows:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import chain, islice
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ from funnelsync.sync.state.errors import StateError, state_error
 from funnelsync.sync.state.journeys import append_moves, upsert_journey_rows
 from funnelsync.sync.state.moments import moment_columns, stored_moment
 from funnelsync.sync.state.names import NameCache, ids_of
-from funnelsync.sync.state.person_rows import PersonRow, person_rows
+from funnelsync.sync.state.person_rows import PersonRow
 from funnelsync.sync.state.stalls import StallRecord, upsert_stalls
 
 DATABASE_NAME = "funnelsync.db"
@@ -707,11 +707,7 @@ class StateStore:
                 "run_id": statement.excluded.run_id,
             },
         )
-        made = (
-            person_rows(dict(chunk), commit.labels)
-            for chunk in _chunks(commit.persons.items(), 1000)
-        )
-        for rows in chain(made, commit.person_rows):
+        for rows in commit.persons:
             _executemany(
                 connection,
                 upsert,
@@ -854,7 +850,9 @@ class RunCommit:
 
     run_id: str
     at: str
-    persons: Mapping[int, Lead]
+    persons: Iterable[Sequence[PersonRow]]
+    """Chunks of the rows of the persons this run computed (``person_row_chunks`` makes
+    them from leads; a sync keeps them compactly as it goes)."""
     links: list[tuple[RecordKey, int]]
     ledger_rows: Iterable[tuple[RecordKey, Mapping[str, Any]]]
     """Ledger rows of the records read: may be a generator, consumed once by the commit."""
@@ -868,8 +866,6 @@ class RunCommit:
     deleted: list[RecordKey] = field(default_factory=list)
     person_keys: list[tuple[str, int]] = field(default_factory=list)
     """Identity tokens given to persons in this run."""
-    labels: dict[int, str] = field(default_factory=dict)
-    """Each person's label (first identity token), stored when they have no email."""
     field_warnings: list[FieldWarning] = field(default_factory=list)
     handoffs: list[dict[str, Any]] = field(default_factory=list)
     """Hand-offs this run's stage moves cause (rows of ``handoffs``), recorded with them."""
@@ -877,5 +873,3 @@ class RunCommit:
     """Their pending deliveries, one per notifier plugin."""
     stalls: list[StallRecord] = field(default_factory=list)
     """Stalls found in this run that were not stored yet."""
-    person_rows: Iterable[Sequence[PersonRow]] = ()
-    """More persons to store, as chunks of rows already made (a sync's, kept compactly)."""

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from funnelsync.models import Lead
+from funnelsync.sync.state.person_rows import person_row_chunks
 from funnelsync.sync.state.store import RunCommit, StateStore, StoredActivity
 from funnelsync.sync.workspace.scaffold import write_templates
 
@@ -93,7 +94,7 @@ def hand_built_workspace(root: Path) -> Path:
         RunCommit(
             run_id="hand",
             at=noon(3, 31).isoformat(),
-            persons=persons,
+            persons=person_row_chunks(persons),
             links=[],
             ledger_rows=[],
             activities=activities,

@@ -13,6 +13,7 @@ from funnelsync.contract import FunnelContract
 from funnelsync.models import Lead
 from funnelsync.plugin_manager import create_plugins
 from funnelsync.sync.engine.activity_push import entry_ref, plan_timeline
+from funnelsync.sync.state.person_rows import person_row_chunks
 from funnelsync.sync.state.store import RunCommit, StateStore, StoredActivity
 from funnelsync.sync.state.timeline import PlannedEntry, TimelineStore
 from funnelsync.sync.workspace.loading import load_workspace
@@ -59,9 +60,9 @@ def _state(store: StateStore) -> None:
         RunCommit(
             run_id="r1",
             at=AS_OF.isoformat(),
-            persons={
-                pid: Lead(email=email, stage=stage) for pid, (email, stage, _) in PEOPLE.items()
-            },
+            persons=person_row_chunks(
+                {pid: Lead(email=email, stage=stage) for pid, (email, stage, _) in PEOPLE.items()}
+            ),
             links=[
                 ((connection, f"{connection}-{pid}"), pid)
                 for pid, (_, _, connections) in PEOPLE.items()

@@ -17,6 +17,7 @@ from funnelsync.models import Lead
 from funnelsync.plugin_manager import FunnelPlugins, create_plugins
 from funnelsync.sync.cli import common as cli_common
 from funnelsync.sync.cli.report import sla_command
+from funnelsync.sync.state.person_rows import person_row_chunks
 from funnelsync.sync.state.store import RunCommit, StateStore
 
 
@@ -107,7 +108,19 @@ def test_each_new_breach_is_announced_once(config: Path, spy: BreachSpy) -> None
     store = StateStore.open(config.parent / "state")
     late = Lead(email=email("h"), owner="Sam", stage="mql", stage_dates={"mql": noon(3, 20)})
     store.commit_run(
-        RunCommit("later", noon(3, 21).isoformat(), {8: late}, [], [], [], [], [], [], {}, {})
+        RunCommit(
+            "later",
+            noon(3, 21).isoformat(),
+            person_row_chunks({8: late}),
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            {},
+            {},
+        )
     )
     store.close()
     assert sla_json(config)["new_breaches_notified"] == 1
