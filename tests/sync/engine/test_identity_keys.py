@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from sync_support import iso, postgres_database, read_csv, sync_json, use_state_url, write_csv
 
 from funnelsync.sync.cli.main import main
+from funnelsync.sync.state.store import DATABASE_NAME, StateStore
 
 CONTRACT: dict[str, Any] = {
     "version": "1",
@@ -445,3 +446,29 @@ def test_schema_contract_covers_attributes() -> None:
     config = json.loads(CliRunner().invoke(main, ["schema", "config"]).stdout)
     assert "identity" in config["properties"]
     assert "keys" in config["$defs"]["IdentityConfig"]["properties"]
+
+
+def test_state_rebuild_keeps_the_identity_key_people_without_email_are_listed_by(
+    tmp_path: Path,
+) -> None:
+    config = _workspace(tmp_path, [_lead("P-1", "2500000", "vp"), _lead("P-2", "10")], [])
+    sync_json(config)
+    database = tmp_path / "state" / DATABASE_NAME
+    listed = _listed_at_stages(tmp_path)
+    assert listed == {"mql": ["prospect_id:P-1"], "lead": ["prospect_id:P-2"]}
+    database.write_bytes(b"garbage " * 100)
+
+    rebuilt = CliRunner().invoke(main, ["state", "rebuild", "--yes", "--config", str(config)])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    sync_json(config)
+
+    # The admin screen's lead lists (and the plans' texts) name each person by this label.
+    assert _listed_at_stages(tmp_path) == listed
+
+
+def _listed_at_stages(root: Path) -> dict[str, list[str]]:
+    store = StateStore.open(root / "state")
+    try:
+        return {stage: store.emails_at_stage(stage) for stage in ("lead", "mql")}
+    finally:
+        store.close()
