@@ -108,6 +108,17 @@ def test_value_the_encoding_cannot_hold_is_rejected(tmp_path: Path) -> None:
     )
 
 
+def test_an_ascii_character_a_legacy_code_page_lacks_is_rejected(tmp_path: Path) -> None:
+    # IBM code page 864 (Arabic DOS exports) has an Arabic percent sign where ASCII has '%'.
+    connector = make_connector(tmp_path, encoding="cp864")
+    results = connector.write_leads(
+        [lead("ann@example.com", discount="10"), lead("bob@example.com", discount="10%")]
+    )
+    assert [r.status for r in results] == [WriteStatus.ok, WriteStatus.rejected]
+    assert results[1].message == ("discount: value '10%' has '%' (U+0025), which cp864 cannot hold")
+    assert (tmp_path / "leads.csv").read_bytes() == b"email,discount\r\nann@example.com,10\r\n"
+
+
 def test_formulas_are_defused_in_the_file_and_round_trip(tmp_path: Path) -> None:
     connector = make_connector(tmp_path)
     values = {"a": "=SUM(A1)", "b": "-5", "c": "+3.2", "d": "@cmd", "e": "-1+2", "f": "'=x"}
