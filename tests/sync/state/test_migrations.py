@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from campaign_touch_support import stale_tokens, touches_afresh, touches_kept
 from journey_support import derived_journeys, stored_journeys
-from sqlalchemy import Connection, create_engine, select
+from sqlalchemy import Connection, Engine, create_engine, select
 from sync_support import postgres_database
 
 from funnelsync.models import Lead
@@ -87,9 +89,34 @@ def _old_stall(stage: str, entered: str, engaged: str | None, told: str | None) 
     )
 
 
-def _version_4_state(url: str) -> None:
+@dataclass(frozen=True, slots=True)
+class OldState:
+    """An empty state database (SQLite file or PostgreSQL) a test fills as an older
+    funnelsync left it, then opens with today's store (which migrates it)."""
+
+    engine: Engine
+    state_dir: Path
+    url: str | None
+
+    def open(self) -> StateStore:
+        """Let go of the test's connections and open the database with the store."""
+        self.engine.dispose()
+        return StateStore.open(self.state_dir, self.url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def old_state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OldState]:
+    """An empty state database on each backend."""
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    url = postgres_database(request) if request.param == "postgresql" else None
+    engine = create_engine(url or f"sqlite:///{state_dir / DATABASE_NAME}")
+    yield OldState(engine, state_dir, url)
+    engine.dispose()
+
+
+def _version_4_state(engine: Engine) -> None:
     """A state as funnelsync left it at schema version 4: stalls kept in ``settings``."""
-    engine = create_engine(url)
     with engine.begin() as connection:
         _schema_at(connection, 4)
         people = {1: "ann@example.com", 2: "bob@example.com", 3: "cy@example.com"}
@@ -131,22 +158,12 @@ def _version_4_state(url: str) -> None:
                 {"key": "sla_breach:1-sal", "value": "2026-02-04T10:00:00+00:00"},
             ],
         )
-    engine.dispose()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_version_4_stalls_move_from_settings_into_their_own_table(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = (
-        postgres_database(request)
-        if backend == "postgresql"
-        else f"sqlite:///{tmp_path / 'state' / DATABASE_NAME}"
-    )
-    (tmp_path / "state").mkdir()
-    _version_4_state(url)
+def test_version_4_stalls_move_from_settings_into_their_own_table(old_state: OldState) -> None:
+    _version_4_state(old_state.engine)
 
-    store = StateStore.open(tmp_path / "state", url if backend == "postgresql" else None)
+    store = old_state.open()
     try:
         assert store.schema_version == schema.LATEST_VERSION
         with store.engine.connect() as connection:
@@ -187,18 +204,8 @@ def _schema_at(connection: Connection, version: int) -> None:
     connection.execute(schema.schema_version.update().values(version=version))
 
 
-def _state_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str | None:
-    (tmp_path / "state").mkdir()
-    return postgres_database(request) if backend == "postgresql" else None
-
-
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_version_6_kept_marks_move_out_of_the_ledger_rows(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = _state_url(backend, tmp_path, request)
-    engine = create_engine(url or f"sqlite:///{tmp_path / 'state' / DATABASE_NAME}")
-    with engine.begin() as connection:
+def test_version_6_kept_marks_move_out_of_the_ledger_rows(old_state: OldState) -> None:
+    with old_state.engine.begin() as connection:
         _schema_at(connection, 6)
         kept = {
             "lifecyclestage": "customer",
@@ -222,9 +229,8 @@ def test_version_6_kept_marks_move_out_of_the_ledger_rows(
                 },
             ],
         )
-    engine.dispose()
 
-    store = StateStore.open(tmp_path / "state", url)
+    store = old_state.open()
     try:
         assert store.schema_version == schema.LATEST_VERSION
         assert store.ledger([("hubspot", "1"), ("csv", "b")]) == {
@@ -299,24 +305,20 @@ def _version_7_people() -> tuple[list[dict[str, object]], list[dict[str, object]
     )
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_version_7_journeys_are_filled_from_leads_and_stage_history(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    old_state: OldState, tmp_path: Path
 ) -> None:
-    url = _state_url(backend, tmp_path, request)
-    engine = create_engine(url or f"sqlite:///{tmp_path / 'state' / DATABASE_NAME}")
-    with engine.begin() as connection:
+    with old_state.engine.begin() as connection:
         _schema_at(connection, 7)
         persons, moves = _version_7_people()
         connection.execute(schema.persons.insert(), persons)
         connection.execute(schema.stage_history.insert(), moves)
-    engine.dispose()
     contract = load_workspace(
         write_templates(tmp_path / "ws", with_empty_data=True), create_plugins()
     ).contract
     fields = ("source", "company_size", "created_at", "region", "tier")
 
-    store = StateStore.open(tmp_path / "state", url)
+    store = old_state.open()
     try:
         assert store.schema_version == schema.LATEST_VERSION
         stored = stored_journeys(store, contract, fields)
@@ -355,22 +357,18 @@ OLD_ACTIVITIES: list[tuple[str | None, ...]] = [
 """Activities as version 7 stored them: names as text, the time as ISO 8601 text."""
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_version_7_activities_become_compact_rows_that_read_back_the_same(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    old_state: OldState,
 ) -> None:
-    url = _state_url(backend, tmp_path, request)
-    engine = create_engine(url or f"sqlite:///{tmp_path / 'state' / DATABASE_NAME}")
     columns = ("connection", "activity_id", "email", "type", "occurred_at", "campaign", "asset")
-    with engine.begin() as connection:
+    with old_state.engine.begin() as connection:
         _schema_at(connection, 7)
         connection.execute(
             schema.text_activities.insert(),
             [dict(zip(columns, (*row, None, None)[:7], strict=True)) for row in OLD_ACTIVITIES],
         )
-    engine.dispose()
 
-    store = StateStore.open(tmp_path / "state", url)
+    store = old_state.open()
     try:
         assert store.schema_version == schema.LATEST_VERSION
         found = {
@@ -394,14 +392,9 @@ def test_version_7_activities_become_compact_rows_that_read_back_the_same(
         store.close()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_version_9_campaign_touches_are_grouped_from_the_activities(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = _state_url(backend, tmp_path, request)
-    engine = create_engine(url or f"sqlite:///{tmp_path / 'state' / DATABASE_NAME}")
+def test_version_9_campaign_touches_are_grouped_from_the_activities(old_state: OldState) -> None:
     tokens = [f"p{number:05}@example.com" for number in range(5_003)]  # two pages
-    with engine.begin() as connection:
+    with old_state.engine.begin() as connection:
         _schema_at(connection, 9)
         connection.execute(schema.activity_types.insert(), [{"type_id": 1, "name": "click"}])
         names = [{"campaign_id": 1, "name": "Launch"}, {"campaign_id": 2, "name": " Launch "}]
@@ -422,9 +415,8 @@ def test_version_9_campaign_touches_are_grouped_from_the_activities(
             for kind in range(3)
         ]
         connection.execute(schema.activities.insert(), rows)
-    engine.dispose()
 
-    store = StateStore.open(tmp_path / "state", url)
+    store = old_state.open()
     try:
         assert store.schema_version == schema.LATEST_VERSION
         kept = touches_kept(store)
