@@ -147,3 +147,5 @@ def test_a_mapping_given_attributes_reads_them_by_type() -> None:
     typed = plain.with_attributes({"seats": Attribute(type=AttributeType.integer)})
     assert read_lead(typed, {"Seats": "12"}).attributes == {"seats": 12}
     assert read_lead(plain, {"Seats": "12"}).attributes == {"seats": "12"}
+    plain.attributes["seats"] = Attribute(type=AttributeType.decimal)  # changed in place
+    assert read_lead(plain, {"Seats": "12"}).attributes == {"seats": 12.0}
