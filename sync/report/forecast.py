@@ -34,13 +34,13 @@ what happened in it.
 from __future__ import annotations
 
 import statistics
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from itertools import compress, pairwise, repeat
-from operator import add, itemgetter, mul
+from itertools import compress, islice, pairwise, repeat
+from operator import add, itemgetter, le, mul
 from typing import Any
 
 from funnelsync.contract import FunnelContract, TargetPeriod
@@ -118,6 +118,9 @@ class _Reaches:
     reached: list[datetime]
     month: list[int]
     """The month of ``reached``, as ``year * 12 + month``."""
+    months_sorted: bool
+    """``month`` never decreases (it may when ``reached`` mixes zone offsets): then a
+    window's monthly cohorts are runs, counted by bisection."""
     following: list[datetime]
     """When each reached the next stage, or :data:`NEVER`."""
     whole_days: list[int]
@@ -174,7 +177,9 @@ def _reaches(journeys: Sequence[list[datetime | None]], index: int) -> _Reaches:
         if (reached := reach[index]) is not None
     ]
     rows.sort(key=itemgetter(0))
-    return _Reaches(*_columns(rows, 5))
+    reached, month, following, whole_days, days = _columns(rows, 5)
+    months_sorted = all(map(le, month, islice(month, 1, None)))
+    return _Reaches(reached, month, months_sorted, following, whole_days, days)
 
 
 def forecast_history(contract: FunnelContract, journeys: Sequence[Journey]) -> ForecastHistory:
@@ -183,7 +188,12 @@ def forecast_history(contract: FunnelContract, journeys: Sequence[Journey]) -> F
     position = {name: index for index, name in enumerate(path)}
     reach = [journey.reach for journey in journeys]
     reaches = [_reaches(reach, index) for index in range(len(path) - 1)]
-    arrivals = [Counter(way.month) for way in reaches]
+    arrivals = [
+        Counter({month: end - start for month, start, end in _runs(way.month, 0, len(way.month))})
+        if way.months_sorted
+        else Counter(way.month)
+        for way in reaches
+    ]
     arrivals.append(Counter(_month(dates[-1]) for dates in reach if dates[-1] is not None))
     stays = [
         (entered, left or NEVER, index * ORDINALS + entered.toordinal())
@@ -217,13 +227,12 @@ def _history(
     ways: list[_Way | None] = []
     for stage, way in zip(history.path, history.reaches, strict=False):
         # The leads that reached the stage in the window, and which of them went on.
-        window = slice(bisect_left(way.reached, since), bisect_left(way.reached, as_of))
-        months = way.month[window]
-        moved = [following < as_of for following in way.following[window]]
-        cohorts = Counter(months)
-        went_on = Counter(compress(months, moved))
+        low, high = bisect_left(way.reached, since), bisect_left(way.reached, as_of)
+        window = slice(low, high)
+        moved = list(map(as_of.__gt__, way.following[window]))  # following < as_of
+        cohorts, went_on = _cohorts(way, low, high, moved)
         days = list(compress(way.days[window], moved))
-        leads, went = len(months), len(days)
+        leads, went = high - low, len(days)
         monthly = [went_on[month] / count for month, count in cohorts.items()]
         rates.append(
             StageRate(
@@ -244,6 +253,32 @@ def _history(
             spread[count_days] = movers
         ways.append(_Way((went / leads, min(monthly), max(monthly)), spread, went))
     return rates, ways
+
+
+def _cohorts(
+    way: _Reaches, low: int, high: int, moved: list[bool]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Per month of the window ``low:high`` of ``way``: the leads that reached the stage,
+    and those of them that ``moved`` on."""
+    if not way.months_sorted:
+        window = way.month[low:high]
+        return Counter(window), Counter(compress(window, moved))
+    runs = _runs(way.month, low, high)
+    return (
+        {month: end - start for month, start, end in runs},
+        {month: sum(moved[start - low : end - low]) for month, start, end in runs},
+    )
+
+
+def _runs(months: list[int], low: int, high: int) -> list[tuple[int, int, int]]:
+    """The runs of equal months in ``months[low:high]`` (sorted): ``(month, start, end)``."""
+    runs = []
+    while low < high:
+        month = months[low]
+        end = bisect_right(months, month, low, high)
+        runs.append((month, low, end))
+        low = end
+    return runs
 
 
 def _nothing(horizon: int) -> tuple[list[float], list[float], list[float]]:

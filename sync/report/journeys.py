@@ -94,8 +94,14 @@ def build_journey(
     stage last; consecutive entries into the same stage are one stay.
     """
     order = layout.order
-    entries = {(stage, at) for stage, at in stage_dates.items() if stage in order}
-    entries.update((stage, at) for stage, at in moves if stage in order)
+    entries = [
+        (at, stage == current_stage, order[stage], stage)
+        for stage, at in stage_dates.items()
+        if stage in order
+    ]
+    entries.extend(
+        (at, stage == current_stage, order[stage], stage) for stage, at in moves if stage in order
+    )
     return _journey(layout, person_id, email, current_stage, entries, fields)
 
 
@@ -108,16 +114,24 @@ def journey_from_text(
     fields: dict[str, str],
 ) -> Journey | None:
     """:func:`build_journey` of a lead whose stage entries are given as a ``journeys`` row
-    spells them (``stage<TAB>moment`` pairs joined by tabs): each distinct pair of text is
-    parsed once, and pairs of stages the contract does not know are not parsed at all."""
+    spells them (``stage<TAB>moment`` pairs joined by tabs); pairs of stages the contract
+    does not know are not parsed at all."""
     parts = entries.split("\t") if entries else ()
     if len(parts) < 2:
         return None
     order = layout.order
     parse = datetime.fromisoformat
-    texts = set(zip(parts[::2], parts[1::2], strict=True))
-    found = {(stage, parse(at)) for stage, at in texts if stage in order}
+    found = [
+        (parse(at), stage == current_stage, order[stage], stage)
+        for stage, at in zip(parts[::2], parts[1::2], strict=True)
+        if stage in order
+    ]
     return _journey(layout, person_id, email, current_stage, found, fields)
+
+
+_stay = tuple.__new__
+"""Makes a :class:`Stay` without the named tuple's Python-level ``__new__`` (a large
+report makes hundreds of thousands)."""
 
 
 def _journey(
@@ -125,30 +139,38 @@ def _journey(
     person_id: int,
     email: str,
     current_stage: str | None,
-    entries: set[tuple[str, datetime]],
+    entries: list[tuple[datetime, bool, int, str]],
     fields: dict[str, str],
 ) -> Journey | None:
+    """The journey of ``entries``: ``(at, is the current stage, position, stage)``, so
+    that their natural order is the order of :func:`build_journey` (sorted here). The same
+    entry twice sorts next to itself and adds no stay, so entries need no de-duplication
+    (hashing aware moments costs more than sorting them)."""
     if not entries:
         return None
-    order = layout.order
-    ranked = sorted(entries, key=lambda item: (item[1], item[0] == current_stage, order[item[0]]))
-    if current_stage is not None and current_stage in order and ranked[-1][0] != current_stage:
-        ranked.append((current_stage, ranked[-1][1]))
+    ranked = entries
+    ranked.sort()
+    position = layout.order.get(current_stage) if current_stage is not None else None
+    if position is not None and ranked[-1][3] != current_stage:
+        ranked.append((ranked[-1][0], True, position, current_stage))
     stays: list[Stay] = []
     entered: dict[str, datetime] = {}
-    current_name, current_at = ranked[0]
-    for stage, at in ranked[1:]:
+    current_at, _, _, current_name = ranked[0]
+    for at, _, _, stage in ranked:
         if stage != current_name:
-            stays.append(Stay(current_name, current_at, at))
-            entered.setdefault(current_name, current_at)
+            stays.append(_stay(Stay, (current_name, current_at, at)))
+            if current_name not in entered:
+                entered[current_name] = current_at
             current_name, current_at = stage, at
-    stays.append(Stay(current_name, current_at, None))
-    entered.setdefault(current_name, current_at)
+    stays.append(_stay(Stay, (current_name, current_at, None)))
+    if current_name not in entered:
+        entered[current_name] = current_at
+    first_entered = entered.get
     path = layout.path
     reach: list[datetime | None] = [None] * len(path)
     earliest: datetime | None = None
     for index in range(len(path) - 1, -1, -1):
-        first = entered.get(path[index])
+        first = first_entered(path[index])
         if first is not None and (earliest is None or first < earliest):
             earliest = first
         reach[index] = earliest

@@ -75,17 +75,20 @@ def decode(blob: bytes) -> tuple[list[int], list[list[float]]]:
     r"""The campaign ids of an :func:`encode`\ d row and their moments, in the same order."""
     count = int.from_bytes(blob[:8], "little")
     split = 8 + 16 * count
-    head, moments = array("q"), array("d")
-    head.frombytes(blob[8:split])
-    moments.frombytes(blob[split:])
     if _SWAP:
+        head, moments = array("q"), array("d")
+        head.frombytes(blob[8:split])
+        moments.frombytes(blob[split:])
         head.byteswap()
         moments.byteswap()
-    values = moments.tolist()
+        numbers, values = head.tolist(), moments.tolist()
+    else:  # read in place, no copy of the row
+        view = memoryview(blob)
+        numbers, values = view[8:split].cast("q").tolist(), view[split:].cast("d").tolist()
     if count == 1:
-        return [head[0]], [values]
-    ends = list(accumulate(head[count:]))
-    return head[:count].tolist(), list(map(values.__getitem__, map(slice, [0, *ends], ends)))
+        return numbers[:1], [values]
+    ends = list(accumulate(numbers[count:]))
+    return numbers[:count], list(map(values.__getitem__, map(slice, [0, *ends], ends)))
 
 
 def campaign_rows_query(tokens: Collection[str]) -> Any:

@@ -26,7 +26,7 @@ k - w ahead (each mover's k >= w) with weight p / (n(1-p) + p·c).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -154,6 +154,31 @@ def test_backtest_by_hand() -> None:
     # (February 1) and day 20 (February 21).
     assert rows[(2, 2, "mql")] == (0.5, 0.4, near(4 / 7), 1)
     assert rows[(2, 2, "sal")] == (0.0, 0.0, 0.0, 2)
+
+
+
+def test_monthly_cohorts_follow_each_moment_s_own_month_when_offsets_are_mixed() -> None:
+    # H reached lead on Feb 1 01:00 UTC and went on; I on Jan 31 23:00 at -05:00 (Feb 1
+    # 04:00 UTC, after H) and did not: in time order the months go Feb, then Jan again.
+    eastern = timezone(timedelta(hours=-5))
+    late_january = datetime(2026, 1, 31, 23, tzinfo=eastern)
+    h = journey(8, datetime(2026, 2, 1, 1, tzinfo=UTC), day(2, 11))
+    extra = [h, journey(9, late_january)]
+    rates = {
+        rate.stage: rate
+        for rate in forecast(
+            forecast_history(_contract([]), [*JOURNEYS, *extra]), AS_OF, lookback=6
+        ).rates
+    }
+    # lead: Dec 2/3, Jan {A, F went on; I not} 2/3, Feb {H} 1/1, Mar 1/2 → 6/9.
+    lead = rates["lead"]
+    assert (lead.conversion, lead.low, lead.high, lead.cohort) == (0.6667, 0.5, 1.0, 9)
+    rows = {
+        (r.as_of.month, r.month.month, r.stage): r.actual
+        for r in backtest(forecast_history(_contract([]), [*JOURNEYS, *extra]), AS_OF)
+    }
+    assert rows[(1, 1, "lead")] == 3  # A, F and I reached lead in January (I's own month)
+    assert rows[(2, 2, "mql")] == 2  # F and H
 
 
 def test_the_report_carries_the_forecast_and_backtest(tmp_path: Path) -> None:
