@@ -177,9 +177,9 @@ def _reaches(journeys: Sequence[list[datetime | None]], index: int) -> _Reaches:
         if (reached := reach[index]) is not None
     ]
     rows.sort(key=itemgetter(0))
-    reached, month, following, whole_days, days = _columns(rows, 5)
+    times, month, later, whole_days, days = _columns(rows, 5)
     months_sorted = all(map(le, month, islice(month, 1, None)))
-    return _Reaches(reached, month, months_sorted, following, whole_days, days)
+    return _Reaches(times, month, months_sorted, later, whole_days, days)
 
 
 def forecast_history(contract: FunnelContract, journeys: Sequence[Journey]) -> ForecastHistory:

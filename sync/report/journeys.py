@@ -150,9 +150,13 @@ def _journey(
         return None
     ranked = entries
     ranked.sort()
-    position = layout.order.get(current_stage) if current_stage is not None else None
-    if position is not None and ranked[-1][3] != current_stage:
-        ranked.append((ranked[-1][0], True, position, current_stage))
+    # The current stage, if not entered last, stands from the last entry on.
+    if (
+        current_stage is not None
+        and current_stage in layout.order
+        and ranked[-1][3] != current_stage
+    ):
+        ranked.append((ranked[-1][0], True, layout.order[current_stage], current_stage))
     stays: list[Stay] = []
     entered: dict[str, datetime] = {}
     current_at, _, _, current_name = ranked[0]

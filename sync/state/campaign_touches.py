@@ -20,7 +20,7 @@ import sys
 from array import array
 from collections.abc import Collection, Iterable
 from itertools import accumulate
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, delete, insert, select
 
@@ -75,6 +75,8 @@ def decode(blob: bytes) -> tuple[list[int], list[list[float]]]:
     r"""The campaign ids of an :func:`encode`\ d row and their moments, in the same order."""
     count = int.from_bytes(blob[:8], "little")
     split = 8 + 16 * count
+    numbers: list[int]
+    values: list[float]
     if _SWAP:
         head, moments = array("q"), array("d")
         head.frombytes(blob[8:split])
@@ -84,7 +86,8 @@ def decode(blob: bytes) -> tuple[list[int], list[list[float]]]:
         numbers, values = head.tolist(), moments.tolist()
     else:  # read in place, no copy of the row
         view = memoryview(blob)
-        numbers, values = view[8:split].cast("q").tolist(), view[split:].cast("d").tolist()
+        numbers = view[8:split].cast("q").tolist()
+        values = cast(list[float], view[split:].cast("d").tolist())  # typeshed says ints
     if count == 1:
         return numbers[:1], [values]
     ends = list(accumulate(numbers[count:]))

@@ -156,7 +156,6 @@ def test_backtest_by_hand() -> None:
     assert rows[(2, 2, "sal")] == (0.0, 0.0, 0.0, 2)
 
 
-
 def test_monthly_cohorts_follow_each_moment_s_own_month_when_offsets_are_mixed() -> None:
     # H reached lead on Feb 1 01:00 UTC and went on; I on Jan 31 23:00 at -05:00 (Feb 1
     # 04:00 UTC, after H) and did not: in time order the months go Feb, then Jan again.
