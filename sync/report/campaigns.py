@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from funnelsync.campaigns import campaign_index
@@ -82,6 +82,7 @@ def campaign_influences(
     bounds = [(period.start, period.end) for period in periods]
     seconds_bounds = [(start.timestamp(), end.timestamp()) for start, end in bounds]
     last_end = max(end for _, end in seconds_bounds)
+    first_start = min(start for start, _ in seconds_bounds)
     stages = [contract.path_index(contract.mql_stage) or 0, len(contract.stages) - 1]
     sql = contract.path_index(contract.sql_stage) if contract.sql_stage else None
     if sql is not None:
@@ -89,6 +90,13 @@ def campaign_influences(
     index = campaign_index(contract.campaigns) if contract_campaigns else {}
     ids: dict[str, str | None] = {}
     """Each name seen → its contract campaign id (few names, read by many leads)."""
+
+    def contract_id(name: str) -> str | None:
+        if name not in ids:
+            found = index.get(name.strip().casefold())
+            ids[name] = None if found is None else found.id
+        return ids[name]
+
     counts = [_Counts() for _ in periods]
     tallies = list(zip(seconds_bounds, counts, strict=True))
     for journey in journeys:
@@ -104,18 +112,15 @@ def campaign_influences(
             ]
             for start, end in bounds
         ]
+        if not any(reached):  # most leads: only their touches in a period count
+            _count_touches(mine, tallies, first_start, contract_id if contract_campaigns else None)
+            continue
         mine_by_id: list[dict[str, tuple[float, bool]]] = [{} for _ in periods]
         for campaign, moments in mine.items():
             first, latest = moments[0], moments[-1]
             if first >= last_end:
                 continue
-            key = None
-            if contract_campaigns:
-                if campaign in ids:
-                    key = ids[campaign]
-                else:
-                    found = index.get(campaign.strip().casefold())
-                    key = ids[campaign] = None if found is None else found.id
+            key = contract_id(campaign) if contract_campaigns else None
             for number, ((start_seconds, end_seconds), into) in enumerate(tallies):
                 if first >= end_seconds:
                     continue
@@ -151,6 +156,29 @@ def campaign_influences(
         }
         found_influences.append(CampaignInfluence(named, by_contract))
     return found_influences
+
+
+def _count_touches(
+    mine: Mapping[str, Sequence[float]],
+    tallies: Sequence[tuple[tuple[float, float], _Counts]],
+    first_start: float,
+    contract_id: Callable[[str], str | None] | None,
+) -> None:
+    """Tally the touches of a lead that reached no counted stage in any period: each
+    campaign it touched in a period, per name and once per contract campaign id."""
+    hit_ids: set[tuple[int, str]] = set()
+    for campaign, moments in mine.items():
+        latest = moments[-1]
+        if latest < first_start:  # last touched before every period
+            continue
+        first = moments[0]
+        for number, ((start, end), into) in enumerate(tallies):
+            if first < end and latest >= start and moments[bisect_left(moments, start)] < end:
+                into.touched[campaign] += 1
+                if contract_id is not None and (key := contract_id(campaign)) is not None:
+                    hit_ids.add((number, key))
+    for number, key in hit_ids:
+        tallies[number][1].touched_ids[key] += 1
 
 
 @dataclass(slots=True)

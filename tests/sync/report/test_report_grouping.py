@@ -68,6 +68,7 @@ JOURNEYS = [
     _journey(6, {"lead": _at(-5), "mql": _at(12)}, owner="ann"),
     _journey(7, {"lead": _at(-50)}),
     _journey(8, {"lead": _at(-50)}),
+    _journey(9, {"lead": _at(-60)}),
 ]
 TOUCHES: dict[int, dict[str, list[float]]] = {
     1: {"Spring Launch": [_at(1).timestamp(), _at(6).timestamp()], "webinar": [_at(4).timestamp()]},
@@ -82,6 +83,8 @@ TOUCHES: dict[int, dict[str, list[float]]] = {
     6: {"Other": [_at(11).timestamp(), END + DAY]},
     7: {"Edge": [PERIOD.start.timestamp() - DAY, PERIOD.start.timestamp()]},  # touched
     8: {"Edge": [PERIOD.start.timestamp() - 1.0]},  # the second before March: not touched
+    # No stage reached in March, Launch touched in it under two names: one lead for Launch.
+    9: {"Spring Launch": [_at(7).timestamp()], "launch": [_at(-3).timestamp(), _at(8).timestamp()]},
 }
 
 
@@ -115,6 +118,7 @@ def test_campaign_segments_are_placed_by_the_first_touch_before_the_end() -> Non
         6: ["Other"],
         7: ["Edge"],
         8: ["Edge"],
+        9: ["Spring Launch", "launch"],
     }
 
 
@@ -126,6 +130,7 @@ def test_campaigns_communicated_merge_every_name_of_a_campaign_once_per_lead() -
         2: {"launch": TOUCHES[2]["launch"], "webinar": TOUCHES[2]["Webinar"]},
         4: {"launch": sorted(TOUCHES[4]["launch"] + TOUCHES[4][" Spring Launch "])},
         5: {"webinar": TOUCHES[5]["webinar"]},
+        9: {"launch": sorted(TOUCHES[9]["launch"] + TOUCHES[9]["Spring Launch"])},
     }
     figures = {row.campaign: row for row in campaign_figures(CONTRACT, JOURNEYS, by_id, PERIOD)}
     for campaign in ("launch", "webinar"):
@@ -136,9 +141,9 @@ def test_campaigns_communicated_merge_every_name_of_a_campaign_once_per_lead() -
             want.sqls,
             want.won,
         )
-    # Lead 4 touched Launch under two names, first 35 days before March: one lead, and
-    # its SQL (March 4) and win (March 20) count for Launch.
-    assert (rows["launch"].touched, rows["launch"].sqls, rows["launch"].won) == (2, 2, 1)
+    # Leads 4 and 9 touched Launch under two names: one lead each. Lead 4's first touch
+    # was 35 days before March: its SQL (March 4) and win (March 20) count for Launch.
+    assert (rows["launch"].touched, rows["launch"].sqls, rows["launch"].won) == (3, 2, 1)
     # "webinar" and "Webinar": leads 1, 2 and 5 touched it in March; 1 and 2 became MQLs
     # after their first touch.
     assert (rows["webinar"].touched, rows["webinar"].mqls) == (3, 2)
@@ -171,8 +176,9 @@ def test_one_pass_over_both_periods_gives_each_period_s_own_campaign_figures(
         for period in periods
     ]
     assert both == alone
-    # February has figures of its own (lead 4's MQL after its Launch touch, lead 2's touches).
+    # February has figures of its own (lead 4's MQL after its Launch touch, lead 2's and
+    # lead 9's touches).
     february = {row.campaign: row for row in both[1].named}
     assert february[" Spring Launch "].mqls == 1
-    assert february["launch"].touched == 1
+    assert february["launch"].touched == 2
     assert both[0].named != both[1].named
