@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -85,18 +85,27 @@ def sla_clocks(
     for rule in contract.sla:
         rules[rule.stage].append(rule)
     marketing = {stage.name for stage in contract.all_stages if stage.team is Team.marketing}
+    # Per stage with rules: whether sales touches stop its clocks, and each rule's time.
+    timed = {
+        stage: (stage in marketing, [(rule, timedelta(hours=rule.within_hours)) for rule in found])
+        for stage, found in rules.items()
+    }
     clocks = []
     for journey in journeys:
-        touches = sales_touches.get(journey.person_id, ())
-        for stay in journey.stays:
-            for rule in rules.get(stay.stage, ()):
-                stopped = stay.left
-                if stay.stage in marketing:
-                    index = bisect_left(touches, stay.entered)
-                    if index < len(touches) and (stopped is None or touches[index] < stopped):
-                        stopped = touches[index]
-                due = stay.entered + timedelta(hours=rule.within_hours)
-                clocks.append(SlaClock(journey, rule, stay.entered, due, stopped))
+        touches: Sequence[datetime] | None = None
+        for stage, entered, left in journey.stays:
+            if stage not in timed:
+                continue
+            touched, stage_rules = timed[stage]
+            stopped = left
+            if touched:
+                if touches is None:
+                    touches = sales_touches.get(journey.person_id, ())
+                index = bisect_left(touches, entered)
+                if index < len(touches) and (stopped is None or touches[index] < stopped):
+                    stopped = touches[index]
+            for rule, allowed in stage_rules:
+                clocks.append(SlaClock(journey, rule, entered, entered + allowed, stopped))
     return clocks
 
 
@@ -136,24 +145,20 @@ class SlaFigures:
 
 def sla_figures(clocks: Sequence[SlaClock], period: Period, as_of: datetime) -> SlaFigures:
     """Attainment overall, per rule (keyed by stage), per owner and per week started."""
-    started = [(clock, clock.status(as_of)) for clock in clocks if period.holds(clock.entered)]
+    start, end = period.start, period.end
+    started = [(clock, clock.status(as_of)) for clock in clocks if start <= clock.entered < end]
 
-    def grouped(key_of: str) -> list[Attainment]:
+    def grouped(key_of: Callable[[SlaClock], str]) -> list[Attainment]:
         groups: dict[str, list[SlaStatus]] = defaultdict(list)
         for clock, status in started:
-            key = {
-                "rule": clock.rule.stage,
-                "owner": clock.owner,
-                "week": week_key(clock.entered),
-            }[key_of]
-            groups[key].append(status)
+            groups[key_of(clock)].append(status)
         return [_tally(key, statuses) for key, statuses in sorted(groups.items())]
 
     return SlaFigures(
         total=_tally("all", (status for _, status in started)),
-        rules=grouped("rule"),
-        owners=grouped("owner"),
-        weeks=grouped("week"),
+        rules=grouped(lambda clock: clock.rule.stage),
+        owners=grouped(lambda clock: clock.owner),
+        weeks=grouped(lambda clock: week_key(clock.entered)),
     )
 
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from funnelsync.contract import FunnelContract
 from funnelsync.sync.report.journeys import Journey, build_journey, stage_layout
-from funnelsync.sync.report.sla import SlaStatus, Urgency, sla_clocks, waiting_leads
+from funnelsync.sync.report.period import Period
+from funnelsync.sync.report.sla import SlaStatus, Urgency, sla_clocks, sla_figures, waiting_leads
 
 CONTRACT = FunnelContract.model_validate(
     {
@@ -64,3 +65,31 @@ def test_a_clock_stopped_exactly_at_its_due_time_is_met() -> None:
     touch = ENTERED + timedelta(hours=24)
     [clock] = sla_clocks(CONTRACT, [_journey("mql")], {1: [touch]})
     assert clock.status(ENTERED + timedelta(days=3)) is SlaStatus.met
+
+
+def test_a_period_counts_the_clocks_started_from_its_first_instant_to_before_its_end() -> None:
+    start = ENTERED
+    period = Period(start, start + timedelta(days=7))
+    journeys = [
+        _journey_at(1, start - timedelta(seconds=1)),  # just before: not this period's
+        _journey_at(2, start),  # the first instant: counts
+        _journey_at(3, period.end - timedelta(seconds=1)),  # the last second: counts
+        _journey_at(4, period.end),  # the end: the next period's
+    ]
+    clocks = sla_clocks(CONTRACT, journeys, {})
+    figures = sla_figures(clocks, period, period.end)
+    assert (figures.total.met, figures.total.breached, figures.total.open) == (0, 1, 1)
+    assert [(a.key, a.breached + a.open) for a in figures.rules] == [("mql", 2)]
+    assert [(a.key, a.breached + a.open) for a in figures.owners] == [("(unassigned)", 2)]
+    assert [(a.key, a.breached + a.open) for a in figures.weeks] == [
+        ("2026-03-02", 1),
+        ("2026-03-09", 1),
+    ]
+
+
+def _journey_at(person: int, entered: datetime) -> Journey:
+    journey = build_journey(
+        stage_layout(CONTRACT), person, f"p{person}@example.com", "mql", {"mql": entered}, [], {}
+    )
+    assert journey is not None
+    return journey
