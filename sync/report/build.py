@@ -141,8 +141,9 @@ def period_figures(
 
 
 def _count(moments: Sequence[datetime | None], edges: list[datetime], into: list[int]) -> None:
+    first, end = edges[0], edges[-1]
     for moment in moments:
-        if moment is None or moment < edges[0] or moment >= edges[-1]:
+        if moment is None or moment < first or moment >= end:
             continue
         into[bisect_right(edges, moment) - 1] += 1
 
@@ -163,10 +164,11 @@ def trend(
     last = len(contract.stages) - 1
     counts = {name: [0] * len(buckets) for name in ("new", "mql", "sql", "won")}
     _count([j.stays[0].entered if j.stays else None for j in journeys], edges, counts["new"])
-    _count([j.reached(mql, end) for j in journeys], edges, counts["mql"])
+    # Reach dates at or after ``end`` are left out by _count (as Journey.reached would).
+    _count([j.reach[mql] for j in journeys], edges, counts["mql"])
     if sql is not None:
-        _count([j.reached(sql, end) for j in journeys], edges, counts["sql"])
-    _count([j.reached(last, end) for j in journeys], edges, counts["won"])
+        _count([j.reach[sql] for j in journeys], edges, counts["sql"])
+    _count([j.reach[last] for j in journeys], edges, counts["won"])
     points = [
         TrendPoint(
             bucket,

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -102,7 +103,7 @@ def load_funnel_data(
             known.update(json.loads(extra) if extra else {})
             kept = {name: value for name in wanted if (value := known.get(name))}
         else:  # ``columns`` is ``wanted``
-            kept = {name: value for name, value in zip(columns, values, strict=True) if value}
+            kept = dict(compress(zip(columns, values, strict=True), values))  # non-blank
         # A row's stage dates and moves are mostly the same entries: then read them once.
         entries = (
             dates if not moves or moves == dates else moves if not dates else f"{dates}\t{moves}"

@@ -191,8 +191,8 @@ def waiting_leads(
     """
     found = []
     for clock in clocks:
-        if clock.entered > as_of or not clock.running_at(as_of):
-            continue
+        if clock.entered > as_of or (clock.stopped is not None and clock.stopped <= as_of):
+            continue  # not started, or no longer running (see SlaClock.running_at)
         left = (clock.due - as_of) / HOUR
         window = soon_hours if soon_hours is not None else clock.rule.within_hours / 4
         if left < 0:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from funnelsync.contract import FunnelContract
+from funnelsync.sync.report.build import trend
 from funnelsync.sync.report.figures import IDLE, headline_of, lead_facts, stage_figures
 from funnelsync.sync.report.journeys import Journey, build_journey, stage_layout
 from funnelsync.sync.report.period import Period
@@ -63,3 +64,18 @@ def test_leads_that_did_nothing_in_the_period_still_stand_in_their_stage() -> No
     assert (mql.opening, mql.inflow, mql.outflow, mql.balance) == (1, 1, 0, 2)
     assert (sql.opening, sql.inflow, sql.balance) == (0, 0, 0)
     assert (lead.reached, mql.reached) == (1, 1)
+
+
+def test_the_trend_counts_a_move_at_its_first_instant_and_none_at_its_end() -> None:
+    previous = PERIOD.previous()
+    journeys = [
+        _journey(1, "mql", {"lead": previous.start, "mql": END - timedelta(seconds=1)}),
+        _journey(2, "sql", {"lead": START, "mql": END, "sql": END + timedelta(days=1)}),
+        _journey(3, "lead", {"lead": previous.start - timedelta(seconds=1)}),
+    ]
+    unit, points = trend(CONTRACT, journeys, (previous, PERIOD))
+    assert unit == "week"
+    new = {point.bucket.start: point.new_leads for point in points if point.new_leads}
+    assert new == {previous.start: 1, START: 1}  # lead 3 came in before the trend began
+    assert sum(point.mqls for point in points) == 1  # lead 2's MQL at the end is out
+    assert points[-1].mqls == 1 and points[-1].sqls == 0

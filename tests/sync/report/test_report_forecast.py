@@ -156,6 +156,19 @@ def test_backtest_by_hand() -> None:
     assert rows[(2, 2, "sal")] == (0.0, 0.0, 0.0, 2)
 
 
+def test_a_lead_entering_at_the_forecast_moment_is_not_standing_or_known_yet() -> None:
+    # Entering lead exactly at AS_OF: not in lead's cohort and not waiting in lead; one
+    # that entered a second before is waiting there (day 0) and adds expected MQLs.
+    history = forecast_history(_contract([]), JOURNEYS)
+    made = forecast(history, AS_OF)
+    at = forecast(forecast_history(_contract([]), [*JOURNEYS, journey(10, AS_OF)]), AS_OF)
+    assert at == made
+    second = datetime(2026, 3, 16, 11, 59, 59, tzinfo=UTC)
+    before = forecast(forecast_history(_contract([]), [*JOURNEYS, journey(10, second)]), AS_OF)
+    mqls = [cell.expected for cell in before.cells if cell.stage == "mql"]
+    assert sum(mqls) > sum(cell.expected for cell in made.cells if cell.stage == "mql")
+
+
 def test_monthly_cohorts_follow_each_moment_s_own_month_when_offsets_are_mixed() -> None:
     # H reached lead on Feb 1 01:00 UTC and went on; I on Jan 31 23:00 at -05:00 (Feb 1
     # 04:00 UTC, after H) and did not: in time order the months go Feb, then Jan again.

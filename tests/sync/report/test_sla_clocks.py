@@ -93,3 +93,12 @@ def _journey_at(person: int, entered: datetime) -> Journey:
     )
     assert journey is not None
     return journey
+
+
+def test_a_clock_stopped_at_the_moment_asked_about_is_no_longer_waiting() -> None:
+    touch = ENTERED + timedelta(hours=3)
+    [clock] = sla_clocks(CONTRACT, [_journey("mql")], {1: [touch]})
+    assert waiting_leads([clock], touch) == []
+    [waiting] = waiting_leads([clock], touch - timedelta(seconds=1))
+    assert waiting.clock is clock
+    assert waiting_leads([clock], ENTERED - timedelta(seconds=1)) == []  # not started yet
