@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from funnelsync.campaigns import campaign_index
+from funnelsync.campaigns import Campaign, campaign_index
 from funnelsync.contract import FunnelContract
 from funnelsync.sync.report.journeys import Journey
 from funnelsync.sync.report.period import Period
@@ -87,16 +87,7 @@ def campaign_influences(
     sql = contract.path_index(contract.sql_stage) if contract.sql_stage else None
     if sql is not None:
         stages.append(sql)
-    index = campaign_index(contract.campaigns) if contract_campaigns else {}
-    ids: dict[str, str | None] = {}
-    """Each name seen → its contract campaign id (few names, read by many leads)."""
-
-    def contract_id(name: str) -> str | None:
-        if name not in ids:
-            found = index.get(name.strip().casefold())
-            ids[name] = None if found is None else found.id
-        return ids[name]
-
+    ids = _ContractIds(campaign_index(contract.campaigns) if contract_campaigns else {})
     counts = [_Counts() for _ in periods]
     tallies = list(zip(seconds_bounds, counts, strict=True))
     for journey in journeys:
@@ -113,14 +104,14 @@ def campaign_influences(
             for start, end in bounds
         ]
         if not any(reached):  # most leads: only their touches in a period count
-            _count_touches(mine, tallies, first_start, contract_id if contract_campaigns else None)
+            _count_touches(mine, tallies, first_start, ids if contract_campaigns else None)
             continue
         mine_by_id: list[dict[str, tuple[float, bool]]] = [{} for _ in periods]
         for campaign, moments in mine.items():
             first, latest = moments[0], moments[-1]
             if first >= last_end:
                 continue
-            key = contract_id(campaign) if contract_campaigns else None
+            key = ids[campaign] if contract_campaigns else None
             for number, ((start_seconds, end_seconds), into) in enumerate(tallies):
                 if first >= end_seconds:
                     continue
@@ -158,11 +149,25 @@ def campaign_influences(
     return found_influences
 
 
+class _ContractIds(dict[str, str | None]):
+    """Each campaign name seen → its contract campaign's id, or ``None`` (few names, looked
+    up by many leads: each is worked out once, then read as a plain dict lookup)."""
+
+    def __init__(self, index: Mapping[str, Campaign]) -> None:
+        super().__init__()
+        self.index = index
+
+    def __missing__(self, name: str) -> str | None:
+        found = self.index.get(name.strip().casefold())
+        self[name] = key = None if found is None else found.id
+        return key
+
+
 def _count_touches(
     mine: Mapping[str, Sequence[float]],
     tallies: Sequence[tuple[tuple[float, float], _Counts]],
     first_start: float,
-    contract_id: Callable[[str], str | None] | None,
+    contract_ids: _ContractIds | None,
 ) -> None:
     """Tally the touches of a lead that reached no counted stage in any period: each
     campaign it touched in a period, per name and once per contract campaign id."""
@@ -175,7 +180,7 @@ def _count_touches(
         for number, ((start, end), into) in enumerate(tallies):
             if first < end and latest >= start and moments[bisect_left(moments, start)] < end:
                 into.touched[campaign] += 1
-                if contract_id is not None and (key := contract_id(campaign)) is not None:
+                if contract_ids is not None and (key := contract_ids[campaign]) is not None:
                     hit_ids.add((number, key))
     for number, key in hit_ids:
         tallies[number][1].touched_ids[key] += 1

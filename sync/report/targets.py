@@ -57,28 +57,31 @@ def _previous(kind: TargetPeriod, start: datetime) -> tuple[datetime, datetime]:
     return calendar_period(kind, start - DAY)
 
 
-def _count(
+def _counts(
     contract: FunnelContract,
     journeys: Sequence[Journey],
     stage: str,
-    window: tuple[datetime, datetime],
+    windows: Sequence[tuple[datetime, datetime]],
     as_of: datetime,
-) -> int:
-    """Leads that reached ``stage`` in ``window`` (start included, end excluded), by ``as_of``."""
-    start, end = window
-    end = min(end, as_of + timedelta(microseconds=1))
+) -> list[int]:
+    """Per window, leads that reached ``stage`` in it (start included, end excluded), by
+    ``as_of``; the leads are walked once for all windows."""
+    bounds = [(start, min(end, as_of + timedelta(microseconds=1))) for start, end in windows]
+    low, high = min(start for start, _ in bounds), max(end for _, end in bounds)
     index = contract.path_index(stage)
     if index is not None:
-        return sum(1 for j in journeys if (w := j.reach[index]) is not None and start <= w < end)
-    return sum(1 for j in journeys if (w := j.entered.get(stage)) is not None and start <= w < end)
+        found = [w for j in journeys if (w := j.reach[index]) is not None and low <= w < high]
+    else:
+        found = [w for j in journeys if (w := j.entered.get(stage)) is not None and low <= w < high]
+    return [sum(1 for w in found if start <= w < end) for start, end in bounds]
 
 
 def _figures(
     contract: FunnelContract, journeys: Sequence[Journey], target: Target, as_of: datetime
 ) -> TargetFigures:
     start, end = calendar_period(target.period, as_of)
-    reached = _count(contract, journeys, target.stage, (start, end), as_of)
-    previous = _count(contract, journeys, target.stage, _previous(target.period, start), as_of)
+    windows = [(start, end), _previous(target.period, start)]
+    reached, previous = _counts(contract, journeys, target.stage, windows, as_of)
     total_days = (end - start) / DAY
     elapsed = max((min(as_of, end) - start) / DAY, 0.0)
     left = total_days - elapsed
