@@ -20,7 +20,7 @@ from funnelsync.engagement_rows import EngagementRow
 from funnelsync.mapping import ConstantValue, FieldMap, parse_timestamp
 from funnelsync.mapping import Mapping as FieldMapping
 from funnelsync.models import key_token, normalise_email
-from funnelsync.sync.state.moments import iso_columns, moment_columns
+from funnelsync.sync.state.moments import moment_columns
 from funnelsync.sync.state.store import NamedActivityRow, StateStore, StoredActivity
 
 CHUNK = 50_000
@@ -246,23 +246,20 @@ class ActivityMapper:
     def row(self, connection: str, activity_id: str, fields: Mapping[str, Any]) -> StoredRow | None:
         """The activity in ``fields`` as the row the store keeps (what :meth:`__call__`
         gives, with its time as stored integers), for a mapping of plain columns; ``None``
-        to take :meth:`__call__`'s way. Common ISO times are read from the text itself."""
+        to take :meth:`__call__`'s way."""
         if self.plain is None:
             return None
         cells = _plain_cells(self.plain, fields)
         if cells is None:
             return None
         token, kind, moment, campaign, asset = cells
-        when = iso_columns(moment)
-        if when is None:
-            try:
-                parsed = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
-            except ValueError:
-                return None
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=self.zone)
-            when = moment_columns(parsed)
-        seconds, micros, offset = when
+        try:
+            parsed = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=self.zone)
+        seconds, micros, offset = moment_columns(parsed)
         return (connection, activity_id, token, kind, seconds, micros, offset, campaign, asset)
 
     def _token(self, data: dict[str, Any], fields: Mapping[str, Any]) -> str | None:
