@@ -36,6 +36,7 @@ from funnelsync.run_report import RunReport
 from funnelsync.sync.state import schema as t
 from funnelsync.sync.state.backends import (
     bulk_cache,
+    driver_rows,
     open_engine,
     serialise_migrations,
     upsert_statement,
@@ -433,8 +434,7 @@ class StateStore:
                 return
             for chunk in _chunks(list(tokens)):
                 query = select(*columns).where(t.activities.c.email.in_(chunk))
-                for row in connection.execute(query).all():  # one fetch, not one per row
-                    yield tuple(row)
+                yield from driver_rows(connection, query)  # one fetch, no row objects
 
     # --- quarantine ---------------------------------------------------------------------
 
