@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from funnelsync.engagement_rows import EngagementRows
 
 MAX_CAMPAIGNS = 3
 """How many of a lead's most recent campaigns contribute talking points."""
@@ -97,16 +99,22 @@ def recent_campaigns(
     index: dict[str, Campaign], activities: Iterable[CampaignTouch], limit: int = MAX_CAMPAIGNS
 ) -> list[Campaign]:
     """The contract's campaigns engaged with, most recent first, at most ``limit``."""
-    latest: dict[str, tuple[datetime, Campaign]] = {}
-    for activity in activities:
-        if not activity.campaign:
+    touches: Iterable[tuple[str | None, Any]]
+    if isinstance(activities, EngagementRows) and activities.aware:
+        # Compact rows: their (seconds, microseconds) order the instants as times do.
+        touches = ((row[4], (row[1], row[2])) for row in activities.rows)
+    else:
+        touches = ((activity.campaign, activity.occurred_at) for activity in activities)
+    latest: dict[str, tuple[Any, Campaign]] = {}
+    for name, occurred in touches:
+        if not name:
             continue
-        campaign = index.get(activity.campaign.strip().casefold())
+        campaign = index.get(name.strip().casefold())
         if campaign is None:
             continue
         seen = latest.get(campaign.id)
-        if seen is None or activity.occurred_at > seen[0]:
-            latest[campaign.id] = (activity.occurred_at, campaign)
+        if seen is None or occurred > seen[0]:
+            latest[campaign.id] = (occurred, campaign)
     ordered = sorted(latest.values(), key=lambda item: (item[0], item[1].id), reverse=True)
     return [campaign for _, campaign in ordered[:limit]]
 

@@ -7,13 +7,14 @@ Engagement decays by whole days: an activity ``d`` days before the as-of date is
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
 
 from funnelsync.conditions import condition_holds, describe_condition
 from funnelsync.contract import EngagementScoring, FitScoring, Scoring
+from funnelsync.engagement_rows import EngagementRow, EngagementRows, instant
 from funnelsync.models import Lead
 from funnelsync.rule_kinds import NO_RULE_KINDS, RuleKinds
 
@@ -62,6 +63,9 @@ class Score:
         return self.fit + self.engagement
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 def _capped(value: float, cap: int | None) -> float:
     return value if cap is None else min(value, float(cap))
 
@@ -88,14 +92,20 @@ def _label(activity_type: str, count: int, newest_age: int) -> str:
 
 
 def _points(scoring: EngagementScoring, activity: Engagement) -> int | None:
+    return _override_points(scoring, activity.type, activity.campaign, activity.asset)
+
+
+def _override_points(
+    scoring: EngagementScoring, kind: str, campaign: str | None, asset: str | None
+) -> int | None:
     for override in scoring.overrides:
         if (
-            override.type == activity.type
-            and override.campaign in (None, activity.campaign)
-            and override.asset in (None, activity.asset)
+            override.type == kind
+            and override.campaign in (None, campaign)
+            and override.asset in (None, asset)
         ):
             return override.points
-    return scoring.points.get(activity.type)
+    return scoring.points.get(kind)
 
 
 def engagement_score(
@@ -107,15 +117,17 @@ def engagement_score(
     (counted from day 1 of the proleptic calendar, in the as-of zone), then the per-type
     cap, then the overall cap.
     """
-    by_window: dict[tuple[str, int], float] = {}
-    counts: dict[str, int] = {}
-    newest: dict[str, int] = {}
+    if isinstance(activities, EngagementRows) and activities.aware:
+        shift = as_of.utcoffset()
+        if isinstance(as_of.tzinfo, timezone) and shift is not None:
+            return _engagement_of_rows(scoring, activities.rows, as_of, shift)
+    tally = _Tally(scoring, as_of)
+    by_window, counts, newest, weights = tally.by_window, tally.counts, tally.newest, tally.weights
     zone = as_of.tzinfo
-    as_of_day = as_of.toordinal()
+    as_of_day = tally.as_of_day
     half_life = scoring.half_life_days
     points_of = scoring.points
     window_caps = scoring.window_caps
-    weights: dict[int, float] = {}  # by age in days: the same few ages recur
     for activity in activities:
         kind = activity.type
         points = _points(scoring, activity) if scoring.overrides else points_of.get(kind)
@@ -138,18 +150,77 @@ def engagement_score(
         known = newest.get(kind)
         if known is None or age_days < known:
             newest[kind] = age_days
-    by_type: dict[str, float] = defaultdict(float)
-    for (activity_type, _), value in by_window.items():
-        window = scoring.window_caps.get(activity_type)
-        by_type[activity_type] += _capped(value, window.points if window else None)
-    parts = []
-    for activity_type, value in by_type.items():
-        points = round(_capped(value, scoring.caps.get(activity_type)))
-        if points:
-            label = _label(activity_type, counts[activity_type], newest[activity_type])
-            parts.append(ScorePart(label, points, "engagement"))
-    total = _capped(sum(part.points for part in parts), scoring.cap)
-    return round(total), parts
+    return tally.result()
+
+
+def _engagement_of_rows(
+    scoring: EngagementScoring, rows: Sequence[EngagementRow], as_of: datetime, zone: timedelta
+) -> tuple[int, list[ScorePart]]:
+    """:func:`engagement_score` of compact rows, for an as-of time in a fixed zone: the same
+    loop, with a row's day in that zone worked out from its epoch seconds (no object per
+    activity)."""
+    tally = _Tally(scoring, as_of)
+    by_window, counts, newest, weights = tally.by_window, tally.counts, tally.newest, tally.weights
+    as_of_day = tally.as_of_day
+    as_of_seconds, as_of_micros = instant(as_of)
+    shift = zone.days * 86_400 + zone.seconds
+    half_life = scoring.half_life_days
+    window_caps, points_of, overrides = scoring.window_caps, scoring.points, scoring.overrides
+    for kind, seconds, micros, _, campaign, asset in rows:
+        if overrides:
+            points = _override_points(scoring, kind, campaign, asset)
+        else:
+            points = points_of.get(kind)
+        if points is None or seconds > as_of_seconds:
+            continue
+        if seconds == as_of_seconds and micros > as_of_micros:
+            continue
+        occurred_day = (seconds + shift) // 86_400 + _EPOCH_ORDINAL
+        age_days = max(0, as_of_day - occurred_day)
+        weight = weights.get(age_days)
+        if weight is None:
+            weight = weights[age_days] = 1.0 if half_life is None else 0.5 ** (age_days / half_life)
+        window = window_caps.get(kind)
+        slot = (kind, occurred_day // window.days if window else 0)
+        by_window[slot] = by_window.get(slot, 0.0) + points * weight
+        counts[kind] = counts.get(kind, 0) + 1
+        known = newest.get(kind)
+        if known is None or age_days < known:
+            newest[kind] = age_days
+    return tally.result()
+
+
+class _Tally:
+    """Decayed points per type and window, counts and newest ages: what the parts need."""
+
+    __slots__ = ("as_of_day", "by_window", "counts", "newest", "scoring", "weights")
+
+    def __init__(self, scoring: EngagementScoring, as_of: datetime) -> None:
+        self.scoring = scoring
+        self.as_of_day = as_of.toordinal()
+        self.by_window: dict[tuple[str, int], float] = {}
+        self.counts: dict[str, int] = {}
+        self.newest: dict[str, int] = {}
+        self.weights: dict[int, float] = {}
+        """Decay weight by age in days (the same few ages recur)."""
+
+    def result(self) -> tuple[int, list[ScorePart]]:
+        """The capped total and its parts, one per type that earned points."""
+        scoring = self.scoring
+        by_type: dict[str, float] = defaultdict(float)
+        for (activity_type, _), value in self.by_window.items():
+            window = scoring.window_caps.get(activity_type)
+            by_type[activity_type] += _capped(value, window.points if window else None)
+        parts = []
+        for activity_type, value in by_type.items():
+            points = round(_capped(value, scoring.caps.get(activity_type)))
+            if points:
+                label = _label(
+                    activity_type, self.counts[activity_type], self.newest[activity_type]
+                )
+                parts.append(ScorePart(label, points, "engagement"))
+        total = _capped(sum(part.points for part in parts), scoring.cap)
+        return round(total), parts
 
 
 def score_lead(

@@ -132,7 +132,8 @@ class _Lines:
             raise StopIteration
         self.taken.append(fetched)
         number, line = fetched
-        bad = _ESCAPED_BYTE.search(line)
+        # An undecodable byte is kept as a lone surrogate: never in an ASCII line.
+        bad = None if line.isascii() else _ESCAPED_BYTE.search(line)
         if bad is not None:
             byte = ord(bad.group()) - 0xDC00
             raise _LineProblemError(

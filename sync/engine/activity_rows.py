@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from funnelsync.engagement_rows import EngagementRow
 from funnelsync.mapping import ConstantValue, FieldMap, parse_timestamp
 from funnelsync.mapping import Mapping as FieldMapping
 from funnelsync.models import key_token, normalise_email
-from funnelsync.sync.state.moments import stored_moment
-from funnelsync.sync.state.store import ActivityRow, StateStore, StoredActivity
+from funnelsync.sync.state.moments import moment_columns
+from funnelsync.sync.state.store import NamedActivityRow, StateStore, StoredActivity
 
 CHUNK = 50_000
 """Activities per stored chunk (one transaction each). Storing 1M activities in chunks of
@@ -29,6 +30,8 @@ the chunk touched); 50,000 waiting rows hold a few MB."""
 
 ActivityKey = tuple[str, str]
 """(connection, activity id)."""
+StoredRow = NamedActivityRow
+"""An activity as a sync stores it (see :data:`~funnelsync.sync.state.store.NamedActivityRow`)."""
 
 
 class Engaged(NamedTuple):
@@ -143,6 +146,38 @@ def _plain_columns(mapper: ActivityMapper) -> _PlainColumns | None:
     )
 
 
+def _plain_cells(
+    columns: _PlainColumns, fields: Mapping[str, Any]
+) -> tuple[str, str, str, str | None, str | None] | None:
+    """Token, type, time text, campaign and asset of a mapping of plain columns, or
+    ``None`` when any is not text that reads cleanly (the caller steps aside)."""
+    get = fields.get
+    kind, email, moment = get(columns.type), get(columns.email), get(columns.occurred_at)
+    if kind.__class__ is not str or not kind or kind.isspace():
+        return None
+    if email.__class__ is not str or moment.__class__ is not str:
+        return None
+    campaign = get(columns.campaign) if columns.campaign else None
+    asset = get(columns.asset) if columns.asset else None
+    if columns.activity_id and get(columns.activity_id).__class__ not in _NO_TEXT_OR_TEXT:
+        return None
+    if campaign is not None:
+        if campaign.__class__ is not str:
+            return None
+        if not campaign or campaign.isspace():
+            campaign = None
+    if asset is not None:
+        if asset.__class__ is not str:
+            return None
+        if not asset or asset.isspace():
+            asset = None
+    try:
+        token = normalise_email(email)
+    except ValueError:
+        return None
+    return token, kind, moment, campaign, asset
+
+
 class ActivityMapper:
     """Maps a system activity straight to a :class:`MappedActivity`.
 
@@ -196,34 +231,36 @@ class ActivityMapper:
     def _plain(self, columns: _PlainColumns, fields: Mapping[str, Any]) -> MappedActivity | None:
         """:meth:`__call__` for a mapping of plain columns: the same activity, with no
         per-field dispatch. Anything but text that reads cleanly steps aside."""
-        get = fields.get
-        kind, email, moment = get(columns.type), get(columns.email), get(columns.occurred_at)
-        if kind.__class__ is not str or not kind or kind.isspace():
+        cells = _plain_cells(columns, fields)
+        if cells is None:
             return None
-        if email.__class__ is not str or moment.__class__ is not str:
-            return None
-        campaign = get(columns.campaign) if columns.campaign else None
-        asset = get(columns.asset) if columns.asset else None
-        if columns.activity_id and get(columns.activity_id).__class__ not in _NO_TEXT_OR_TEXT:
-            return None
-        if campaign is not None:
-            if campaign.__class__ is not str:
-                return None
-            if not campaign or campaign.isspace():
-                campaign = None
-        if asset is not None:
-            if asset.__class__ is not str:
-                return None
-            if not asset or asset.isspace():
-                asset = None
+        token, kind, moment, campaign, asset = cells
         try:
-            token = normalise_email(email)
-            moment = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
+            when = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
         except ValueError:
             return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=self.zone)
-        return MappedActivity(token, Engaged(kind, moment, campaign, asset))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=self.zone)
+        return MappedActivity(token, Engaged(kind, when, campaign, asset))
+
+    def row(self, connection: str, activity_id: str, fields: Mapping[str, Any]) -> StoredRow | None:
+        """The activity in ``fields`` as the row the store keeps (what :meth:`__call__`
+        gives, with its time as stored integers), for a mapping of plain columns; ``None``
+        to take :meth:`__call__`'s way."""
+        if self.plain is None:
+            return None
+        cells = _plain_cells(self.plain, fields)
+        if cells is None:
+            return None
+        token, kind, moment, campaign, asset = cells
+        try:
+            parsed = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=self.zone)
+        seconds, micros, offset = moment_columns(parsed)
+        return (connection, activity_id, token, kind, seconds, micros, offset, campaign, asset)
 
     def _token(self, data: dict[str, Any], fields: Mapping[str, Any]) -> str | None:
         if self.lead_key is not None:
@@ -240,7 +277,9 @@ class NewActivities:
 
     def __init__(self, store: StateStore | None, hold: bool) -> None:
         self.store = None if hold else store
-        self.pending: list[ActivityRow] = []
+        self.pending: list[StoredRow] = []
+        self.fresh: list[str] = []
+        """Tokens of ``pending`` first seen in this run (to mark for the touches refresh)."""
         self.held: dict[str, dict[ActivityKey, Engaged]] = {}
         """Identity token → activity key → activity (only when holding)."""
         self.held_keys: set[ActivityKey] = set()
@@ -248,34 +287,53 @@ class NewActivities:
         self.tokens: Counter[str] = Counter()
         """How many activities each identity token has among those read."""
 
+    @property
+    def storing(self) -> bool:
+        """Whether activities are stored as they are read (a sync), not held (a plan)."""
+        return self.store is not None
+
     def add(self, connection: str, activity_id: str, activity: MappedActivity) -> None:
         """One activity read; stored with its chunk once :data:`CHUNK` are waiting."""
-        self.count += 1
-        self.tokens[activity.token] += 1
         engaged = activity.engaged
         if self.store is None:
+            self.count += 1
+            self.tokens[activity.token] += 1
             self.held.setdefault(activity.token, {})[(connection, activity_id)] = engaged
             self.held_keys.add((connection, activity_id))
             return
-        self.pending.append(
+        seconds, micros, offset = moment_columns(engaged.occurred_at)
+        self.add_row(
             (
                 connection,
                 activity_id,
                 activity.token,
                 engaged.type,
-                engaged.occurred_at,
+                seconds,
+                micros,
+                offset,
                 engaged.campaign,
                 engaged.asset,
             )
         )
+
+    def add_row(self, row: StoredRow) -> None:
+        """One activity read, as stored (only when storing: see :meth:`ActivityMapper.row`)."""
+        self.count += 1
+        token = row[2]
+        tokens = self.tokens
+        if token not in tokens:
+            self.fresh.append(token)
+        tokens[token] += 1
+        self.pending.append(row)
         if len(self.pending) >= CHUNK:
             self.flush()
 
     def flush(self) -> None:
         """Store the activities still waiting (one transaction)."""
         if self.store is not None and self.pending:
-            self.store.store_activity_rows(self.pending)
+            self.store.store_named_rows(self.pending, self.fresh)
         self.pending = []
+        self.fresh = []
 
     def held_activities(self) -> list[StoredActivity]:
         """The activities a plan read and holds (none in a sync: they are stored)."""
@@ -289,29 +347,45 @@ class NewActivities:
         """How many of the activities read name a person no one has."""
         return sum(count for token, count in self.tokens.items() if not has_person(token))
 
-    def of_tokens(self, store: StateStore, tokens: Iterable[str]) -> dict[str, list[Engaged]]:
-        """Token → its activities in ``(connection, activity id)`` order: those stored, with
-        (when holding) those read in this run in place of their stored versions.
+    def of_tokens(self, store: StateStore, tokens: Iterable[str]) -> dict[str, list[EngagementRow]]:
+        """Token → its activities as compact rows, in ``(connection, activity id)`` order:
+        those stored, with (when holding) those read in this run in place of their stored
+        versions. Type and campaign ids are named once per chunk, not per activity.
 
         The order is the same on every backend and in a plan as in a sync: scoring keeps
         ties (equal points in the explanation) in it.
         """
         wanted = list(tokens)
         replaced = self.held_keys
-        keyed: dict[str, dict[ActivityKey, Engaged]] = {}
-        type_name, campaign_name = store.type_names, store.campaign_names
+        keyed: dict[str, dict[ActivityKey, EngagementRow]] = {}
+        type_name = store.type_names.refresh()
+        campaign_name: dict[int | None, str | None] = {None: None}
+        for key, name in store.campaign_names.refresh().items():
+            campaign_name[key] = name
         for row in store.activity_rows(wanted):
             connection, activity_id, token, kind, seconds, micros, offset, campaign, asset = row
             if replaced and (connection, activity_id) in replaced:
                 continue
-            engaged = Engaged(
-                type_name(kind),
-                stored_moment(seconds, micros, offset),
-                None if campaign is None else campaign_name(campaign),
+            found = keyed.get(token)
+            if found is None:
+                found = keyed[token] = {}
+            found[(connection, activity_id)] = (
+                type_name[kind],
+                seconds,
+                micros,
+                offset,
+                campaign_name[campaign],
                 asset,
             )
-            keyed.setdefault(token, {})[(connection, activity_id)] = engaged
         for token in wanted:
             if token in self.held:
-                keyed.setdefault(token, {}).update(self.held[token])
+                keyed.setdefault(token, {}).update(
+                    (key, _engagement_row(engaged)) for key, engaged in self.held[token].items()
+                )
         return {token: [found[key] for key in sorted(found)] for token, found in keyed.items()}
+
+
+def _engagement_row(engaged: Engaged) -> EngagementRow:
+    """An activity read in this run as a compact row (its time as stored)."""
+    seconds, micros, offset = moment_columns(engaged.occurred_at)
+    return (engaged.type, seconds, micros, offset, engaged.campaign, engaged.asset)

@@ -204,22 +204,30 @@ class _Reader:
         that cannot be mapped are quarantined, echoes of funnelsync's own timeline entries
         only counted."""
         name, result, echoes = self.connection.name, self.result, self.echoes
-        map_activity, add = self.map_activity, self.activities.add
+        map_activity, add, activities = self.map_activity, self.activities.add, self.activities
+        # A sync stores what it reads: the common activity goes straight to its stored row.
+        to_row = map_activity.row if activities.storing and map_activity.plain else None
         result.rows_read += len(records)
         for record in records:
             record_id = record.record_id
-            mapped = map_activity(record.fields)
-            if mapped is None:
-                mapped = self._activity_in_full(record)
+            row = None if to_row is None else to_row(name, record_id, record.fields)
+            mapped = None
+            if row is None:
+                mapped = map_activity(record.fields)
                 if mapped is None:
-                    continue
+                    mapped = self._activity_in_full(record)
+                    if mapped is None:
+                        continue
             if record_id in self.quarantined_activities:
                 result.resolved.append((name, f"activity:{record_id}"))
             if record_id in echoes:
                 result.echoes += 1
                 continue
             result.activities_read += 1
-            add(name, record_id, mapped)
+            if row is not None:
+                activities.add_row(row)
+            elif mapped is not None:
+                add(name, record_id, mapped)
 
     def _activity_in_full(self, record: SystemRecord) -> MappedActivity | None:
         """The activity through the canonical model, or ``None`` once quarantined."""

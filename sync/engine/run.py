@@ -34,6 +34,7 @@ from funnelsync.connector import (
     MappingRejectedError,
 )
 from funnelsync.contract import FunnelContract
+from funnelsync.engagement_rows import EngagementRows
 from funnelsync.merge import SourceLead
 from funnelsync.models import Lead
 from funnelsync.plugin_manager import FunnelPlugins
@@ -381,7 +382,7 @@ class _Run:
                 continue
             for source in sources:
                 system_values.add((source.connection, source.record_id), source.lead)
-            mine = person_activities(self.identity, person_id, activities)
+            mine = EngagementRows(person_activities(self.identity, person_id, activities))
             lead, change = build_lead(
                 self.contract,
                 person_id,

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from funnelsync.config import WorkspaceConfig
 from funnelsync.contract import FunnelContract
+from funnelsync.engagement_rows import EngagementRows
 from funnelsync.models import Lead, as_moment
 from funnelsync.plugin_manager import FunnelPlugins
 from funnelsync.scoring import Engagement
@@ -72,7 +73,10 @@ class StallWatch:
     ) -> None:
         """Remember what judging ``lead`` needs: whether it moved now, its last activity."""
         if self.rules:
-            engaged = last_engagement((a.occurred_at for a in activities), self.as_of)
+            if isinstance(activities, EngagementRows) and activities.aware:
+                engaged = activities.latest(self.as_of)
+            else:
+                engaged = last_engagement((a.occurred_at for a in activities), self.as_of)
             self._candidates[person_id] = (moved, engaged)
 
     def flag(self, leads: Mapping[int, Lead]) -> None:

@@ -129,3 +129,17 @@ def execute_many(connection: Any, statement: Any, rows: Sequence[Mapping[str, An
         connection.exec_driver_sql(str(compiled), [dict(row) for row in rows])
     else:
         connection.exec_driver_sql(str(compiled), [tuple(row[n] for n in order) for row in rows])
+
+
+def driver_rows(connection: Connection, query: Any) -> list[Any]:
+    """The rows of ``query`` as the driver gives them: tuples, without SQLAlchemy's row layer
+    (which costs more than what the callers do with a million activities)."""
+    compiled = query.compile(connection, compile_kwargs={"render_postcompile": True})
+    named, positions = compiled.params, compiled.positiontup  # ``params`` is built per read
+    parameters = named if positions is None else tuple(named[name] for name in positions)
+    cursor = connection.connection.cursor()  # the connection's own, in its transaction
+    try:
+        cursor.execute(str(compiled), parameters)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()

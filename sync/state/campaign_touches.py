@@ -25,7 +25,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, delete, insert, select
 
 from funnelsync.sync.state import schema as t
-from funnelsync.sync.state.backends import execute_many, upsert_statement
+from funnelsync.sync.state.backends import driver_rows, execute_many, upsert_statement
 
 _SWAP = sys.byteorder == "big"
 """Rows are little-endian whatever the machine (a state may move between machines)."""
@@ -115,22 +115,8 @@ def refresh_stale(connection: Connection) -> None:
     stale, touches = t.campaign_touches_stale, t.campaign_touches
     page = select(stale.c.email).order_by(stale.c.email).limit(PAGE)
     while tokens := list(connection.execute(page).scalars()):
-        found = grouped(_driver_rows(connection, campaign_rows_query(tokens)))
+        found = grouped(driver_rows(connection, campaign_rows_query(tokens)))
         connection.execute(delete(touches).where(touches.c.email.in_(tokens)))
         rows = [{"email": token, "touches": encode(found[token])} for token in found]
         execute_many(connection, insert(touches), rows)
         connection.execute(delete(stale).where(stale.c.email.in_(tokens)))
-
-
-def _driver_rows(connection: Connection, query: Any) -> list[Any]:
-    """The rows of ``query`` as the driver gives them (SQLAlchemy's row layer would cost
-    more than the grouping itself for a first sync's million activities)."""
-    compiled = query.compile(connection, compile_kwargs={"render_postcompile": True})
-    named, positions = compiled.params, compiled.positiontup  # ``params`` is built per read
-    parameters = named if positions is None else tuple(named[name] for name in positions)
-    cursor = connection.connection.cursor()  # the connection's own, in its transaction
-    try:
-        cursor.execute(str(compiled), parameters)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()

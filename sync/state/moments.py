@@ -26,8 +26,21 @@ def _zone(offset: int) -> tzinfo:
     return zone
 
 
+_FIXED: dict[timezone, int] = {}
+"""A fixed-offset zone (``datetime.timezone``, what ISO times are read in) → its offset in
+whole seconds; one entry per offset seen."""
+
+
 def moment_columns(moment: datetime) -> MomentColumns:
     """``moment`` as stored (an offset's sub-second part, which no zone has, is dropped)."""
+    fixed = moment.tzinfo
+    if isinstance(fixed, timezone):  # a fixed offset: looked up, not asked of the zone
+        shift = _FIXED.get(fixed)
+        if shift is None:
+            known = fixed.utcoffset(None)
+            shift = _FIXED[fixed] = known.days * 86_400 + known.seconds
+        delta = moment - EPOCH
+        return delta.days * 86_400 + delta.seconds, delta.microseconds, shift
     offset = moment.utcoffset()
     if offset is None:
         delta = moment.replace(tzinfo=UTC) - EPOCH

@@ -36,6 +36,7 @@ from funnelsync.run_report import RunReport
 from funnelsync.sync.state import schema as t
 from funnelsync.sync.state.backends import (
     bulk_cache,
+    driver_rows,
     open_engine,
     serialise_migrations,
     upsert_statement,
@@ -60,6 +61,10 @@ RecordKey = tuple[str, str]
 ActivityRow = tuple[str, str, str, str, datetime, str | None, str | None]
 """An activity to store: connection, activity id, identity token, type, time, campaign,
 asset."""
+NamedActivityRow = tuple[str, str, str, str, int, int, int | None, str | None, str | None]
+"""An activity to store with its time as :mod:`~funnelsync.sync.state.moments` integers:
+connection, activity id, identity token, type name, epoch seconds, microseconds, UTC
+offset, campaign name, asset."""
 CompactActivity = tuple[str, str, str, int, int, int, int | None, int | None, str | None]
 """An activity as stored: the values of :data:`ACTIVITY_COLUMNS` (type and campaign as
 ids, the time as :mod:`~funnelsync.sync.state.moments` integers)."""
@@ -401,13 +406,21 @@ class StateStore:
 
     def store_activity_rows(self, rows: Sequence[ActivityRow]) -> None:
         """Store activities (new ones added, known ones replaced) in one transaction."""
+        self.store_named_rows([_named_row(row) for row in rows], [row[2] for row in rows])
+
+    def store_named_rows(self, rows: Sequence[NamedActivityRow], stale: Iterable[str]) -> None:
+        """Store activities (new ones added, known ones replaced) in one transaction, and
+        mark the identity tokens ``stale`` for the commit's ``campaign_touches`` refresh.
+
+        ``stale`` must hold every token of ``rows`` not already marked since the last
+        commit (a marked token stays marked until :meth:`commit_run` refreshes it)."""
         if rows:
             with (
                 self.engine.connect() as connection,
                 bulk_cache(connection),
                 connection.begin(),
             ):
-                _upsert_activities(connection, rows)
+                _upsert_activities(connection, rows, stale)
 
     def activity_rows(self, tokens: Iterable[str] | None) -> Iterator[CompactActivity]:
         """Stored activities of the identity tokens ``tokens`` (all when ``None``), as
@@ -421,8 +434,7 @@ class StateStore:
                 return
             for chunk in _chunks(list(tokens)):
                 query = select(*columns).where(t.activities.c.email.in_(chunk))
-                for row in connection.execute(query).all():  # one fetch, not one per row
-                    yield tuple(row)
+                yield from driver_rows(connection, query)  # one fetch, no row objects
 
     # --- quarantine ---------------------------------------------------------------------
 
@@ -604,7 +616,8 @@ class StateStore:
                 )
             self._upsert_ledger(connection, commit.run_id, commit.ledger_rows)
             for chunk in _chunks(commit.activities, 5000):
-                _upsert_activities(connection, [_activity_row(item) for item in chunk])
+                named = [_named_row(_activity_row(item)) for item in chunk]
+                _upsert_activities(connection, named, [row[2] for row in named])
             for chunk in _chunks(commit.stage_moves, 5000):  # read once: may be a generator
                 connection.execute(insert(t.stage_history), chunk)
                 append_moves(connection, chunk)
@@ -790,23 +803,35 @@ def _activity_row(activity: StoredActivity) -> ActivityRow:
     )
 
 
-def _upsert_activities(connection: Connection, rows: Sequence[ActivityRow]) -> None:
-    """Store ``rows`` compact (new names get their ids), replacing those already stored."""
+def _named_row(row: ActivityRow) -> NamedActivityRow:
+    name, activity_id, token, kind, moment, campaign, asset = row
+    return (name, activity_id, token, kind, *moment_columns(moment), campaign, asset)
+
+
+def _upsert_activities(
+    connection: Connection, rows: Sequence[NamedActivityRow], stale: Iterable[str]
+) -> None:
+    """Store ``rows`` compact (new names get their ids, each name looked up once),
+    replacing those already stored; mark ``stale`` for the ``campaign_touches`` refresh."""
     types = ids_of(connection, t.activity_types, {row[3] for row in rows})
-    campaigns = ids_of(connection, t.campaigns, {row[5] for row in rows if row[5] is not None})
+    campaigns = ids_of(connection, t.campaigns, {row[7] for row in rows if row[7] is not None})
+    campaigns_or_none: dict[str | None, int | None] = {None: None}
+    campaigns_or_none.update(campaigns)
     compact = [
         (
             name,
             activity_id,
             token,
             types[kind],
-            *moment_columns(moment),
-            None if campaign is None else campaigns[campaign],
+            seconds,
+            micros,
+            offset,
+            campaigns_or_none[campaign],
             asset,
         )
-        for name, activity_id, token, kind, moment, campaign, asset in rows
+        for name, activity_id, token, kind, seconds, micros, offset, campaign, asset in rows
     ]
-    mark_stale(connection, [row[2] for row in rows])
+    mark_stale(connection, stale)
     statement = upsert_statement(connection, t.activities)
     upsert = statement.on_conflict_do_update(
         index_elements=["connection", "activity_id"],

@@ -19,6 +19,7 @@ from funnelsync.plugin_manager import create_plugins
 from funnelsync.sync.engine import activity_rows
 from funnelsync.sync.engine.activity_rows import ActivityMapper, Engaged, MappedActivity
 from funnelsync.sync.engine.run import run_sync
+from funnelsync.sync.state.moments import moment_columns
 from funnelsync.sync.workspace.loading import load_workspace
 
 PLAIN = Mapping.model_validate(
@@ -348,3 +349,39 @@ def test_activities_stored_in_many_chunks_keep_every_row_and_quarantine_the_bad_
     assert {k: (a.type, a.occurred_at) for k, a in again.items() if k not in {"b3", "b6"}} == {
         k: (a.type, a.occurred_at) for k, a in stored.items() if k != "b6"
     }
+
+
+ROW_DATES = [
+    *DATES,
+    "2026-06-14T14:48:37+00:00",
+    "2026-06-14 14:48:37-05:30",
+    "2026-06-14T14:48:37.5Z",
+    "2026-02-29T10:00:00Z",
+    "2026-06-14T24:00:00Z",
+    "2026-06-14T14:48:60+00:00",
+    "2026-06-14T14:48:37+24:00",
+    "2026-11-01T01:30:00",  # zone-less, in the hour New York repeats
+]
+
+
+@pytest.mark.parametrize("mapping", [AS_IS, PLAIN], ids=["as-is", "plain"])
+def test_the_stored_row_is_the_canonical_activity_with_its_time_as_stored(
+    mapping: Mapping,
+) -> None:
+    """What a sync stores straight from a record (:meth:`ActivityMapper.row`) is the
+    canonical model's activity, its time as the store's integers; or it steps aside."""
+    mapper, rows = ActivityMapper(mapping), 0
+    for email, kind, date, campaign, asset in product(EMAILS, TYPES, ROW_DATES, TEXTS, TEXTS):
+        fields = {"Id": "A1", "Email": email, "Type": kind, "Date": date}
+        fields |= {"Campaign": campaign, "Asset": asset}
+        row = mapper.row("crm", "A1", fields)
+        if row is None:
+            continue
+        rows += 1
+        full = _full(mapping, fields)
+        assert isinstance(full, MappedActivity), (fields, full)
+        engaged = full.engaged
+        when = moment_columns(engaged.occurred_at)
+        assert row == ("crm", "A1", full.token, engaged.type, *when, *engaged[2:]), fields
+    # The shortcut is taken for plain columns (and only for them).
+    assert (rows > 0) == (mapping is AS_IS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from campaign_touch_support import (
     Touches,
     report_touches,
@@ -19,6 +20,7 @@ from campaign_touch_support import (
 from sync_support import iso, marketing_lead, open_state, read_csv, sync_json, write_csv
 
 from funnelsync.plugin_manager import create_plugins
+from funnelsync.sync.engine import activity_rows
 from funnelsync.sync.workspace.loading import load_workspace
 
 VP = "vp@hospital.example.com"
@@ -123,3 +125,31 @@ def test_touches_stored_by_a_run_not_yet_committed_are_read_from_the_activities(
         store.close()
     sync_json(workspace)  # the next commit rewrites the stale row
     assert _touches_match(workspace)[VP]["Webinar"] == [late.timestamp()]
+
+
+def test_a_token_whose_activities_span_stored_chunks_is_kept_whole(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync marks a token for the commit's rewrite once, when its first activity of the
+    run is stored: one activity per stored chunk, the VP's touches in chunks 1, 3 and 4
+    and Carla's first in chunk 5, and an activity read again moving to a later chunk."""
+    monkeypatch.setattr(activity_rows, "CHUNK", 1)
+    activities = workspace.parent / "data" / "marketing" / "activities.csv"
+    sync_json(workspace)
+    rows = read_csv(activities)
+    moved = [row for row in rows if row["activity_id"] == "a1"]
+    rows = [row for row in rows if row["activity_id"] != "a1"]
+    rows += [
+        _activity("a3", VP, "Webinar", 0.5),
+        _activity("a5", VP, "Launch", 2),
+        _activity("a4", "  Carla.Diaz@Acme.example.com ", " Launch ", 4),
+    ]
+    rows += [row | {"occurred_at": iso(9), "campaign": "Webinar"} for row in moved]
+    write_csv(activities, rows)
+    sync_json(workspace)
+    kept = _touches_match(workspace)
+    assert {name: len(moments) for name, moments in kept[VP].items()} == {
+        "Launch": 2,
+        "Webinar": 2,
+    }
+    assert {name: len(moments) for name, moments in kept[CARLA].items()} == {"Launch": 1}

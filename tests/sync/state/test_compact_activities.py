@@ -22,6 +22,7 @@ from sync_support import (
     write_csv,
 )
 
+from funnelsync.engagement_rows import EngagementRows
 from funnelsync.sync.cli.main import main
 from funnelsync.sync.engine.activity_rows import NewActivities
 from funnelsync.sync.state.store import ActivityRow, StateStore
@@ -64,7 +65,8 @@ def test_a_stored_time_comes_back_to_the_microsecond_in_its_own_offset(
         assert {key: moment.isoformat() for key, moment in found.items()} == wanted
         # Scoring reads the same through its compact rows.
         scored = NewActivities(store, hold=False).of_tokens(store, ["ann@example.com"])
-        assert [e.occurred_at.isoformat() for e in scored["ann@example.com"]] == [
+        touches = EngagementRows(scored["ann@example.com"])
+        assert [e.occurred_at.isoformat() for e in touches] == [
             wanted[f"a{n}"] for n in sorted(range(len(TIMES)), key=lambda n: f"a{n}")
         ]
     finally:
