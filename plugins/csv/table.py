@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import re
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -151,6 +152,8 @@ class CsvTable:
     def __init__(self, path: Path, stream: TextIO, fmt: CsvFormat) -> None:
         self.path = path
         self.format = fmt
+        self._stream = stream
+        self._opened_as = _version(stream)
         self._lines = _Lines(path, stream, fmt.encoding)
         self._reader = csv.reader(self._lines, delimiter=fmt.delimiter)
         self.header: list[str] = []
@@ -165,6 +168,15 @@ class CsvTable:
                 f"{path}: the header names column(s) {', '.join(map(repr, repeated))} more "
                 "than once; give every column its own name"
             )
+
+    def again(self) -> CsvTable:
+        """The same open file read again from its start: a file replaced by another since
+        it was opened is not seen; one changed in place (its size or modification time)
+        raises :class:`ConnectorError`."""
+        if _version(self._stream) != self._opened_as:
+            raise ConnectorError(f"{self.path}: changed while funnelsync was writing it; try again")
+        self._stream.seek(0)
+        return CsvTable(self.path, self._stream, self.format)
 
     @property
     def has_bom(self) -> bool:
@@ -251,6 +263,12 @@ class CsvTable:
                 f"{self.path}: no column {column!r} (named by {setting}); the header has "
                 f"{', '.join(map(repr, self.header))}"
             )
+
+
+def _version(stream: TextIO) -> tuple[int, int]:
+    """The open file's size and modification time (nanoseconds)."""
+    status = os.fstat(stream.fileno())
+    return status.st_size, status.st_mtime_ns
 
 
 def _csv_reason(exc: csv.Error) -> str:

@@ -1,14 +1,21 @@
-"""Upserting leads into the leads file.
+"""Upserting leads into the leads file, streamed: the file is never held whole.
 
-The whole file is loaded, every write applied in order, and the file replaced
-atomically (see :mod:`funnelsync.plugins.csv.atomic`). A write matches the row whose key
-cell equals its ``record_id``, or else the row whose key matches its ``key`` ignoring
-case; only the fields it names change. Columns the file lacks are appended to the header
-(other rows get empty cells). A create (no ``record_id``) matching no row appends one,
-with the key column set to the person's email unless the fields set it (a person without
-an email is then rejected: the row would have no key); an update whose row is gone
-(deleted by a user, or the whole file) is answered ``missing`` and appends nothing, so an
-update's few fields never become a partial row.
+Writing takes two passes over the file. The first reads it row by row and keeps only
+each row's key (an index); every write is then applied in order to that index, keeping
+only the cells the writes change. The second pass reads the file again, row by row, and
+writes the new file from each row and its changes (new rows at the end), which then
+replaces the file atomically (see :mod:`funnelsync.plugins.csv.atomic`). Both passes read
+one open file, so a file replaced in between is not mixed in; a file changed in place in
+between (its size or modification time) fails the call (a :class:`ConnectorError`) and
+is left as it was.
+
+A write matches the row whose key cell equals its ``record_id``, or else the row whose
+key matches its ``key`` ignoring case; only the fields it names change. Columns the file
+lacks are appended to the header (other rows get empty cells). A create (no
+``record_id``) matching no row appends one, with the key column set to the person's email
+unless the fields set it (a person without an email is then rejected: the row would have
+no key); an update whose row is gone (deleted by a user, or the whole file) is answered
+``missing`` and appends nothing, so an update's few fields never become a partial row.
 
 The rewrite keeps the file's delimiter, encoding, line ending, byte-order mark (only if
 it had one) and every cell it does not change, byte for byte; rows with the wrong number
@@ -21,7 +28,8 @@ were. Blank lines are dropped. A new file has no byte-order mark and CRLF line e
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -29,7 +37,7 @@ from typing import TextIO
 from funnelsync.connector import LeadWrite, WriteResult, WriteStatus
 from funnelsync.plugins.csv.atomic import replace_file
 from funnelsync.plugins.csv.cells import UnsupportedValueError, cell_text, defuse, undefuse
-from funnelsync.plugins.csv.table import BOM, DEFAULT_NEWLINE, CsvFormat, open_table
+from funnelsync.plugins.csv.table import BOM, DEFAULT_NEWLINE, CsvFormat, CsvTable, open_table
 from funnelsync.text_fit import encoding_holds_ascii, unencodable
 
 KEY_SETTING = "leads.key_column"
@@ -39,46 +47,63 @@ def upsert_leads(
     path: Path, key_column: str, fmt: CsvFormat, writes: Sequence[LeadWrite]
 ) -> list[WriteResult]:
     """Apply ``writes`` to the leads file at ``path`` (created if missing); one result each."""
-    sheet = _load(path, key_column, fmt)
-    results = [sheet.apply(write) for write in writes]
-    if any(result.status is WriteStatus.ok for result in results):
-        replace_file(path, fmt.encoding, sheet.dump)
+    with _indexed(path, key_column, fmt) as (sheet, table):
+        results = [sheet.apply(write) for write in writes]
+        if any(result.status is WriteStatus.ok for result in results):
+            _rewrite(path, sheet, table)
     return results
+
+
+def add_columns(path: Path, key_column: str, fmt: CsvFormat, names: Sequence[str]) -> list[str]:
+    """Append the ``names`` the leads file's header lacks (file created if missing)."""
+    with _indexed(path, key_column, fmt) as (sheet, table):
+        added = [name for name in dict.fromkeys(names) if name not in sheet.header]
+        if added:
+            sheet.header.extend(added)
+            _rewrite(path, sheet, table)
+    return added
 
 
 @dataclass(slots=True)
 class _Sheet:
-    """The leads file in memory, indexed by key."""
+    """The leads file's index (each row's key) and the cells the writes change."""
 
     key_column: str
     fmt: CsvFormat
     header: list[str]
-    rows: list[list[str]] = field(default_factory=list)
-    malformed: set[int] = field(default_factory=set)
-    """Rows whose cell count differs from the header's: written back untouched."""
-    verbatim: dict[int, str] = field(default_factory=dict)
-    """Rows that could not be read, by index: their original text, written back as it was."""
+    width: int
+    """The header's width as read: rows of another width are written back untouched."""
+    keys: list[str] = field(default_factory=list)
+    """Each row's key cell (stripped, undefused) as read; empty for rows never matched
+    (no key, the wrong number of cells, or unreadable)."""
+    changes: dict[int, dict[str, str]] = field(default_factory=dict)
+    """Row index → column → the cell the writes leave there (rows past the file's end are new)."""
     has_bom: bool = False
     newline: str = DEFAULT_NEWLINE
     _by_id: dict[str, int] = field(default_factory=dict)
     _by_key: dict[str, int] = field(default_factory=dict)
     _position: dict[str, int] = field(default_factory=dict)
+    _rows: int = 0
+    """Rows in the sheet: the file's, then the new ones."""
 
-    def __post_init__(self) -> None:
-        for index in range(len(self.rows)):
-            if index not in self.malformed and index not in self.verbatim:
-                self._index(index)
-
-    def _positions(self) -> dict[str, int]:
+    def columns(self) -> dict[str, int]:
         """Column name → its index in the header (kept in step as columns are added)."""
         if len(self._position) != len(self.header):
             self._position = {name: i for i, name in enumerate(self.header)}
         return self._position
 
+    def add_row(self, key: str) -> None:
+        """Index the next row of the file, whose key cell is ``key`` (empty: never matched)."""
+        index = len(self.keys)
+        self.keys.append(key)
+        self._rows = index + 1
+        self._index(index)
+
     def _key_of(self, index: int) -> str:
-        row = self.rows[index]
-        position = self._positions()[self.key_column]
-        return undefuse(row[position]).strip() if position < len(row) else ""
+        changed = self.changes.get(index)
+        if changed is not None and self.key_column in changed:
+            return undefuse(changed[self.key_column]).strip()
+        return self.keys[index] if index < len(self.keys) else ""
 
     def _index(self, index: int) -> None:
         key = self._key_of(index)
@@ -125,22 +150,19 @@ class _Sheet:
                     )
                     return WriteResult(write.key, WriteStatus.rejected, message=message)
         if index is None:
-            index = len(self.rows)
-            self.rows.append([])
+            index = self._rows
+            self._rows += 1
         self._set(index, cells)
         return WriteResult(write.key, WriteStatus.ok, record_id=self._key_of(index))
 
     def _set(self, index: int, cells: dict[str, str]) -> None:
         old_key = self._key_of(index)
-        position = self._positions()
+        columns = self.columns()
         for name in cells:
-            if name not in position:
-                position[name] = len(self.header)
+            if name not in columns:
+                columns[name] = len(self.header)
                 self.header.append(name)
-        row = self.rows[index]
-        row.extend([""] * (len(self.header) - len(row)))
-        for name, cell in cells.items():
-            row[position[name]] = cell
+        self.changes.setdefault(index, {}).update(cells)
         if self._key_of(index) != old_key:
             if self._by_id.get(old_key) == index:
                 del self._by_id[old_key]
@@ -148,21 +170,63 @@ class _Sheet:
                 del self._by_key[old_key.casefold()]
         self._index(index)
 
-    def dump(self, out: TextIO) -> None:
-        """Write the sheet as CSV text to ``out``."""
-        if self.has_bom:
-            out.write(BOM)
-        writer = csv.writer(
-            _LineEnding(out, self.newline), delimiter=self.fmt.delimiter, lineterminator="\r\n"
+    def new_rows(self) -> range:
+        """The indexes of the rows the writes append."""
+        return range(len(self.keys), self._rows)
+
+
+@contextmanager
+def _indexed(
+    path: Path, key_column: str, fmt: CsvFormat
+) -> Iterator[tuple[_Sheet, CsvTable | None]]:
+    """The leads file's index, and the file still open (``None`` for a missing file)."""
+    if not path.exists():
+        yield _Sheet(key_column, fmt, [key_column], 1), None
+        return
+    with open_table(path, fmt) as table:
+        table.require(key_column, KEY_SETTING)
+        header = table.header or [key_column]
+        sheet = _Sheet(
+            key_column, fmt, header, len(header), has_bom=table.has_bom, newline=table.newline
         )
-        writer.writerow(self.header)
-        width = len(self.header)
-        for index, row in enumerate(self.rows):
-            if index in self.verbatim:
-                out.write(self.verbatim[index])
-                continue
-            padding = 0 if index in self.malformed else width - len(row)
-            writer.writerow(row + [""] * padding)
+        position = header.index(key_column)
+        width = len(header)
+        for row in table.rows():
+            good = row.problem is None and len(row.cells) == width
+            sheet.add_row(undefuse(row.cells[position]).strip() if good else "")
+        yield sheet, table
+
+
+def _rewrite(path: Path, sheet: _Sheet, table: CsvTable | None) -> None:
+    """Replace the file with its rows (read again from ``table``) and the sheet's changes."""
+    replace_file(path, sheet.fmt.encoding, lambda out: _dump(sheet, table, out))
+
+
+def _dump(sheet: _Sheet, table: CsvTable | None, out: TextIO) -> None:
+    if sheet.has_bom:
+        out.write(BOM)
+    writer = csv.writer(
+        _LineEnding(out, sheet.newline), delimiter=sheet.fmt.delimiter, lineterminator="\r\n"
+    )
+    writer.writerow(sheet.header)
+    width = len(sheet.header)
+    position = sheet.columns()
+    changes = sheet.changes
+    for index, row in enumerate(table.again().rows() if table is not None else ()):
+        if row.problem is not None:
+            out.write(row.text)
+        elif len(row.cells) != sheet.width:
+            writer.writerow(row.cells)
+        else:
+            cells = row.cells + [""] * (width - len(row.cells))
+            for name, cell in changes.get(index, {}).items():
+                cells[position[name]] = cell
+            writer.writerow(cells)
+    for index in sheet.new_rows():
+        cells = [""] * width
+        for name, cell in changes[index].items():
+            cells[position[name]] = cell
+        writer.writerow(cells)
 
 
 class _LineEnding:
@@ -176,40 +240,3 @@ class _LineEnding:
 
     def write(self, line: str) -> int:
         return self._out.write(line.removesuffix("\r\n") + self._newline)
-
-
-def _load(path: Path, key_column: str, fmt: CsvFormat) -> _Sheet:
-    if not path.exists():
-        return _Sheet(key_column, fmt, [key_column])
-    with open_table(path, fmt) as table:
-        table.require(key_column, KEY_SETTING)
-        header = table.header or [key_column]
-        rows: list[list[str]] = []
-        malformed: set[int] = set()
-        verbatim: dict[int, str] = {}
-        for index, row in enumerate(table.rows()):
-            rows.append(row.cells)
-            if len(row.cells) != len(header):
-                malformed.add(index)
-            if row.problem is not None:
-                verbatim[index] = row.text
-        return _Sheet(
-            key_column,
-            fmt,
-            header,
-            rows,
-            malformed=malformed,
-            verbatim=verbatim,
-            has_bom=table.has_bom,
-            newline=table.newline,
-        )
-
-
-def add_columns(path: Path, key_column: str, fmt: CsvFormat, names: Sequence[str]) -> list[str]:
-    """Append the ``names`` the leads file's header lacks (file created if missing)."""
-    sheet = _load(path, key_column, fmt)
-    added = [name for name in dict.fromkeys(names) if name not in sheet.header]
-    if added:
-        sheet.header.extend(added)
-        replace_file(path, fmt.encoding, sheet.dump)
-    return added
