@@ -21,6 +21,7 @@ from funnelsync.merge import writes_field
 from funnelsync.models import Lead, is_descriptive
 from funnelsync.sync.engine.canonical import CurrentRecord
 from funnelsync.sync.engine.kept import kept_before
+from funnelsync.sync.engine.planned_writes import PlannedWrite, PlannedWrites
 from funnelsync.sync.state.store import Identity, RecordKey
 from funnelsync.sync.workspace.loading import Connection
 from funnelsync.text_fit import (
@@ -29,23 +30,6 @@ from funnelsync.text_fit import (
     fit_own_text,
     unencodable,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedWrite:
-    """One record to create or update, for one person, with the values it replaces."""
-
-    person_id: int
-    write: LeadWrite
-    old: dict[str, Any]
-    """System field → the value the system held (as far as funnelsync knows); a field it
-    held no value in is left out."""
-    reason: str
-
-    @property
-    def creates(self) -> bool:
-        """Whether this write creates the record."""
-        return self.write.record_id is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +45,7 @@ class RejectedWrite:
 class ConnectionPlan:
     """The writes planned for one connection, and how many records already agree."""
 
-    writes: list[PlannedWrite] = field(default_factory=list)
+    writes: PlannedWrites = field(default_factory=PlannedWrites)
     unchanged: int = 0
     rejected: list[RejectedWrite] = field(default_factory=list)
     """Writes refused before planning: a value the system's text encoding cannot hold, or
@@ -72,7 +56,7 @@ class ConnectionPlan:
 
     def add(self, other: ConnectionPlan) -> None:
         """Append ``other``'s writes and counts (the plan of the next persons)."""
-        self.writes += other.writes
+        self.writes.extend(other.writes)
         self.unchanged += other.unchanged
         self.rejected += other.rejected
         self.predicted += other.predicted

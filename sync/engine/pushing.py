@@ -11,15 +11,17 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence, Set
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from funnelsync.connector import BudgetExhaustedError, Connector, WriteResult, WriteStatus
 from funnelsync.retry import RetryableError, retrying
 from funnelsync.sync.engine.canonical import CurrentRecord
 from funnelsync.sync.engine.kept import marks_after_write
-from funnelsync.sync.engine.planning import ConnectionPlan, PlannedWrite
+from funnelsync.sync.engine.planned_writes import PlannedWrite
+from funnelsync.sync.engine.planning import ConnectionPlan
 from funnelsync.sync.engine.progress import ProgressSink
 from funnelsync.sync.state.kept import Mark, save_kept_values
 from funnelsync.sync.state.store import NewQuarantine, RecordKey, StateStore
@@ -50,26 +52,29 @@ class PushOutcome:
     """Records the system no longer has (deleted there): to unlink, not to re-create."""
 
 
-def _rounds(writes: Sequence[PlannedWrite]) -> list[list[PlannedWrite]]:
-    """Split writes so no key repeats within a round (two records of one person)."""
-    rounds: list[list[PlannedWrite]] = []
-    seen: list[set[str]] = []
+def _rounds(writes: Iterable[PlannedWrite]) -> list[int]:
+    """Each write's round, so no key repeats within a round (two records of one person):
+    a write goes in the first round its key is not yet in, the round numbered by how many
+    writes before it have its key."""
+    seen: dict[str, int] = {}
+    rounds = []
     for planned in writes:
-        for index, keys in enumerate(seen):
-            if planned.write.key not in keys:
-                keys.add(planned.write.key)
-                rounds[index].append(planned)
-                break
-        else:
-            seen.append({planned.write.key})
-            rounds.append([planned])
+        key = planned.write.key
+        count = seen.get(key, 0)
+        seen[key] = count + 1
+        rounds.append(count)
     return rounds
 
 
-def _batches(writes: list[PlannedWrite], size: int | None) -> Iterator[list[PlannedWrite]]:
-    step = size or max(len(writes), 1)
-    for start in range(0, len(writes), step):
-        yield writes[start : start + step]
+def _batches(
+    writes: Iterable[PlannedWrite], rounds: list[int], size: int | None
+) -> Iterator[list[PlannedWrite]]:
+    """The writes round by round, in plan order, in batches of ``size`` (a round at once
+    for ``None``); only a batch at a time is held."""
+    for number in range(max(rounds, default=-1) + 1):
+        in_round = (planned for planned, r in zip(writes, rounds, strict=True) if r == number)
+        while batch := list(islice(in_round, size or None)):
+            yield batch
 
 
 def _write(
@@ -139,20 +144,17 @@ def push_connection(
         )
     total = len(plan.writes)
     try:
-        for round_writes in _rounds(plan.writes):
-            for batch in _batches(round_writes, connector.write_batch_size):
-                if stop is not None and stop.is_set():
-                    outcome.stopped = "asked to stop (signal); the rest is written next run"
-                    return outcome
-                results, exhausted = _write(connector, batch, retry_budget_s)
-                held = str(exhausted) if exhausted is not None else None
-                _record(
-                    store, name, batch, results, refused_before, current, run_id, at, outcome, held
-                )
-                progress.advance(f"{name}: write", len(batch), total)
-                if exhausted is not None:
-                    outcome.stopped = str(exhausted)
-                    return outcome
+        for batch in _batches(plan.writes, _rounds(plan.writes), connector.write_batch_size):
+            if stop is not None and stop.is_set():
+                outcome.stopped = "asked to stop (signal); the rest is written next run"
+                return outcome
+            results, exhausted = _write(connector, batch, retry_budget_s)
+            held = str(exhausted) if exhausted is not None else None
+            _record(store, name, batch, results, refused_before, current, run_id, at, outcome, held)
+            progress.advance(f"{name}: write", len(batch), total)
+            if exhausted is not None:
+                outcome.stopped = str(exhausted)
+                return outcome
     except BudgetExhaustedError as exc:
         outcome.stopped = str(exc)
     return outcome

@@ -58,6 +58,7 @@ from funnelsync.sync.engine.identity import assign_persons, person_activities
 from funnelsync.sync.engine.lock import run_lock
 from funnelsync.sync.engine.outcome import decide
 from funnelsync.sync.engine.packed import pack
+from funnelsync.sync.engine.planned_writes import PlannedWrites
 from funnelsync.sync.engine.planning import (
     ConnectionPlan,
     SystemValues,
@@ -337,7 +338,8 @@ class _Run:
             and read.connection.name not in self.state.held_connections
         ]
         for read, _ in writing:
-            self.state.plans[read.connection.name] = ConnectionPlan()
+            writes = PlannedWrites(packed=not self.dry_run)  # a plan shows its writes' objects
+            self.state.plans[read.connection.name] = ConnectionPlan(writes)
         ordered = sorted(persons)
         for start in range(0, len(ordered), self.persons_per_chunk):
             chunk = ordered[start : start + self.persons_per_chunk]

@@ -165,3 +165,17 @@ def test_a_run_killed_between_chunks_is_finished_by_the_next(
     assert _shown(resumed) == _shown(reference)
     assert _state(killed) == _state(whole)
     assert _files(killed) == _files(whole)
+
+
+def test_a_sync_writes_what_its_plan_showed_though_it_holds_the_writes_packed(
+    generated: tuple[Path, Path],
+) -> None:
+    planned_copy, synced_copy = generated
+    plan = _run(planned_copy, TINY, dry_run=True)  # holds its writes as objects
+    sync = _run(synced_copy, TINY)  # holds each chunk of persons' writes packed
+    assert sorted(sync.plans) == sorted(plan.plans) == ["marketing", "sales"]
+    for name, planned in plan.plans.items():
+        synced = sync.plans[name].writes
+        assert len(synced) == len(planned.writes) > 3 * TINY
+        assert list(synced) == list(planned.writes)
+        assert [synced[i] for i in range(-1, -len(synced) - 1, -1)] == list(planned.writes)[::-1]
