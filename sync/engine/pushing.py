@@ -11,12 +11,18 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Set
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import Any, overload
 
-from funnelsync.connector import BudgetExhaustedError, Connector, WriteResult, WriteStatus
+from funnelsync.connector import (
+    BudgetExhaustedError,
+    Connector,
+    LeadWrite,
+    WriteResult,
+    WriteStatus,
+)
 from funnelsync.retry import RetryableError, retrying
 from funnelsync.sync.engine.canonical import CurrentRecord
 from funnelsync.sync.engine.kept import marks_after_write
@@ -67,18 +73,73 @@ def _rounds(writes: Iterable[PlannedWrite]) -> list[int]:
 
 
 def _batches(
-    writes: Iterable[PlannedWrite], rounds: list[int], size: int | None
-) -> Iterator[list[PlannedWrite]]:
-    """The writes round by round, in plan order, in batches of ``size`` (a round at once
-    for ``None``); only a batch at a time is held."""
+    writes: Sequence[PlannedWrite], rounds: list[int], size: int | None
+) -> Iterator[Sequence[PlannedWrite]]:
+    """The writes round by round, in plan order, in batches of ``size``; only a batch at a
+    time is held. Without a size, each round is one batch read as it is iterated (so a
+    plan held packed is unpacked as the connector goes)."""
     for number in range(max(rounds, default=-1) + 1):
+        if not size:
+            yield _Round(writes, rounds, number)
+            continue
         in_round = (planned for planned, r in zip(writes, rounds, strict=True) if r == number)
-        while batch := list(islice(in_round, size or None)):
+        while batch := list(islice(in_round, size)):
             yield batch
 
 
+class _Round(Sequence[PlannedWrite]):
+    """One round of a plan's writes, in plan order, read from the plan as it is iterated."""
+
+    def __init__(self, writes: Sequence[PlannedWrite], rounds: list[int], number: int) -> None:
+        self._writes = writes
+        self._rounds = rounds
+        self._number = number
+        self._length = rounds.count(number)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[PlannedWrite]:
+        for planned, number in zip(self._writes, self._rounds, strict=True):
+            if number == self._number:
+                yield planned
+
+    @overload
+    def __getitem__(self, index: int) -> PlannedWrite: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[PlannedWrite]: ...
+
+    def __getitem__(self, index: int | slice) -> PlannedWrite | Sequence[PlannedWrite]:
+        return list(self)[index]
+
+
+class _LeadWrites(Sequence[LeadWrite]):
+    """The writes of a batch of planned writes, read from it as they are iterated."""
+
+    def __init__(self, batch: Sequence[PlannedWrite]) -> None:
+        self._batch = batch
+
+    def __len__(self) -> int:
+        return len(self._batch)
+
+    def __iter__(self) -> Iterator[LeadWrite]:
+        return (planned.write for planned in self._batch)
+
+    @overload
+    def __getitem__(self, index: int) -> LeadWrite: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[LeadWrite]: ...
+
+    def __getitem__(self, index: int | slice) -> LeadWrite | Sequence[LeadWrite]:
+        if isinstance(index, slice):
+            return [planned.write for planned in self._batch[index]]
+        return self._batch[index].write
+
+
 def _write(
-    connector: Connector, batch: list[PlannedWrite], budget_s: float
+    connector: Connector, batch: Sequence[PlannedWrite], budget_s: float
 ) -> tuple[dict[str, WriteResult], BudgetExhaustedError | None]:
     """Results by key, retrying the writes the system asked to retry.
 
@@ -86,7 +147,7 @@ def _write(
     budget error is returned with them.
     """
     results: dict[str, WriteResult] = {}
-    pending = [planned.write for planned in batch]
+    pending: Sequence[LeadWrite] = _LeadWrites(batch)
     try:
         for attempt in retrying(attempts=4, budget_s=budget_s):
             with attempt:
@@ -163,7 +224,7 @@ def push_connection(
 def _record(
     store: StateStore,
     name: str,
-    batch: list[PlannedWrite],
+    batch: Sequence[PlannedWrite],
     results: Mapping[str, WriteResult],
     refused_before: Set[str],
     current: Mapping[RecordKey, CurrentRecord],
@@ -176,8 +237,9 @@ def _record(
     the writes without a result were not sent (the API budget ran out), if they were not.
 
     The ledger and audit rows of what landed are made as the commit stores them, a chunk at
-    a time, so a batch of every write to a file is not held twice over."""
-    landed: list[tuple[PlannedWrite, RecordKey, WriteResult]] = []
+    a time, from the batch read again (a batch of every write to a file is not held)."""
+    landed: list[RecordKey | None] = []
+    """Per write of the batch, the record it landed in (``None``: it did not land)."""
     marks: dict[RecordKey, dict[str, Mark]] = {}
     links = []
     resolved: list[RecordKey] = []
@@ -187,6 +249,7 @@ def _record(
         quarantine_key = write.record_id or f"new:{write.key}"
         if result is None and held is not None:
             result = WriteResult(write.key, WriteStatus.held, message=held)
+        landed.append(None)
         if result is not None and result.status is WriteStatus.missing and write.record_id:
             outcome.missing.append((name, write.record_id))
             continue
@@ -216,7 +279,7 @@ def _record(
         record_id = result.record_id or write.record_id or write.key
         key = (name, record_id)
         before = current.get((name, write.record_id or record_id))
-        landed.append((planned, key, result))
+        landed[-1] = key
         if result.kept or (before is not None and before.kept):
             marks[key] = marks_after_write(before.kept if before else {}, write.fields, result.kept)
         if planned.creates:
@@ -231,13 +294,18 @@ def _record(
             resolved.append((name, quarantine_key))
 
     def ledger_rows() -> Iterator[tuple[RecordKey, dict[str, Any]]]:
-        for planned, key, result in landed:
+        for planned, key in zip(batch, landed, strict=True):
+            if key is None:
+                continue
             write = planned.write
+            result = results[write.key]
             before = current.get((name, write.record_id or key[1]))
             yield key, {**(before.fields if before else {}), **write.fields, **result.kept}
 
     def audit_rows() -> Iterator[dict[str, Any]]:
-        for planned, key, _ in landed:
+        for planned, key in zip(batch, landed, strict=True):
+            if key is None:
+                continue
             write = planned.write
             yield {
                 "run_id": run_id,

@@ -46,15 +46,21 @@ def test_writes_under_one_key_go_in_separate_calls_in_plan_order(
         settings, ConnectorContext("marketing", tmp_path)
     )
     writes = PlannedWrites(packed=True)
-    writes.extend([_planned(1, "ann@x.io", "ann@x.io", 1), _planned(2, "bob@x.io", "bob@x.io", 2)])
+    writes.extend([_planned(1, "ann@x.io", "ann@x.io", 1), _planned(3, "cy@x.io", "cy@x.io", 4)])
+    writes.extend([_planned(2, "bob@x.io", "bob@x.io", 2)])  # cy's row was deleted: missing
     writes.extend([_planned(1, "ann@x.io", "ann.old@x.io", 3)])  # the same key again
     outcome = push_connection(
         connector, "marketing", ConnectionPlan(writes), set(), {}, store, "r1", "t", NoProgress()
     )
     assert (outcome.updated, outcome.quarantined) == (3, [])
+    assert outcome.missing == [("marketing", "cy@x.io")]
     # One person's two records: two rounds (one call each when a call takes everything).
-    assert connector.calls.write == (2 if batch_size is None else 3)
+    assert connector.calls.write == (2 if batch_size is None else 4)
     assert leads.read_bytes() == b"email,score\r\nann@x.io,1\r\nann.old@x.io,3\r\nbob@x.io,2\r\n"
-    assert store.ledger([("marketing", "ann.old@x.io")]) == {
-        ("marketing", "ann.old@x.io"): {"score": 3}
+    # What landed is recorded against its own record; the missing write records nothing.
+    keys = [("marketing", k) for k in ("ann@x.io", "ann.old@x.io", "bob@x.io", "cy@x.io")]
+    assert store.ledger(keys) == {
+        keys[0]: {"score": 1},
+        keys[1]: {"score": 3},
+        keys[2]: {"score": 2},
     }
