@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -147,10 +147,11 @@ def _plain_columns(mapper: ActivityMapper) -> _PlainColumns | None:
 
 
 def _plain_cells(
-    columns: _PlainColumns, fields: Mapping[str, Any]
-) -> tuple[str, str, str, str | None, str | None] | None:
-    """Token, type, time text, campaign and asset of a mapping of plain columns, or
-    ``None`` when any is not text that reads cleanly (the caller steps aside)."""
+    columns: _PlainColumns, fields: Mapping[str, Any], zone: tzinfo
+) -> tuple[str, str, datetime, str | None, str | None] | None:
+    """Token, type, time (a zone-less one in ``zone``), campaign and asset of a mapping of
+    plain columns, or ``None`` when any is not text that reads cleanly (the caller steps
+    aside)."""
     get = fields.get
     kind, email, moment = get(columns.type), get(columns.email), get(columns.occurred_at)
     if kind.__class__ is not str or not kind or kind.isspace():
@@ -173,9 +174,12 @@ def _plain_cells(
             asset = None
     try:
         token = normalise_email(email)
+        when = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return token, kind, moment, campaign, asset
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=zone)
+    return token, kind, when, campaign, asset
 
 
 class ActivityMapper:
@@ -231,16 +235,10 @@ class ActivityMapper:
     def _plain(self, columns: _PlainColumns, fields: Mapping[str, Any]) -> MappedActivity | None:
         """:meth:`__call__` for a mapping of plain columns: the same activity, with no
         per-field dispatch. Anything but text that reads cleanly steps aside."""
-        cells = _plain_cells(columns, fields)
+        cells = _plain_cells(columns, fields, self.zone)
         if cells is None:
             return None
-        token, kind, moment, campaign, asset = cells
-        try:
-            when = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=self.zone)
+        token, kind, when, campaign, asset = cells
         return MappedActivity(token, Engaged(kind, when, campaign, asset))
 
     def row(self, connection: str, activity_id: str, fields: Mapping[str, Any]) -> StoredRow | None:
@@ -249,17 +247,11 @@ class ActivityMapper:
         to take :meth:`__call__`'s way."""
         if self.plain is None:
             return None
-        cells = _plain_cells(self.plain, fields)
+        cells = _plain_cells(self.plain, fields, self.zone)
         if cells is None:
             return None
-        token, kind, moment, campaign, asset = cells
-        try:
-            parsed = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=self.zone)
-        seconds, micros, offset = moment_columns(parsed)
+        token, kind, when, campaign, asset = cells
+        seconds, micros, offset = moment_columns(when)
         return (connection, activity_id, token, kind, seconds, micros, offset, campaign, asset)
 
     def _token(self, data: dict[str, Any], fields: Mapping[str, Any]) -> str | None:

@@ -9,22 +9,17 @@ in the zone it was read in).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timezone
+
+from funnelsync.engagement_rows import moment_of as stored_moment
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 MomentColumns = tuple[int, int, int | None]
-"""(epoch seconds, microseconds, UTC offset in seconds or ``None``)."""
+"""(epoch seconds, microseconds, UTC offset in seconds or ``None``); back to the timestamp
+with :func:`stored_moment` (``funnelsync.engagement_rows.moment_of``)."""
 
-_ZONES: dict[int, tzinfo] = {}
-
-
-def _zone(offset: int) -> tzinfo:
-    zone = _ZONES.get(offset)
-    if zone is None:
-        zone = _ZONES[offset] = UTC if offset == 0 else timezone(timedelta(seconds=offset))
-    return zone
-
+__all__ = ["EPOCH", "MomentColumns", "epoch_seconds", "moment_columns", "stored_moment"]
 
 _FIXED: dict[timezone, int] = {}
 """A fixed-offset zone (``datetime.timezone``, what ISO times are read in) → its offset in
@@ -49,15 +44,6 @@ def moment_columns(moment: datetime) -> MomentColumns:
         delta = moment - EPOCH
         zone = offset.days * 86_400 + offset.seconds
     return delta.days * 86_400 + delta.seconds, delta.microseconds, zone
-
-
-def stored_moment(seconds: int, micros: int, offset: int | None) -> datetime:
-    """The timestamp that :func:`moment_columns` stored."""
-    if offset is None:
-        moment = datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
-    else:
-        moment = datetime.fromtimestamp(seconds, _zone(offset))
-    return moment.replace(microsecond=micros) if micros else moment
 
 
 def epoch_seconds(moment: datetime) -> int:
