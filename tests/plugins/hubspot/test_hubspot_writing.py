@@ -244,3 +244,46 @@ def test_a_person_without_an_email_is_rejected_per_record_not_a_crash(
         "HubSpot upserts contacts by email; this person has none (crm_id:0031)"
     )
     assert all("crm_id" not in str(r.body) for r in emulator.requests)
+
+
+def test_the_stage_hubspot_already_holds_is_written_without_a_note(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    emulator.add_contacts(
+        [{"email": "mql@example.com", "lifecyclestage": "marketingqualifiedlead"}]
+    )
+    [result] = connect(emulator).write_leads(
+        [_write("mql@example.com", lifecyclestage="marketingqualifiedlead", jobtitle="CMO")]
+    )
+    assert (result.status, result.message) == (WriteStatus.ok, None)
+    [upsert] = [r.body for r in emulator.requests if r.path.endswith("upsert")]
+    assert upsert["inputs"][0]["properties"] == {
+        "lifecyclestage": "marketingqualifiedlead",
+        "jobtitle": "CMO",
+    }
+
+
+def test_a_backward_stage_is_seen_on_a_contact_stored_with_capitals_in_its_email(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    emulator.add_contacts([{"email": "Ann.Lee@Example.COM", "lifecyclestage": "customer"}])
+    [result] = connect(emulator).write_leads(
+        [_write("ann.lee@example.com", lifecyclestage="lead", firstname="Ann")]
+    )
+    assert result.status is WriteStatus.ok
+    assert "left at HubSpot's 'customer'" in (result.message or "")
+    stored = emulator.contact_by_email("ann.lee@example.com") or {}
+    assert (stored["lifecyclestage"], stored["firstname"]) == ("customer", "Ann")
+
+
+def test_a_refused_write_keeps_hubspots_reason_even_when_its_stage_was_left_alone(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    emulator.add_contacts([{"email": "c@example.com", "lifecyclestage": "customer"}])
+    [result] = connect(emulator).write_leads(
+        [_write("c@example.com", lifecyclestage="lead", hs_lead_status="Qualified")]
+    )
+    assert result.status is WriteStatus.rejected
+    assert (result.message or "").startswith(
+        "VALIDATION_ERROR: hs_lead_status: Qualified was not one of"
+    )
