@@ -250,3 +250,44 @@ def test_an_id_that_is_neither_lead_nor_contact_is_rejected(connector: Salesforc
     )
     assert result.status is WriteStatus.rejected
     assert "not a Lead (00Q…) or Contact (003…) id" in str(result.message)
+
+
+def test_a_call_salesforce_refused_still_counts_so_a_spent_budget_then_holds_the_rest(
+    emulator: SalesforceEmulator, tmp_path: Path
+) -> None:
+    ids = _leads(emulator, 450)
+    probe = make_connector(emulator, tmp_path / "probe")
+    probe.check()
+    checking = probe.api.budget.own  # the calls a check makes
+    # The share (50%) of this allowance leaves room for one call after the check.
+    emulator.org.set_api_usage(0, 2 * (checking + 1))
+    connector = make_connector(emulator, tmp_path / "workspace")
+    connector.check()
+    emulator.fail_next(1, path="composite/sobjects", status=400, method="PATCH")
+    results = connector.write_leads(_scores(ids))
+    assert [r.status for r in results[:200]] == [WriteStatus.rejected] * 200
+    assert "400 UNKNOWN_EXCEPTION" in str(results[0].message)
+    assert [r.status for r in results[200:]] == [WriteStatus.held] * 250
+    assert "up to 50%" in str(results[-1].message)
+
+
+def test_a_new_lead_is_matched_to_the_live_lead_not_to_the_converted_one_of_that_email(
+    connector: SalesforceConnector, emulator: SalesforceEmulator
+) -> None:
+    live = emulator.org.add_lead(LastName="Ruiz", Email="ana@example.com")
+    contact = emulator.org.convert_lead(
+        emulator.org.add_lead(LastName="Ruiz", Email="ana@example.com")
+    )
+    [result] = connector.write_leads([LeadWrite("ana@example.com", None, {"Title": "CFO"})])
+    assert (result.status, result.record_id) == (WriteStatus.ok, live)
+    assert emulator.org.get(live)["Title"] == "CFO"
+    assert emulator.org.get(contact)["Title"] != "CFO"
+
+
+def test_a_blank_required_field_of_a_new_lead_gets_its_create_default(
+    connector: SalesforceConnector, emulator: SalesforceEmulator
+) -> None:
+    fields = {"LastName": "Ng", "Email": "ng@example.com", "Company": ""}
+    [result] = connector.write_leads([LeadWrite("ng@example.com", None, fields)])
+    assert result.status is WriteStatus.ok
+    assert emulator.org.get(str(result.record_id))["Company"] == "[not provided]"
