@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sync_support import read_csv, sync_json
+from sync_support import iso, read_csv, sync_json, write_csv
 from timeline_csv_support import with_timeline
 
 from funnelsync.sync.engine.activity_push import entry_ref
@@ -39,3 +39,27 @@ def test_no_significant_types_writes_no_file(workspace: Path) -> None:
     out = with_timeline(workspace, [])
     sync_json(workspace)
     assert not out.exists()
+
+
+def test_an_activity_dated_ahead_of_the_run_or_before_the_lookback_is_not_written(
+    workspace: Path,
+) -> None:
+    out = with_timeline(workspace, ["demo_request", "email_click"])
+    activities = workspace.parent / "data" / "marketing" / "activities.csv"
+    rows = read_csv(activities)
+    stray = {**rows[0], "campaign": "", "asset": ""}
+    write_csv(
+        activities,
+        [
+            *rows,
+            {**stray, "activity_id": "typo-year", "occurred_at": iso(-365)},
+            {**stray, "activity_id": "tomorrow", "occurred_at": iso(-0.5)},
+            {**stray, "activity_id": "long-ago", "occurred_at": iso(400)},
+        ],
+    )
+    sync_json(workspace)
+    written = {row["ref"] for row in read_csv(out)}
+    assert entry_ref("marketing", "tomorrow") in written
+    assert entry_ref("marketing", "typo-year") not in written
+    assert entry_ref("marketing", "long-ago") not in written
+    assert len(written) == 3
