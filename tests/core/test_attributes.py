@@ -63,6 +63,8 @@ def _read(column: str, attribute: str, raw: Any, **field: Any) -> Any:
         ("last_login", "2021-04-15T10:00:00Z", "2021-04-15T10:00:00+00:00"),
         ("job_level", "VP", "vp"),
         ("products", "CRM; ops", ["crm", "ops"]),
+        # HubSpot's multiple checkboxes can come with a leading ';'; exports leave doubled ones.
+        ("products", ";crm;;ops;", ["crm", "ops"]),
         ("notes", "  likes golf ", "likes golf"),
         ("notes", "", None),
     ],
