@@ -96,8 +96,8 @@ def test_without_channels_configured_nothing_is_sent_and_the_run_is_ok(workspace
 def test_a_crm_mql_older_than_its_sla_is_history_not_a_hand_off(
     workspace: Path, hook: Webhook
 ) -> None:
-    """The first sync of an existing CRM: an MQL the CRM has held for 30 days (past the
-    24-hour SLA) is not news for its owner; one that entered 2 hours ago is."""
+    """The first sync of an existing CRM: an MQL the CRM has held for 30 days or 30 hours
+    (past the 24-hour SLA) is not news for its owner; ones that entered 2 or 20 hours ago are."""
     config = workspace
     path = config.parent / "data" / "sales" / "leads.csv"
     rows = [
@@ -105,13 +105,18 @@ def test_a_crm_mql_older_than_its_sla_is_history_not_a_hand_off(
             email,
             **{"Funnel Stage": "MQL", "MQL Date": (NOW - timedelta(hours=hours)).isoformat()},
         )
-        for email, hours in (("old.mql@example.com", 30 * 24), ("new.mql@example.com", 2))
+        for email, hours in (
+            ("old.mql@example.com", 30 * 24),
+            ("late.mql@example.com", 30),
+            ("new.mql@example.com", 2),
+            ("day.mql@example.com", 20),
+        )
     ]
     write_csv(path, [*rows, *read_csv(path)])
 
     _sync(config)
     posted = sorted(post["lead"]["email"] for post in hook.posts)
-    assert posted == ["new.mql@example.com", VP]
+    assert posted == ["day.mql@example.com", "new.mql@example.com", VP]
     [new] = [post for post in hook.posts if post["lead"]["email"] == "new.mql@example.com"]
     assert new["entered_at"] == (NOW - timedelta(hours=2)).isoformat()
     assert new["lead"]["owner"] == "Alex Morgan"
