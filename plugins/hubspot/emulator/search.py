@@ -9,7 +9,7 @@ rely on it. Paging is an offset in ``after``; no page starts at or past the resu
 (10,000 unless configured), which is a 400, as in HubSpot. The variants
 ``search_next_at_cap`` (the page ending at the cap has no ``paging.next``) and
 ``search_total_extra`` (``total`` differs from the results) give the other documented
-answers.
+answers. Records held out of the index (not yet indexed writes) match nothing.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def search(
 ) -> dict[str, Any]:
     """Run one search request and return its page."""
     variants = variants or AnswerVariants()
-    objects = list(store.type_of(object_type).values())
+    objects = [o for o in store.type_of(object_type).values() if o.id not in store.unindexed]
     if not isinstance(body, dict):
         raise validation_error("The request body must be a JSON object.")
     limit = _int(body.get("limit", 10), "limit")

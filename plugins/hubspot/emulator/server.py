@@ -210,6 +210,18 @@ class HubSpotEmulator:
             found = self.store.find("contacts", email, "email")
             return dict(found.properties) if found else None
 
+    def hold_from_search(self, ids: Iterable[str]) -> None:
+        """Leave these records out of search answers until :meth:`index_all`: HubSpot
+        indexes writes for search asynchronously (a change may take moments to show, and
+        not in the order made), while reads by id already see them."""
+        with self._lock:
+            self.store.unindexed.update(ids)
+
+    def index_all(self) -> None:
+        """Let search see every record again."""
+        with self._lock:
+            self.store.unindexed.clear()
+
     def set_clock(self, moment: datetime | None) -> None:
         """Stop the portal clock at ``moment`` (``None``: real time again)."""
         self.store.clock.frozen = moment

@@ -100,6 +100,8 @@ class CrmStore:
         self.objects: dict[str, dict[str, StoredObject]] = {kind: {} for kind in self.properties}
         self._emails: dict[str, str] = {}
         self._next_id = 101
+        self.unindexed: set[str] = set()
+        """Ids search does not see yet (their writes are not indexed)."""
 
     def type_of(self, object_type: str) -> dict[str, StoredObject]:
         """The objects of ``object_type``; 400 if the portal has no such type."""

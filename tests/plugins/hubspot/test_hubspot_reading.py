@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hs_support import T0
@@ -137,6 +137,18 @@ def test_more_contacts_with_one_timestamp_than_the_search_cap_are_read_once(
     assert _drain(connector.read_leads(cursor))[0] == []
 
 
+def test_a_cap_that_ends_inside_a_page_is_told_by_total(
+    make_emulator: Callable[..., HubSpotEmulator], connect: Callable[..., HubSpotConnector]
+) -> None:
+    """A cap of 300 with pages of 200: the page reaching it holds 100 records and has no
+    ``paging.next``; only ``total`` says more matched."""
+    emulator = make_emulator(search_cap=300, variants=AnswerVariants(search_next_at_cap=False))
+    crowd = emulator.add_contacts(_contacts(700))
+    ids, cursor = _drain(connect(emulator, search_cap=300).read_leads(None))
+    assert sorted(ids) == sorted(crowd)
+    assert _drain(connect(emulator, search_cap=300).read_leads(cursor))[0] == []
+
+
 @pytest.mark.parametrize("next_at_cap", [True, False], ids=["next-at-cap", "no-next-at-cap"])
 def test_more_than_ten_thousand_contacts_with_one_timestamp_under_the_real_cap(
     make_emulator: Callable[..., HubSpotEmulator],
@@ -194,3 +206,20 @@ def test_resuming_from_any_cursor_repeats_and_loses_nothing_at_a_shared_time(
         later = [r.record_id for b in batches[index + 1 :] for r in b.records]
         resumed, _ = _drain(connector.read_leads(batch.cursor))
         assert sorted(resumed) == sorted(later), f"from the cursor of batch {index + 1}"
+
+
+def test_a_change_search_has_not_indexed_yet_is_read_once_it_has(
+    emulator: HubSpotEmulator, connect: Callable[..., HubSpotConnector]
+) -> None:
+    """HubSpot's search index lags writes, not in the order made: a read must not move its
+    cursor past a change made less than ``search_settle_s`` ago."""
+    now = datetime.now(UTC)
+    [settled] = emulator.add_contacts(_contacts(1, "s"), modified_at=now - timedelta(seconds=120))
+    [lagging] = emulator.add_contacts(_contacts(1, "l"), modified_at=now - timedelta(seconds=20))
+    [fresh] = emulator.add_contacts(_contacts(1, "f"), modified_at=now - timedelta(seconds=10))
+    emulator.hold_from_search([lagging])
+    ids, cursor = _drain(connect(emulator, search_settle_s=60).read_leads(None))
+    assert ids == [settled]
+    emulator.index_all()
+    ids, _ = _drain(connect(emulator).read_leads(cursor))
+    assert sorted(ids) == sorted([lagging, fresh])
