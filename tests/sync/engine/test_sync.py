@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sync_support import read_csv, sync_json, write_csv
+from sync_support import iso, read_csv, sync_json, write_csv
 
 from funnelsync import hookimpl
 from funnelsync.plugin_manager import create_plugins
@@ -168,3 +168,44 @@ def test_human_summary_shows_stages_and_changes(workspace: Path) -> None:
     assert "Disqualified (detour)" in result.output
     assert "MQLs (at or past MQL): 1" in result.output
     assert "marketing leads.csv:4" in result.output
+
+
+def test_a_change_that_moves_no_one_reports_no_stage_change(workspace: Path) -> None:
+    sync_json(workspace)
+    marketing_file = workspace.parent / "data/marketing/leads.csv"
+    rows = read_csv(marketing_file)
+    for row in rows:
+        row["first_name"], row["updated_at"] = "Renamed", iso(0)
+    write_csv(marketing_file, rows)
+    spy = _Spy()
+    plugins = create_plugins(extra=[("spy", spy)])
+    result = run_sync(load_workspace(workspace, plugins), plugins)
+    assert result.report.status == "ok"
+    assert result.report.connections["marketing"].updated == 0  # nothing to spread back
+    assert spy.stage_changes == []
+
+
+@pytest.mark.parametrize(
+    ("in_crm", "kept"),
+    [("2099-01-01T00:00:00+00:00", "first"), ("2020-01-01T00:00:00+00:00", "crm")],
+    ids=["later", "earlier"],
+)
+def test_a_stage_entry_date_is_the_earliest_known(workspace: Path, in_crm: str, kept: str) -> None:
+    """A later MQL date typed into the CRM does not move the entry; an earlier one (a
+    backfilled history) is the entry."""
+    sync_json(workspace)
+    sales_file = workspace.parent / "data/sales/leads.csv"
+    first = {row["Email"]: row for row in read_csv(sales_file)}["vp@hospital.example.com"]
+    rows = read_csv(sales_file)
+    for row in rows:
+        if row["Email"] == "vp@hospital.example.com":
+            row["MQL Date"] = in_crm
+    write_csv(sales_file, rows)
+    sync_json(workspace)
+    expected = first["MQL Date"] if kept == "first" else in_crm
+    marketing = {
+        row["email"]: row for row in read_csv(workspace.parent / "data/marketing/leads.csv")
+    }
+    sales = {row["Email"]: row for row in read_csv(sales_file)}
+    assert sales["vp@hospital.example.com"]["MQL Date"] == expected
+    assert marketing["vp@hospital.example.com"]["mql_date"] == expected
