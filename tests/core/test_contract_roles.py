@@ -1,4 +1,5 @@
-"""Contract checks that a user meets when writing one: number ranges and the SQL stage."""
+"""Contract checks that a user meets when writing one: number ranges, the MQL and SQL stages,
+hand-off stages, reachable thresholds and who owns the email."""
 
 from __future__ import annotations
 
@@ -49,3 +50,38 @@ def test_the_sql_stage_is_a_stage_of_the_success_path() -> None:
 def test_the_mql_stage_is_a_stage_of_the_success_path() -> None:
     with pytest.raises(ValidationError, match="mql_stage 'disqualified' is not a stage of the"):
         _contract(mql_stage="disqualified")
+
+
+def test_the_mql_stage_is_handed_off_unless_it_says_handoff_false() -> None:
+    assert _contract(mql_stage="mql").handoff_stages() == {"mql"}
+    quiet = _contract(
+        mql_stage="mql",
+        stages=[
+            {"name": "subscriber", "team": "marketing"},
+            {"name": "mql", "team": "marketing", "handoff": False},
+            {"name": "sql", "team": "sales", "handoff": True},
+        ],
+    )
+    assert quiet.handoff_stages() == {"sql"}
+
+
+def test_a_threshold_equal_to_the_most_points_a_lead_can_get_is_reachable() -> None:
+    scoring = {
+        "fit": {"rules": [{"field": "title", "matches": "(?i)vp", "points": 20}]},
+        "engagement": {"points": {"demo_request": 30}, "cap": 30},
+    }
+    stages = [
+        {"name": "subscriber", "team": "marketing"},
+        {"name": "mql", "team": "marketing", "entry": {"fit_min": 20, "score_min": 50}},
+        {"name": "sql", "team": "sales", "entry": {"engagement_min": 30}},
+    ]
+    assert _contract(scoring=scoring, stages=stages).problems() == []
+    stages[1]["entry"] = {"fit_min": 21}
+    [(where, message)] = _contract(scoring=scoring, stages=stages).problems()
+    assert where == ("stages", 1, "entry", "fit_min")
+    assert message == "21 is above the most fit points a lead can get (20): no lead can reach it"
+
+
+def test_the_email_field_may_have_an_ownership_rule() -> None:
+    contract = _contract(ownership={"email": "prefer sales unless blank"})
+    assert contract.ownership_for("email").system == "sales"
