@@ -103,7 +103,9 @@ def test_an_mql_created_by_a_sync_is_handed_off_once_by_webhook_and_email(
     # A lead one demo request away from MQL asks for a demo: the next sync makes it an MQL.
     target = _almost_mql(config)
     assert target.email is not None
-    _request_demo(config, target.email, datetime.now(UTC) - timedelta(hours=1))
+    now = datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    _request_demo(config, target.email, max(now - timedelta(hours=1), midnight))  # today
     third = sync_json(config)
     assert third["handoffs"]["recorded"] == 1 and third["handoffs"]["delivered"] == 2
     assert len(hook.posts) == len(mail.messages) == recorded + 1
