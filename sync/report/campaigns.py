@@ -8,15 +8,17 @@ not add up to the funnel's totals.
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import and_
 
 from funnelsync.campaigns import Campaign, campaign_index
 from funnelsync.contract import FunnelContract
 from funnelsync.sync.report.journeys import Journey
 from funnelsync.sync.report.period import Period
+from funnelsync.sync.report.touches import CampaignTouches
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,65 +81,43 @@ def campaign_influences(
     contract_campaigns: bool = False,
 ) -> list[CampaignInfluence]:
     """:func:`campaign_influence` of each of ``periods``, in one pass over the touches."""
+    flat = CampaignTouches.of(touches)
     bounds = [(period.start, period.end) for period in periods]
-    seconds_bounds = [(start.timestamp(), end.timestamp()) for start, end in bounds]
-    last_end = max(end for _, end in seconds_bounds)
-    first_start = min(start for start, _ in seconds_bounds)
     stages = [contract.path_index(contract.mql_stage) or 0, len(contract.stages) - 1]
     sql = contract.path_index(contract.sql_stage) if contract.sql_stage else None
     if sql is not None:
         stages.append(sql)
+    lowest = min(stages)
     ids = _ContractIds(campaign_index(contract.campaigns) if contract_campaigns else {})
+    keys = list(map(ids.__getitem__, flat.name)) if contract_campaigns else []
+    shared = _shared_keys(ids) if contract_campaigns else set()
     counts = [_Counts() for _ in periods]
-    tallies = list(zip(seconds_bounds, counts, strict=True))
+    # Touched: a lead's run of a campaign with a touch in the period (each lead once per
+    # name, as runs are; once per contract campaign id, whichever of its names it was).
+    before: dict[float, list[int]] = {}
+    for (start, end), into in zip(bounds, counts, strict=True):
+        hit = flat.in_window(start.timestamp(), end.timestamp(), before)
+        into.touched.update(Counter(compress(flat.name, hit)))
+        if contract_campaigns:
+            into.touched_ids.update(_touched_ids(flat, keys, shared, hit))
+    # Influenced: the campaigns a lead engaged with before reaching a stage in the period.
     for journey in journeys:
-        mine = touches.get(journey.person_id)
-        if not mine:
-            continue
         reach = journey.reach
-        reached = [
-            [
+        # Reach dates never decrease along the path and stop at the first stage not
+        # reached: with the lowest counted stage not reached, none is.
+        if reach[lowest] is None:
+            continue
+        runs = flat.runs.get(journey.person_id)
+        if not runs:
+            continue
+        for (start, end), into in zip(bounds, counts, strict=True):
+            reached = [
                 (stage, moment.timestamp())
                 for stage in stages
                 if (moment := reach[stage]) is not None and start <= moment < end
             ]
-            for start, end in bounds
-        ]
-        if not any(reached):  # most leads: only their touches in a period count
-            _count_touches(mine, tallies, first_start, ids if contract_campaigns else None)
-            continue
-        mine_by_id: list[dict[str, tuple[float, bool]]] = [{} for _ in periods]
-        for campaign, moments in mine.items():
-            first, latest = moments[0], moments[-1]
-            if first >= last_end:
-                continue
-            key = ids[campaign] if contract_campaigns else None
-            for number, ((start_seconds, end_seconds), into) in enumerate(tallies):
-                if first >= end_seconds:
-                    continue
-                # Touched in the period: its last touch is not before the start, and the
-                # first touch from the start on is before the end.
-                hit = False
-                if latest >= start_seconds:
-                    hit = moments[bisect_left(moments, start_seconds)] < end_seconds
-                    if hit:
-                        into.touched[campaign] += 1
-                for stage, seconds in reached[number]:
-                    if first <= seconds:
-                        into.influenced[(campaign, stage)] += 1
-                if key is not None:
-                    earlier = mine_by_id[number].get(key)
-                    earliest, any_hit = first, hit
-                    if earlier is not None:
-                        earliest, any_hit = min(first, earlier[0]), hit or earlier[1]
-                    mine_by_id[number][key] = (earliest, any_hit)
-        for number, into in enumerate(counts):
-            for key, (first, hit) in mine_by_id[number].items():
-                if hit:
-                    into.touched_ids[key] += 1
-                for stage, seconds in reached[number]:
-                    if first <= seconds:
-                        into.influenced_ids[(key, stage)] += 1
+            if reached:
+                _influence(flat, runs, reached, into, keys if contract_campaigns else None)
     found_influences = []
     for into in counts:
         named = _rows(into.touched, into.influenced, stages, sql)
@@ -147,6 +127,56 @@ def campaign_influences(
         }
         found_influences.append(CampaignInfluence(named, by_contract))
     return found_influences
+
+
+def _influence(
+    flat: CampaignTouches,
+    runs: range,
+    reached: Sequence[tuple[int, float]],
+    into: _Counts,
+    keys: Sequence[str | None] | None,
+) -> None:
+    """Count one lead's campaigns first touched at or before the moments (epoch seconds)
+    it ``reached`` stages in a period: per name, and per contract campaign id (``keys``,
+    per run) once, by the earliest first touch of any of its names."""
+    first, name = flat.first, flat.name
+    earliest: dict[str, float] = {}
+    for run in runs:
+        engaged = first[run]
+        for stage, seconds in reached:
+            if engaged <= seconds:
+                into.influenced[(name[run], stage)] += 1
+        if keys is not None and (key := keys[run]) is not None:
+            known = earliest.get(key)
+            if known is None or engaged < known:
+                earliest[key] = engaged
+    for key, engaged in earliest.items():
+        for stage, seconds in reached:
+            if engaged <= seconds:
+                into.influenced_ids[(key, stage)] += 1
+
+
+def _shared_keys(ids: _ContractIds) -> set[str]:
+    """Contract campaign ids that more than one name seen goes by."""
+    named = Counter(key for key in ids.values() if key is not None)
+    return {key for key, names in named.items() if names > 1}
+
+
+def _touched_ids(
+    flat: CampaignTouches, keys: Sequence[str | None], shared: set[str], hit: Sequence[bool]
+) -> Counter[str]:
+    """Per contract campaign id, the leads with a ``hit`` run of one of its names: a run per
+    lead, but for an id of ``shared`` names (a lead may have a run of each), whose leads are
+    counted once."""
+    found: Counter[str] = Counter(compress(keys, hit))  # type: ignore[arg-type]
+    found.pop(None, None)  # type: ignore[call-overload]
+    if shared:
+        for key in shared:
+            del found[key]
+        wanted = list(map(shared.__contains__, keys))
+        leads = set(compress(zip(flat.person, keys, strict=True), map(and_, wanted, hit)))
+        found.update(key for _, key in leads if key is not None)
+    return found
 
 
 class _ContractIds(dict[str, str | None]):
@@ -161,29 +191,6 @@ class _ContractIds(dict[str, str | None]):
         found = self.index.get(name.strip().casefold())
         self[name] = key = None if found is None else found.id
         return key
-
-
-def _count_touches(
-    mine: Mapping[str, Sequence[float]],
-    tallies: Sequence[tuple[tuple[float, float], _Counts]],
-    first_start: float,
-    contract_ids: _ContractIds | None,
-) -> None:
-    """Tally the touches of a lead that reached no counted stage in any period: each
-    campaign it touched in a period, per name and once per contract campaign id."""
-    hit_ids: set[tuple[int, str]] = set()
-    for campaign, moments in mine.items():
-        latest = moments[-1]
-        if latest < first_start:  # last touched before every period
-            continue
-        first = moments[0]
-        for number, ((start, end), into) in enumerate(tallies):
-            if first < end and latest >= start and moments[bisect_left(moments, start)] < end:
-                into.touched[campaign] += 1
-                if contract_ids is not None and (key := contract_ids[campaign]) is not None:
-                    hit_ids.add((number, key))
-    for number, key in hit_ids:
-        tallies[number][1].touched_ids[key] += 1
 
 
 @dataclass(slots=True)

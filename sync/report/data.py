@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import compress
@@ -21,8 +21,14 @@ from sqlalchemy import Select, select
 from funnelsync.contract import FunnelContract
 from funnelsync.models import Lead
 from funnelsync.sync.report.journeys import Journey, journey_from_text, stage_layout
+from funnelsync.sync.report.touches import CampaignTouches
 from funnelsync.sync.state import schema as t
-from funnelsync.sync.state.campaign_touches import campaign_rows_query, decode, grouped
+from funnelsync.sync.state.campaign_touches import (
+    campaign_rows_query,
+    decode,
+    decode_rows,
+    grouped,
+)
 from funnelsync.sync.state.journey_rows import FIELD_COLUMNS
 from funnelsync.sync.state.moments import stored_moment
 from funnelsync.sync.state.store import StateStore
@@ -36,8 +42,9 @@ class FunnelData:
     """Every lead's journey, with the campaign touches and sales touches of each."""
 
     journeys: list[Journey]
-    campaign_touches: dict[int, dict[str, list[float]]] = field(default_factory=dict)
-    """Person → campaign → when they engaged with it, in epoch seconds (sorted)."""
+    campaign_touches: Mapping[int, Mapping[str, Sequence[float]]] = field(default_factory=dict)
+    """Person → campaign → when they engaged with it, in epoch seconds (sorted); loaded, a
+    :class:`~funnelsync.sync.report.touches.CampaignTouches`."""
     sales_touches: dict[int, list[datetime]] = field(default_factory=dict)
     """Person → when sales touched them (sorted)."""
 
@@ -140,30 +147,44 @@ def _load_activities(
         data.campaign_touches = _campaign_touches(store, person_of_email)
 
 
-def _campaign_touches(
-    store: StateStore, person_of_email: dict[str, int]
-) -> dict[int, dict[str, list[float]]]:
+def _campaign_touches(store: StateStore, person_of_email: dict[str, int]) -> CampaignTouches:
     """Person → campaign name → moments, from the engine-kept ``campaign_touches`` rows
     (a token whose activities were written after its row was: from its activities)."""
     stale = {token for (token,) in _rows(store, select(t.campaign_touches_stale.c.email))}
     found = grouped(_rows(store, campaign_rows_query(stale))) if stale else {}
     names = store.campaign_names.refresh()  # each campaign named once, not once a row
-    # The same campaign written with stray spaces is one campaign.
-    clean = all(name == name.strip() and name for name in names.values())
-    touches: dict[int, dict[str, list[float]]] = {}
+    persons: list[int] = []
+    blobs: list[bytes] = []
     c = t.campaign_touches.c
     for token, blob in _rows(store, select(c.email, c.touches)):
         person_id = person_of_email.get(token)
-        if person_id is None or token in stale:
-            continue
-        keys, moments = decode(blob)
-        by_name = dict(zip(map(names.__getitem__, keys), moments, strict=True))
-        touches[person_id] = by_name if clean else _merge_names(by_name)
+        if person_id is not None and token not in stale:
+            persons.append(person_id)
+            blobs.append(blob)
+    rest: dict[int, dict[str, list[float]]] = {}
+    # The same campaign written with stray spaces is one campaign.
+    if all(name == name.strip() and name for name in names.values()):
+        ids, lengths, counts, moments = decode_rows(blobs)
+        named = list(map(names.__getitem__, ids))
+    else:
+        for person_id, blob in zip(persons, blobs, strict=True):
+            keys, runs = decode(blob)
+            rest[person_id] = _merge_names(
+                dict(zip(map(names.__getitem__, keys), runs, strict=True))
+            )
+        persons, named, lengths, counts, moments = [], [], [], [], []
     for token, by_id in found.items():
         person_id = person_of_email.get(token)
         if person_id is not None:
-            touches[person_id] = _merge_names({names[key]: m for key, m in by_id.items()})
-    return touches
+            rest[person_id] = _merge_names({names[key]: m for key, m in by_id.items()})
+    for person_id, by_name in rest.items():
+        persons.append(person_id)
+        counts.append(len(by_name))
+        for name, run in by_name.items():
+            named.append(name)
+            lengths.append(len(run))
+            moments.extend(run)
+    return CampaignTouches(moments, named, lengths, persons, counts)
 
 
 def _merge_names(by_campaign: dict[str, list[float]]) -> dict[str, list[float]]:

@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import compress, islice, pairwise, repeat
-from operator import add, and_, itemgetter, le, mul
+from operator import add, itemgetter, le, mul
 from typing import Any
 
 from funnelsync.contract import FunnelContract, TargetPeriod
@@ -229,7 +229,7 @@ def _history(
         # The leads that reached the stage in the window, and which of them went on.
         low, high = bisect_left(way.reached, since), bisect_left(way.reached, as_of)
         window = slice(low, high)
-        moved = list(map(as_of.__gt__, way.following[window]))  # following < as_of
+        moved = [following < as_of for following in way.following[window]]
         cohorts, went_on = _cohorts(way, low, high, moved)
         days = list(compress(way.days[window], moved))
         leads, went = high - low, len(days)
@@ -348,8 +348,9 @@ def forecast(
     # Per stage: leads standing in it just before as_of, by whole days waited (the stay a
     # lead is in then is the one it entered before as_of and had not left before).
     stays = history.stays
-    # entered < as_of <= left, compared without a Python-level loop.
-    inside = list(map(and_, map(as_of.__gt__, stays.entered), map(as_of.__le__, stays.left)))
+    inside = [
+        entered < as_of <= left for entered, left in zip(stays.entered, stays.left, strict=True)
+    ]
     day = today.toordinal()
     standing: list[Counter[int]] = [Counter() for _ in path]
     for key, count in Counter(compress(stays.key, inside)).items():

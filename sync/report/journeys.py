@@ -149,6 +149,10 @@ def _journey(
     if not entries:
         return None
     ranked = entries
+    if len(ranked) == 1:  # most leads: one entry, in the current stage (or none known)
+        at, _, position, stage = ranked[0]
+        if current_stage is None or stage == current_stage or current_stage not in layout.order:
+            return _one_stay(layout, person_id, email, at, position, stage, fields)
     ranked.sort()
     # The current stage, if not entered last, stands from the last entry on.
     if (
@@ -179,3 +183,23 @@ def _journey(
             earliest = first
         reach[index] = earliest
     return Journey(person_id, email, fields, stays, reach, entered)
+
+
+def _one_stay(
+    layout: StageLayout,
+    person_id: int,
+    email: str,
+    at: datetime,
+    position: int,
+    stage: str,
+    fields: dict[str, str],
+) -> Journey:
+    """:func:`_journey` of a single entry, into ``stage`` at ``at`` (``position`` its
+    place in ``layout.order``): reached there and at every path stage before it."""
+    path = layout.path
+    if position < len(path) and path[position] == stage:
+        reach: list[datetime | None] = [at] * (position + 1)
+        reach.extend([None] * (len(path) - position - 1))
+    else:  # a detour: no path stage reached
+        reach = [None] * len(path)
+    return Journey(person_id, email, fields, [_stay(Stay, (stage, at, None))], reach, {stage: at})

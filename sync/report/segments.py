@@ -16,6 +16,7 @@ from funnelsync.models import COMPUTED_FIELDS, Lead
 from funnelsync.sync.report.figures import Headline, LeadFacts, headline_of
 from funnelsync.sync.report.journeys import Journey
 from funnelsync.sync.report.period import Period
+from funnelsync.sync.report.touches import CampaignTouches
 
 CAMPAIGN = "campaign"
 """The pseudo-field that segments by the campaigns leads engaged with."""
@@ -52,12 +53,9 @@ def segments_of(
     if field != CAMPAIGN:
         return [journey.fields.get(field, NONE_SEGMENT)]
     cutoff = end.timestamp()
-    nothing: Mapping[str, Sequence[float]] = {}
-    engaged = [
-        name
-        for name, moments in touches.get(journey.person_id, nothing).items()
-        if moments[0] < cutoff
-    ]
+    flat = CampaignTouches.of(touches)
+    runs = flat.runs.get(journey.person_id, ())
+    engaged = [flat.name[run] for run in runs if flat.first[run] < cutoff]
     return engaged or [NONE_SEGMENT]
 
 
@@ -76,13 +74,15 @@ def _groups(
         return groups
     # segments_of by campaign, inlined: a large report places hundreds of thousands.
     cutoff = end.timestamp()
+    flat = CampaignTouches.of(touches)
+    first, name, runs_of = flat.first, flat.name, flat.runs.get
     for journey, fact in zip(journeys, facts, strict=True):
         placed = False
-        mine = touches.get(journey.person_id)
-        if mine:
-            for name, moments in mine.items():
-                if moments[0] < cutoff:
-                    groups[name].append(fact)
+        runs = runs_of(journey.person_id)
+        if runs:
+            for run in runs:
+                if first[run] < cutoff:
+                    groups[name[run]].append(fact)
                     placed = True
         if not placed:
             groups[NONE_SEGMENT].append(fact)

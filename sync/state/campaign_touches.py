@@ -94,6 +94,35 @@ def decode(blob: bytes) -> tuple[list[int], list[list[float]]]:
     return numbers[:count], list(map(values.__getitem__, map(slice, [0, *ends], ends)))
 
 
+def decode_rows(blobs: Iterable[bytes]) -> tuple[list[int], list[int], list[int], list[float]]:
+    r"""Many :func:`encode`\ d rows at once, flat: every campaign id, each campaign's moment
+    count, each row's campaign count, and every moment, all in row order."""
+    heads: list[memoryview] = []
+    bodies: list[memoryview] = []
+    rows: list[int] = []
+    for blob in blobs:
+        count = int.from_bytes(blob[:8], "little")
+        split = 8 + 16 * count
+        view = memoryview(blob)
+        heads.append(view[8:split])
+        bodies.append(view[split:])
+        rows.append(count)
+    head, moments = array("q", b"".join(heads)), array("d", b"".join(bodies))
+    if _SWAP:
+        head.byteswap()
+        moments.byteswap()
+    numbers = head.tolist()
+    ids: list[int] = []
+    counts: list[int] = []
+    position = 0
+    for count in rows:  # each row's head: its ids, then their moment counts
+        middle = position + count
+        position = middle + count
+        ids += numbers[position - 2 * count : middle]
+        counts += numbers[middle:position]
+    return ids, counts, rows, moments.tolist()
+
+
 def campaign_rows_query(tokens: Collection[str]) -> Any:
     """The ``(token, campaign id, seconds, micros)`` campaign activities of ``tokens``."""
     a = t.activities.c

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from funnelsync.contract import FunnelContract
 from funnelsync.sync.report.data import load_funnel_data
+from funnelsync.sync.report.touches import CampaignTouches
 from funnelsync.sync.state import schema as t
 from funnelsync.sync.state.campaign_touches import decode
 from funnelsync.sync.state.store import StateStore
@@ -53,10 +54,19 @@ def stale_tokens(store: StateStore) -> list[str]:
 
 
 def report_touches(store: StateStore, contract: FunnelContract) -> Touches:
-    """The campaign touches the report loads, by lead email."""
+    """The campaign touches the report loads, by lead email, read run by run as its
+    figures read them (a lead's campaign loaded twice would show twice its touches)."""
     data = load_funnel_data(store, contract)
     email = {journey.person_id: journey.email for journey in data.journeys}
-    return {email[pid]: touches for pid, touches in data.campaign_touches.items()}
+    flat = CampaignTouches.of(data.campaign_touches)
+    found: Touches = {email[person]: {} for person in flat.runs}
+    for run, person in enumerate(flat.person):
+        moments = flat.moments[flat.start[run] : flat.end[run]]
+        found[email[person]].setdefault(flat.name[run], []).extend(moments)
+    assert {token: dict(by_name) for token, by_name in found.items()} == {
+        email[person]: touches for person, touches in data.campaign_touches.items()
+    }
+    return found
 
 
 def report_touches_afresh(store: StateStore, contract: FunnelContract) -> Touches:

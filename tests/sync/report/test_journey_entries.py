@@ -74,3 +74,29 @@ def test_text_and_parsed_entries_give_the_same_journey() -> None:
         built = build_journey(LAYOUT, 1, "d@example.com", current, dates, moves, {"x": "y"})
         text = f"{_text(*dates.items())}\t{_text(*moves)}"
         assert journey_from_text(LAYOUT, 1, "d@example.com", current, text, {"x": "y"}) == built
+
+
+def test_a_single_entry_reaches_its_path_stage_and_those_before_it_only() -> None:
+    at = T2.astimezone(PLUS_TWO)  # the moment kept as it was spelt
+    journey = journey_from_text(LAYOUT, 2, "e@example.com", "sal", _text(("sal", at)), {})
+    assert journey is not None
+    assert journey.stays == [Stay("sal", at, None)]
+    assert journey.reach == [at, at, at, None]
+    assert journey.reach[0].utcoffset() == timedelta(hours=2)
+    assert journey.entered == {"sal": at}
+    # The last path stage: every stage reached; a detour: none.
+    last = journey_from_text(LAYOUT, 2, "e@example.com", None, _text(("sql", T1)), {})
+    assert last is not None and last.reach == [T1, T1, T1, T1]
+    detour = journey_from_text(LAYOUT, 2, "e@example.com", "recycled", _text(("recycled", T1)), {})
+    assert detour is not None
+    assert detour.stays == [Stay("recycled", T1, None)] and detour.reach == [None] * 4
+
+
+def test_a_single_entry_in_another_stage_than_the_current_one_is_two_stays() -> None:
+    journey = journey_from_text(LAYOUT, 3, "f@example.com", "recycled", _text(("mql", T1)), {})
+    assert journey is not None
+    assert journey.stays == [Stay("mql", T1, T1), Stay("recycled", T1, None)]
+    assert journey.reach == [T1, T1, None, None]
+    # A current stage the contract does not know adds no stay.
+    unknown = journey_from_text(LAYOUT, 3, "f@example.com", "webinar", _text(("mql", T1)), {})
+    assert unknown is not None and unknown.stays == [Stay("mql", T1, None)]
