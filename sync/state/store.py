@@ -156,7 +156,8 @@ class Identity:
     person_by_key: dict[str, int]
     label_of: dict[int, str]
     next_person_id: int
-    keys_of: dict[int, set[str]] = field(default_factory=dict)
+    keys_of: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """Each person's tokens, in the order given (a tuple: most people have one)."""
     new_keys: list[tuple[str, int]] = field(default_factory=list)
     """Tokens given to a person in this run (saved with the run)."""
 
@@ -186,9 +187,9 @@ class Identity:
         owner = self.person_by_key.setdefault(token, person_id)
         if owner != person_id:
             return False
-        keys = self.keys_of.setdefault(person_id, set())
+        keys = self.keys_of.get(person_id, ())
         if token not in keys:
-            keys.add(token)
+            self.keys_of[person_id] = (*keys, token)
             self.new_keys.append((token, person_id))
         return True
 
@@ -270,12 +271,14 @@ class StateStore:
                 person_of[key] = row.person_id
                 records_of.setdefault(row.person_id, []).append(key)
             person_by_key = {label: pid for pid, label in emails.items()}
-            keys_of = {pid: {label} for pid, label in emails.items()}
+            keys_of: dict[int, tuple[str, ...]] = {pid: (label,) for pid, label in emails.items()}
             tokens = select(t.person_keys.c.token, t.person_keys.c.person_id)
             for key_row in connection.execute(tokens):
                 if key_row.person_id in emails:
                     person_by_key.setdefault(key_row.token, key_row.person_id)
-                    keys_of[key_row.person_id].add(key_row.token)
+                    keys = keys_of[key_row.person_id]
+                    if key_row.token not in keys:
+                        keys_of[key_row.person_id] = (*keys, key_row.token)
         return Identity(
             person_of=person_of,
             records_of=records_of,
