@@ -152,7 +152,7 @@ class Identity:
     """
 
     person_of: dict[RecordKey, int]
-    records_of: dict[int, list[RecordKey]]
+    records_of: dict[int, tuple[RecordKey, ...]]
     person_by_key: dict[str, int]
     label_of: dict[int, str]
     next_person_id: int
@@ -166,13 +166,13 @@ class Identity:
         if self.person_of.get(key) == person_id:
             return
         self.person_of[key] = person_id
-        self.records_of.setdefault(person_id, []).append(key)
+        self.records_of[person_id] = (*self.records_of.get(person_id, ()), key)
 
     def forget(self, key: RecordKey) -> None:
         """Unlink a record the system deleted (in memory; saved with the run)."""
         person_id = self.person_of.pop(key, None)
         if person_id is not None:
-            self.records_of[person_id] = [k for k in self.records_of[person_id] if k != key]
+            self.records_of[person_id] = tuple(k for k in self.records_of[person_id] if k != key)
 
     def new_person(self, token: str) -> int:
         """A new person id, labelled and found by ``token``."""
@@ -254,7 +254,7 @@ class StateStore:
         its end) is ignored: the record is linked again when it is next read.
         """
         person_of: dict[RecordKey, int] = {}
-        records_of: dict[int, list[RecordKey]] = {}
+        linked: dict[int, list[RecordKey]] = {}
         with self.engine.connect() as connection:
             emails = {
                 row.person_id: row.email
@@ -269,7 +269,7 @@ class StateStore:
                     continue
                 key = (row.connection, row.record_id)
                 person_of[key] = row.person_id
-                records_of.setdefault(row.person_id, []).append(key)
+                linked.setdefault(row.person_id, []).append(key)
             person_by_key = {label: pid for pid, label in emails.items()}
             keys_of: dict[int, tuple[str, ...]] = {pid: (label,) for pid, label in emails.items()}
             tokens = select(t.person_keys.c.token, t.person_keys.c.person_id)
@@ -281,7 +281,7 @@ class StateStore:
                         keys_of[key_row.person_id] = (*keys, key_row.token)
         return Identity(
             person_of=person_of,
-            records_of=records_of,
+            records_of={person_id: tuple(keys) for person_id, keys in linked.items()},
             person_by_key=person_by_key,
             label_of=emails,
             next_person_id=highest + 1,
