@@ -23,6 +23,7 @@ from pathlib import Path
 from funnelsync.connector import ReadBatch, RejectedRecord, SystemRecord
 from funnelsync.plugins.csv import cursors
 from funnelsync.plugins.csv.cells import undefuse
+from funnelsync.plugins.csv.seen_ids import SeenIds
 from funnelsync.plugins.csv.table import CsvFormat, CsvTable, Row, file_digest, open_table
 
 BATCH_SIZE = 5_000
@@ -41,10 +42,9 @@ Identify = Callable[[Mapping[str, str], int], str]
 class UniqueKey:
     """Record id from a key column that must be filled in and unique ignoring case (leads)."""
 
-    def __init__(self, column: str, file_name: str = "", *, ignore_case: bool = True) -> None:
+    def __init__(self, column: str, file_name: str = "") -> None:
         self.column = column
         self.file_name = file_name
-        self.ignore_case = ignore_case
         self._first_line: dict[str, tuple[int, str]] = {}
 
     def __call__(self, fields: Mapping[str, str], line: int) -> str:
@@ -52,9 +52,7 @@ class UniqueKey:
         key = fields[self.column].strip()
         if not key:
             raise RowRejectedError(f"{self.column} is empty")
-        first, spelling = self._first_line.setdefault(
-            key.casefold() if self.ignore_case else key, (line, key)
-        )
+        first, spelling = self._first_line.setdefault(key.casefold(), (line, key))
         if first != line:
             also = f"{self.file_name}:{first}" if self.file_name else f"line {first}"
             same = "" if spelling == key else f" (as {spelling!r})"
@@ -62,11 +60,28 @@ class UniqueKey:
         return key
 
 
-class IdColumn(UniqueKey):
-    """Record id from an id column that must be filled in and unique, exactly (activities)."""
+class IdColumn:
+    """Record id from an id column that must be filled in and unique, exactly (activities).
+
+    The ids met are kept compactly (:class:`SeenIds`): an activities file may hold far
+    more rows than the leads file.
+    """
 
     def __init__(self, column: str, file_name: str = "") -> None:
-        super().__init__(column, file_name, ignore_case=False)
+        self.column = column
+        self.file_name = file_name
+        self._seen = SeenIds()
+
+    def __call__(self, fields: Mapping[str, str], line: int) -> str:
+        """The stripped id cell; rejects an empty id or a repeat of an earlier row's."""
+        key = fields[self.column].strip()
+        if not key:
+            raise RowRejectedError(f"{self.column} is empty")
+        first = self._seen.first_line(key, line)
+        if first != line:
+            also = f"{self.file_name}:{first}" if self.file_name else f"line {first}"
+            raise RowRejectedError(f"duplicate {self.column} {key!r}; first on {also}")
+        return key
 
 
 def content_id(fields: Mapping[str, str], line: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from funnelsync.campaigns import campaign_index, points_text, recent_campaigns, talking_points
@@ -54,6 +55,10 @@ class StageMoveRows:
             }
 
 
+NO_MARKS: Mapping[str, tuple[Any, Any]] = MappingProxyType({})
+"""The kept values of a record the system kept nothing of (shared: most records)."""
+
+
 @dataclass(frozen=True, slots=True)
 class CurrentRecord:
     """A record as funnelsync knows it now: read this run, or from the ledger."""
@@ -65,7 +70,7 @@ class CurrentRecord:
     """The record as a canonical lead, when already known (a record about to be created)."""
     packed_read: Packed | None = None
     """The fields read in this run, packed, when it was (see :attr:`read`)."""
-    kept: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    kept: Mapping[str, tuple[Any, Any]] = field(default_factory=lambda: NO_MARKS)
     """System field → (value funnelsync wrote, value the system kept instead)."""
 
     @property

@@ -8,7 +8,7 @@ recycled and disqualified, say) is not misread as a change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -257,7 +257,7 @@ def _creatable(contract: FunnelContract, lead: Lead, from_stage: str | None) -> 
     return threshold is not None and reached is not None and reached >= threshold
 
 
-def _unlinkable(connection: Connection, tokens: set[str]) -> str | None:
+def _unlinkable(connection: Connection, tokens: Iterable[str]) -> str | None:
     """Why a record created in ``connection`` for a person with identity ``tokens`` could
     not be linked back when read: the mapping reads none of their keys, or writes none but
     the email (a create keyed by email carries it, whatever the mapping writes)."""
@@ -308,11 +308,11 @@ def plan_connection(
         if not keys:
             config = connection.config
             if (
-                not (identity.keys_of.get(person_id, set()) & unreadable)
+                unreadable.isdisjoint(identity.keys_of.get(person_id, ()))
                 and config.create_leads
                 and _creatable(contract, lead, config.create_from_stage)
             ):
-                unlinkable = _unlinkable(connection, identity.keys_of.get(person_id, set()))
+                unlinkable = _unlinkable(connection, identity.keys_of.get(person_id, ()))
                 if unlinkable is not None:
                     write = LeadWrite(person_key, None, {})
                     plan.rejected.append(RejectedWrite(person_id, write, unlinkable))

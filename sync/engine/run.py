@@ -69,6 +69,7 @@ from funnelsync.sync.engine.predicting import count_plan
 from funnelsync.sync.engine.progress import NoProgress, ProgressSink
 from funnelsync.sync.engine.pushing import PushOutcome, push_connection
 from funnelsync.sync.engine.reading import ConnectionRead, read_connection
+from funnelsync.sync.engine.stage_changes import StageChanges
 from funnelsync.sync.engine.stalls import StallWatch, announce_stalls
 from funnelsync.sync.limits.opening import workspace_limits
 from funnelsync.sync.state.errors import StateError
@@ -99,7 +100,7 @@ class RunResult:
 
     report: RunReport
     quarantined: list[NewQuarantine]
-    stage_changes: list[StageChange] = field(default_factory=list)
+    stage_changes: Sequence[StageChange] = field(default_factory=list)
     plans: dict[str, ConnectionPlan] = field(default_factory=dict)
     failure: Exception | None = None
     """What stopped a failed run."""
@@ -130,7 +131,7 @@ class _RunState:
     """Persons computed."""
     person_rows: PersonRows = field(default_factory=PersonRows)
     handoff_rows: HandoffRows = field(default_factory=HandoffRows)
-    stage_changes: list[StageChange] = field(default_factory=list)
+    stage_changes: StageChanges = field(default_factory=StageChanges)
     plans: dict[str, ConnectionPlan] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     previous_stages: dict[int, str | None] = field(default_factory=dict)
@@ -413,7 +414,7 @@ class _Run:
         """
         state = self.state
         state.touched += len(leads)
-        state.stage_changes += changes
+        state.stage_changes.add(changes)
         if self.dry_run:
             state.leads.update(leads)
             state.previous_stages.update(previous)
@@ -603,6 +604,7 @@ def _sync(
         person_of, new_links, notes = assign_persons(run.identity, records)
         state.notes.extend(notes)
         persons = run.touched(reads, person_of, fingerprint)
+        del person_of  # the links are in the identity
         state.activities = run.new_activities.count
         state.activities_without_lead = run.new_activities.without_person(
             run.identity.person_by_key.__contains__

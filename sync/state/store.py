@@ -152,11 +152,12 @@ class Identity:
     """
 
     person_of: dict[RecordKey, int]
-    records_of: dict[int, list[RecordKey]]
+    records_of: dict[int, tuple[RecordKey, ...]]
     person_by_key: dict[str, int]
     label_of: dict[int, str]
     next_person_id: int
-    keys_of: dict[int, set[str]] = field(default_factory=dict)
+    keys_of: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """Each person's tokens, in the order given (a tuple: most people have one)."""
     new_keys: list[tuple[str, int]] = field(default_factory=list)
     """Tokens given to a person in this run (saved with the run)."""
 
@@ -165,13 +166,13 @@ class Identity:
         if self.person_of.get(key) == person_id:
             return
         self.person_of[key] = person_id
-        self.records_of.setdefault(person_id, []).append(key)
+        self.records_of[person_id] = (*self.records_of.get(person_id, ()), key)
 
     def forget(self, key: RecordKey) -> None:
         """Unlink a record the system deleted (in memory; saved with the run)."""
         person_id = self.person_of.pop(key, None)
         if person_id is not None:
-            self.records_of[person_id] = [k for k in self.records_of[person_id] if k != key]
+            self.records_of[person_id] = tuple(k for k in self.records_of[person_id] if k != key)
 
     def new_person(self, token: str) -> int:
         """A new person id, labelled and found by ``token``."""
@@ -186,9 +187,9 @@ class Identity:
         owner = self.person_by_key.setdefault(token, person_id)
         if owner != person_id:
             return False
-        keys = self.keys_of.setdefault(person_id, set())
+        keys = self.keys_of.get(person_id, ())
         if token not in keys:
-            keys.add(token)
+            self.keys_of[person_id] = (*keys, token)
             self.new_keys.append((token, person_id))
         return True
 
@@ -253,7 +254,7 @@ class StateStore:
         its end) is ignored: the record is linked again when it is next read.
         """
         person_of: dict[RecordKey, int] = {}
-        records_of: dict[int, list[RecordKey]] = {}
+        linked: dict[int, list[RecordKey]] = {}
         with self.engine.connect() as connection:
             emails = {
                 row.person_id: row.email
@@ -268,17 +269,19 @@ class StateStore:
                     continue
                 key = (row.connection, row.record_id)
                 person_of[key] = row.person_id
-                records_of.setdefault(row.person_id, []).append(key)
+                linked.setdefault(row.person_id, []).append(key)
             person_by_key = {label: pid for pid, label in emails.items()}
-            keys_of = {pid: {label} for pid, label in emails.items()}
+            keys_of: dict[int, tuple[str, ...]] = {pid: (label,) for pid, label in emails.items()}
             tokens = select(t.person_keys.c.token, t.person_keys.c.person_id)
             for key_row in connection.execute(tokens):
                 if key_row.person_id in emails:
                     person_by_key.setdefault(key_row.token, key_row.person_id)
-                    keys_of[key_row.person_id].add(key_row.token)
+                    keys = keys_of[key_row.person_id]
+                    if key_row.token not in keys:
+                        keys_of[key_row.person_id] = (*keys, key_row.token)
         return Identity(
             person_of=person_of,
-            records_of=records_of,
+            records_of={person_id: tuple(keys) for person_id, keys in linked.items()},
             person_by_key=person_by_key,
             label_of=emails,
             next_person_id=highest + 1,
