@@ -20,7 +20,7 @@ from funnelsync.plugins.csv.reading import (
     rejected_row,
     row_problem,
 )
-from funnelsync.plugins.csv.table import CsvFormat, Row, file_digest, open_table
+from funnelsync.plugins.csv.table import BLOCK_CHARS, CsvFormat, Row, file_digest, open_table
 
 
 def read_row_batches(
@@ -30,9 +30,12 @@ def read_row_batches(
     id_column: str | None,
     required: Mapping[str, str],
     modified_column: str | None,
+    *,
+    block_chars: int = BLOCK_CHARS,
 ) -> Iterator[RowBatch]:
     """Batches of the rows in ``path`` new since ``cursor``; each row's id is its
-    ``id_column`` cell (filled in and unique), or a hash of its cells without one."""
+    ``id_column`` cell (filled in and unique), or a hash of its cells without one.
+    ``block_chars`` is as in :class:`~funnelsync.plugins.csv.table.CsvTable`."""
     start = cursors.decode(cursor)
     watermark: cursors.Watermark | None = None
     fingerprint: str | None = None
@@ -44,7 +47,7 @@ def read_row_batches(
         fingerprint = cursors.encode(cursors.FingerprintCursor(digest))
     else:
         watermark = cursors.Watermark(modified_column, start)
-    with open_table(path, fmt) as table:
+    with open_table(path, fmt, block_chars=block_chars) as table:
         for column, setting in required.items():
             table.require(column, setting)
         header = table.header

@@ -136,11 +136,11 @@ class _Lines:
             "characters; this does not look like a CSV file (check the path)"
         )
 
-    def block(self) -> tuple[int, list[str], bool]:
-        """The next whole lines, about :data:`BLOCK_CHARS` of text (none at the end of the
-        file), the number of the first, and whether all of it decoded; they count as read."""
+    def block(self, chars: int) -> tuple[int, list[str], bool]:
+        """The next whole lines, about ``chars`` characters (none at the end of the file),
+        the number of the first, and whether all of it decoded; they count as read."""
         try:
-            text = self._stream.read(BLOCK_CHARS)
+            text = self._stream.read(chars)
             if text and not text.endswith("\n"):  # finish the last line ("\r" may be "\r\n")
                 text += self._stream.readline(MAX_LINE_CHARS + 1)
         except OSError as exc:
@@ -191,8 +191,11 @@ class _Lines:
 class CsvTable:
     """A CSV file open for reading: its header, then its rows one at a time."""
 
-    def __init__(self, path: Path, stream: TextIO, fmt: CsvFormat, *, blocks: bool = True) -> None:
-        """``blocks=False`` reads every line on its own (the checked path, for tests)."""
+    def __init__(
+        self, path: Path, stream: TextIO, fmt: CsvFormat, *, block_chars: int = BLOCK_CHARS
+    ) -> None:
+        """``block_chars``: about how much text to read at a time after the header (0: read
+        every line on its own)."""
         self.path = path
         self.format = fmt
         self._stream = stream
@@ -201,7 +204,7 @@ class CsvTable:
         self._reader = csv.reader(self._lines, delimiter=fmt.delimiter)
         self.header: list[str] = []
         """Column names; empty for an empty file."""
-        self._blocks = False
+        self._block_chars = 0
         first = next(self.rows(), None)
         if first is not None and first.problem is not None:
             raise ConnectorError(f"{path.name}:{first.line}: the header: {first.problem}")
@@ -212,7 +215,7 @@ class CsvTable:
                 f"{path}: the header names column(s) {', '.join(map(repr, repeated))} more "
                 "than once; give every column its own name"
             )
-        self._blocks = blocks
+        self._block_chars = block_chars
 
     def again(self) -> CsvTable:
         """The same open file read again from its start: a file replaced by another since
@@ -221,7 +224,7 @@ class CsvTable:
         if _version(self._stream) != self._opened_as:
             raise ConnectorError(f"{self.path}: changed while funnelsync was writing it; try again")
         self._stream.seek(0)
-        return CsvTable(self.path, self._stream, self.format)
+        return CsvTable(self.path, self._stream, self.format, block_chars=self._block_chars)
 
     @property
     def has_bom(self) -> bool:
@@ -249,8 +252,8 @@ class CsvTable:
         :class:`RowBlock`), and rows read line by line (non-blank, or unreadable)."""
         lines = self._lines
         while True:
-            if self._blocks and lines.at_boundary:
-                first, block, decoded = lines.block()
+            if self._block_chars and lines.at_boundary:
+                first, block, decoded = lines.block(self._block_chars)
                 if not block:
                     return
                 rows = self._parse(block) if decoded else None
@@ -382,8 +385,9 @@ def _require_file(path: Path) -> None:
 
 
 @contextmanager
-def open_table(path: Path, fmt: CsvFormat) -> Iterator[CsvTable]:
+def open_table(path: Path, fmt: CsvFormat, *, block_chars: int = BLOCK_CHARS) -> Iterator[CsvTable]:
     """Open ``path`` for reading; :class:`ConnectorError` naming the path if it cannot be.
+    ``block_chars`` is as in :class:`CsvTable`.
 
     Bytes the encoding cannot decode are kept (``surrogateescape``) so the row holding
     them can be reported, and a rewrite can keep them as they were.
@@ -396,7 +400,7 @@ def open_table(path: Path, fmt: CsvFormat) -> Iterator[CsvTable]:
     except OSError as exc:
         raise ConnectorError(f"{path}: cannot open ({exc})") from None
     with stream:
-        yield CsvTable(path, stream, fmt)
+        yield CsvTable(path, stream, fmt, block_chars=block_chars)
 
 
 def file_digest(path: Path) -> str:
