@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sync_support import open_state, small_workspace
 
@@ -108,18 +108,36 @@ def _sync(config: Path) -> dict[str, Any]:
     return {"report": report, "activities": activities, "quarantine": quarantine}
 
 
+EVERY_KIND = (
+    b"activity_id,email,type,occurred_at,campaign,asset\r\n"
+    b"a1, VP@Hospital.example.com ,demo_request,2026-12-01 10:00,  ,demo-form\r\n"
+    b"a2,carla.diaz@acme.example.com,email_click,2026-11-30T08:00:00+02:00,Launch, \r\n"
+    b"a3,not-an-email,page_view,2026-12-01T10:00:00Z,,\r\n"
+    b"a4,new@example.com, ,2026-12-01T10:00:00Z,,\r\n"
+    b"a5,new@example.com,page_view,yesterday,,\r\n"
+    b"a1,new@example.com,page_view,2026-12-01T10:00:00Z,,\r\n"
+    b"'=a6,new@example.com,=cmd,2026-12-02T10:00:00.250000-05:00,Spring,\r\n"
+    b"a7,x@example.com,page_view\r\n"
+)
+"""One row of each kind: a clean one with a zone-less time and a blank campaign, a time
+with an offset, a bad email, a blank type, a bad time, a duplicate id, defused cells, a
+short row."""
+
+
 @settings(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=activity_files())
+@example(data=EVERY_KIND)
 def test_rows_store_and_quarantine_what_records_do(tmp_path: Path, data: bytes) -> None:
     shutil.rmtree(tmp_path / "rows", ignore_errors=True)
     shutil.rmtree(tmp_path / "records", ignore_errors=True)
     rows = small_workspace(tmp_path / "rows")
     (rows.parent / "data/marketing/activities.csv").write_bytes(data)
-    (rows.parent / "funnelsync.yaml").write_text(
-        rows.read_text().replace("max_quarantined_share: 0.2", "max_quarantined_share: 1.0")
-    )
+    text = rows.read_text().replace("max_quarantined_share: 0.2", "max_quarantined_share: 1.0")
+    zoned = text.replace("    mapping:\n", "    mapping:\n      timezone: America/New_York\n", 1)
+    assert zoned != text  # times without a zone are in marketing's own
+    rows.write_text(zoned)
     records_dir = tmp_path / "records"
     shutil.copytree(rows.parent, records_dir)
     records = records_dir / rows.name
