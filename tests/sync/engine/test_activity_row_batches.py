@@ -122,18 +122,24 @@ EVERY_KIND = (
 """One row of each kind: a clean one with a zone-less time and a blank campaign, a time
 with an offset, a bad email, a blank type, a bad time, a duplicate id, defused cells, a
 short row."""
+FIXED = EVERY_KIND.replace(b"a4,new@example.com, ,", b"a4,new@example.com,page_view,").replace(
+    b"yesterday", b"2026-12-01T09:00:00"
+)
+"""The same, with the blank type and the bad time fixed: their quarantine is resolved."""
 
 
 @settings(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(data=activity_files())
-@example(data=EVERY_KIND)
-def test_rows_store_and_quarantine_what_records_do(tmp_path: Path, data: bytes) -> None:
+@given(data=activity_files(), then=activity_files())
+@example(data=EVERY_KIND, then=FIXED)
+def test_rows_store_and_quarantine_what_records_do(
+    tmp_path: Path, data: bytes, then: bytes
+) -> None:
+    """Two syncs: the file, then another (rows quarantined before may now be fine)."""
     shutil.rmtree(tmp_path / "rows", ignore_errors=True)
     shutil.rmtree(tmp_path / "records", ignore_errors=True)
     rows = small_workspace(tmp_path / "rows")
-    (rows.parent / "data/marketing/activities.csv").write_bytes(data)
     text = rows.read_text().replace("max_quarantined_share: 0.2", "max_quarantined_share: 1.0")
     zoned = text.replace("    mapping:\n", "    mapping:\n      timezone: America/New_York\n", 1)
     assert zoned != text  # times without a zone are in marketing's own
@@ -144,4 +150,7 @@ def test_rows_store_and_quarantine_what_records_do(tmp_path: Path, data: bytes) 
     text = records.read_text()
     records.write_text(text.replace("connector: csv\n", "connector: csv_records\n", 1))
     assert "connector: csv_records" in records.read_text()
-    assert _sync(rows) == _sync(records)
+    for content in (data, then):
+        for config in (rows, records):
+            (config.parent / "data/marketing/activities.csv").write_bytes(content)
+        assert _sync(rows) == _sync(records)
