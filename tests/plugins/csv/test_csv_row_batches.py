@@ -36,7 +36,7 @@ RAW_LINES = ['A9,"open,quote,t\n', "A8,\xff@example.com,t,2024-01-03\n", "\n", "
 def _row(draw: st.DrawFn) -> list[str]:
     cells = [draw(st.sampled_from(CELLS[name])) for name in HEADER]
     width = draw(st.sampled_from([4, 4, 4, 4, 3, 5, 1]))
-    return (cells + ["extra"])[:width]
+    return [*cells, "extra"][:width]
 
 
 @st.composite
