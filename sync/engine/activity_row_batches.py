@@ -13,11 +13,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from funnelsync.connector import RowBatch, SystemRecord
+from funnelsync.models import normalise_email
 from funnelsync.sync.engine.activity_rows import plain_cells
 from funnelsync.sync.state.moments import moment_columns
 
 if TYPE_CHECKING:
     from funnelsync.sync.engine.reading import _Reader
+
+TOKENS_KEPT = 200_000
+"""Most email cells :class:`Tokens` remembers (a few tens of MB at most)."""
 
 
 def takes_rows(reader: _Reader) -> bool:
@@ -30,8 +34,21 @@ def takes_rows(reader: _Reader) -> bool:
     )
 
 
-def activity_rows_of(reader: _Reader, batch: RowBatch) -> None:
-    """:meth:`_Reader.activities_of` for the rows of one batch (see :func:`takes_rows`)."""
+class Tokens(dict[str, str]):
+    """Email cell → its identity token (:func:`normalise_email`), remembered for the most
+    recent :data:`TOKENS_KEPT` distinct cells: one person's activities share a spelling."""
+
+    def __missing__(self, email: str) -> str:
+        token = normalise_email(email)  # ValueError: nothing kept
+        if len(self) >= TOKENS_KEPT:
+            self.clear()
+        self[email] = token
+        return token
+
+
+def activity_rows_of(reader: _Reader, batch: RowBatch, tokens: Tokens) -> None:
+    """:meth:`_Reader.activities_of` for the rows of one batch (see :func:`takes_rows`);
+    ``tokens`` is kept from batch to batch."""
     columns = reader.map_activity.plain
     header = batch.header
     at = {name: index for index, name in enumerate(header)}
@@ -47,6 +64,7 @@ def activity_rows_of(reader: _Reader, batch: RowBatch) -> None:
         reader.map_activity.zone,
         reader.activities.add_row,
     )
+    token_of = tokens.__getitem__
     for record_id, cells, location in zip(batch.ids, batch.rows, batch.locations, strict=True):
         read = plain_cells(
             cells[email_at],
@@ -55,6 +73,7 @@ def activity_rows_of(reader: _Reader, batch: RowBatch) -> None:
             None if campaign_at is None else cells[campaign_at],
             None if asset_at is None else cells[asset_at],
             zone,
+            token_of,
         )
         if read is None:  # the record's own way, to read it or say why not
             fields = dict(zip(header, cells, strict=True))

@@ -166,10 +166,17 @@ def _plain_cells(
 
 
 def plain_cells(
-    email: str, kind: str, moment: str, campaign: str | None, asset: str | None, zone: tzinfo
+    email: str,
+    kind: str,
+    moment: str,
+    campaign: str | None,
+    asset: str | None,
+    zone: tzinfo,
+    token_of: Callable[[str], str] = normalise_email,
 ) -> tuple[str, str, datetime, str | None, str | None] | None:
     """:func:`_plain_cells` of the text cells of a mapping of plain columns (``None``: the
-    cell of an unmapped campaign or asset)."""
+    cell of an unmapped campaign or asset); ``token_of`` is :func:`normalise_email` or
+    gives what it gives."""
     if not kind or kind.isspace():
         return None
     if campaign is not None and (not campaign or campaign.isspace()):
@@ -177,7 +184,7 @@ def plain_cells(
     if asset is not None and (not asset or asset.isspace()):
         asset = None
     try:
-        token = normalise_email(email)
+        token = token_of(email)
         when = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
     except ValueError:
         return None

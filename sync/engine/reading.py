@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from funnelsync.connector import BudgetExhaustedError, Connector, ReadBatch, RowBatch, SystemRecord
 from funnelsync.mapping import MappingError, read_activity, read_lead
 from funnelsync.models import key_token, lead_tokens, normalise_email
-from funnelsync.sync.engine.activity_row_batches import activity_rows_of, takes_rows
+from funnelsync.sync.engine.activity_row_batches import Tokens, activity_rows_of, takes_rows
 from funnelsync.sync.engine.activity_rows import (
     ActivityMapper,
     Engaged,
@@ -306,9 +306,9 @@ def _read_streams(reader: _Reader, store: StateStore) -> None:
                 reader.result.leads_read += 1
                 reader.lead(record.record_id, record.location, record.fields)
     if connector.capabilities.read_activities and takes_rows(reader):
-        rows = connector.read_activity_rows(store.cursor(name, ACTIVITIES))
+        rows, tokens = connector.read_activity_rows(store.cursor(name, ACTIVITIES)), Tokens()
         for row_batch in reader.batches(ACTIVITIES, rows):
-            activity_rows_of(reader, row_batch)
+            activity_rows_of(reader, row_batch, tokens)
     elif connector.capabilities.read_activities:
         batches = connector.read_activities(store.cursor(name, ACTIVITIES))
         for batch in reader.batches(ACTIVITIES, batches):
