@@ -36,6 +36,9 @@ class Capabilities(BaseModel):
     write_activities: bool = False
     deletes: bool = False
     """Reports deleted records (:meth:`Connector.read_deletions`)."""
+    read_activity_rows: bool = False
+    """Also gives activities as rows of one header per batch
+    (:meth:`Connector.read_activity_rows`), which a sync stores without a record per row."""
 
     def names(self) -> list[str]:
         """The capabilities that are switched on, by name."""
@@ -97,6 +100,28 @@ class ReadBatch:
 
     ``None`` means "do not move the cursor" (e.g. on every batch but the last).
     """
+
+
+@dataclass(slots=True)
+class RowBatch:
+    """A page of records as rows of one header: record ``i`` has the id ``ids[i]``, the
+    fields ``header`` → ``rows[i]`` (as many cells as the header has names) and the
+    location ``locations[i]``. ``rejected`` and ``cursor`` are as in :class:`ReadBatch`."""
+
+    header: Sequence[str]
+    ids: list[str] = field(default_factory=list)
+    rows: list[Sequence[str]] = field(default_factory=list)
+    locations: list[str] = field(default_factory=list)
+    rejected: list[RejectedRecord] = field(default_factory=list)
+    cursor: str | None = None
+
+    def records(self) -> list[SystemRecord]:
+        """The rows as the records :meth:`Connector.read_activities` gives."""
+        header = self.header
+        return [
+            SystemRecord(record_id, dict(zip(header, cells, strict=True)), location)
+            for record_id, cells, location in zip(self.ids, self.rows, self.locations, strict=True)
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +298,12 @@ class Connector(ABC):
     def read_activities(self, cursor: str | None) -> Iterator[ReadBatch]:
         """Activity records since ``cursor`` (all of them when ``None``)."""
         raise NotImplementedError(f"{self.name} does not read activities")
+
+    def read_activity_rows(self, cursor: str | None) -> Iterator[RowBatch]:
+        """What :meth:`read_activities` gives for ``cursor`` (the same records in the same
+        order, the same rejections and cursors), as :class:`RowBatch`es: a sync then stores
+        activities without a record per row. Optional (:attr:`Capabilities.read_activity_rows`)."""
+        raise NotImplementedError(f"{self.name} does not read activities as rows")
 
     def read_deletions(self, cursor: str | None) -> Iterator[ReadBatch]:
         """Lead records deleted since ``cursor``, as records carrying the deleted id (only

@@ -18,6 +18,7 @@ _METHODS = {
     "read_activities": "read_activities",
     "write_activities": "write_activities",
     "deletes": "read_deletions",
+    "read_activity_rows": "read_activity_rows",
 }
 UNKNOWN_FIELD = "funnelsync_kit_no_such_field"
 """A field name no system has; the kit maps ``title`` to it."""

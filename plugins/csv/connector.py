@@ -16,12 +16,14 @@ from funnelsync.connector import (
     FieldInfo,
     LeadWrite,
     ReadBatch,
+    RowBatch,
     WriteResult,
 )
 from funnelsync.mapping import Direction, FieldMap, Mapping
 from funnelsync.models import Lead
 from funnelsync.plugins.csv.cursors import parse_timestamp
 from funnelsync.plugins.csv.reading import IdColumn, UniqueKey, content_id, read_records
+from funnelsync.plugins.csv.row_batches import read_row_batches
 from funnelsync.plugins.csv.settings import CsvSettings
 from funnelsync.plugins.csv.table import CsvFormat, CsvTable, open_table
 from funnelsync.plugins.csv.timeline import read_rows, write_entries
@@ -78,7 +80,11 @@ class CsvConnector(Connector):
     name = "csv"
     settings_model = CsvSettings
     capabilities = Capabilities(
-        read_leads=True, write_leads=True, read_activities=True, write_activities=True
+        read_leads=True,
+        write_leads=True,
+        read_activities=True,
+        write_activities=True,
+        read_activity_rows=True,
     )
     default_mapping = DEFAULT_MAPPING
     write_batch_size = None
@@ -219,6 +225,23 @@ class CsvConnector(Connector):
             self.format,
             cursor,
             IdColumn(activities.id_column, path.name) if activities.id_column else content_id,
+            self._activity_columns(),
+            activities.modified_column,
+        )
+
+    def read_activity_rows(self, cursor: str | None) -> Iterator[RowBatch]:
+        """:meth:`read_activities` as rows under the file's header."""
+        activities = self.settings.activities
+        if activities is None:
+            yield RowBatch([], cursor=cursor)
+            return
+        self.calls.read += 1
+        path = self._path(activities.path)
+        yield from read_row_batches(
+            path,
+            self.format,
+            cursor,
+            activities.id_column,
             self._activity_columns(),
             activities.modified_column,
         )

@@ -49,7 +49,11 @@ class UniqueKey:
 
     def __call__(self, fields: Mapping[str, str], line: int) -> str:
         """The stripped key cell; rejects an empty key or a repeat of an earlier row's."""
-        key = fields[self.column].strip()
+        return self.cell(fields[self.column], line)
+
+    def cell(self, cell: str, line: int) -> str:
+        """:meth:`__call__` for the key cell ``cell`` of the row on ``line``."""
+        key = cell.strip()
         if not key:
             raise RowRejectedError(f"{self.column} is empty")
         first, spelling = self._first_line.setdefault(key.casefold(), (line, key))
@@ -125,7 +129,7 @@ def read_records(
         for row in table.rows():
             cells, line = row.cells, row.line
             if row.problem is not None or len(cells) != width:
-                rejections.append(_rejected(table, row, _problem(row, width)))
+                rejections.append(rejected_row(table, row, row_problem(row, width)))
             else:
                 # One C-level scan for a defused cell (a false alarm is harmless).
                 joined = "\n".join(cells)
@@ -135,7 +139,7 @@ def read_records(
                 try:
                     record_id = identify(fields, line)
                 except RowRejectedError as exc:
-                    rejections.append(_rejected(table, row, str(exc)))
+                    rejections.append(rejected_row(table, row, str(exc)))
                 else:
                     if watermark is None or _taken(watermark, fields, record_id):
                         records.append(SystemRecord(record_id, fields, f"{prefix}{line}"))
@@ -147,14 +151,14 @@ def read_records(
     yield batch
 
 
-def _problem(row: Row, width: int) -> str:
+def row_problem(row: Row, width: int) -> str:
     """Why ``row`` (unreadable, or of the wrong width) is rejected."""
     if row.problem is not None:
         return row.problem
     return f"expected {width} cells, found {len(row.cells)}"
 
 
-def _rejected(table: CsvTable, row: Row, reason: str) -> RejectedRecord:
+def rejected_row(table: CsvTable, row: Row, reason: str) -> RejectedRecord:
     text = row.text.rstrip("\r\n") if row.problem else table.format.delimiter.join(row.cells)
     location = f"{table.path.name}:{row.line}"
     return RejectedRecord(location, reason, text[:MAX_PAYLOAD_CHARS])

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import os
 import re
 from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import TextIO
 
@@ -40,6 +42,10 @@ MAX_LINE_CHARS = 1_048_576
 MAX_ROW_LINES = 100
 """Most physical lines one row may span before its quoted field counts as unclosed."""
 QUOTE = '"'
+BLOCK_CHARS = 1 << 16
+"""About how much text is read at a time once the header is read (whole lines only)."""
+_END_OF_BLOCK = ("\n",)
+"""A blank line after a block: parsed as a row of its own only if no quote is left open."""
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 """A byte the codec could not decode (kept as a lone surrogate by ``surrogateescape``)."""
 
@@ -50,6 +56,15 @@ class CsvFormat:
 
     delimiter: str
     encoding: str
+
+
+@dataclass(frozen=True, slots=True)
+class RowBlock:
+    """Rows read a block at a time: ``rows[i]`` holds the cells of line ``line + i``, each
+    row one whole line (a blank line's row is empty or all blank: skip it)."""
+
+    line: int
+    rows: list[list[str]]
 
 
 @dataclass(slots=True)
@@ -95,7 +110,10 @@ class _Lines:
     def fetch(self) -> tuple[int, str] | None:
         """The next physical line, or ``None`` at the end of the file."""
         if self._pending:
-            return self._pending.popleft()
+            number, line = self._pending.popleft()
+            if len(line) > MAX_LINE_CHARS:  # a line read with its block
+                raise self.too_long(number)
+            return number, line
         try:
             line = self._stream.readline(MAX_LINE_CHARS + 1)
         except OSError as exc:
@@ -104,15 +122,39 @@ class _Lines:
             return None
         self._read += 1
         if len(line) > MAX_LINE_CHARS:
-            raise ConnectorError(
-                f"{self._path.name}:{self._read}: a line longer than {MAX_LINE_CHARS:,} "
-                "characters; this does not look like a CSV file (check the path)"
-            )
+            raise self.too_long(self._read)
         if self._read == 1:
             self.has_bom = line.startswith(BOM)
             self.newline = _line_ending(line)
             line = line.removeprefix(BOM)
         return self._read, line
+
+    def too_long(self, number: int) -> ConnectorError:
+        """The error for line ``number``, longer than :data:`MAX_LINE_CHARS`."""
+        return ConnectorError(
+            f"{self._path.name}:{number}: a line longer than {MAX_LINE_CHARS:,} "
+            "characters; this does not look like a CSV file (check the path)"
+        )
+
+    def block(self, chars: int) -> tuple[int, list[str], bool]:
+        """The next whole lines, about ``chars`` characters (none at the end of the file),
+        the number of the first, and whether all of it decoded; they count as read."""
+        try:
+            text = self._stream.read(chars)
+            if text and not text.endswith("\n"):  # finish the last line ("\r" may be "\r\n")
+                text += self._stream.readline(MAX_LINE_CHARS + 1)
+        except OSError as exc:
+            raise ConnectorError(f"{self._path}: cannot read ({exc})") from None
+        lines = io.StringIO(text, newline="").readlines()
+        first = self._read + 1
+        self._read += len(lines)
+        # An undecodable byte is kept as a lone surrogate: never in ASCII text.
+        return first, lines, text.isascii() or _ESCAPED_BYTE.search(text) is None
+
+    @property
+    def at_boundary(self) -> bool:
+        """Whether no line read is waiting to be handed out again."""
+        return not self._pending
 
     def push_back(self, lines: list[tuple[int, str]]) -> None:
         """Hand ``lines`` out again, before anything not yet read."""
@@ -149,7 +191,11 @@ class _Lines:
 class CsvTable:
     """A CSV file open for reading: its header, then its rows one at a time."""
 
-    def __init__(self, path: Path, stream: TextIO, fmt: CsvFormat) -> None:
+    def __init__(
+        self, path: Path, stream: TextIO, fmt: CsvFormat, *, block_chars: int = BLOCK_CHARS
+    ) -> None:
+        """``block_chars``: about how much text to read at a time after the header (0: read
+        every line on its own)."""
         self.path = path
         self.format = fmt
         self._stream = stream
@@ -158,6 +204,7 @@ class CsvTable:
         self._reader = csv.reader(self._lines, delimiter=fmt.delimiter)
         self.header: list[str] = []
         """Column names; empty for an empty file."""
+        self._block_chars = 0
         first = next(self.rows(), None)
         if first is not None and first.problem is not None:
             raise ConnectorError(f"{path.name}:{first.line}: the header: {first.problem}")
@@ -168,6 +215,7 @@ class CsvTable:
                 f"{path}: the header names column(s) {', '.join(map(repr, repeated))} more "
                 "than once; give every column its own name"
             )
+        self._block_chars = block_chars
 
     def again(self) -> CsvTable:
         """The same open file read again from its start: a file replaced by another since
@@ -176,7 +224,7 @@ class CsvTable:
         if _version(self._stream) != self._opened_as:
             raise ConnectorError(f"{self.path}: changed while funnelsync was writing it; try again")
         self._stream.seek(0)
-        return CsvTable(self.path, self._stream, self.format)
+        return CsvTable(self.path, self._stream, self.format, block_chars=self._block_chars)
 
     @property
     def has_bom(self) -> bool:
@@ -190,27 +238,69 @@ class CsvTable:
 
     def rows(self) -> Iterator[Row]:
         """The remaining non-blank rows, each with the line it starts on."""
+        for item in self.blocks():
+            if isinstance(item, RowBlock):
+                line = item.line
+                for offset, cells in enumerate(item.rows):
+                    if cells and "".join(cells).strip():
+                        yield Row(line + offset, cells)
+            else:
+                yield item
+
+    def blocks(self) -> Iterator[Row | RowBlock]:
+        """The remaining rows: blocks of whole-line rows read at once (see
+        :class:`RowBlock`), and rows read line by line (non-blank, or unreadable)."""
+        lines = self._lines
         while True:
-            self._lines.start_row()
-            try:
-                cells = next(self._reader)
-            except StopIteration:
+            if self._block_chars and lines.at_boundary:
+                first, block, decoded = lines.block(self._block_chars)
+                if not block:
+                    return
+                rows = self._parse(block) if decoded else None
+                if rows is not None:
+                    yield RowBlock(first, rows)
+                    continue
+                lines.push_back(list(enumerate(block, first)))
+            row = self._next_row()
+            if row is None:
                 return
-            except csv.Error as exc:
-                yield self._bad(_csv_reason(exc), pushback=False)
-                continue
-            except _LineProblemError as exc:
-                yield self._bad(str(exc), pushback=exc.unclosed, unclosed=exc.unclosed)
-                continue
-            taken = self._lines.taken
-            multi_line_mismatch = len(taken) > 1 and self.header and len(cells) != len(self.header)
-            if self._lines.ended_in_row:
-                yield self._bad("runs to the end of the file", pushback=True, unclosed=True)
-            elif multi_line_mismatch:
-                reason = f"runs across {len(taken)} lines into a row of {len(cells)} cells"
-                yield self._bad(reason, pushback=True, unclosed=True)
-            elif "".join(cells).strip():
-                yield Row(taken[0][0], cells)
+            if row.cells or row.problem is not None:
+                yield row
+
+    def _parse(self, block: list[str]) -> list[list[str]] | None:
+        """The rows of the decoded lines ``block`` if each row is one whole line (``None``:
+        read it line by line)."""
+        if max(map(len, block)) > MAX_LINE_CHARS:
+            return None
+        reader = csv.reader(chain(block, _END_OF_BLOCK), delimiter=self.format.delimiter)
+        try:
+            rows = list(reader)
+        except csv.Error:
+            return None
+        if len(rows) != len(block) + 1 or reader.line_num != len(block) + 1:
+            return None  # a row across lines, or a quote left open at the end
+        rows.pop()
+        return rows
+
+    def _next_row(self) -> Row | None:
+        """The next row read line by line (blank: no cells), or ``None`` at the end."""
+        self._lines.start_row()
+        try:
+            cells = next(self._reader)
+        except StopIteration:
+            return None
+        except csv.Error as exc:
+            return self._bad(_csv_reason(exc), pushback=False)
+        except _LineProblemError as exc:
+            return self._bad(str(exc), pushback=exc.unclosed, unclosed=exc.unclosed)
+        taken = self._lines.taken
+        multi_line_mismatch = len(taken) > 1 and self.header and len(cells) != len(self.header)
+        if self._lines.ended_in_row:
+            return self._bad("runs to the end of the file", pushback=True, unclosed=True)
+        if multi_line_mismatch:
+            reason = f"runs across {len(taken)} lines into a row of {len(cells)} cells"
+            return self._bad(reason, pushback=True, unclosed=True)
+        return Row(taken[0][0], cells if "".join(cells).strip() else [])
 
     def _bad(self, reason: str, *, pushback: bool, unclosed: bool = False) -> Row:
         """The row whose lines were just taken, as unreadable; resynchronises if needed."""
@@ -295,8 +385,9 @@ def _require_file(path: Path) -> None:
 
 
 @contextmanager
-def open_table(path: Path, fmt: CsvFormat) -> Iterator[CsvTable]:
+def open_table(path: Path, fmt: CsvFormat, *, block_chars: int = BLOCK_CHARS) -> Iterator[CsvTable]:
     """Open ``path`` for reading; :class:`ConnectorError` naming the path if it cannot be.
+    ``block_chars`` is as in :class:`CsvTable`.
 
     Bytes the encoding cannot decode are kept (``surrogateescape``) so the row holding
     them can be reported, and a rewrite can keep them as they were.
@@ -309,7 +400,7 @@ def open_table(path: Path, fmt: CsvFormat) -> Iterator[CsvTable]:
     except OSError as exc:
         raise ConnectorError(f"{path}: cannot open ({exc})") from None
     with stream:
-        yield CsvTable(path, stream, fmt)
+        yield CsvTable(path, stream, fmt, block_chars=block_chars)
 
 
 def file_digest(path: Path) -> str:

@@ -154,26 +154,37 @@ def _plain_cells(
     aside)."""
     get = fields.get
     kind, email, moment = get(columns.type), get(columns.email), get(columns.occurred_at)
-    if kind.__class__ is not str or not kind or kind.isspace():
-        return None
-    if email.__class__ is not str or moment.__class__ is not str:
+    if kind.__class__ is not str or email.__class__ is not str or moment.__class__ is not str:
         return None
     campaign = get(columns.campaign) if columns.campaign else None
     asset = get(columns.asset) if columns.asset else None
     if columns.activity_id and get(columns.activity_id).__class__ not in _NO_TEXT_OR_TEXT:
         return None
-    if campaign is not None:
-        if campaign.__class__ is not str:
-            return None
-        if not campaign or campaign.isspace():
-            campaign = None
-    if asset is not None:
-        if asset.__class__ is not str:
-            return None
-        if not asset or asset.isspace():
-            asset = None
+    if campaign.__class__ not in _NO_TEXT_OR_TEXT or asset.__class__ not in _NO_TEXT_OR_TEXT:
+        return None
+    return plain_cells(email, kind, moment, campaign, asset, zone)
+
+
+def plain_cells(
+    email: str,
+    kind: str,
+    moment: str,
+    campaign: str | None,
+    asset: str | None,
+    zone: tzinfo,
+    token_of: Callable[[str], str] = normalise_email,
+) -> tuple[str, str, datetime, str | None, str | None] | None:
+    """:func:`_plain_cells` of the text cells of a mapping of plain columns (``None``: the
+    cell of an unmapped campaign or asset); ``token_of`` is :func:`normalise_email` or
+    gives what it gives."""
+    if not kind or kind.isspace():
+        return None
+    if campaign is not None and (not campaign or campaign.isspace()):
+        campaign = None
+    if asset is not None and (not asset or asset.isspace()):
+        asset = None
     try:
-        token = normalise_email(email)
+        token = token_of(email)
         when = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
     except ValueError:
         return None

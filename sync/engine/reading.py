@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from funnelsync.connector import BudgetExhaustedError, Connector, ReadBatch, SystemRecord
+from funnelsync.connector import BudgetExhaustedError, Connector, ReadBatch, RowBatch, SystemRecord
 from funnelsync.mapping import MappingError, read_activity, read_lead
 from funnelsync.models import key_token, lead_tokens, normalise_email
+from funnelsync.sync.engine.activity_row_batches import Tokens, activity_rows_of, takes_rows
 from funnelsync.sync.engine.activity_rows import (
     ActivityMapper,
     Engaged,
@@ -34,6 +35,7 @@ from funnelsync.sync.workspace.loading import Connection
 LEADS = "leads"
 ACTIVITIES = "activities"
 DELETIONS = "deletions"
+_Batch = TypeVar("_Batch", ReadBatch, RowBatch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +151,7 @@ class _Reader:
         """Ids of the activities in ``quarantined``."""
         self.read_locations: set[str] = set()
 
-    def batches(self, stream: str, batches: Iterator[ReadBatch]) -> Iterator[ReadBatch]:
+    def batches(self, stream: str, batches: Iterator[_Batch]) -> Iterator[_Batch]:
         for batch in batches:
             self.result.rows_read += len(batch.rejected)
             self.result.rows_quarantined += len(batch.rejected)
@@ -167,8 +169,9 @@ class _Reader:
             if batch.cursor is not None:
                 self.result.cursors[stream] = batch.cursor
             yield batch
+            read = len(batch.records) if isinstance(batch, ReadBatch) else len(batch.ids)
             self.progress.advance(
-                f"{self.connection.name}: read {stream}", len(batch.records) + len(batch.rejected)
+                f"{self.connection.name}: read {stream}", read + len(batch.rejected)
             )
 
     def lead(
@@ -302,7 +305,11 @@ def _read_streams(reader: _Reader, store: StateStore) -> None:
             for record in batch.records:
                 reader.result.leads_read += 1
                 reader.lead(record.record_id, record.location, record.fields)
-    if connector.capabilities.read_activities:
+    if connector.capabilities.read_activities and takes_rows(reader):
+        rows, tokens = connector.read_activity_rows(store.cursor(name, ACTIVITIES)), Tokens()
+        for row_batch in reader.batches(ACTIVITIES, rows):
+            activity_rows_of(reader, row_batch, tokens)
+    elif connector.capabilities.read_activities:
         batches = connector.read_activities(store.cursor(name, ACTIVITIES))
         for batch in reader.batches(ACTIVITIES, batches):
             reader.activities_of(batch.records)

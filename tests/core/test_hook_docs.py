@@ -28,6 +28,7 @@ CONNECTOR_METHODS = (
     "describe_fields",
     "read_leads",
     "read_activities",
+    "read_activity_rows",
     "read_deletions",
     "write_leads",
     "write_activities",

@@ -26,6 +26,7 @@ def test_capabilities_and_write_batching() -> None:
         "write_leads",
         "read_activities",
         "write_activities",
+        "read_activity_rows",
     ]
     assert CsvConnector.write_batch_size is None
 

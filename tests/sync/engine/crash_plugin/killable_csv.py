@@ -28,7 +28,7 @@ import os
 import signal
 from collections.abc import Iterable, Iterator, Sequence
 
-from funnelsync.connector import Connector, LeadWrite, ReadBatch, WriteResult
+from funnelsync.connector import Connector, LeadWrite, ReadBatch, RowBatch, WriteResult
 from funnelsync.hookspecs import hookimpl
 from funnelsync.models import Lead
 from funnelsync.plugins.csv.connector import CsvConnector
@@ -80,6 +80,22 @@ def _split(batch: ReadBatch, size: int) -> list[ReadBatch]:
     return pieces
 
 
+def _split_rows(batch: RowBatch, size: int) -> list[RowBatch]:
+    """:func:`_split` for a batch of rows."""
+    pieces = [
+        RowBatch(
+            batch.header,
+            batch.ids[start : start + size],
+            batch.rows[start : start + size],
+            batch.locations[start : start + size],
+        )
+        for start in range(0, max(len(batch.ids), 1), size)
+    ]
+    pieces[0].rejected = list(batch.rejected)
+    pieces[-1].cursor = batch.cursor
+    return pieces
+
+
 class KillableCsvConnector(CsvConnector):
     """:class:`CsvConnector` with small batches and a checkpoint at every operation."""
 
@@ -100,6 +116,15 @@ class KillableCsvConnector(CsvConnector):
     def read_activities(self, cursor: str | None) -> Iterator[ReadBatch]:
         """The CSV connector's activity batches, re-cut small, one checkpoint each."""
         return self._checked("activities", super().read_activities(cursor))
+
+    def read_activity_rows(self, cursor: str | None) -> Iterator[RowBatch]:
+        """The CSV connector's activity rows, re-cut small, one checkpoint each (the same
+        checkpoints as :meth:`read_activities`: a sync reads rows)."""
+        batches = super().read_activity_rows(cursor)
+        pieces = [piece for batch in batches for piece in _split_rows(batch, READ_BATCH)]
+        for index, piece in enumerate(pieces, start=1):
+            CHECKPOINTS.reach(f"read {self.context.connection} activities {index}/{len(pieces)}")
+            yield piece
 
     def write_leads(self, writes: Sequence[LeadWrite]) -> list[WriteResult]:
         """The CSV connector's upsert, with a checkpoint before it and one after it."""
