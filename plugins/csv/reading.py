@@ -78,7 +78,11 @@ class IdColumn:
 
     def __call__(self, fields: Mapping[str, str], line: int) -> str:
         """The stripped id cell; rejects an empty id or a repeat of an earlier row's."""
-        key = fields[self.column].strip()
+        return self.cell(fields[self.column], line)
+
+    def cell(self, cell: str, line: int) -> str:
+        """:meth:`__call__` for the id cell ``cell`` of the row on ``line``."""
+        key = cell.strip()
         if not key:
             raise RowRejectedError(f"{self.column} is empty")
         first = self._seen.first_line(key, line)
