@@ -597,7 +597,8 @@ class StateStore:
             self._insert_links(connection, commit.run_id, commit.links)
             if commit.person_keys:
                 statement = upsert_statement(connection, t.person_keys)
-                connection.execute(
+                _executemany(
+                    connection,
                     statement.on_conflict_do_nothing(index_elements=["token"]),
                     [{"token": token, "person_id": pid} for token, pid in commit.person_keys],
                 )
@@ -620,7 +621,7 @@ class StateStore:
                 named = [_named_row(_activity_row(item)) for item in chunk]
                 _upsert_activities(connection, named, [row[2] for row in named])
             for chunk in _chunks(commit.stage_moves, 5000):  # read once: may be a generator
-                connection.execute(insert(t.stage_history), chunk)
+                _executemany(connection, insert(t.stage_history), chunk)
                 append_moves(connection, chunk)
             for table, rows in (
                 (t.handoffs, commit.handoffs),
