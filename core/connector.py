@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -188,6 +189,10 @@ class WriteStatus(StrEnum):
     unlinks it and reports it; it is never re-created from the write's fields."""
 
 
+_NOTHING_KEPT: Mapping[str, Any] = MappingProxyType({})
+"""A result's ``kept`` when the system kept nothing: one shared empty mapping."""
+
+
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     """The outcome of one :class:`LeadWrite` (``key``) or :class:`ActivityWrite` (``ref``)."""
@@ -198,7 +203,7 @@ class WriteResult:
     message: str | None = None
     """Why it was refused or left for later; on an ``ok`` result, a note for people (a
     value the system kept), shown once per run in the run report's notes."""
-    kept: Mapping[str, Any] = field(default_factory=dict)
+    kept: Mapping[str, Any] = field(default_factory=lambda: _NOTHING_KEPT)
     """On an ``ok`` result: system field → the system's own value, for each written field
     the system left at that value (``message`` says why). funnelsync does not send that
     field's value again while the value and the system's stay as they are."""

@@ -11,6 +11,7 @@ adds one, reading removes one.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from funnelsync.mapping import NotScalarError, scalar_text
@@ -50,6 +51,23 @@ def cell_text(value: Any) -> str:
     if type(value) is str and (not value or value[0] not in _MAY_DEFUSE):
         return value  # what both give it, without the calls
     return defuse(to_cell(value))
+
+
+def cells_of(fields: Mapping[str, Any]) -> dict[str, str]:
+    """Field → :func:`cell_text` of its value, for every field (the common values spelled
+    out here: text that needs no defusing, nothing, whole numbers)."""
+    cells = {}
+    for name, value in fields.items():
+        kind = type(value)
+        if kind is str and (not value or value[0] not in _MAY_DEFUSE):
+            cells[name] = value
+        elif value is None:
+            cells[name] = ""
+        elif kind is int:  # a plain number (never defused); not a bool
+            cells[name] = str(value)
+        else:
+            cells[name] = cell_text(value)
+    return cells
 
 
 def undefuse(cell: str) -> str:

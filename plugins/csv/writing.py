@@ -36,7 +36,7 @@ from typing import TextIO
 
 from funnelsync.connector import LeadWrite, WriteResult, WriteStatus
 from funnelsync.plugins.csv.atomic import replace_file
-from funnelsync.plugins.csv.cells import UnsupportedValueError, cell_text, defuse, undefuse
+from funnelsync.plugins.csv.cells import UnsupportedValueError, cells_of, defuse, undefuse
 from funnelsync.plugins.csv.table import BOM, DEFAULT_NEWLINE, CsvFormat, CsvTable, open_table
 from funnelsync.text_fit import encoding_holds_ascii, unencodable
 
@@ -119,7 +119,7 @@ class _Sheet:
     def apply(self, write: LeadWrite) -> WriteResult:
         """Apply one write, or reject it (leaving the sheet as it was) with the reason."""
         try:
-            cells = {name: cell_text(value) for name, value in write.fields.items()}
+            cells = cells_of(write.fields)
         except UnsupportedValueError as exc:
             return WriteResult(write.key, WriteStatus.rejected, message=str(exc))
         index = self._find(write)
@@ -137,6 +137,21 @@ class _Sheet:
         if self.key_column in cells and not undefuse(cells[self.key_column]).strip():
             message = f"the write would leave {self.key_column} empty"
             return WriteResult(write.key, WriteStatus.rejected, message=message)
+        unfit = self._unfit(cells)
+        if unfit is not None:
+            return WriteResult(write.key, WriteStatus.rejected, message=unfit)
+        if index is None:
+            index = self._rows
+            self._rows += 1
+        return WriteResult(write.key, WriteStatus.ok, record_id=self._set(index, cells))
+
+    def _unfit(self, cells: dict[str, str]) -> str | None:
+        """Why the file's encoding cannot hold a column name or a cell, if it cannot."""
+        try:  # every character is checked on its own: all fit if all do together
+            "".join([*cells, *cells.values()]).encode(self.fmt.encoding)
+            return None
+        except UnicodeEncodeError:
+            pass
         ascii_fits = encoding_holds_ascii(self.fmt.encoding)
         for column, text in cells.items():
             if ascii_fits and column.isascii() and text.isascii():
@@ -144,18 +159,14 @@ class _Sheet:
             for part, what in ((column, "column name"), (text, "value")):
                 character = unencodable(part, self.fmt.encoding)
                 if character is not None:
-                    message = (
+                    return (
                         f"{column}: {what} {part!r} has {character!r} (U+{ord(character):04X}),"
                         f" which {self.fmt.encoding} cannot hold"
                     )
-                    return WriteResult(write.key, WriteStatus.rejected, message=message)
-        if index is None:
-            index = self._rows
-            self._rows += 1
-        self._set(index, cells)
-        return WriteResult(write.key, WriteStatus.ok, record_id=self._key_of(index))
+        return None
 
-    def _set(self, index: int, cells: dict[str, str]) -> None:
+    def _set(self, index: int, cells: dict[str, str]) -> str:
+        """Change row ``index``'s ``cells``; the row's key then."""
         old_key = self._key_of(index)
         columns = self.columns()
         for name in cells:
@@ -163,12 +174,18 @@ class _Sheet:
                 columns[name] = len(self.header)
                 self.header.append(name)
         self.changes.setdefault(index, {}).update(cells)
-        if self._key_of(index) != old_key:
+        key = old_key
+        if self.key_column in cells:
+            key = undefuse(cells[self.key_column]).strip()
+        if key != old_key:
             if self._by_id.get(old_key) == index:
                 del self._by_id[old_key]
             if self._by_key.get(old_key.casefold()) == index:
                 del self._by_key[old_key.casefold()]
-        self._index(index)
+        if key:
+            self._by_id.setdefault(key, index)
+            self._by_key.setdefault(key.casefold(), index)
+        return key
 
     def new_rows(self) -> range:
         """The indexes of the rows the writes append."""

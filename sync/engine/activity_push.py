@@ -135,7 +135,8 @@ def run_view(
     """The :class:`RunView` of a planned run: what it read, its people, its leads, and the
     records its planned writes create."""
     creating = {
-        name: {w.person_id for w in plan.writes if w.creates} for name, plan in plans.items()
+        name: {person for person, _, record_id in plan.writes.heads() if record_id is None}
+        for name, plan in plans.items()
     }
     return RunView(activities, identity.person_by_key, leads, creating)
 

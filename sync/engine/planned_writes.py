@@ -3,6 +3,8 @@
 A first sync plans a write for nearly every record, about 1.5 KB each as objects. A sync
 holds each chunk of persons' writes packed (:mod:`marshal` + zlib, in memory only) and
 unpacks a chunk at a time as they are iterated, so only the writes in use are objects.
+Each chunk's heads (person, key, record id) are packed apart from the rest, so what needs
+only them (which persons, which writes create, the push's rounds) unpacks only them.
 A plan (dry run) holds the objects themselves: what it shows matches writes by identity.
 """
 
@@ -35,7 +37,11 @@ class PlannedWrite:
         return self.write.record_id is None
 
 
-_Chunk = bytes | list[PlannedWrite]
+Head = tuple[int, str, str | None]
+"""A planned write's person id, key and record id (``None``: it creates the record)."""
+
+_Chunk = tuple[bytes, bytes] | list[PlannedWrite]
+"""A chunk packed (its heads, then the rest), or its writes as objects."""
 
 
 class PlannedWrites(Sequence[PlannedWrite]):
@@ -86,6 +92,14 @@ class PlannedWrites(Sequence[PlannedWrite]):
         for chunk in self._chunks:
             yield from _unpack(chunk)
 
+    def heads(self) -> Iterator[Head]:
+        """Each write's person id, key and record id, in plan order (only these unpacked)."""
+        for chunk in self._chunks:
+            if isinstance(chunk, list):
+                yield from ((p.person_id, p.write.key, p.write.record_id) for p in chunk)
+            else:
+                yield from zip(*marshal.loads(zlib.decompress(chunk[0])), strict=True)  # noqa: S302
+
     @overload
     def __getitem__(self, index: int) -> PlannedWrite: ...
 
@@ -106,22 +120,27 @@ class PlannedWrites(Sequence[PlannedWrite]):
 
 
 def _pack(writes: list[PlannedWrite]) -> _Chunk:
-    rows = [
-        (p.person_id, w.key, w.record_id, dict(w.fields), w.detour, p.old, p.reason)
-        for p in writes
-        for w in (p.write,)
-    ]
+    heads = (
+        [p.person_id for p in writes],
+        [p.write.key for p in writes],
+        [p.write.record_id for p in writes],
+    )
+    rest = [(dict(p.write.fields), p.write.detour, p.old, p.reason) for p in writes]
     try:
-        return zlib.compress(marshal.dumps(rows), 1)
+        return zlib.compress(marshal.dumps(heads), 1), zlib.compress(marshal.dumps(rest), 1)
     except ValueError:  # a value marshal cannot hold (a connector's own type)
         return writes
 
 
 def _unpack(chunk: _Chunk) -> list[PlannedWrite]:
-    if not isinstance(chunk, bytes):
+    if isinstance(chunk, list):
         return chunk
-    rows = marshal.loads(zlib.decompress(chunk))  # noqa: S302 - our own bytes, in memory
+    # Our own bytes, in memory.
+    persons, keys, record_ids = marshal.loads(zlib.decompress(chunk[0]))  # noqa: S302
+    rest = marshal.loads(zlib.decompress(chunk[1]))  # noqa: S302
     return [
         PlannedWrite(person_id, LeadWrite(key, record_id, fields, detour), old, reason)
-        for person_id, key, record_id, fields, detour, old, reason in rows
+        for person_id, key, record_id, (fields, detour, old, reason) in zip(
+            persons, keys, record_ids, rest, strict=True
+        )
     ]

@@ -64,7 +64,7 @@ class ConnectionPlan:
     @property
     def created(self) -> int:
         """Records to create."""
-        return sum(1 for planned in self.writes if planned.creates)
+        return sum(1 for _, _, record_id in self.writes.heads() if record_id is None)
 
     @property
     def updated(self) -> int:

@@ -43,7 +43,8 @@ class PushOutcome:
     created: int = 0
     updated: int = 0
     quarantined: list[NewQuarantine] = field(default_factory=list)
-    written: set[RecordKey] = field(default_factory=set)
+    written: set[str] = field(default_factory=set)
+    """The ids of the records written."""
     stopped: str | None = None
     """Why writing stopped early (the API budget), if it did."""
     retry_later: int = 0
@@ -58,14 +59,13 @@ class PushOutcome:
     """Records the system no longer has (deleted there): to unlink, not to re-create."""
 
 
-def _rounds(writes: Iterable[PlannedWrite]) -> list[int]:
-    """Each write's round, so no key repeats within a round (two records of one person):
-    a write goes in the first round its key is not yet in, the round numbered by how many
-    writes before it have its key."""
+def _rounds(keys: Iterable[str]) -> list[int]:
+    """Each write's round, from the writes' keys in plan order, so no key repeats within a
+    round (two records of one person): a write goes in the first round its key is not yet
+    in, the round numbered by how many writes before it have its key."""
     seen: dict[str, int] = {}
     rounds = []
-    for planned in writes:
-        key = planned.write.key
+    for key in keys:
         count = seen.get(key, 0)
         seen[key] = count + 1
         rounds.append(count)
@@ -82,9 +82,20 @@ def _batches(
         if not size:
             yield _Round(writes, rounds, number)
             continue
-        in_round = (planned for planned, r in zip(writes, rounds, strict=True) if r == number)
+        in_round = _in_round(writes, rounds, number)
         while batch := list(islice(in_round, size)):
             yield batch
+
+
+def _in_round(
+    writes: Sequence[PlannedWrite], rounds: list[int], number: int
+) -> Iterator[PlannedWrite]:
+    """The writes of round ``number``, in plan order. Nearly every write is in the first
+    round, read straight through; a later round's few are read by index (so a plan held
+    packed unpacks only the chunks holding them)."""
+    if number == 0:
+        return (planned for planned, r in zip(writes, rounds, strict=True) if r == 0)
+    return (writes[index] for index, r in enumerate(rounds) if r == number)
 
 
 class _Round(Sequence[PlannedWrite]):
@@ -100,9 +111,7 @@ class _Round(Sequence[PlannedWrite]):
         return self._length
 
     def __iter__(self) -> Iterator[PlannedWrite]:
-        for planned, number in zip(self._writes, self._rounds, strict=True):
-            if number == self._number:
-                yield planned
+        return _in_round(self._writes, self._rounds, self._number)
 
     @overload
     def __getitem__(self, index: int) -> PlannedWrite: ...
@@ -151,8 +160,11 @@ def _write(
     try:
         for attempt in retrying(attempts=4, budget_s=budget_s):
             with attempt:
+                answered = len(results)
                 for result in connector.write_leads(pending):
                     results[result.key] = result
+                if not answered and len(results) == len(pending) and not _any_retryable(results):
+                    return results, None  # one answer a write (keys differ in a batch), all final
                 pending = [
                     write
                     for write in pending
@@ -166,6 +178,10 @@ def _write(
     except BudgetExhaustedError as exc:
         return results, exc
     return results, None
+
+
+def _any_retryable(results: Mapping[str, WriteResult]) -> bool:
+    return any(result.status is WriteStatus.retryable for result in results.values())
 
 
 def push_connection(
@@ -205,7 +221,8 @@ def push_connection(
         )
     total = len(plan.writes)
     try:
-        for batch in _batches(plan.writes, _rounds(plan.writes), connector.write_batch_size):
+        rounds = _rounds(key for _, key, _ in plan.writes.heads())
+        for batch in _batches(plan.writes, rounds, connector.write_batch_size):
             if stop is not None and stop.is_set():
                 outcome.stopped = "asked to stop (signal); the rest is written next run"
                 return outcome
@@ -236,90 +253,86 @@ def _record(
     """Commit what landed; quarantine what was refused or left for later. ``held`` is why
     the writes without a result were not sent (the API budget ran out), if they were not.
 
-    The ledger and audit rows of what landed are made as the commit stores them, a chunk at
-    a time, from the batch read again (a batch of every write to a file is not held)."""
-    landed: list[RecordKey | None] = []
-    """Per write of the batch, the record it landed in (``None``: it did not land)."""
+    The batch is read once, as the commit stores its ledger and audit rows a chunk at a
+    time (a batch of every write to a file is not held)."""
     marks: dict[RecordKey, dict[str, Mark]] = {}
-    links = []
+    links: list[tuple[RecordKey, int]] = []
     resolved: list[RecordKey] = []
-    for planned in batch:
-        write = planned.write
-        result = results.get(write.key)
-        quarantine_key = write.record_id or f"new:{write.key}"
-        if result is None and held is not None:
-            result = WriteResult(write.key, WriteStatus.held, message=held)
-        landed.append(None)
-        if result is not None and result.status is WriteStatus.missing and write.record_id:
-            outcome.missing.append((name, write.record_id))
-            continue
-        if result is None or result.status is not WriteStatus.ok:
-            status = result.status if result else WriteStatus.retryable
-            message = (result.message if result else None) or "the system gave no result"
-            if status is WriteStatus.retryable:
-                outcome.retry_later += 1
-            elif status is WriteStatus.rejected:
-                outcome.refused += 1
-            if status is WriteStatus.held:
-                outcome.stopped = outcome.stopped or message
-            listed = outcome.held if status is WriteStatus.held else outcome.quarantined
-            listed.append(
-                NewQuarantine(
-                    name,
-                    quarantine_key,
-                    "write",
-                    write.record_id or write.key,
-                    f"{status.value}: {message}",
-                    json.dumps(dict(write.fields), default=str),
+
+    def landed() -> Iterator[tuple[tuple[RecordKey, dict[str, Any]], dict[str, Any]]]:
+        """The ledger and audit rows of each write that landed; the rest is quarantined."""
+        for planned in batch:
+            write = planned.write
+            result = results.get(write.key)
+            if result is None and held is not None:
+                result = WriteResult(write.key, WriteStatus.held, message=held)
+            if result is not None and result.status is WriteStatus.missing and write.record_id:
+                outcome.missing.append((name, write.record_id))
+                continue
+            if result is None or result.status is not WriteStatus.ok:
+                _quarantine(name, write, result, outcome)
+                continue
+            if result.message:
+                outcome.notes[result.message] += 1
+            record_id = result.record_id or write.record_id or write.key
+            key = (name, record_id)
+            before = current.get((name, write.record_id or record_id))
+            if result.kept or (before is not None and before.kept):
+                marks[key] = marks_after_write(
+                    before.kept if before else {}, write.fields, result.kept
                 )
-            )
-            continue
-        if result.message:
-            outcome.notes[result.message] += 1
-        record_id = result.record_id or write.record_id or write.key
-        key = (name, record_id)
-        before = current.get((name, write.record_id or record_id))
-        landed[-1] = key
-        if result.kept or (before is not None and before.kept):
-            marks[key] = marks_after_write(before.kept if before else {}, write.fields, result.kept)
-        if planned.creates:
-            outcome.created += 1
-        else:
-            outcome.updated += 1
-        if planned.creates or record_id != write.record_id:
-            # New, or the system wrote elsewhere (a converted lead's contact): link it.
-            links.append((key, planned.person_id))
-        outcome.written.add(key)
-        if quarantine_key in refused_before:
-            resolved.append((name, quarantine_key))
-
-    def ledger_rows() -> Iterator[tuple[RecordKey, dict[str, Any]]]:
-        for planned, key in zip(batch, landed, strict=True):
-            if key is None:
-                continue
-            write = planned.write
-            result = results[write.key]
-            before = current.get((name, write.record_id or key[1]))
-            yield key, {**(before.fields if before else {}), **write.fields, **result.kept}
-
-    def audit_rows() -> Iterator[dict[str, Any]]:
-        for planned, key in zip(batch, landed, strict=True):
-            if key is None:
-                continue
-            write = planned.write
-            yield {
+            creates = planned.creates
+            if creates:
+                outcome.created += 1
+            else:
+                outcome.updated += 1
+            if creates or record_id != write.record_id:
+                # New, or the system wrote elsewhere (a converted lead's contact): link it.
+                links.append((key, planned.person_id))
+            outcome.written.add(record_id)
+            quarantine_key = write.record_id or f"new:{write.key}"
+            if quarantine_key in refused_before:
+                resolved.append((name, quarantine_key))
+            fields = {**(before.fields if before else {}), **write.fields, **result.kept}
+            audit = {
                 "run_id": run_id,
                 "at": at,
                 "connection": name,
-                "record_id": key[1],
+                "record_id": record_id,
                 "person_id": planned.person_id,
-                "action": "create" if planned.creates else "update",
+                "action": "create" if creates else "update",
                 "changes": _JSON.encode(
                     {f: [planned.old.get(f), v] for f, v in write.fields.items()}
                 ),
                 "reason": planned.reason,
             }
+            yield (key, fields), audit
 
-    store.commit_writes(run_id, ledger_rows(), links, audit_rows(), resolved)
+    store.commit_writes(run_id, landed(), links, resolved)
     # After the ledger: a crash in between only lets the kept value's note show once more.
     save_kept_values(store.engine, marks)
+
+
+def _quarantine(
+    name: str, write: LeadWrite, result: WriteResult | None, outcome: PushOutcome
+) -> None:
+    """List a write that did not land: refused, left for later, or held (the API budget)."""
+    status = result.status if result else WriteStatus.retryable
+    message = (result.message if result else None) or "the system gave no result"
+    if status is WriteStatus.retryable:
+        outcome.retry_later += 1
+    elif status is WriteStatus.rejected:
+        outcome.refused += 1
+    if status is WriteStatus.held:
+        outcome.stopped = outcome.stopped or message
+    listed = outcome.held if status is WriteStatus.held else outcome.quarantined
+    listed.append(
+        NewQuarantine(
+            name,
+            write.record_id or f"new:{write.key}",
+            "write",
+            write.record_id or write.key,
+            f"{status.value}: {message}",
+            json.dumps(dict(write.fields), default=str),
+        )
+    )

@@ -483,8 +483,9 @@ class _Run:
 
     def push(
         self, connectors: Sequence[Connector], current: dict[RecordKey, CurrentRecord]
-    ) -> set[RecordKey]:
-        written: set[RecordKey] = set()
+    ) -> dict[str, set[str]]:
+        """Write each connection's plan; the ids of the records written, by connection."""
+        written: dict[str, set[str]] = {}
         for connection, connector in zip(self.workspace.connections, connectors, strict=True):
             plan = self.state.plans.get(connection.name)
             if plan is None:
@@ -527,7 +528,7 @@ class _Run:
                 for note, count in outcome.notes.items()
             )
             self.missing.extend(outcome.missing)
-            written |= outcome.written
+            written[connection.name] = outcome.written
             if outcome.stopped:
                 self.state.stops.append(f"{connection.name}: stopped writing: {outcome.stopped}")
                 if self.stop is not None and self.stop.is_set():
@@ -628,7 +629,7 @@ def _sync(
                 store, run.contract, workspace.connections, connectors, as_of, view
             )
             return
-        pending = sorted({w.person_id for plan in state.plans.values() for w in plan.writes})
+        pending = sorted({h[0] for plan in state.plans.values() for h in plan.writes.heads()})
         store.save_settings({PENDING_KEY: json.dumps(pending)})
         written = run.push(connectors, current)
         before = {(entry.connection, entry.record_key) for entry in run.quarantine}
@@ -650,7 +651,11 @@ def _sync(
                 at=run.at,
                 persons=state.person_rows,
                 links=new_links,
-                ledger_rows=((key, current[key].fields) for key in read_keys if key not in written),
+                ledger_rows=(
+                    (key, current[key].fields)
+                    for key in read_keys
+                    if key[1] not in written.get(key[0], ())
+                ),
                 activities=[],  # stored as they were read
                 stage_moves=StageMoveRows(state.stage_changes, run.at, state.run_id),
                 quarantined=[*state.quarantined, *state.held],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -127,8 +128,10 @@ def execute_many(connection: Any, statement: Any, rows: Sequence[Mapping[str, An
     order = compiled.positiontup
     if order is None:
         connection.exec_driver_sql(str(compiled), [dict(row) for row in rows])
+    elif len(order) == 1:
+        connection.exec_driver_sql(str(compiled), [(row[order[0]],) for row in rows])
     else:
-        connection.exec_driver_sql(str(compiled), [tuple(row[n] for n in order) for row in rows])
+        connection.exec_driver_sql(str(compiled), list(map(itemgetter(*order), rows)))
 
 
 def driver_rows(connection: Connection, query: Any) -> list[Any]:

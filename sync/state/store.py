@@ -570,19 +570,20 @@ class StateStore:
     def commit_writes(
         self,
         run_id: str,
-        ledger_rows: Iterable[tuple[RecordKey, Mapping[str, Any]]],
+        written: Iterable[tuple[tuple[RecordKey, Mapping[str, Any]], dict[str, Any]]],
         links: Sequence[tuple[RecordKey, int]],
-        audit_rows: Iterable[dict[str, Any]],
         resolved: Sequence[RecordKey],
     ) -> None:
-        """Record one batch of successful writes: ledger, new links, audit, resolved quarantine.
+        """Record one batch of successful writes: ledger, audit, new links, resolved quarantine.
 
-        The ledger and audit rows may be generators: they are stored a chunk at a time."""
+        ``written`` gives each write's ledger row and audit row; it may be a generator
+        (stored a chunk at a time) that fills ``links`` and ``resolved``: those are read
+        after it."""
         with self.engine.begin() as connection:
-            self._upsert_ledger(connection, run_id, ledger_rows)
+            for chunk in _chunks(written, 5000):
+                self._upsert_ledger(connection, run_id, [ledger for ledger, _ in chunk])
+                _executemany(connection, insert(t.audit), [audit for _, audit in chunk])
             self._insert_links(connection, run_id, links)
-            for chunk in _chunks(audit_rows, 5000):
-                _executemany(connection, insert(t.audit), chunk)
             self._resolve(connection, resolved)
 
     def commit_run(self, commit: RunCommit) -> None:
@@ -599,7 +600,8 @@ class StateStore:
             self._insert_links(connection, commit.run_id, commit.links)
             if commit.person_keys:
                 statement = upsert_statement(connection, t.person_keys)
-                connection.execute(
+                _executemany(
+                    connection,
                     statement.on_conflict_do_nothing(index_elements=["token"]),
                     [{"token": token, "person_id": pid} for token, pid in commit.person_keys],
                 )
@@ -622,7 +624,7 @@ class StateStore:
                 named = [_named_row(_activity_row(item)) for item in chunk]
                 _upsert_activities(connection, named, [row[2] for row in named])
             for chunk in _chunks(commit.stage_moves, 5000):  # read once: may be a generator
-                connection.execute(insert(t.stage_history), chunk)
+                _executemany(connection, insert(t.stage_history), chunk)
                 append_moves(connection, chunk)
             for table, rows in (
                 (t.handoffs, commit.handoffs),

@@ -65,7 +65,11 @@ def _writes(draw: st.DrawFn) -> list[LeadWrite]:
                     st.sampled_from(["", " ", "new2@example.com", "Ann@Example.com"])
                 )
             elif name == "note":
-                fields[name] = draw(st.one_of(_TEXT, st.integers(), st.just([1]), st.none()))
+                fields[name] = draw(
+                    st.one_of(
+                        _TEXT, st.integers(), st.floats(), st.booleans(), st.just([1]), st.none()
+                    )
+                )
             else:
                 fields[name] = draw(_TEXT)
         writes.append(LeadWrite(key.strip() or "k:2", record_id, fields))

@@ -46,3 +46,19 @@ def test_writes_with_values_marshal_cannot_hold_are_kept_as_they_are() -> None:
     packed = PlannedWrites(odd, packed=True)
     assert list(packed) == odd
     assert packed[1].write.fields["amount"] == Decimal("1.5")
+
+
+def test_heads_are_each_writes_person_key_and_record_id_in_order() -> None:
+    """Which persons a plan writes, which writes create and the push's rounds are read
+    from the heads alone: the same for a plan held packed as for its objects."""
+    chunks = [[_write(i, score=i) for i in range(n, n + 4)] for n in (0, 4)]
+    packed, objects = PlannedWrites(packed=True), PlannedWrites()
+    for chunk in chunks:
+        packed.extend(chunk)
+        objects.extend(chunk)
+    packed.extend([_write(9, when=date(2026, 1, 2))])  # a chunk held as objects
+    objects.extend([_write(9, when=date(2026, 1, 2))])
+    expected = [(p.person_id, p.write.key, p.write.record_id) for p in objects]
+    assert list(packed.heads()) == list(objects.heads()) == expected
+    assert expected[0] == (0, "p0@example.com", None)
+    assert expected[1] == (1, "p1@example.com", "r1")

@@ -64,3 +64,29 @@ def test_writes_under_one_key_go_in_separate_calls_in_plan_order(
         keys[1]: {"score": 3},
         keys[2]: {"score": 2},
     }
+
+
+@pytest.mark.parametrize("batch_size", [None, 1])
+def test_records_a_push_creates_are_linked_to_their_persons(
+    store: StateStore, tmp_path: Path, batch_size: int | None
+) -> None:
+    """The links of new records are stored with the ledger rows of the same call (made as
+    those rows are), so the record is its person's before the run reads it back."""
+    leads = tmp_path / "leads.csv"
+    leads.write_bytes(b"email,score\r\nann@x.io,0\r\n")
+    settings = CsvSettings.model_validate({"leads": {"path": "leads.csv"}})
+    connector = (CsvConnector if batch_size is None else _OneAtATime)(
+        settings, ConnectorContext("marketing", tmp_path)
+    )
+    writes = PlannedWrites(packed=True)
+    writes.extend([_planned(1, "ann@x.io", "ann@x.io", 1)])
+    writes.extend([PlannedWrite(7, LeadWrite("dee@x.io", None, {"score": 5}), {}, "new")])
+    outcome = push_connection(
+        connector, "marketing", ConnectionPlan(writes), set(), {}, store, "r1", "t", NoProgress()
+    )
+    assert (outcome.created, outcome.updated) == (1, 1)
+    assert outcome.written == {"ann@x.io", "dee@x.io"}
+    assert store.person_of_record("dee@x.io", ["marketing"]) == 7
+    assert store.person_of_record("ann@x.io", ["marketing"]) is None  # linked before, not here
+    keys = [("marketing", "ann@x.io"), ("marketing", "dee@x.io")]
+    assert store.ledger(keys) == {keys[0]: {"score": 1}, keys[1]: {"score": 5}}
