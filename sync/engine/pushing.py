@@ -208,17 +208,8 @@ def push_connection(
     outcome = PushOutcome()
     for rejected in plan.rejected:
         write = rejected.write
-        outcome.refused += 1
-        outcome.quarantined.append(
-            NewQuarantine(
-                name,
-                write.record_id or f"new:{write.key}",
-                "write",
-                write.record_id or write.key,
-                f"{WriteStatus.rejected.value}: {rejected.message}",
-                json.dumps(dict(write.fields), default=str),
-            )
-        )
+        refusal = WriteResult(write.key, WriteStatus.rejected, message=rejected.message)
+        _quarantine(name, write, refusal, outcome)
     total = len(plan.writes)
     try:
         rounds = _rounds(key for _, key, _ in plan.writes.heads())
