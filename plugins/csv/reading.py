@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from funnelsync.connector import ReadBatch, RejectedRecord, SystemRecord
@@ -56,15 +57,19 @@ class UniqueKey:
         key = cell.strip()
         if not key:
             raise RowRejectedError(f"{self.column} is empty")
-        first, spelling = self._first_line.setdefault(key.casefold(), (line, key))
+        first, spelling = self._first(key, line)
         if first != line:
             also = f"{self.file_name}:{first}" if self.file_name else f"line {first}"
             same = "" if spelling == key else f" (as {spelling!r})"
             raise RowRejectedError(f"duplicate {self.column} {key!r}; first on {also}{same}")
         return key
 
+    def _first(self, key: str, line: int) -> tuple[int, str]:
+        """The line and spelling ``key`` was first met with (``line``, ``key`` if now)."""
+        return self._first_line.setdefault(key.casefold(), (line, key))
 
-class IdColumn:
+
+class IdColumn(UniqueKey):
     """Record id from an id column that must be filled in and unique, exactly (activities).
 
     The ids met are kept compactly (:class:`SeenIds`): an activities file may hold far
@@ -72,24 +77,11 @@ class IdColumn:
     """
 
     def __init__(self, column: str, file_name: str = "") -> None:
-        self.column = column
-        self.file_name = file_name
+        super().__init__(column, file_name)
         self._seen = SeenIds()
 
-    def __call__(self, fields: Mapping[str, str], line: int) -> str:
-        """The stripped id cell; rejects an empty id or a repeat of an earlier row's."""
-        return self.cell(fields[self.column], line)
-
-    def cell(self, cell: str, line: int) -> str:
-        """:meth:`__call__` for the id cell ``cell`` of the row on ``line``."""
-        key = cell.strip()
-        if not key:
-            raise RowRejectedError(f"{self.column} is empty")
-        first = self._seen.first_line(key, line)
-        if first != line:
-            also = f"{self.file_name}:{first}" if self.file_name else f"line {first}"
-            raise RowRejectedError(f"duplicate {self.column} {key!r}; first on {also}")
-        return key
+    def _first(self, key: str, line: int) -> tuple[int, str]:
+        return self._seen.first_line(key, line), key
 
 
 def content_id(fields: Mapping[str, str], line: int) -> str:
@@ -113,17 +105,11 @@ def read_records(
     ``required`` maps each column the settings name to the setting naming it; a header
     without one is a :class:`~funnelsync.connector.ConnectorError`.
     """
-    start = cursors.decode(cursor)
-    watermark: cursors.Watermark | None = None
-    fingerprint: str | None = None
-    if modified_column is None:
-        digest = file_digest(path)
-        if start == cursors.FingerprintCursor(digest):
-            yield ReadBatch(cursor=cursor)
-            return
-        fingerprint = cursors.encode(cursors.FingerprintCursor(digest))
-    else:
-        watermark = cursors.Watermark(modified_column, start)
+    start = read_start(path, cursor, modified_column)
+    if start is None:
+        yield ReadBatch(cursor=cursor)
+        return
+    watermark = start.watermark
     with open_table(path, fmt) as table:
         for column, setting in required.items():
             table.require(column, setting)
@@ -145,13 +131,13 @@ def read_records(
                 except RowRejectedError as exc:
                     rejections.append(rejected_row(table, row, str(exc)))
                 else:
-                    if watermark is None or _taken(watermark, fields, record_id):
+                    if watermark is None or taken(watermark, fields[watermark.column], record_id):
                         records.append(SystemRecord(record_id, fields, f"{prefix}{line}"))
             if len(records) + len(rejections) >= BATCH_SIZE:
                 yield batch
                 batch = ReadBatch()
                 records, rejections = batch.records, batch.rejected
-    batch.cursor = fingerprint if watermark is None else watermark.cursor()
+    batch.cursor = start.end_cursor()
     yield batch
 
 
@@ -168,7 +154,33 @@ def rejected_row(table: CsvTable, row: Row, reason: str) -> RejectedRecord:
     return RejectedRecord(location, reason, text[:MAX_PAYLOAD_CHARS])
 
 
-def _taken(watermark: cursors.Watermark, fields: Mapping[str, str], record_id: str) -> bool:
-    """Whether a row is new past ``watermark`` (a modified time that cannot be read: yes)."""
-    modified = cursors.parse_timestamp(fields[watermark.column])
-    return modified is None or watermark.take(modified, record_id)
+def taken(watermark: cursors.Watermark, modified: str, record_id: str) -> bool:
+    """Whether a row modified at ``modified`` (its cell) is new past ``watermark`` (a
+    modified time that cannot be read: yes)."""
+    moment = cursors.parse_timestamp(modified)
+    return moment is None or watermark.take(moment, record_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadStart:
+    """Where a read of a file starts: past a modified-time watermark, or (without a
+    modified column) anywhere, the file's digest becoming the next cursor."""
+
+    watermark: cursors.Watermark | None
+    fingerprint: str | None
+
+    def end_cursor(self) -> str | None:
+        """The cursor after every row was read."""
+        return self.fingerprint if self.watermark is None else self.watermark.cursor()
+
+
+def read_start(path: Path, cursor: str | None, modified_column: str | None) -> ReadStart | None:
+    """Where a read of ``path`` since ``cursor`` starts; ``None``: nothing to read (no
+    modified column, and the file is the one the cursor's digest names)."""
+    start = cursors.decode(cursor)
+    if modified_column is not None:
+        return ReadStart(cursors.Watermark(modified_column, start), None)
+    digest = file_digest(path)
+    if start == cursors.FingerprintCursor(digest):
+        return None
+    return ReadStart(None, cursors.encode(cursors.FingerprintCursor(digest)))

@@ -6,21 +6,21 @@ batches and cursor, as lists of cells under the header instead of a record per r
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 
 from funnelsync.connector import RowBatch
-from funnelsync.plugins.csv import cursors
 from funnelsync.plugins.csv.cells import undefuse
 from funnelsync.plugins.csv.reading import (
     BATCH_SIZE,
     IdColumn,
     RowRejectedError,
     content_id,
+    read_start,
     rejected_row,
     row_problem,
+    taken,
 )
-from funnelsync.plugins.csv.table import BLOCK_CHARS, CsvFormat, Row, file_digest, open_table
+from funnelsync.plugins.csv.table import BLOCK_CHARS, CsvFormat, Row, open_table
 
 
 def read_row_batches(
@@ -36,17 +36,11 @@ def read_row_batches(
     """Batches of the rows in ``path`` new since ``cursor``; each row's id is its
     ``id_column`` cell (filled in and unique), or a hash of its cells without one.
     ``block_chars`` is as in :class:`~funnelsync.plugins.csv.table.CsvTable`."""
-    start = cursors.decode(cursor)
-    watermark: cursors.Watermark | None = None
-    fingerprint: str | None = None
-    if modified_column is None:
-        digest = file_digest(path)
-        if start == cursors.FingerprintCursor(digest):
-            yield RowBatch([], cursor=cursor)
-            return
-        fingerprint = cursors.encode(cursors.FingerprintCursor(digest))
-    else:
-        watermark = cursors.Watermark(modified_column, start)
+    start = read_start(path, cursor, modified_column)
+    if start is None:
+        yield RowBatch([], cursor=cursor)
+        return
+    watermark = start.watermark
     with open_table(path, fmt, block_chars=block_chars) as table:
         for column, setting in required.items():
             table.require(column, setting)
@@ -55,7 +49,6 @@ def read_row_batches(
         key = IdColumn(id_column, table.path.name).cell if id_column is not None else None
         id_at = header.index(id_column) if header and id_column is not None else 0
         watched = header.index(watermark.column) if header and watermark is not None else 0
-        parse = cursors.parse_timestamp
         batch = RowBatch(header)
         ids, rows, locations, rejections = batch.ids, batch.rows, batch.locations, batch.rejected
         for item in table.blocks():
@@ -73,9 +66,8 @@ def read_row_batches(
                 if not joined or joined.isspace():  # a blank row
                     continue
                 if len(cells) != width:
-                    rejections.append(
-                        rejected_row(table, Row(line, read), row_problem(Row(line, read), width))
-                    )
+                    wrong = Row(line, read)
+                    rejections.append(rejected_row(table, wrong, row_problem(wrong, width)))
                 else:
                     # One C-level scan for a defused cell (a false alarm is harmless).
                     if joined.startswith("'") or "\n'" in joined:
@@ -88,7 +80,7 @@ def read_row_batches(
                     except RowRejectedError as exc:
                         rejections.append(rejected_row(table, Row(line, read), str(exc)))
                     else:
-                        if watermark is None or _taken(watermark, parse(cells[watched]), record_id):
+                        if watermark is None or taken(watermark, cells[watched], record_id):
                             ids.append(record_id)
                             rows.append(cells)
                             locations.append(f"{prefix}{line}")
@@ -102,10 +94,5 @@ def read_row_batches(
                 batch = RowBatch(header)
                 ids, rows, locations = batch.ids, batch.rows, batch.locations
                 rejections = batch.rejected
-    batch.cursor = fingerprint if watermark is None else watermark.cursor()
+    batch.cursor = start.end_cursor()
     yield batch
-
-
-def _taken(watermark: cursors.Watermark, modified: datetime | None, record_id: str) -> bool:
-    """Whether a row is new past ``watermark`` (a modified time that cannot be read: yes)."""
-    return modified is None or watermark.take(modified, record_id)
