@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import marshal
 import zlib
-from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any
 
 from funnelsync.connector import LeadWrite
+from funnelsync.sync.engine.chunked import ChunkedSequence
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +44,14 @@ _Chunk = tuple[bytes, bytes] | list[PlannedWrite]
 """A chunk packed (its heads, then the rest), or its writes as objects."""
 
 
-class PlannedWrites(Sequence[PlannedWrite]):
+class PlannedWrites(ChunkedSequence[PlannedWrite, _Chunk]):
     """Planned writes in plan order. With ``packed``, each :meth:`extend` (a chunk of
     persons' writes) is held packed; a chunk whose values :mod:`marshal` cannot hold
     stays as objects."""
 
     def __init__(self, writes: Iterable[PlannedWrite] = (), *, packed: bool = False) -> None:
+        super().__init__()
         self._packed = packed
-        self._chunks: list[_Chunk] = []
-        self._starts: list[int] = []
-        """Each chunk's first index."""
-        self._length = 0
-        self._last: tuple[int, list[PlannedWrite]] | None = None
-        """The chunk ``__getitem__`` unpacked last, by number."""
         self.extend(writes)
 
     def append(self, planned: PlannedWrite) -> None:
@@ -72,25 +67,9 @@ class PlannedWrites(Sequence[PlannedWrite]):
             tail = self._chunks[-1]
             assert isinstance(tail, list)
             tail += added
+            self._length += len(added)
         else:
-            self._chunks.append(_pack(added) if self._packed else added)
-            self._starts.append(self._length)
-        self._length += len(added)
-
-    def __len__(self) -> int:
-        return self._length
-
-    def __eq__(self, other: object) -> bool:
-        """Equal to the same writes in the same order (held packed or not, or a list)."""
-        if isinstance(other, PlannedWrites | list):
-            return len(self) == len(other) and list(self) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, like a list
-
-    def __iter__(self) -> Iterator[PlannedWrite]:
-        for chunk in self._chunks:
-            yield from _unpack(chunk)
+            self._keep(_pack(added) if self._packed else added, len(added))
 
     def heads(self) -> Iterator[Head]:
         """Each write's person id, key and record id, in plan order (only these unpacked)."""
@@ -100,23 +79,8 @@ class PlannedWrites(Sequence[PlannedWrite]):
             else:
                 yield from zip(*marshal.loads(zlib.decompress(chunk[0])), strict=True)  # noqa: S302
 
-    @overload
-    def __getitem__(self, index: int) -> PlannedWrite: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[PlannedWrite]: ...
-
-    def __getitem__(self, index: int | slice) -> PlannedWrite | list[PlannedWrite]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self._length))]
-        if index < 0:
-            index += self._length
-        if not 0 <= index < self._length:
-            raise IndexError("planned write index out of range")
-        number = bisect_right(self._starts, index) - 1
-        if self._last is None or self._last[0] != number:
-            self._last = (number, _unpack(self._chunks[number]))
-        return self._last[1][index - self._starts[number]]
+    def _unpack(self, chunk: _Chunk) -> list[PlannedWrite]:
+        return _unpack(chunk)
 
 
 def _pack(writes: list[PlannedWrite]) -> _Chunk:
